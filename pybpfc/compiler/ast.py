@@ -1,0 +1,269 @@
+"""Syntax tree of the pybpfc language.
+
+The parser builds these nodes; every node carries the position of the source
+text it came from, so any later stage can point at the user's line.  The
+checker annotates expressions in place (``ty``) and resolves names
+(``symbol``); lowering reads those annotations and never guesses a type.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class Pos:
+    """1-based line and column of a node's first character; end is exclusive."""
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(eq=False)
+class Node:
+    pos: Pos
+
+
+# ---------------------------------------------------------------- expressions
+
+@dataclass(eq=False)
+class Expr(Node):
+    # Filled in by the checker: the expression's type (pybpfc.compiler.types).
+    ty: Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Name(Expr):
+    id: str
+    # Filled in by the checker: what the name refers to.
+    symbol: Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class IntLit(Expr):
+    value: int
+
+
+@dataclass(eq=False)
+class BoolLit(Expr):
+    value: bool
+
+
+@dataclass(eq=False)
+class BytesLit(Expr):
+    value: bytes
+
+
+@dataclass(eq=False)
+class StrLit(Expr):
+    value: str
+
+
+@dataclass(eq=False)
+class NoneLit(Expr):
+    pass
+
+
+@dataclass(eq=False)
+class UnaryOp(Expr):
+    op: str          # '-', '+', '~', 'not'
+    operand: Expr
+
+
+@dataclass(eq=False)
+class BinOp(Expr):
+    op: str          # '+', '-', '*', '//', '%', '<<', '>>', '&', '|', '^', '/', '**', '@'
+    left: Expr
+    right: Expr
+
+
+@dataclass(eq=False)
+class BoolOp(Expr):
+    op: str          # 'and', 'or'
+    values: list[Expr]
+
+
+@dataclass(eq=False)
+class Compare(Expr):
+    """``a < b <= c``: ops[i] compares operands[i] with operands[i + 1]."""
+    operands: list[Expr]
+    ops: list[str]   # '<', '<=', '>', '>=', '==', '!=', 'is', 'is not', 'in', 'not in'
+
+
+@dataclass(eq=False)
+class IfExp(Expr):
+    test: Expr
+    body: Expr
+    orelse: Expr
+
+
+@dataclass(eq=False)
+class Attribute(Expr):
+    value: Expr
+    attr: str
+    attr_pos: Pos    # position of the attribute name itself
+
+
+@dataclass(eq=False)
+class Subscript(Expr):
+    value: Expr
+    index: Expr
+
+
+@dataclass(eq=False)
+class Keyword(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(eq=False)
+class Call(Expr):
+    func: Expr
+    args: list[Expr]
+    keywords: list[Keyword]
+
+
+@dataclass(eq=False)
+class ListLit(Expr):
+    elts: list[Expr]
+
+
+@dataclass(eq=False)
+class Unsupported(Expr):
+    """A construct the grammar recognises only to reject it by name,
+    e.g. what='lambda', 'list comprehension', 'starred argument'."""
+    what: str
+
+
+# ----------------------------------------------------------------- statements
+
+@dataclass(eq=False)
+class Stmt(Node):
+    pass
+
+
+@dataclass(eq=False)
+class ExprStmt(Stmt):
+    value: Expr
+
+
+@dataclass(eq=False)
+class Assign(Stmt):
+    target: Expr
+    value: Expr
+
+
+@dataclass(eq=False)
+class AnnAssign(Stmt):
+    target: Expr
+    annotation: Expr
+    value: Optional[Expr]
+
+
+@dataclass(eq=False)
+class AugAssign(Stmt):
+    target: Expr
+    op: str          # the binary operator: '+', '-', ...
+    value: Expr
+
+
+@dataclass(eq=False)
+class If(Stmt):
+    test: Expr
+    body: list[Stmt]
+    orelse: list[Stmt]   # an elif becomes a single nested If here
+
+
+@dataclass(eq=False)
+class While(Stmt):
+    test: Expr
+    body: list[Stmt]
+    orelse: list[Stmt]   # rejected by the checker when not empty
+
+
+@dataclass(eq=False)
+class For(Stmt):
+    target: Expr
+    iter: Expr
+    body: list[Stmt]
+    orelse: list[Stmt]   # rejected by the checker when not empty
+
+
+@dataclass(eq=False)
+class Break(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Continue(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Pass(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Return(Stmt):
+    value: Optional[Expr]
+
+
+@dataclass(eq=False)
+class Global(Stmt):
+    names: list[str]
+
+
+@dataclass(eq=False)
+class UnsupportedStmt(Stmt):
+    """A statement recognised only to be rejected by name,
+    e.g. what='try statement', 'with statement', 'nonlocal', 'del', 'assert'."""
+    what: str
+
+
+# --------------------------------------------------------------- definitions
+
+@dataclass(eq=False)
+class Arg(Node):
+    name: str
+    annotation: Optional[Expr]
+
+
+@dataclass(eq=False)
+class FunctionDef(Stmt):
+    name: str
+    name_pos: Pos
+    args: list[Arg]
+    returns: Optional[Expr]
+    body: list[Stmt]
+    decorators: list[Expr]
+    # Set when the signature uses something unsupported: '*args', '**kwargs',
+    # 'default argument value', 'keyword-only argument', 'async function'.
+    unsupported: Optional[str] = None
+    unsupported_pos: Optional[Pos] = None
+
+
+@dataclass(eq=False)
+class ClassDef(Stmt):
+    name: str
+    name_pos: Pos
+    bases: list[Expr]
+    body: list[Stmt]
+    decorators: list[Expr]
+
+
+@dataclass(eq=False)
+class ImportFrom(Stmt):
+    module: str
+    names: list[tuple[str, Optional[str]]]   # (name, alias); ('*', None) for a star import
+
+
+@dataclass(eq=False)
+class Import(Stmt):
+    names: list[tuple[str, Optional[str]]]
+
+
+@dataclass(eq=False)
+class Module(Node):
+    body: list[Stmt]
