@@ -1,0 +1,21 @@
+"""pybpfc: write Linux BPF hooks as typed Python functions.
+
+Importing this package gives a program the decorators, integer types,
+context types and constants it uses.  It never imports the compiler.
+"""
+from .lang import (ALLOW, DROP, KEEP_ALL, PAGE_SIZE, REJECT, OptvalWindow, SkBuff,
+                   SockContext, SockoptContext, SysctlContext, cgroup_getsockopt,
+                   cgroup_post_bind4, cgroup_post_bind6, cgroup_setsockopt,
+                   cgroup_sock_create, cgroup_sock_release, cgroup_sysctl, htonl, htons,
+                   i8, i16, i32, i64, ntohl, ntohs, socket_filter, struct, u8, u16, u32,
+                   u64)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ALLOW", "DROP", "KEEP_ALL", "PAGE_SIZE", "REJECT", "OptvalWindow", "SkBuff",
+    "SockContext", "SockoptContext", "SysctlContext", "cgroup_getsockopt",
+    "cgroup_post_bind4", "cgroup_post_bind6", "cgroup_setsockopt", "cgroup_sock_create",
+    "cgroup_sock_release", "cgroup_sysctl", "htonl", "htons", "i8", "i16", "i32", "i64",
+    "ntohl", "ntohs", "socket_filter", "struct", "u8", "u16", "u32", "u64",
+]

@@ -1,0 +1,273 @@
+"""The kernel ABI of every hook pybpfc supports, as data, in one place.
+
+Each hook is one row: decorator, ELF section name (as libbpf spells it),
+program type, attach type, context layout, which context fields it may read
+and write, the return convention, and the kernel helpers it may call.  The
+compiler, the runtime, the tests and the docs read this table; nothing
+restates it.  Offsets and numbers come from ``linux/bpf.h``; the rights are
+what the kernel's verifier enforces (``*_is_valid_access`` in the kernel).
+
+This module is plain data: it imports nothing from the compiler, so the
+runtime may use it too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+# enum bpf_prog_type
+PROG_TYPES = {
+    "BPF_PROG_TYPE_SOCKET_FILTER": 1,
+    "BPF_PROG_TYPE_CGROUP_SOCK": 9,
+    "BPF_PROG_TYPE_CGROUP_SYSCTL": 23,
+    "BPF_PROG_TYPE_CGROUP_SOCKOPT": 25,
+}
+
+# enum bpf_attach_type
+ATTACH_TYPES = {
+    "BPF_CGROUP_INET_SOCK_CREATE": 2,
+    "BPF_CGROUP_INET4_POST_BIND": 12,
+    "BPF_CGROUP_INET6_POST_BIND": 13,
+    "BPF_CGROUP_SYSCTL": 18,
+    "BPF_CGROUP_GETSOCKOPT": 21,
+    "BPF_CGROUP_SETSOCKOPT": 22,
+    "BPF_CGROUP_INET_SOCK_RELEASE": 34,
+}
+
+# The size of the buffer a sockopt program can see at most (x86_64 page).
+PAGE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class Field:
+    """One member of a context struct.
+
+    ``kind`` is a pybpfc integer type name (``"u32"``, ``"i32"``, ``"u16"``,
+    ``"u64"``), or one of the special kinds:
+
+    - ``"window"``: a pointer to the start of a byte buffer whose end is the
+      field named by ``end``; programs reach it only through bounds-checked
+      accesses, never as a pointer;
+    - ``"window_end"``: that end pointer, never used directly;
+    - ``"sock"``: a pointer to a ``struct bpf_sock`` (attribute access only).
+
+    ``count`` > 1 makes the member an array of ``count`` elements of ``kind``,
+    indexed with constants.
+    """
+    name: str
+    offset: int
+    kind: str
+    size: int
+    doc: str
+    count: int = 1
+    end: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """A context struct as programs see it: its C name, its Python name and
+    its members."""
+    python_name: str
+    c_name: str
+    size: int
+    fields: tuple[Field, ...]
+
+    def field(self, name: str) -> Optional[Field]:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+
+@dataclass(frozen=True)
+class Returns:
+    """What a program's return value means.
+
+    ``verdict``: the program returns one of ``values`` (name -> number), e.g.
+    ALLOW / REJECT; ``bytes``: the program returns how many bytes of the
+    packet to keep (any u32)."""
+    kind: str
+    values: tuple[tuple[str, int], ...] = ()
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Hook:
+    decorator: str
+    section: str
+    prog_type: str
+    attach_type: Optional[str]
+    context: Context
+    readable: frozenset[str]
+    writable: frozenset[str]
+    returns: Returns
+    # Bounds the kernel enforces on constant writes, field -> (min, max); None = open.
+    write_bounds: tuple[tuple[str, Optional[int], Optional[int]], ...] = ()
+    # Kernel helper functions (bpf_func_id names without the prefix) the
+    # verifier lets this hook call.
+    helpers: frozenset[str] = field(default_factory=frozenset)
+    summary: str = ""
+
+    @property
+    def prog_type_id(self) -> int:
+        return PROG_TYPES[self.prog_type]
+
+    @property
+    def attach_type_id(self) -> Optional[int]:
+        return ATTACH_TYPES[self.attach_type] if self.attach_type else None
+
+    def bounds(self, field_name: str) -> tuple[Optional[int], Optional[int]]:
+        for name, lo, hi in self.write_bounds:
+            if name == field_name:
+                return lo, hi
+        return None, None
+
+
+# ---------------------------------------------------------------- contexts
+
+BPF_SOCK = Context("SockContext", "bpf_sock", 80, (
+    Field("bound_dev_if", 0, "u32", 4, "index of the device the socket is bound to"),
+    Field("family", 4, "u32", 4, "address family (AF_INET, AF_INET6, ...)"),
+    Field("type", 8, "u32", 4, "socket type (SOCK_STREAM, SOCK_DGRAM, ...)"),
+    Field("protocol", 12, "u32", 4, "protocol (IPPROTO_TCP, IPPROTO_UDP, ...)"),
+    Field("mark", 16, "u32", 4, "socket mark (SO_MARK)"),
+    Field("priority", 20, "u32", 4, "socket priority (SO_PRIORITY)"),
+    Field("src_ip4", 24, "u32", 4, "source IPv4 address, network byte order"),
+    Field("src_ip6", 28, "u32", 4, "source IPv6 address, four words in network byte order", count=4),
+    Field("src_port", 44, "u32", 4, "source port, host byte order"),
+    Field("dst_port", 48, "u16", 2, "destination port, network byte order"),
+    Field("dst_ip4", 52, "u32", 4, "destination IPv4 address, network byte order"),
+    Field("dst_ip6", 56, "u32", 4, "destination IPv6 address, four words in network byte order", count=4),
+    Field("state", 72, "u32", 4, "connection state (BPF_TCP_*)"),
+    Field("rx_queue_mapping", 76, "i32", 4, "receive queue of the connection, or -1"),
+))
+
+BPF_SOCKOPT = Context("SockoptContext", "bpf_sockopt", 40, (
+    Field("sk", 0, "sock", 8, "the socket the option is for"),
+    Field("optval", 8, "window", 8, "the option's value, a byte buffer of at most PAGE_SIZE bytes",
+          end="optval_end"),
+    Field("optval_end", 16, "window_end", 8, "end of the optval buffer"),
+    Field("level", 24, "i32", 4, "option level (SOL_SOCKET, SOL_IP, ...)"),
+    Field("optname", 28, "i32", 4, "option name (IP_TTL, SO_MARK, ...)"),
+    Field("optlen", 32, "i32", 4, "length of the option's value in bytes"),
+    Field("retval", 36, "i32", 4, "the kernel's result for getsockopt (0 or -errno)"),
+))
+
+BPF_SYSCTL = Context("SysctlContext", "bpf_sysctl", 8, (
+    Field("write", 0, "u32", 4, "1 when the sysctl is being written, 0 when read"),
+    Field("file_pos", 4, "u32", 4, "file position of the read or write"),
+))
+
+SK_BUFF = Context("SkBuff", "__sk_buff", 192, (
+    Field("len", 0, "u32", 4, "length of the packet in bytes"),
+    Field("pkt_type", 4, "u32", 4, "packet type (PACKET_HOST, PACKET_BROADCAST, ...)"),
+    Field("mark", 8, "u32", 4, "packet mark"),
+    Field("queue_mapping", 12, "u32", 4, "queue the packet was received on"),
+    Field("protocol", 16, "u32", 4, "link-layer protocol (ETH_P_*), network byte order"),
+    Field("vlan_present", 20, "u32", 4, "1 when a VLAN tag is present"),
+    Field("vlan_tci", 24, "u32", 4, "VLAN tag control information"),
+    Field("vlan_proto", 28, "u32", 4, "VLAN protocol, network byte order"),
+    Field("priority", 32, "u32", 4, "packet priority"),
+    Field("ingress_ifindex", 36, "u32", 4, "index of the device the packet arrived on"),
+    Field("ifindex", 40, "u32", 4, "index of the device the packet is on"),
+    Field("tc_index", 44, "u32", 4, "traffic control index"),
+    Field("cb", 48, "u32", 4, "scratch space shared between programs", count=5),
+    Field("hash", 68, "u32", 4, "the packet's flow hash"),
+    Field("napi_id", 84, "u32", 4, "NAPI id of the receive queue"),
+))
+
+# ------------------------------------------------------------------- rows
+
+_VERDICT = Returns("verdict", (("ALLOW", 1), ("REJECT", 0)),
+                   "ALLOW (1) lets the operation go on; REJECT (0) refuses it with EPERM")
+_SOCKOPT_READ = frozenset({"sk", "optval", "optval_end", "level", "optname", "optlen"})
+_SOCK_COMMON_READ = frozenset({"bound_dev_if", "family", "type", "protocol", "mark",
+                               "priority", "state", "rx_queue_mapping"})
+_SOCK_ADDR_READ = frozenset({"src_ip4", "src_ip6", "src_port", "dst_port", "dst_ip4", "dst_ip6"})
+_SOCK_WRITE = frozenset({"bound_dev_if", "mark", "priority"})
+
+_COMMON_HELPERS = frozenset({
+    "map_lookup_elem", "map_update_elem", "map_delete_elem", "get_current_uid_gid",
+    "get_current_pid_tgid", "get_current_comm", "get_current_cgroup_id",
+    "ktime_get_ns", "get_prandom_u32", "trace_printk", "ringbuf_output", "get_local_storage",
+})
+
+HOOKS: tuple[Hook, ...] = (
+    Hook("cgroup_getsockopt", "cgroup/getsockopt", "BPF_PROG_TYPE_CGROUP_SOCKOPT",
+         "BPF_CGROUP_GETSOCKOPT", BPF_SOCKOPT,
+         readable=_SOCKOPT_READ | {"retval"},
+         writable=frozenset({"optlen", "retval"}),
+         returns=_VERDICT,
+         write_bounds=(("optlen", 0, PAGE_SIZE), ("retval", 0, 0)),
+         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
+                                    "get_retval", "set_retval"},
+         summary="runs after the kernel handled getsockopt(2); may rewrite the value, "
+                 "its length and the result"),
+    Hook("cgroup_setsockopt", "cgroup/setsockopt", "BPF_PROG_TYPE_CGROUP_SOCKOPT",
+         "BPF_CGROUP_SETSOCKOPT", BPF_SOCKOPT,
+         readable=_SOCKOPT_READ,
+         writable=frozenset({"level", "optname", "optlen"}),
+         returns=_VERDICT,
+         write_bounds=(("optlen", -1, PAGE_SIZE),),
+         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
+                                    "get_retval", "set_retval", "setsockopt", "getsockopt"},
+         summary="runs before the kernel handles setsockopt(2); may rewrite level, name and "
+                 "value, or consume the option (optlen = -1)"),
+    Hook("cgroup_sysctl", "cgroup/sysctl", "BPF_PROG_TYPE_CGROUP_SYSCTL",
+         "BPF_CGROUP_SYSCTL", BPF_SYSCTL,
+         readable=frozenset({"write", "file_pos"}),
+         writable=frozenset({"file_pos"}),
+         returns=_VERDICT,
+         helpers=_COMMON_HELPERS | {"sysctl_get_name", "sysctl_get_current_value",
+                                    "sysctl_get_new_value", "sysctl_set_new_value",
+                                    "strtol", "strtoul", "get_retval", "set_retval"},
+         summary="runs when a task in the cgroup reads or writes a file under /proc/sys"),
+    Hook("cgroup_sock_create", "cgroup/sock_create", "BPF_PROG_TYPE_CGROUP_SOCK",
+         "BPF_CGROUP_INET_SOCK_CREATE", BPF_SOCK,
+         readable=_SOCK_COMMON_READ, writable=_SOCK_WRITE, returns=_VERDICT,
+         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
+                                    "get_socket_cookie", "get_retval", "set_retval"},
+         summary="runs when a task in the cgroup creates an INET socket"),
+    Hook("cgroup_sock_release", "cgroup/sock_release", "BPF_PROG_TYPE_CGROUP_SOCK",
+         "BPF_CGROUP_INET_SOCK_RELEASE", BPF_SOCK,
+         readable=_SOCK_COMMON_READ, writable=_SOCK_WRITE, returns=_VERDICT,
+         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
+                                    "get_socket_cookie", "get_retval", "set_retval"},
+         summary="runs when an INET socket created in the cgroup is released"),
+    Hook("cgroup_post_bind4", "cgroup/post_bind4", "BPF_PROG_TYPE_CGROUP_SOCK",
+         "BPF_CGROUP_INET4_POST_BIND", BPF_SOCK,
+         readable=_SOCK_COMMON_READ | _SOCK_ADDR_READ, writable=frozenset(), returns=_VERDICT,
+         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
+                                    "get_socket_cookie", "get_retval", "set_retval"},
+         summary="runs after an IPv4 socket created in the cgroup was bound to an address"),
+    Hook("cgroup_post_bind6", "cgroup/post_bind6", "BPF_PROG_TYPE_CGROUP_SOCK",
+         "BPF_CGROUP_INET6_POST_BIND", BPF_SOCK,
+         readable=_SOCK_COMMON_READ | _SOCK_ADDR_READ, writable=frozenset(), returns=_VERDICT,
+         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
+                                    "get_socket_cookie", "get_retval", "set_retval"},
+         summary="runs after an IPv6 socket created in the cgroup was bound to an address"),
+    Hook("socket_filter", "socket", "BPF_PROG_TYPE_SOCKET_FILTER", None, SK_BUFF,
+         readable=frozenset({"len", "pkt_type", "mark", "queue_mapping", "protocol",
+                             "vlan_present", "vlan_tci", "vlan_proto", "priority",
+                             "ingress_ifindex", "ifindex", "tc_index", "cb", "hash", "napi_id"}),
+         writable=frozenset({"cb"}),
+         returns=Returns("bytes", (("DROP", 0), ("KEEP_ALL", 0xFFFFFFFF)),
+                         "how many bytes of the packet the socket receives: "
+                         "DROP (0) drops it, KEEP_ALL keeps all of it"),
+         helpers=_COMMON_HELPERS | {"skb_load_bytes", "get_socket_cookie", "get_socket_uid"},
+         summary="runs for every packet a socket it is attached to receives"),
+)
+
+# Sockets reached through a pointer (``ctx.sk`` in sockopt hooks) can be read
+# but never written.
+SOCK_POINTER_READABLE = _SOCK_COMMON_READ | _SOCK_ADDR_READ
+
+CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF)
+
+HOOKS_BY_DECORATOR = {h.decorator: h for h in HOOKS}
+HOOKS_BY_SECTION = {h.section: h for h in HOOKS}
+CONTEXTS_BY_PYTHON_NAME = {c.python_name: c for c in CONTEXTS}
+
+
+def hook_named(decorator: str) -> Hook:
+    return HOOKS_BY_DECORATOR[decorator]

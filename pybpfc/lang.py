@@ -1,0 +1,171 @@
+"""The names a pybpfc program imports, as real Python objects.
+
+A pybpfc program is an ordinary, importable Python module: these objects let
+it import, let editors complete it and let type checkers check it.  The
+compiler never runs them; it reads the program's source.  Every fact about a
+hook comes from ``pybpfc.hooks``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Final, TypeVar
+
+from . import hooks as _hooks
+
+# --------------------------------------------------------------- integers
+# Fixed-width integer types.  To Python and to type checkers they are int;
+# the compiler gives each its width and signedness.
+u8 = int
+u16 = int
+u32 = int
+u64 = int
+i8 = int
+i16 = int
+i32 = int
+i64 = int
+
+# ----------------------------------------------------------- return values
+
+
+def _return_value(name: str) -> int:
+    for hook in _hooks.HOOKS:
+        for value_name, value in hook.returns.values:
+            if value_name == name:
+                return value
+    raise KeyError(name)
+
+
+ALLOW: Final[int] = _return_value("ALLOW")
+REJECT: Final[int] = _return_value("REJECT")
+DROP: Final[int] = _return_value("DROP")
+KEEP_ALL: Final[int] = _return_value("KEEP_ALL")
+PAGE_SIZE: Final[int] = _hooks.PAGE_SIZE
+
+# ------------------------------------------------------------ decorators
+
+F = TypeVar("F", bound=Callable[..., object])
+C = TypeVar("C", bound=type)
+
+
+def _hook_decorator(name: str) -> Callable[[F], F]:
+    hook = _hooks.hook_named(name)
+
+    def mark(fn: F) -> F:
+        setattr(fn, "__pybpfc_hook__", hook.section)
+        return fn
+
+    mark.__name__ = name
+    mark.__doc__ = f"Compile the function as a `{hook.section}` program: {hook.summary}."
+    return mark
+
+
+cgroup_getsockopt = _hook_decorator("cgroup_getsockopt")
+cgroup_setsockopt = _hook_decorator("cgroup_setsockopt")
+cgroup_sysctl = _hook_decorator("cgroup_sysctl")
+cgroup_sock_create = _hook_decorator("cgroup_sock_create")
+cgroup_sock_release = _hook_decorator("cgroup_sock_release")
+cgroup_post_bind4 = _hook_decorator("cgroup_post_bind4")
+cgroup_post_bind6 = _hook_decorator("cgroup_post_bind6")
+socket_filter = _hook_decorator("socket_filter")
+
+
+def struct(cls: C) -> C:
+    """Mark a class as a C-like struct: its annotated fields, in order."""
+    setattr(cls, "__pybpfc_struct__", True)
+    return cls
+
+# -------------------------------------------------------------- contexts
+# What each hook's function receives.  The attributes mirror the table in
+# pybpfc.hooks (a test keeps them equal); which of them a hook may read or
+# write is checked by the compiler.
+
+
+class OptvalWindow:
+    """The option value of a sockopt hook: a byte buffer the kernel owns.
+
+    Every access is bounds-checked by the generated code: reading past the
+    end gives 0 and writing past the end does nothing.
+    """
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> int: ...
+    def __setitem__(self, index: int, value: int) -> None: ...
+    def u16(self, offset: int) -> int: ...
+    def u32(self, offset: int) -> int: ...
+    def u64(self, offset: int) -> int: ...
+    def set_u16(self, offset: int, value: int) -> None: ...
+    def set_u32(self, offset: int, value: int) -> None: ...
+    def set_u64(self, offset: int, value: int) -> None: ...
+
+
+class SockContext:
+    """struct bpf_sock: the socket of a cgroup sock hook."""
+    bound_dev_if: u32
+    family: u32
+    type: u32
+    protocol: u32
+    mark: u32
+    priority: u32
+    src_ip4: u32
+    src_ip6: list[u32]
+    src_port: u32
+    dst_port: u16
+    dst_ip4: u32
+    dst_ip6: list[u32]
+    state: u32
+    rx_queue_mapping: i32
+
+
+class SockoptContext:
+    """struct bpf_sockopt: a getsockopt(2) or setsockopt(2) call."""
+    sk: SockContext
+    optval: OptvalWindow
+    optval_end: int
+    level: i32
+    optname: i32
+    optlen: i32
+    retval: i32
+
+
+class SysctlContext:
+    """struct bpf_sysctl: a read or write of a file under /proc/sys."""
+    write: u32
+    file_pos: u32
+
+
+class SkBuff:
+    """struct __sk_buff: a packet as a socket filter sees it."""
+    len: u32
+    pkt_type: u32
+    mark: u32
+    queue_mapping: u32
+    protocol: u32
+    vlan_present: u32
+    vlan_tci: u32
+    vlan_proto: u32
+    priority: u32
+    ingress_ifindex: u32
+    ifindex: u32
+    tc_index: u32
+    cb: list[u32]
+    hash: u32
+    napi_id: u32
+
+
+# ------------------------------------------------------- byte order
+# Python versions of the compiler's builtins, so a program still runs as Python.
+
+
+def htons(x: int) -> int:
+    return int.from_bytes((x & 0xFFFF).to_bytes(2, "big"), "little")
+
+
+def ntohs(x: int) -> int:
+    return htons(x)
+
+
+def htonl(x: int) -> int:
+    return int.from_bytes((x & 0xFFFFFFFF).to_bytes(4, "big"), "little")
+
+
+def ntohl(x: int) -> int:
+    return htonl(x)
