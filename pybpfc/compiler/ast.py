@@ -29,8 +29,10 @@ class Node:
 
 @dataclass(eq=False)
 class Expr(Node):
-    # Filled in by the checker: the expression's type (pybpfc.compiler.types).
+    # Filled in by the checker: the expression's type (pybpfc.compiler.types),
+    # and its value when the checker could compute it at compile time.
     ty: Any = field(default=None, init=False, repr=False)
+    const: Any = field(default=None, init=False, repr=False)
 
 
 @dataclass(eq=False)

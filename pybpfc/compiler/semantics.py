@@ -1,0 +1,85 @@
+"""What pybpfc's integer operations mean, as plain Python.
+
+This is the language's definition of fixed-width arithmetic.  The checker
+folds constants with it, lowering generates code that does the same, and the
+tests compare the kernel's results against it.
+
+- Results wrap around to the operands' width (two's complement).
+- ``//`` and ``%`` follow Python: division rounds toward minus infinity and
+  the remainder has the divisor's sign.  Dividing by zero gives 0 and the
+  remainder of a division by zero is the dividend (the BPF machine's rule,
+  since a hook cannot raise).
+- Shift counts are taken modulo the width; ``>>`` is arithmetic for signed
+  types and logical for unsigned ones.
+"""
+from __future__ import annotations
+
+from .types import IntType
+
+
+def wrap(value: int, ty: IntType) -> int:
+    """``value`` reduced to ``ty``'s range, as two's complement would."""
+    value &= (1 << ty.bits) - 1
+    if ty.signed and value >> (ty.bits - 1):
+        value -= 1 << ty.bits
+    return value
+
+
+def floordiv(a: int, b: int, ty: IntType) -> int:
+    if b == 0:
+        return 0
+    return wrap(a // b, ty)
+
+
+def mod(a: int, b: int, ty: IntType) -> int:
+    if b == 0:
+        return wrap(a, ty)
+    return wrap(a - floordiv(a, b, ty) * b, ty)
+
+
+def binary(op: str, a: int, b: int, ty: IntType) -> int:
+    """``a op b`` for operands already of type ``ty``."""
+    if op == "+":
+        return wrap(a + b, ty)
+    if op == "-":
+        return wrap(a - b, ty)
+    if op == "*":
+        return wrap(a * b, ty)
+    if op == "//":
+        return floordiv(a, b, ty)
+    if op == "%":
+        return mod(a, b, ty)
+    if op == "&":
+        return wrap(a & b, ty)
+    if op == "|":
+        return wrap(a | b, ty)
+    if op == "^":
+        return wrap(a ^ b, ty)
+    if op == "<<":
+        return wrap(a << (b % ty.bits), ty)
+    if op == ">>":
+        shift = b % ty.bits
+        if ty.signed:
+            return wrap(a >> shift, ty)
+        return wrap(a, ty) >> shift
+    raise ValueError(f"not an integer operator: {op}")
+
+
+def unary(op: str, a: int, ty: IntType) -> int:
+    if op == "-":
+        return wrap(-a, ty)
+    if op == "+":
+        return wrap(a, ty)
+    if op == "~":
+        return wrap(~a, ty)
+    raise ValueError(f"not an integer operator: {op}")
+
+
+def compare(op: str, a: int, b: int) -> bool:
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b,
+            "==": a == b, "!=": a != b}[op]
+
+
+def convert(value: int, to: IntType) -> int:
+    """``to(value)``: truncation or extension, as a cast does."""
+    return wrap(value, to)

@@ -1,0 +1,202 @@
+"""The types of pybpfc values.
+
+Integers have a fixed width and signedness; an integer literal has no type
+of its own until it meets one (``UNTYPED_INT``), and defaults to ``i64``.
+Aggregates (structs, arrays, byte buffers) live in memory; the context and
+the things reached through it are described by the hook table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .. import hooks
+
+
+class Type:
+    def __str__(self) -> str:
+        return str(getattr(self, "name"))
+
+    @property
+    def size(self) -> int:
+        raise TypeError(f"{self.name} has no size")
+
+    @property
+    def align(self) -> int:
+        return self.size
+
+
+@dataclass(frozen=True, eq=True)
+class IntType(Type):
+    name: str
+    bits: int
+    signed: bool
+
+    @property
+    def size(self) -> int:
+        return self.bits // 8
+
+    @property
+    def min(self) -> int:
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max(self) -> int:
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    def contains(self, other: "IntType") -> bool:
+        """Every value of ``other`` is a value of this type."""
+        return self.min <= other.min and other.max <= self.max
+
+    def fits(self, value: int) -> bool:
+        return self.min <= value <= self.max
+
+    def __str__(self) -> str:
+        return self.name
+
+
+INT_TYPES = {t.name: t for t in (
+    IntType("u8", 8, False), IntType("u16", 16, False), IntType("u32", 32, False),
+    IntType("u64", 64, False), IntType("i8", 8, True), IntType("i16", 16, True),
+    IntType("i32", 32, True), IntType("i64", 64, True),
+)}
+U8, U16, U32, U64 = (INT_TYPES[n] for n in ("u8", "u16", "u32", "u64"))
+I32, I64 = INT_TYPES["i32"], INT_TYPES["i64"]
+DEFAULT_INT = I64
+
+
+@dataclass(frozen=True, eq=True)
+class _Simple(Type):
+    name: str
+
+    @property
+    def size(self) -> int:
+        if self.name == "bool":
+            return 1
+        raise TypeError(f"{self.name} has no size")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+BOOL = _Simple("bool")
+UNTYPED_INT = _Simple("int literal")
+NONE = _Simple("None")
+
+
+@dataclass(frozen=True, eq=True)
+class BytesLitType(Type):
+    """A bytes literal: a constant of ``length`` bytes."""
+    length: int
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"bytes literal of {self.length} bytes"
+
+
+@dataclass(frozen=True, eq=True)
+class ArrayType(Type):
+    """``list[T]`` of a fixed length, or ``bytearray`` (``is_bytes``)."""
+    elem: Type
+    length: int
+    is_bytes: bool = False
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        if self.is_bytes:
+            return f"bytearray({self.length})"
+        return f"list[{self.elem}] of length {self.length}"
+
+    @property
+    def size(self) -> int:
+        return self.elem.size * self.length
+
+    @property
+    def align(self) -> int:
+        return self.elem.align
+
+
+@dataclass(eq=False)
+class StructType(Type):
+    name: str
+    fields: list[tuple[str, Type, int]] = field(default_factory=list)  # (name, type, offset)
+    size_: int = 0
+    align_: int = 1
+
+    @property
+    def size(self) -> int:
+        return self.size_
+
+    @property
+    def align(self) -> int:
+        return self.align_
+
+    def field(self, name: str) -> Optional[tuple[str, Type, int]]:
+        for f in self.fields:
+            if f[0] == name:
+                return f
+        return None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, eq=True)
+class ContextType(Type):
+    """The hook's context argument (a pointer to the kernel's struct)."""
+    context: hooks.Context
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.context.python_name
+
+
+@dataclass(frozen=True, eq=True)
+class SockRefType(Type):
+    """``ctx.sk``: a read-only ``struct bpf_sock`` reached through a pointer."""
+    name: str = "SockContext (through ctx.sk)"
+
+
+@dataclass(frozen=True, eq=True)
+class WindowType(Type):
+    """``ctx.optval``: a bounds-checked window on a kernel byte buffer."""
+    start: hooks.Field
+    end: hooks.Field
+    name: str = "OptvalWindow"
+
+
+@dataclass(frozen=True, eq=True)
+class CtxArrayType(Type):
+    """An array member of a context struct (``ctx.cb``, ``ctx.src_ip6``),
+    indexed with constants only."""
+    field: hooks.Field
+    through_sock: bool = False
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"{self.field.name} (an array of {self.field.count} {self.field.kind})"
+
+
+def int_type(name: str) -> IntType:
+    return INT_TYPES[name]
+
+
+def is_int(t: Type) -> bool:
+    return isinstance(t, IntType) or t is UNTYPED_INT
+
+
+def is_scalar(t: Type) -> bool:
+    return isinstance(t, IntType) or t is BOOL
+
+
+def is_aggregate(t: Type) -> bool:
+    return isinstance(t, (StructType, ArrayType))
+
+
+def common_int_type(a: IntType, b: IntType) -> Optional[IntType]:
+    """The type both operands convert to without losing a value, if any."""
+    if a.contains(b):
+        return a
+    if b.contains(a):
+        return b
+    return None
