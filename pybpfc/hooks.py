@@ -174,6 +174,8 @@ SK_BUFF = Context("SkBuff", "__sk_buff", 192, (
     Field("cb", 48, "u32", 4, "scratch space shared between programs", count=5),
     Field("hash", 68, "u32", 4, "the packet's flow hash"),
     Field("napi_id", 84, "u32", 4, "NAPI id of the receive queue"),
+    Field("gso_segs", 164, "u32", 4, "number of GSO segments"),
+    Field("gso_size", 176, "u32", 4, "size of a GSO segment"),
 ))
 
 # ------------------------------------------------------------------- rows
@@ -181,16 +183,22 @@ SK_BUFF = Context("SkBuff", "__sk_buff", 192, (
 _VERDICT = Returns("verdict", (("ALLOW", 1), ("REJECT", 0)),
                    "ALLOW (1) lets the operation go on; REJECT (0) refuses it with EPERM")
 _SOCKOPT_READ = frozenset({"sk", "optval", "optval_end", "level", "optname", "optlen"})
-_SOCK_COMMON_READ = frozenset({"bound_dev_if", "family", "type", "protocol", "mark",
-                               "priority", "state", "rx_queue_mapping"})
-_SOCK_ADDR_READ = frozenset({"src_ip4", "src_ip6", "src_port", "dst_port", "dst_ip4", "dst_ip6"})
+# Readable by every cgroup sock hook.
+_SOCK_READ = frozenset({"family", "type", "protocol", "dst_port", "dst_ip4", "dst_ip6",
+                        "state", "rx_queue_mapping"})
+# Readable and writable by sock_create and sock_release only.
 _SOCK_WRITE = frozenset({"bound_dev_if", "mark", "priority"})
 
 _COMMON_HELPERS = frozenset({
     "map_lookup_elem", "map_update_elem", "map_delete_elem", "get_current_uid_gid",
     "get_current_pid_tgid", "get_current_comm", "get_current_cgroup_id",
-    "ktime_get_ns", "get_prandom_u32", "trace_printk", "ringbuf_output", "get_local_storage",
+    "ktime_get_ns", "get_prandom_u32", "trace_printk", "ringbuf_output", "strtol", "strtoul",
 })
+_SOCKOPT_HELPERS = _COMMON_HELPERS | {"get_local_storage", "sk_storage_get",
+                                      "sk_storage_delete", "get_netns_cookie", "get_retval",
+                                      "set_retval"}
+_SOCK_HELPERS = _COMMON_HELPERS | {"get_local_storage", "sk_storage_get", "get_netns_cookie",
+                                   "get_socket_cookie", "get_retval", "set_retval"}
 
 HOOKS: tuple[Hook, ...] = (
     Hook("cgroup_getsockopt", "cgroup/getsockopt", "BPF_PROG_TYPE_CGROUP_SOCKOPT",
@@ -199,8 +207,7 @@ HOOKS: tuple[Hook, ...] = (
          writable=frozenset({"optlen", "retval"}),
          returns=_VERDICT,
          write_bounds=(("optlen", 0, PAGE_SIZE), ("retval", 0, 0)),
-         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
-                                    "get_retval", "set_retval"},
+         helpers=_SOCKOPT_HELPERS,
          summary="runs after the kernel handled getsockopt(2); may rewrite the value, "
                  "its length and the result"),
     Hook("cgroup_setsockopt", "cgroup/setsockopt", "BPF_PROG_TYPE_CGROUP_SOCKOPT",
@@ -209,8 +216,7 @@ HOOKS: tuple[Hook, ...] = (
          writable=frozenset({"level", "optname", "optlen"}),
          returns=_VERDICT,
          write_bounds=(("optlen", -1, PAGE_SIZE),),
-         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
-                                    "get_retval", "set_retval", "setsockopt", "getsockopt"},
+         helpers=_SOCKOPT_HELPERS | {"setsockopt", "getsockopt"},
          summary="runs before the kernel handles setsockopt(2); may rewrite level, name and "
                  "value, or consume the option (optlen = -1)"),
     Hook("cgroup_sysctl", "cgroup/sysctl", "BPF_PROG_TYPE_CGROUP_SYSCTL",
@@ -218,38 +224,35 @@ HOOKS: tuple[Hook, ...] = (
          readable=frozenset({"write", "file_pos"}),
          writable=frozenset({"file_pos"}),
          returns=_VERDICT,
-         helpers=_COMMON_HELPERS | {"sysctl_get_name", "sysctl_get_current_value",
-                                    "sysctl_get_new_value", "sysctl_set_new_value",
-                                    "strtol", "strtoul", "get_retval", "set_retval"},
+         helpers=_COMMON_HELPERS | {"get_local_storage", "sysctl_get_name",
+                                    "sysctl_get_current_value", "sysctl_get_new_value",
+                                    "sysctl_set_new_value", "get_retval", "set_retval"},
          summary="runs when a task in the cgroup reads or writes a file under /proc/sys"),
     Hook("cgroup_sock_create", "cgroup/sock_create", "BPF_PROG_TYPE_CGROUP_SOCK",
          "BPF_CGROUP_INET_SOCK_CREATE", BPF_SOCK,
-         readable=_SOCK_COMMON_READ, writable=_SOCK_WRITE, returns=_VERDICT,
-         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
-                                    "get_socket_cookie", "get_retval", "set_retval"},
+         readable=_SOCK_READ | _SOCK_WRITE, writable=_SOCK_WRITE, returns=_VERDICT,
+         helpers=_SOCK_HELPERS,
          summary="runs when a task in the cgroup creates an INET socket"),
     Hook("cgroup_sock_release", "cgroup/sock_release", "BPF_PROG_TYPE_CGROUP_SOCK",
          "BPF_CGROUP_INET_SOCK_RELEASE", BPF_SOCK,
-         readable=_SOCK_COMMON_READ, writable=_SOCK_WRITE, returns=_VERDICT,
-         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
-                                    "get_socket_cookie", "get_retval", "set_retval"},
+         readable=_SOCK_READ | _SOCK_WRITE, writable=_SOCK_WRITE, returns=_VERDICT,
+         helpers=_SOCK_HELPERS,
          summary="runs when an INET socket created in the cgroup is released"),
     Hook("cgroup_post_bind4", "cgroup/post_bind4", "BPF_PROG_TYPE_CGROUP_SOCK",
          "BPF_CGROUP_INET4_POST_BIND", BPF_SOCK,
-         readable=_SOCK_COMMON_READ | _SOCK_ADDR_READ, writable=frozenset(), returns=_VERDICT,
-         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
-                                    "get_socket_cookie", "get_retval", "set_retval"},
+         readable=_SOCK_READ | {"src_ip4", "src_port"}, writable=frozenset(), returns=_VERDICT,
+         helpers=_SOCK_HELPERS,
          summary="runs after an IPv4 socket created in the cgroup was bound to an address"),
     Hook("cgroup_post_bind6", "cgroup/post_bind6", "BPF_PROG_TYPE_CGROUP_SOCK",
          "BPF_CGROUP_INET6_POST_BIND", BPF_SOCK,
-         readable=_SOCK_COMMON_READ | _SOCK_ADDR_READ, writable=frozenset(), returns=_VERDICT,
-         helpers=_COMMON_HELPERS | {"sk_storage_get", "sk_storage_delete", "get_netns_cookie",
-                                    "get_socket_cookie", "get_retval", "set_retval"},
+         readable=_SOCK_READ | {"src_ip6", "src_port"}, writable=frozenset(), returns=_VERDICT,
+         helpers=_SOCK_HELPERS,
          summary="runs after an IPv6 socket created in the cgroup was bound to an address"),
     Hook("socket_filter", "socket", "BPF_PROG_TYPE_SOCKET_FILTER", None, SK_BUFF,
          readable=frozenset({"len", "pkt_type", "mark", "queue_mapping", "protocol",
                              "vlan_present", "vlan_tci", "vlan_proto", "priority",
-                             "ingress_ifindex", "ifindex", "tc_index", "cb", "hash", "napi_id"}),
+                             "ingress_ifindex", "ifindex", "tc_index", "cb", "hash", "napi_id",
+                             "gso_segs", "gso_size"}),
          writable=frozenset({"cb"}),
          returns=Returns("bytes", (("DROP", 0), ("KEEP_ALL", 0xFFFFFFFF)),
                          "how many bytes of the packet the socket receives: "
@@ -258,9 +261,9 @@ HOOKS: tuple[Hook, ...] = (
          summary="runs for every packet a socket it is attached to receives"),
 )
 
-# Sockets reached through a pointer (``ctx.sk`` in sockopt hooks) can be read
-# but never written.
-SOCK_POINTER_READABLE = _SOCK_COMMON_READ | _SOCK_ADDR_READ
+# A socket reached through a pointer (``ctx.sk`` in sockopt hooks, never NULL
+# there) can be read in full but never written.
+SOCK_POINTER_READABLE = frozenset(f.name for f in BPF_SOCK.fields)
 
 CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF)
 

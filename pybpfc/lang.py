@@ -149,6 +149,8 @@ class SkBuff:
     cb: list[u32]
     hash: u32
     napi_id: u32
+    gso_segs: u32
+    gso_size: u32
 
 
 # ------------------------------------------------------- byte order

@@ -269,3 +269,12 @@ class Import(Stmt):
 @dataclass(eq=False)
 class Module(Node):
     body: list[Stmt]
+
+
+# ------------------------------------------------- nodes the checker inserts
+
+@dataclass(eq=False)
+class Cast(Expr):
+    """A conversion the checker made explicit (integer widening, an untyped
+    literal taking a type, a truth test).  ``ty`` is the target type."""
+    value: Expr
