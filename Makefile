@@ -1,0 +1,47 @@
+# pybpfc: make venv | test | demo | clean
+# Works on a fresh Debian 12 machine as root: missing system tools are
+# installed with apt-get, Python packages into .venv.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Debian installs bpftool in /usr/sbin, which a non-login PATH may lack.
+export PATH := $(PATH):/usr/sbin:/sbin
+
+SYSTEM_STAMP := $(VENV)/.system-packages
+INSTALL_STAMP := $(VENV)/.installed
+
+.PHONY: venv test demo clean
+
+venv: $(INSTALL_STAMP)
+
+# apt-get runs only when a tool is missing; the stamp keeps later runs fast.
+# python3-venv provides ensurepip, without which Debian's venv fails.
+$(SYSTEM_STAMP):
+	@if ! command -v bpftool >/dev/null || ! command -v clang >/dev/null \
+	    || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
+	    echo "installing bpftool clang llvm libbpf-dev python3-venv with apt-get"; \
+	    apt-get update \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	        bpftool clang llvm libbpf-dev python3-venv; \
+	fi
+	mkdir -p $(VENV)
+	touch $@
+
+$(INSTALL_STAMP): pyproject.toml | $(SYSTEM_STAMP)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e '.[test]'
+	touch $@
+
+test: venv
+	$(VENV)/bin/pybpfc --version
+	$(PY) -m pytest -q tests
+
+demo: venv
+	mkdir -p build
+	$(VENV)/bin/pybpfc build examples/deny_ttl.py -o build/deny_ttl.o
+	bash scripts/demo.sh build/deny_ttl.o
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

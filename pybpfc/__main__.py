@@ -1,0 +1,4 @@
+"""``python -m pybpfc``: the same as the ``pybpfc`` command."""
+from pybpfc.cli import main
+
+raise SystemExit(main())

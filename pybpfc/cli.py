@@ -1,0 +1,254 @@
+"""The ``pybpfc`` command: ``build`` compiles a program to a BPF object file,
+``check`` only checks it.
+
+Exit status: 0 success, 1 a mistake the user can fix (a compile error, a bad
+path, a bad option), 2 a bug in pybpfc, 130 interrupted.  A traceback is
+printed only with ``--debug``.
+
+The compiler is imported inside the commands, so ``--help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Sequence
+
+if TYPE_CHECKING:
+    from pybpfc.compiler.errors import Source
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+EXIT_INTERNAL_ERROR = 2
+EXIT_INTERRUPTED = 130      # 128 + SIGINT, as a shell reports it
+EXIT_BROKEN_PIPE = 141      # 128 + SIGPIPE
+
+
+class UserError(Exception):
+    """A mistake the user can fix; its text is the whole message to print."""
+
+    @classmethod
+    def at(cls, path: object, message: str) -> "UserError":
+        return cls(f"{path}: error: {message}")
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _build(args: argparse.Namespace) -> int:
+    source_path = Path(args.program)
+    source = _read_source(source_path)
+    output_path = _output_path(source_path, args.output)
+
+    from pybpfc.compiler.driver import compile_source
+    compiled = _compile(compile_source, source)
+
+    _write_atomically(output_path, compiled.elf)
+    for program in compiled.plan.programs:
+        print(f"{program.name}: {program.section}")
+    print(f"wrote {output_path}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    source = _read_source(Path(args.program))
+
+    from pybpfc.compiler.driver import check_source, plan_of
+    count = len(plan_of(_compile(check_source, source)).programs)
+    print(f"{source.path}: ok ({count} program{'' if count == 1 else 's'})")
+    return EXIT_OK
+
+
+def _compile(step: Callable[["Source"], Any], source: "Source") -> Any:
+    """Run a compiler entry point, turning a CompileError into a UserError."""
+    from pybpfc.compiler.errors import CompileError
+    try:
+        return step(source)
+    except CompileError as e:
+        raise UserError(e.located(source).render()) from e
+
+
+# -------------------------------------------------------------------- files
+
+
+def _read_source(path: Path) -> "Source":
+    from pybpfc.compiler.errors import Source
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError.at(path, "file not found") from None
+    except IsADirectoryError:
+        raise UserError.at(path, "is a directory") from None
+    except OSError as e:
+        raise UserError.at(path, f"cannot read: {e.strerror or e}") from None
+    try:
+        # utf-8-sig: an editor's byte-order mark is not part of the program.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise UserError.at(
+            path, f"not UTF-8: invalid byte 0x{data[e.start]:02x} on line {line}") from None
+    # Universal newlines, as Python reads source: line numbers must agree
+    # with the user's editor whatever line ends the file uses.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return Source(path=str(path), text=text)
+
+
+def _output_path(source_path: Path, output: Optional[str]) -> Path:
+    """Where ``build`` writes: ``-o`` or the input with suffix ``.o``;
+    never the input itself."""
+    if output is None:
+        if source_path.suffix != ".py":
+            raise UserError.at(
+                source_path, "cannot name the output (the input does not end in .py); use -o")
+        return source_path.with_suffix(".o")
+    output_path = Path(output)
+    if _same_file(source_path, output_path):
+        raise UserError.at(output_path, "refusing to overwrite the input file")
+    if output_path.is_dir():
+        raise UserError.at(output_path, "is a directory")
+    return output_path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)   # hard links
+    except OSError:
+        return False
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` so that readers see the old file or the whole new one,
+    never a half-written object."""
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise UserError.at(path, f"cannot write: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            # mkstemp makes the file 0600; give it the mode open() would.
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
+        os.replace(temp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(e, OSError):
+            raise UserError.at(path, f"cannot write: {e.strerror or e}") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# ------------------------------------------------------------------- parser
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # A bad command line is the user's mistake: exit 1, keeping 2 for bugs.
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")
+
+
+class _VersionAction(argparse.Action):
+    """Like action='version', but looks the version up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        print(f"pybpfc {_version()}")
+        parser.exit()
+
+
+def _version() -> str:
+    from importlib import metadata
+    try:
+        return metadata.version("pybpfc")
+    except metadata.PackageNotFoundError:   # running from a source tree
+        import pybpfc
+        return str(getattr(pybpfc, "__version__", "unknown"))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pybpfc",
+        description="Compile a typed subset of Python to Linux BPF programs.")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
+    parser.add_argument("--debug", action="store_true",
+                        help="print a traceback when pybpfc fails")
+
+    # --debug is accepted after the command too; SUPPRESS keeps the value
+    # given before the command when it is not repeated after it.
+    debug = _Parser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="print a traceback when pybpfc fails")
+
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    build = commands.add_parser(
+        "build", parents=[debug], help="compile a program to a BPF object file",
+        description="Compile a pybpfc program to a BPF ELF object that libbpf and "
+                    "bpftool can load.  Prints each program with its section.")
+    build.add_argument("program", metavar="PROGRAM.py", help="the program to compile")
+    build.add_argument("-o", "--output", metavar="OUT.o",
+                       help="the object file to write (default: PROGRAM.o next to the input)")
+    build.set_defaults(run=_build)
+
+    check = commands.add_parser(
+        "check", parents=[debug], help="check a program without writing anything",
+        description="Parse and type-check a pybpfc program; write nothing.")
+    check.add_argument("program", metavar="PROGRAM.py", help="the program to check")
+    check.set_defaults(run=_check)
+    return parser
+
+
+# --------------------------------------------------------------------- main
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args: Optional[argparse.Namespace] = None
+    try:
+        args = _parser().parse_args(argv)
+        status: int = args.run(args)
+        sys.stdout.flush()   # meet a closed pipe here, not at interpreter exit
+        return status
+    except UserError as e:
+        if args is not None and args.debug and e.__cause__ is not None:
+            # Where in the compiler the error was raised.
+            traceback.print_exception(e.__cause__)
+        print(e, file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as e:
+        message = " ".join(str(e).split())   # one line, whatever the exception says
+        what = f"{type(e).__name__}: {message}" if message else type(e).__name__
+        if args is not None and args.debug:
+            traceback.print_exc()
+            print(f"pybpfc: internal error: {what}", file=sys.stderr)
+        else:
+            print(f"pybpfc: internal error: {what} (run with --debug for the traceback)",
+                  file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+
+
+def _discard_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so Python's final flush does
+    not report the same broken pipe again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -1,0 +1,190 @@
+"""Helpers for tests that need the real kernel, bpftool or the CLI.
+
+A kernel test that cannot run here skips with the reason; under CI
+(``CI=true``) it fails instead, so a broken CI machine cannot pass by
+skipping everything.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional, Union
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+StrPath = Union[str, "os.PathLike[str]"]
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def require_kernel_feature(name: str, ok: bool, why: str) -> None:
+    """Skip the test when ``ok`` is false; under CI, fail it loudly."""
+    if ok:
+        return
+    message = f"{name} unavailable: {why}"
+    if under_ci():
+        pytest.fail(f"{message} (CI=true: a missing feature is a failure, not a skip)",
+                    pytrace=False)
+    pytest.skip(message)
+
+
+def require_root(what: str) -> None:
+    require_kernel_feature("root", os.geteuid() == 0, f"{what} needs root")
+
+
+# ---------------------------------------------------------------- mountinfo
+
+
+@dataclass(frozen=True)
+class Mount:
+    mount_point: Path
+    root: str          # the path inside the filesystem that is mounted
+    fs_type: str
+    source: str
+
+
+def _unescape(field: str) -> str:
+    # The kernel writes space, tab, newline and backslash as \ooo octal.
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mountinfo(text: str) -> list[Mount]:
+    """Parse /proc/self/mountinfo (see proc(5)).
+
+    Fields: id, parent id, major:minor, root, mount point, options, zero or
+    more optional fields, a lone "-", then filesystem type, source and
+    super-block options.  The "-" is searched for only after the first six
+    fields, so a mount point named "-" cannot be taken for it.
+    """
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split(" ")
+        if len(fields) < 10:
+            continue
+        try:
+            dash = fields.index("-", 6)
+        except ValueError:
+            continue
+        if dash + 2 >= len(fields):
+            continue
+        mounts.append(Mount(mount_point=Path(_unescape(fields[4])),
+                            root=_unescape(fields[3]),
+                            fs_type=fields[dash + 1],
+                            source=_unescape(fields[dash + 2])))
+    return mounts
+
+
+def read_mountinfo() -> str:
+    return Path("/proc/self/mountinfo").read_text()
+
+
+def mounts_of_type(fs_type: str, mountinfo: Optional[str] = None) -> list[Mount]:
+    text = read_mountinfo() if mountinfo is None else mountinfo
+    return [m for m in parse_mountinfo(text) if m.fs_type == fs_type]
+
+
+def cgroup2_root(mountinfo: Optional[str] = None) -> Path:
+    """Where the cgroup v2 hierarchy is mounted (from /proc/self/mountinfo,
+    or from ``mountinfo`` when given)."""
+    mounts = mounts_of_type("cgroup2", mountinfo)
+    require_kernel_feature("cgroup v2", bool(mounts), "no cgroup2 filesystem is mounted")
+    # Prefer a mount of the hierarchy's root over a bind mount of a sub-group.
+    mounts.sort(key=lambda m: m.root != "/")
+    return mounts[0].mount_point
+
+
+def is_mounted(path: StrPath, fs_type: Optional[str] = None) -> bool:
+    target = Path(path)
+    return any(m.mount_point == target and (fs_type is None or m.fs_type == fs_type)
+               for m in parse_mountinfo(read_mountinfo()))
+
+
+# -------------------------------------------------------------------- bpffs
+
+
+@contextlib.contextmanager
+def mounted_bpffs() -> Iterator[Path]:
+    """Mount a fresh bpffs on a new temporary directory; unmount and remove
+    it on the way out, whatever happened inside."""
+    require_root("mounting a bpffs")
+    # Resolved: mountinfo shows the real path, with symlinks followed.
+    directory = Path(tempfile.mkdtemp(prefix="pybpfc-bpffs-")).resolve()
+    try:
+        mount = subprocess.run(["mount", "-t", "bpf", "bpf", str(directory)],
+                               capture_output=True, text=True)
+        require_kernel_feature("bpffs", mount.returncode == 0,
+                               f"mount -t bpf failed: {mount.stderr.strip()}")
+        try:
+            yield directory
+        finally:
+            # Unmounting a bpffs drops its pins, and with them the programs.
+            if subprocess.run(["umount", str(directory)], capture_output=True).returncode:
+                subprocess.run(["umount", "-l", str(directory)], capture_output=True)
+    finally:
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+
+
+# ------------------------------------------------------------------ bpftool
+
+
+@functools.cache
+def _bpftool_or_none() -> Optional[str]:
+    # Debian installs bpftool in /usr/sbin, which a non-login PATH may lack.
+    return shutil.which("bpftool") or shutil.which("bpftool", path="/usr/sbin:/sbin")
+
+
+def find_bpftool() -> str:
+    """The bpftool binary; skips the test if absent (fails under CI)."""
+    path = _bpftool_or_none()
+    require_kernel_feature("bpftool", path is not None,
+                           "bpftool is not installed (make venv installs it)")
+    assert path is not None
+    return path
+
+
+def bpftool_loadall(obj_path: StrPath, pin_dir: StrPath) -> "subprocess.CompletedProcess[str]":
+    """``bpftool prog loadall OBJ PINDIR``: load every program of an object
+    and pin each under PINDIR.  Does not check the exit status, so a test
+    can look at a verifier rejection."""
+    return subprocess.run([find_bpftool(), "prog", "loadall", str(obj_path), str(pin_dir)],
+                          capture_output=True, text=True)
+
+
+def bpftool_dump_xlated_linum(pinned_prog_path: StrPath) -> str:
+    """The kernel's translated instructions of a pinned program,
+    interleaved with source lines and their file:line."""
+    result = subprocess.run(
+        [find_bpftool(), "prog", "dump", "xlated", "pinned", str(pinned_prog_path), "linum"],
+        capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"bpftool prog dump xlated {pinned_prog_path} failed "
+            f"(exit {result.returncode}): {result.stderr.strip()}")
+    return result.stdout
+
+
+# ---------------------------------------------------------------------- CLI
+
+
+def pybpfc_cli(*args: StrPath, cwd: Optional[StrPath] = None,
+               timeout: float = 120) -> "subprocess.CompletedProcess[str]":
+    """Run ``python -m pybpfc ARGS`` in a subprocess, on this working tree."""
+    env = dict(os.environ)
+    # The working tree first, so the tests exercise it even from another cwd.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, "-m", "pybpfc", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
