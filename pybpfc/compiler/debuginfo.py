@@ -1,0 +1,148 @@
+"""Debug information for the emitted module.
+
+LLVM's BPF backend turns this metadata into ``.BTF`` (types, functions,
+global variables) and ``.BTF.ext`` (func info and line info).  The source
+text is embedded in the file entry, so line info carries the Python lines
+and the verifier and bpftool can show them next to the instructions.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import llvmlite.ir as ir
+
+from .. import hooks
+from .errors import Source
+from .types import BOOL, ArrayType, ContextType, IntType, StructType, Type
+
+
+class _LateRef(ir.DIToken):
+    """A metadata operand filled in after the node that names it exists;
+    needed for cycles (a subprogram lists variables whose scope is itself)."""
+
+    def __init__(self) -> None:
+        self.target: Optional[ir.MDValue] = None
+
+    @property  # type: ignore[override]
+    def value(self) -> str:
+        assert self.target is not None
+        return self.target.get_reference()
+
+
+class DebugInfo:
+    def __init__(self, module: ir.Module, source: Source):
+        self.module = module
+        path = os.path.abspath(source.path)
+        self.file = module.add_debug_info("DIFile", {
+            "filename": os.path.basename(path),
+            "directory": os.path.dirname(path),
+            "source": source.text,
+        })
+        self._globals = _LateRef()
+        self._global_exprs: list[ir.DIValue] = []
+        self.unit = module.add_debug_info("DICompileUnit", {
+            "language": ir.DIToken("DW_LANG_C99"),
+            "file": self.file,
+            "producer": "pybpfc",
+            "isOptimized": True,
+            "runtimeVersion": 0,
+            "emissionKind": ir.DIToken("FullDebug"),
+            "globals": self._globals,
+        }, is_distinct=True)
+        module.add_named_metadata("llvm.dbg.cu", self.unit)
+        i32 = ir.IntType(32)
+        module.add_named_metadata("llvm.module.flags", [i32(7), "Dwarf Version", i32(5)])
+        module.add_named_metadata("llvm.module.flags", [i32(2), "Debug Info Version", i32(3)])
+        self._types: dict[object, ir.DIValue] = {}
+
+    def finish(self) -> None:
+        self._globals.target = self.module.add_metadata(self._global_exprs)
+
+    # ------------------------------------------------------------ types
+
+    def type(self, ty: Type) -> ir.DIValue:
+        key = id(ty) if isinstance(ty, StructType) else ty
+        if key in self._types:
+            return self._types[key]
+        di = self._make_type(ty)
+        self._types[key] = di
+        return di
+
+    def _make_type(self, ty: Type) -> ir.DIValue:
+        m = self.module
+        if isinstance(ty, IntType):
+            return m.add_debug_info("DIBasicType", {
+                "name": ty.name, "size": ty.bits,
+                "encoding": ir.DIToken("DW_ATE_signed" if ty.signed else "DW_ATE_unsigned")})
+        if ty is BOOL:
+            return m.add_debug_info("DIBasicType", {
+                "name": "bool", "size": 8, "encoding": ir.DIToken("DW_ATE_boolean")})
+        if isinstance(ty, ArrayType):
+            sub = m.add_debug_info("DISubrange", {"count": ty.length})
+            return m.add_debug_info("DICompositeType", {
+                "tag": ir.DIToken("DW_TAG_array_type"), "baseType": self.type(ty.elem),
+                "size": ty.size * 8, "elements": m.add_metadata([sub])})
+        if isinstance(ty, StructType):
+            members = [m.add_debug_info("DIDerivedType", {
+                "tag": ir.DIToken("DW_TAG_member"), "name": name, "file": self.file,
+                "baseType": self.type(fty), "size": fty.size * 8, "offset": offset * 8})
+                for name, fty, offset in ty.fields]
+            return m.add_debug_info("DICompositeType", {
+                "tag": ir.DIToken("DW_TAG_structure_type"), "name": ty.name,
+                "file": self.file, "size": ty.size * 8,
+                "elements": m.add_metadata(members)})
+        if isinstance(ty, ContextType):
+            return self.context_pointer(ty.context)
+        raise TypeError(f"no debug type for {ty}")
+
+    def context_pointer(self, context: hooks.Context) -> ir.DIValue:
+        """A pointer to the kernel's context struct, declared by name only:
+        the kernel knows its layout."""
+        key = ("ctx", context.c_name)
+        if key not in self._types:
+            fwd = self.module.add_debug_info("DICompositeType", {
+                "tag": ir.DIToken("DW_TAG_structure_type"), "name": context.c_name,
+                "file": self.file, "flags": ir.DIToken("DIFlagFwdDecl")})
+            self._types[key] = self.module.add_debug_info("DIDerivedType", {
+                "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": fwd, "size": 64})
+        return self._types[key]
+
+    # -------------------------------------------------------- functions
+
+    def subprogram(self, name: str, line: int, ret: Optional[Type],
+                   params: list[tuple[str, Type, int]], local: bool) -> ir.DIValue:
+        """A function's debug entry; ``params`` are (name, type, line)."""
+        m = self.module
+        ret_di = self.type(ret) if ret is not None else None
+        sub_type = m.add_debug_info("DISubroutineType", {
+            "types": m.add_metadata([ret_di] + [self.type(t) for _, t, _ in params])})
+        retained = _LateRef()
+        flags = "DISPFlagDefinition | DISPFlagOptimized" + (" | DISPFlagLocalToUnit" if local else "")
+        sp = m.add_debug_info("DISubprogram", {
+            "name": name, "scope": self.file, "file": self.file, "line": line,
+            "type": sub_type, "scopeLine": line, "unit": self.unit,
+            "spFlags": ir.DIToken(flags), "retainedNodes": retained,
+        }, is_distinct=True)
+        # BTF names a function's arguments after these variables.
+        args = [m.add_debug_info("DILocalVariable", {
+            "name": pname, "arg": i + 1, "scope": sp, "file": self.file, "line": pline,
+            "type": self.type(pty)}) for i, (pname, pty, pline) in enumerate(params)]
+        retained.target = m.add_metadata(args)
+        return sp
+
+    def location(self, line: int, col: int, scope: ir.DIValue) -> ir.DIValue:
+        return self.module.add_debug_info("DILocation", {"line": line, "column": col,
+                                                         "scope": scope})
+
+    # ---------------------------------------------------------- globals
+
+    def global_variable(self, gv: ir.GlobalVariable, name: str, ty: Type, line: int) -> None:
+        m = self.module
+        var = m.add_debug_info("DIGlobalVariable", {
+            "name": name, "scope": self.unit, "file": self.file, "line": line,
+            "type": self.type(ty), "isLocal": False, "isDefinition": True}, is_distinct=True)
+        expr = m.add_debug_info("DIGlobalVariableExpression", {
+            "var": var, "expr": m.add_debug_info("DIExpression", {})})
+        gv.set_metadata("dbg", expr)
+        self._global_exprs.append(expr)

@@ -1,0 +1,72 @@
+"""The compiler's one direction: source -> parse -> check -> lower -> object.
+
+``compile_source`` returns the ELF bytes together with the plan of what the
+object was meant to hold, so tests can read the object back and compare.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .checker import CheckedProgram, check
+from .errors import CompileError, Source
+from .parser import parse
+
+
+@dataclass(frozen=True)
+class PlannedProgram:
+    name: str
+    section: str
+    hook: str           # the decorator
+
+
+@dataclass(frozen=True)
+class PlannedGlobal:
+    name: str
+    section: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ObjectPlan:
+    """What the emitted object must contain."""
+    programs: tuple[PlannedProgram, ...]
+    globals: tuple[PlannedGlobal, ...]
+    license: str
+
+
+@dataclass(frozen=True)
+class CompiledObject:
+    elf: bytes
+    plan: ObjectPlan
+    ir: str
+
+
+def check_source(source: Source) -> CheckedProgram:
+    """Everything but emitting: parse and check, raising CompileError."""
+    try:
+        return check(source, parse(source))
+    except CompileError as err:
+        raise err.located(source)
+
+
+def plan_of(program: CheckedProgram) -> ObjectPlan:
+    return ObjectPlan(
+        programs=tuple(PlannedProgram(f.name, f.hook.section, f.hook.decorator)
+                       for f in program.hooks if f.hook is not None),
+        globals=tuple(PlannedGlobal(g.name, g.section, g.ty.size) for g in program.globals),
+        license=program.license,
+    )
+
+
+def compile_source(source: Source) -> CompiledObject:
+    program = check_source(source)
+    # The code generator is imported only when an object is emitted, so that
+    # `pybpfc check` and the error paths stay quick.
+    from . import codegen
+    from .lower import lower
+    try:
+        module = lower(program)
+    except CompileError as err:
+        raise err.located(source)
+    text = str(module)
+    return CompiledObject(codegen.emit_object(text), plan_of(program), text)

@@ -1,0 +1,856 @@
+"""Lowering: the checked program to LLVM IR for the BPF target.
+
+One visitor walks the typed tree.  Before it lowers a node it makes that
+node's position the builder's debug location, so every instruction carries
+the Python line it came from (and BTF line info points at the ``.py``).
+Types come from the checker; nothing here infers one.
+
+Memory model: every local lives in a stack slot (LLVM promotes them to
+registers), zeroed at function entry because the verifier refuses reads of
+uninitialised stack.  Structs and arrays are byte blocks addressed by offset.
+Context fields are loaded and stored with volatile accesses of exactly their
+width: the verifier refuses narrower or wider accesses, and volatile keeps
+LLVM from changing the width.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Optional, Union
+
+import llvmlite.ir as ir
+
+from .. import hooks
+from . import ast as A
+from .checker import CheckedProgram, ConstSym, FuncSym, GlobalVar, LocalVar
+from .debuginfo import DebugInfo
+from .errors import CompileError
+from .types import (BOOL, NONE, U32, ArrayType, BytesLitType, ContextType, CtxArrayType,
+                    IntType, SockRefType, StructType, Type, WindowType)
+
+BPF_TRIPLE = "bpfel"
+BPF_DATA_LAYOUT = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+
+I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+PTR = ir.PointerType()
+
+
+class _VolatileLoad(ir.LoadInstr):
+    def descr(self, buf: list[str]) -> None:
+        start = len(buf)
+        super().descr(buf)
+        buf[start] = buf[start].replace("load ", "load volatile ", 1)
+
+
+class _VolatileStore(ir.StoreInstr):
+    def descr(self, buf: list[str]) -> None:
+        start = len(buf)
+        super().descr(buf)
+        buf[start] = buf[start].replace("store ", "store volatile ", 1)
+
+
+def reg_type(ty: Type) -> ir.Type:
+    """How a scalar of type ``ty`` is held in a register."""
+    if isinstance(ty, IntType):
+        return ir.IntType(ty.bits)
+    if ty is BOOL:
+        return I1
+    raise TypeError(f"{ty} is not a scalar")
+
+
+def mem_type(ty: Type) -> ir.Type:
+    """How a value of type ``ty`` is laid out in memory."""
+    if isinstance(ty, IntType):
+        return ir.IntType(ty.bits)
+    if ty is BOOL:
+        return I8
+    return ir.ArrayType(I8, ty.size)
+
+
+class Lowering:
+    def __init__(self, program: CheckedProgram):
+        self.program = program
+        self.module = ir.Module(name=program.source.path)
+        self.module.triple = BPF_TRIPLE
+        self.module.data_layout = BPF_DATA_LAYOUT
+        self.di = DebugInfo(self.module, program.source)
+        self.globals: dict[int, ir.GlobalVariable] = {}
+        self.functions: dict[int, ir.Function] = {}
+        # Per-function state.
+        self.fn: Optional[FuncSym] = None
+        self.builder: ir.IRBuilder = ir.IRBuilder()
+        self.scope: Optional[ir.DIValue] = None
+        self.slots: dict[int, ir.Value] = {}
+        self.ctx: Optional[ir.Value] = None
+        self.loops: list[tuple[ir.Block, ir.Block]] = []   # (continue target, break target)
+        self.barrier_fn: Optional[ir.Function] = None
+
+    # ------------------------------------------------------------ module
+
+    def lower(self) -> ir.Module:
+        self.emit_license()
+        for gv in self.program.globals:
+            self.emit_global(gv)
+        for fn in self.program.functions:
+            self.declare(fn)
+        for fn in self.program.functions:
+            self.define(fn)
+        self.di.finish()
+        return self.module
+
+    def emit_license(self) -> None:
+        data = self.program.license.encode() + b"\0"
+        ty = ir.ArrayType(I8, len(data))
+        gv = ir.GlobalVariable(self.module, ty, "_license")
+        gv.initializer = ir.Constant(ty, bytearray(data))
+        gv.section = "license"
+        gv.align = 1
+
+    def emit_global(self, var: GlobalVar) -> None:
+        ty = mem_type(var.ty)
+        gv = ir.GlobalVariable(self.module, ty, var.name)
+        gv.initializer = self.constant_memory(var.ty, var.init)
+        gv.section = var.section
+        gv.align = var.ty.align
+        self.di.global_variable(gv, var.name, var.ty, var.pos.line)
+        self.globals[id(var)] = gv
+
+    def constant_memory(self, ty: Type, init: object) -> ir.Constant:
+        """The bytes of a global's initial value."""
+        if isinstance(ty, IntType):
+            return ir.Constant(ir.IntType(ty.bits), int(init or 0) & ((1 << ty.bits) - 1))
+        if ty is BOOL:
+            return ir.Constant(I8, 1 if init else 0)
+        data = bytearray(ty.size)
+        if isinstance(ty, ArrayType) and init is not None:
+            if isinstance(init, bytes):
+                data[:len(init)] = init
+            else:
+                size = ty.elem.size
+                for i, v in enumerate(init):  # type: ignore[arg-type]
+                    bits = size * 8
+                    data[i * size:(i + 1) * size] = (int(v) & ((1 << bits) - 1)).to_bytes(
+                        size, "little")
+        return ir.Constant(ir.ArrayType(I8, ty.size), data)
+
+    def declare(self, fn: FuncSym) -> None:
+        params = [PTR if isinstance(p.ty, (ContextType, StructType)) else reg_type(p.ty)
+                  for p in fn.params]
+        if fn.hook is not None:
+            ret: ir.Type = I32
+        else:
+            ret = ir.VoidType() if fn.ret is NONE else reg_type(fn.ret)
+        func = ir.Function(self.module, ir.FunctionType(ret, params), fn.name)
+        func.attributes.add("nounwind")
+        if fn.hook is not None:
+            func.section = fn.hook.section
+        else:
+            # Helpers are inlined into the hooks that call them.
+            func.linkage = "internal"
+            func.attributes.add("alwaysinline")
+        self.functions[id(fn)] = func
+
+    # ---------------------------------------------------------- functions
+
+    def define(self, fn: FuncSym) -> None:
+        func = self.functions[id(fn)]
+        node = fn.node
+        self.fn = fn
+        self.scope = self.di.subprogram(
+            fn.name, node.pos.line,
+            U32 if fn.hook else (None if fn.ret is NONE else fn.ret),
+            [(p.name, p.ty, p.pos.line) for p in fn.params], local=fn.hook is None)
+        func.set_metadata("dbg", self.scope)
+        entry = func.append_basic_block("entry")
+        self.builder = ir.IRBuilder(entry)
+        self.builder.debug_metadata = self.di.location(node.pos.line, node.pos.col, self.scope)
+        self.slots = {}
+        self.ctx = None
+        self.loops = []
+        for p, arg in zip(fn.params, func.args):
+            arg.name = p.name
+            if isinstance(p.ty, ContextType):
+                self.ctx = arg
+                self.slots[id(p)] = arg
+            elif isinstance(p.ty, StructType):
+                self.slots[id(p)] = arg          # passed by reference, as in Python
+            else:
+                slot = self.builder.alloca(mem_type(p.ty), name=p.name)
+                self.builder.store(self.to_memory(arg, p.ty), slot)
+                self.slots[id(p)] = slot
+        for var in fn.locals.values():
+            if var.is_param:
+                continue
+            slot = self.builder.alloca(mem_type(var.ty), name=var.name)
+            slot.align = var.ty.align
+            self.zero(slot, var.ty)
+            self.slots[id(var)] = slot
+        body = func.append_basic_block("body")
+        self.builder.branch(body)
+        self.builder.position_at_end(body)
+        self.block(node.body)
+        if not self.builder.block.is_terminated:
+            # Only a helper returning None reaches its end (the checker made sure).
+            self.builder.ret_void()
+        self.fn = None
+
+    def zero(self, slot: ir.Value, ty: Type) -> None:
+        if isinstance(ty, (IntType,)) or ty is BOOL:
+            self.builder.store(ir.Constant(mem_type(ty), 0), slot)
+        else:
+            self.builder.store(ir.Constant(mem_type(ty), None), slot)
+
+    @contextmanager
+    def at(self, node: A.Node) -> Iterator[None]:
+        """Attribute the instructions emitted inside to ``node``'s line."""
+        saved = self.builder.debug_metadata
+        self.builder.debug_metadata = self.di.location(node.pos.line, node.pos.col, self.scope)
+        try:
+            yield
+        except CompileError:
+            raise
+        finally:
+            self.builder.debug_metadata = saved
+
+    def new_block(self, name: str) -> ir.Block:
+        return self.builder.append_basic_block(name)
+
+    def ensure_open_block(self) -> None:
+        """Code after a return or break is unreachable but still lowered."""
+        if self.builder.block.is_terminated:
+            self.builder.position_at_end(self.new_block("dead"))
+
+    # -------------------------------------------------------- statements
+
+    def block(self, stmts: list[A.Stmt]) -> None:
+        for s in stmts:
+            self.ensure_open_block()
+            with self.at(s):
+                self.stmt(s)
+
+    def stmt(self, s: A.Stmt) -> None:
+        method = getattr(self, "stmt_" + type(s).__name__, None)
+        if method is None:
+            raise CompileError(f"{type(s).__name__} statements are not supported", s.pos)
+        method(s)
+
+    def stmt_Pass(self, s: A.Pass) -> None:
+        pass
+
+    def stmt_Global(self, s: A.Global) -> None:
+        pass
+
+    def stmt_ExprStmt(self, s: A.ExprStmt) -> None:
+        if isinstance(s.value, A.StrLit):
+            return
+        self.expr(s.value)
+
+    def stmt_Return(self, s: A.Return) -> None:
+        fn = self.fn
+        assert fn is not None
+        if s.value is None or isinstance(s.value, A.NoneLit):
+            self.builder.ret_void()
+            return
+        value = self.expr(s.value)
+        if fn.hook is not None:
+            if value.type != I32:
+                value = self.builder.zext(value, I32)
+        self.builder.ret(value)
+
+    def stmt_Assign(self, s: A.Assign) -> None:
+        self.store(s.target, s.value)
+
+    def stmt_AnnAssign(self, s: A.AnnAssign) -> None:
+        if s.value is not None:
+            self.store(s.target, s.value)
+
+    def stmt_AugAssign(self, s: A.AugAssign) -> None:
+        t = s.target
+        ty = t.ty
+        assert isinstance(ty, IntType)
+        # Evaluate the target's address once, as Python does.
+        if isinstance(t, A.Attribute) and isinstance(t.value.ty, ContextType):
+            f = self.ctx_field_of(t)
+            old = self.ctx_load(self.expr(t.value), f)
+            new = self.arith(s.op, old, self.expr(s.value), ty, s.value.ty)
+            self.ctx_store(self.expr(t.value), f, new)
+            return
+        if isinstance(t, A.Subscript) and isinstance(t.value.ty, (WindowType, CtxArrayType)):
+            old = self.expr(t)
+            new = self.arith(s.op, old, self.expr(s.value), ty, s.value.ty)
+            self.store_value(t, new)
+            return
+        addr = self.address(t)
+        if isinstance(addr, tuple):
+            ptr, ok = addr
+            self.guarded(ok, lambda: self.builder.store(
+                self.arith(s.op, self.builder.load(ptr, typ=mem_type(ty)),
+                           self.expr(s.value), ty, s.value.ty), ptr))
+            return
+        old = self.from_memory(self.builder.load(addr, typ=mem_type(ty)), ty)
+        self.builder.store(self.to_memory(self.arith(s.op, old, self.expr(s.value), ty, s.value.ty), ty), addr)
+
+    def stmt_If(self, s: A.If) -> None:
+        if s.test.const is not None:
+            # A constant condition: lower only the branch that can run.
+            self.block(s.body if s.test.const else s.orelse)
+            return
+        then_bb, else_bb, end_bb = self.new_block("if.then"), self.new_block("if.else"), \
+            self.new_block("if.end")
+        self.builder.cbranch(self.expr(s.test), then_bb, else_bb)
+        self.builder.position_at_end(then_bb)
+        self.block(s.body)
+        if not self.builder.block.is_terminated:
+            self.builder.branch(end_bb)
+        self.builder.position_at_end(else_bb)
+        self.block(s.orelse)
+        if not self.builder.block.is_terminated:
+            self.builder.branch(end_bb)
+        self.builder.position_at_end(end_bb)
+
+    def stmt_While(self, s: A.While) -> None:
+        cond_bb, body_bb, end_bb = self.new_block("while.cond"), self.new_block("while.body"), \
+            self.new_block("while.end")
+        self.builder.branch(cond_bb)
+        self.builder.position_at_end(cond_bb)
+        with self.at(s.test):
+            self.builder.cbranch(self.expr(s.test), body_bb, end_bb)
+        self.builder.position_at_end(body_bb)
+        self.loops.append((cond_bb, end_bb))
+        self.block(s.body)
+        self.loops.pop()
+        if not self.builder.block.is_terminated:
+            self.builder.branch(cond_bb)
+        self.builder.position_at_end(end_bb)
+
+    def stmt_For(self, s: A.For) -> None:
+        """``for i in range(start, stop, step)``.  A hidden counter drives
+        the loop, so assigning ``i`` in the body does not change the
+        iteration (as in Python), and the counter never wraps past ``stop``."""
+        it = s.iter
+        assert isinstance(it, A.Call) and isinstance(it.ty, IntType)
+        ty = it.ty
+        args = [self.expr(a) for a in it.args]
+        if len(args) == 1:
+            start, stop, step = ir.Constant(reg_type(ty), 0), args[0], 1
+        else:
+            start, stop = args[0], args[1]
+            step = it.args[2].const if len(args) == 3 else 1
+        counter = self.builder.alloca(reg_type(ty), name="range")
+        self.builder.store(start, counter)
+        target = self.address(s.target)
+        assert not isinstance(target, tuple)
+        cond_bb, body_bb, step_bb, end_bb = (self.new_block("for.cond"), self.new_block("for.body"),
+                                             self.new_block("for.step"), self.new_block("for.end"))
+        self.builder.branch(cond_bb)
+        self.builder.position_at_end(cond_bb)
+        cur = self.builder.load(counter)
+        going = self.compare("<" if step > 0 else ">", cur, stop, ty)
+        self.builder.cbranch(going, body_bb, end_bb)
+        self.builder.position_at_end(body_bb)
+        self.builder.store(self.to_memory(cur, ty), target)
+        self.loops.append((step_bb, end_bb))
+        self.block(s.body)
+        self.loops.pop()
+        if not self.builder.block.is_terminated:
+            self.builder.branch(step_bb)
+        self.builder.position_at_end(step_bb)
+        cur = self.builder.load(counter)
+        magnitude = ir.Constant(reg_type(ty), abs(step))
+        if abs(step) == 1:
+            nxt = (self.builder.add if step > 0 else self.builder.sub)(cur, magnitude)
+            self.builder.store(nxt, counter)
+            self.builder.branch(cond_bb)
+        else:
+            # Stop when fewer than |step| values remain, before the add can wrap.
+            remaining = self.builder.sub(stop, cur) if step > 0 else self.builder.sub(cur, stop)
+            more = self.builder.icmp_unsigned(">", remaining, magnitude)
+            nxt = (self.builder.add if step > 0 else self.builder.sub)(cur, magnitude)
+            self.builder.store(nxt, counter)
+            self.builder.cbranch(more, cond_bb, end_bb)
+        self.builder.position_at_end(end_bb)
+
+    def stmt_Break(self, s: A.Break) -> None:
+        self.builder.branch(self.loops[-1][1])
+
+    def stmt_Continue(self, s: A.Continue) -> None:
+        self.builder.branch(self.loops[-1][0])
+
+    # -------------------------------------------------------- assignment
+
+    def store(self, target: A.Expr, value: A.Expr) -> None:
+        ty = target.ty
+        if isinstance(ty, (ArrayType, StructType)):
+            self.initialise(target, value)
+            return
+        self.store_value(target, self.expr(value))
+
+    def store_value(self, target: A.Expr, value: ir.Value) -> None:
+        ty = target.ty
+        if isinstance(target, A.Attribute) and isinstance(target.value.ty, ContextType):
+            self.ctx_store(self.expr(target.value), self.ctx_field_of(target), value)
+            return
+        if isinstance(target, A.Subscript) and isinstance(target.value.ty, WindowType):
+            self.window_store(target.value.ty, target.index, value, U8)
+            return
+        if isinstance(target, A.Subscript) and isinstance(target.value.ty, CtxArrayType):
+            f = target.value.ty.field
+            offset = f.offset + target.index.const * f.size
+            self.ctx_store_at(self.ctx_base(target.value), offset, f.size, value)
+            return
+        addr = self.address(target)
+        if isinstance(addr, tuple):
+            ptr, ok = addr
+            self.guarded(ok, lambda: self.builder.store(self.to_memory(value, ty), ptr))
+            return
+        self.builder.store(self.to_memory(value, ty), addr)
+
+    def initialise(self, target: A.Expr, value: A.Expr) -> None:
+        """Give a struct or array variable its initial value."""
+        addr = self.address(target)
+        assert not isinstance(addr, tuple)
+        ty = target.ty
+        self.zero(addr, ty)
+        if isinstance(ty, ArrayType):
+            if ty.is_bytes:
+                arg = value.args[0]  # type: ignore[attr-defined]
+                if isinstance(arg.const, bytes):
+                    for i, b in enumerate(arg.const):
+                        if b:
+                            self.builder.store(ir.Constant(I8, b), self.offset(addr, i))
+                return
+            elts = value.left.elts if isinstance(value, A.BinOp) else value.elts  # type: ignore[attr-defined]
+            repeat = value.right.const if isinstance(value, A.BinOp) else 1  # type: ignore[attr-defined]
+            for r in range(repeat):
+                for i, e in enumerate(elts):
+                    if e.const is not None and not e.const:
+                        continue
+                    slot = self.offset(addr, (r * len(elts) + i) * ty.elem.size)
+                    self.builder.store(self.to_memory(self.expr(e), ty.elem), slot)
+
+    def address(self, e: A.Expr) -> Union[ir.Value, tuple[ir.Value, ir.Value]]:
+        """The memory address of an lvalue; for a variable index, the
+        address and the in-bounds condition."""
+        if isinstance(e, A.Name):
+            sym = e.symbol
+            if isinstance(sym, GlobalVar):
+                return self.globals[id(sym)]
+            assert isinstance(sym, LocalVar), sym
+            return self.slots[id(sym)]
+        if isinstance(e, A.Attribute):
+            st = e.value.ty
+            assert isinstance(st, StructType)
+            base = self.address(e.value)
+            assert not isinstance(base, tuple)
+            f = st.field(e.attr)
+            assert f is not None
+            return self.offset(base, f[2])
+        if isinstance(e, A.Subscript):
+            arr = e.value.ty
+            assert isinstance(arr, ArrayType)
+            base = self.address(e.value)
+            assert not isinstance(base, tuple)
+            if e.index.const is not None:
+                return self.offset(base, e.index.const * arr.elem.size)
+            index = self.expr(e.index)
+            index_ty = e.index.ty
+            assert isinstance(index_ty, IntType)
+            wide = self.extend(index, index_ty, 64)
+            ok = self.builder.icmp_unsigned("<", wide, ir.Constant(I64, arr.length))
+            scaled = self.builder.mul(wide, ir.Constant(I64, arr.elem.size))
+            return self.builder.gep(base, [scaled], source_etype=I8), ok
+        raise CompileError("cannot take the address of this expression", e.pos)
+
+    def offset(self, base: ir.Value, offset: int) -> ir.Value:
+        if offset == 0:
+            return base
+        return self.builder.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
+
+    def guarded(self, ok: ir.Value, emit) -> None:  # type: ignore[no-untyped-def]
+        """Run ``emit`` only when ``ok``: an out-of-range write does nothing."""
+        do_bb, end_bb = self.new_block("inbounds"), self.new_block("inbounds.end")
+        self.builder.cbranch(ok, do_bb, end_bb)
+        self.builder.position_at_end(do_bb)
+        emit()
+        self.builder.branch(end_bb)
+        self.builder.position_at_end(end_bb)
+
+    def guarded_load(self, ok: ir.Value, load) -> ir.Value:  # type: ignore[no-untyped-def]
+        """``load()`` when ``ok``, else zero: an out-of-range read gives 0."""
+        before = self.builder.block
+        do_bb, end_bb = self.new_block("inbounds"), self.new_block("inbounds.end")
+        self.builder.cbranch(ok, do_bb, end_bb)
+        self.builder.position_at_end(do_bb)
+        value = load()
+        loaded_in = self.builder.block
+        self.builder.branch(end_bb)
+        self.builder.position_at_end(end_bb)
+        phi = self.builder.phi(value.type)
+        phi.add_incoming(ir.Constant(value.type, 0), before)
+        phi.add_incoming(value, loaded_in)
+        return phi
+
+    def to_memory(self, value: ir.Value, ty: Type) -> ir.Value:
+        return self.builder.zext(value, I8) if ty is BOOL else value
+
+    def from_memory(self, value: ir.Value, ty: Type) -> ir.Value:
+        return self.builder.icmp_unsigned("!=", value, ir.Constant(I8, 0)) if ty is BOOL else value
+
+    # ------------------------------------------------------- expressions
+
+    def expr(self, e: A.Expr) -> ir.Value:
+        with self.at(e):
+            if e.const is not None and (isinstance(e.ty, IntType) or e.ty is BOOL):
+                return ir.Constant(reg_type(e.ty), int(e.const) & ((1 << reg_type(e.ty).width) - 1))
+            method = getattr(self, "expr_" + type(e).__name__, None)
+            if method is None:
+                raise CompileError(f"{type(e).__name__} expressions are not supported", e.pos)
+            return method(e)
+
+    def expr_Name(self, e: A.Name) -> ir.Value:
+        sym = e.symbol
+        if isinstance(sym, ConstSym):
+            return ir.Constant(reg_type(e.ty), sym.value)
+        if isinstance(e.ty, ContextType):
+            assert self.ctx is not None
+            return self.slots[id(sym)]
+        if isinstance(e.ty, (StructType, ArrayType)):
+            raise CompileError("a struct or list is not a value here", e.pos)
+        addr = self.address(e)
+        assert not isinstance(addr, tuple)
+        return self.from_memory(self.builder.load(addr, typ=mem_type(e.ty)), e.ty)
+
+    def expr_Cast(self, e: A.Cast) -> ir.Value:
+        inner = e.value
+        value = self.expr(inner)
+        src, dst = inner.ty, e.ty
+        if dst is BOOL:
+            if src is BOOL:
+                return value
+            return self.builder.icmp_unsigned("!=", value, ir.Constant(value.type, 0))
+        assert isinstance(dst, IntType)
+        return self.convert(value, src, dst)
+
+    def convert(self, value: ir.Value, src: Type, dst: IntType) -> ir.Value:
+        if src is BOOL:
+            return self.builder.zext(value, ir.IntType(dst.bits))
+        assert isinstance(src, IntType)
+        if dst.bits == src.bits:
+            return value
+        if dst.bits < src.bits:
+            return self.builder.trunc(value, ir.IntType(dst.bits))
+        return self.extend(value, src, dst.bits)
+
+    def extend(self, value: ir.Value, src: IntType, bits: int) -> ir.Value:
+        if src.bits == bits:
+            return value
+        target = ir.IntType(bits)
+        return self.builder.sext(value, target) if src.signed else self.builder.zext(value, target)
+
+    def expr_UnaryOp(self, e: A.UnaryOp) -> ir.Value:
+        value = self.expr(e.operand)
+        if e.op == "not":
+            return self.builder.not_(value)
+        if e.op == "-":
+            return self.builder.neg(value)
+        if e.op == "~":
+            return self.builder.not_(value)
+        return value
+
+    def expr_BinOp(self, e: A.BinOp) -> ir.Value:
+        assert isinstance(e.ty, IntType)
+        return self.arith(e.op, self.expr(e.left), self.expr(e.right), e.ty,
+                          right_ty=e.right.ty)
+
+    def arith(self, op: str, a: ir.Value, b: ir.Value, ty: IntType,
+              right_ty: Optional[Type] = None) -> ir.Value:
+        """``a op b`` with the semantics of pybpfc.compiler.semantics."""
+        bld = self.builder
+        if op in ("<<", ">>"):
+            count_ty = right_ty if isinstance(right_ty, IntType) else ty
+            if b.type != a.type:
+                b = bld.trunc(b, a.type) if count_ty.bits > ty.bits else bld.zext(b, a.type)
+            b = bld.and_(b, ir.Constant(a.type, ty.bits - 1))
+            if op == "<<":
+                return bld.shl(a, b)
+            return bld.ashr(a, b) if ty.signed else bld.lshr(a, b)
+        simple = {"+": bld.add, "-": bld.sub, "*": bld.mul, "&": bld.and_, "|": bld.or_,
+                  "^": bld.xor}
+        if op in simple:
+            return simple[op](a, b)
+        if op == "//":
+            return self.floordiv(a, b, ty)
+        if op == "%":
+            return bld.sub(a, bld.mul(self.floordiv(a, b, ty), b))
+        raise CompileError(f"operator '{op}' is not supported", None)
+
+    def floordiv(self, a: ir.Value, b: ir.Value, ty: IntType) -> ir.Value:
+        """Python's floor division; 0 when dividing by zero.  Signed
+        division is done on magnitudes with unsigned instructions, which
+        every BPF CPU version has."""
+        bld = self.builder
+        zero = ir.Constant(a.type, 0)
+        one = ir.Constant(a.type, 1)
+        by_zero = bld.icmp_unsigned("==", b, zero)
+        divisor = bld.select(by_zero, one, b)
+        if not ty.signed:
+            return bld.select(by_zero, zero, bld.udiv(a, divisor))
+        a_neg = bld.icmp_signed("<", a, zero)
+        b_neg = bld.icmp_signed("<", divisor, zero)
+        ua = bld.select(a_neg, bld.neg(a), a)
+        ub = bld.select(b_neg, bld.neg(divisor), divisor)
+        uq = bld.udiv(ua, ub)
+        ur = bld.sub(ua, bld.mul(uq, ub))
+        # Opposite signs round toward minus infinity: -(uq + (remainder != 0)).
+        opposite = bld.xor(a_neg, b_neg)
+        rounded = bld.neg(bld.add(uq, bld.zext(bld.icmp_unsigned("!=", ur, zero), a.type)))
+        q = bld.select(opposite, rounded, uq)
+        return bld.select(by_zero, zero, q)
+
+    def compare(self, op: str, a: ir.Value, b: ir.Value, ty: Type) -> ir.Value:
+        if isinstance(ty, IntType) and ty.signed:
+            return self.builder.icmp_signed(op, a, b)
+        return self.builder.icmp_unsigned(op, a, b)
+
+    def expr_Compare(self, e: A.Compare) -> ir.Value:
+        """``a < b < c``: each operand evaluated once, short-circuiting."""
+        left = self.expr(e.operands[0])
+        if len(e.ops) == 1:
+            return self.compare(e.ops[0], left, self.expr(e.operands[1]), e.operands[0].ty)
+        end_bb = self.new_block("cmp.end")
+        incoming: list[tuple[ir.Value, ir.Block]] = []
+        for i, op in enumerate(e.ops):
+            right = self.expr(e.operands[i + 1])
+            result = self.compare(op, left, right, e.operands[i].ty)
+            if i == len(e.ops) - 1:
+                incoming.append((result, self.builder.block))
+                self.builder.branch(end_bb)
+                break
+            next_bb = self.new_block("cmp.next")
+            incoming.append((ir.Constant(I1, 0), self.builder.block))
+            self.builder.cbranch(result, next_bb, end_bb)
+            self.builder.position_at_end(next_bb)
+            left = right
+        self.builder.position_at_end(end_bb)
+        phi = self.builder.phi(I1)
+        for value, block in incoming:
+            phi.add_incoming(value, block)
+        return phi
+
+    def expr_BoolOp(self, e: A.BoolOp) -> ir.Value:
+        end_bb = self.new_block(e.op + ".end")
+        incoming: list[tuple[ir.Value, ir.Block]] = []
+        short = ir.Constant(I1, 1 if e.op == "or" else 0)
+        for i, v in enumerate(e.values):
+            value = self.expr(v)
+            if i == len(e.values) - 1:
+                incoming.append((value, self.builder.block))
+                self.builder.branch(end_bb)
+                break
+            next_bb = self.new_block(e.op + ".next")
+            incoming.append((short, self.builder.block))
+            if e.op == "or":
+                self.builder.cbranch(value, end_bb, next_bb)
+            else:
+                self.builder.cbranch(value, next_bb, end_bb)
+            self.builder.position_at_end(next_bb)
+        self.builder.position_at_end(end_bb)
+        phi = self.builder.phi(I1)
+        for value, block in incoming:
+            phi.add_incoming(value, block)
+        return phi
+
+    def expr_IfExp(self, e: A.IfExp) -> ir.Value:
+        then_bb, else_bb, end_bb = self.new_block("ifexp.then"), self.new_block("ifexp.else"), \
+            self.new_block("ifexp.end")
+        self.builder.cbranch(self.expr(e.test), then_bb, else_bb)
+        self.builder.position_at_end(then_bb)
+        a = self.expr(e.body)
+        a_bb = self.builder.block
+        self.builder.branch(end_bb)
+        self.builder.position_at_end(else_bb)
+        b = self.expr(e.orelse)
+        b_bb = self.builder.block
+        self.builder.branch(end_bb)
+        self.builder.position_at_end(end_bb)
+        phi = self.builder.phi(a.type)
+        phi.add_incoming(a, a_bb)
+        phi.add_incoming(b, b_bb)
+        return phi
+
+    def expr_Attribute(self, e: A.Attribute) -> ir.Value:
+        base = e.value.ty
+        if isinstance(base, ContextType):
+            f = self.ctx_field_of(e)
+            if f.kind == "sock":
+                return self.ctx_load_at(self.expr(e.value), f.offset, 8, PTR)
+            return self.ctx_load(self.expr(e.value), f)
+        if isinstance(base, SockRefType):
+            f = hooks.BPF_SOCK.field(e.attr)
+            assert f is not None
+            return self.ctx_load(self.expr(e.value), f)
+        addr = self.address(e)
+        assert not isinstance(addr, tuple)
+        return self.from_memory(self.builder.load(addr, typ=mem_type(e.ty)), e.ty)
+
+    def expr_Subscript(self, e: A.Subscript) -> ir.Value:
+        base = e.value.ty
+        if isinstance(base, WindowType):
+            return self.window_load(base, e.index, U8)
+        if isinstance(base, CtxArrayType):
+            f = base.field
+            offset = f.offset + e.index.const * f.size
+            return self.ctx_load_at(self.ctx_base(e.value), offset, f.size,
+                                    ir.IntType(f.size * 8))
+        addr = self.address(e)
+        if isinstance(addr, tuple):
+            ptr, ok = addr
+            return self.guarded_load(ok, lambda: self.from_memory(
+                self.builder.load(ptr, typ=mem_type(e.ty)), e.ty))
+        return self.from_memory(self.builder.load(addr, typ=mem_type(e.ty)), e.ty)
+
+    def expr_Call(self, e: A.Call) -> ir.Value:
+        f = e.func
+        if isinstance(f, A.Attribute) and isinstance(f.value.ty, WindowType):
+            return self.window_call(e, f)
+        assert isinstance(f, A.Name)
+        sym = f.symbol if f.symbol is not None else self.program_symbol(f.id)
+        if isinstance(sym, FuncSym):
+            args = []
+            for a, p in zip(e.args, sym.params):
+                if isinstance(p.ty, StructType):
+                    addr = self.address(a)
+                    assert not isinstance(addr, tuple)
+                    args.append(addr)
+                else:
+                    args.append(self.expr(a))
+            return self.builder.call(self.functions[id(sym)], args)
+        name = f.id
+        if name in ("min", "max"):
+            a, b = (self.expr(x) for x in e.args)
+            ty = e.ty
+            assert isinstance(ty, IntType)
+            less = self.compare("<", a, b, ty)
+            return self.builder.select(less, a, b) if name == "min" else \
+                self.builder.select(less, b, a)
+        if name in ("htons", "ntohs", "htonl", "ntohl"):
+            value = self.expr(e.args[0])
+            bswap = self.module.declare_intrinsic("llvm.bswap", [value.type])
+            return self.builder.call(bswap, [value])
+        if name == "len":
+            window = e.args[0].ty
+            assert isinstance(window, WindowType)
+            start, end = self.window_bounds(self.ctx_base(e.args[0]), window)
+            diff = self.builder.sub(self.builder.ptrtoint(end, I64),
+                                    self.builder.ptrtoint(start, I64))
+            return self.builder.trunc(diff, I32)
+        # A conversion: u32(x), bool(x), int(x).
+        arg = e.args[0]
+        value = self.expr(arg)
+        if e.ty is BOOL:
+            return value
+        assert isinstance(e.ty, IntType)
+        return self.convert(value, arg.ty, e.ty)
+
+    def program_symbol(self, name: str) -> object:
+        for fn in self.program.functions:
+            if fn.name == name:
+                return fn
+        return None
+
+    # ----------------------------------------------------------- context
+
+    def ctx_field_of(self, e: A.Attribute) -> hooks.Field:
+        ctx_ty = e.value.ty
+        assert isinstance(ctx_ty, ContextType)
+        f = ctx_ty.context.field(e.attr)
+        assert f is not None
+        return f
+
+    def ctx_base(self, e: A.Expr) -> ir.Value:
+        """The pointer a context member is reached through: the context, or
+        the socket for ``ctx.sk.<array>``."""
+        if isinstance(e, A.Attribute):
+            return self.expr(e.value)
+        return self.expr(e)
+
+    def ctx_load(self, base: ir.Value, f: hooks.Field) -> ir.Value:
+        return self.ctx_load_at(base, f.offset, f.size, ir.IntType(f.size * 8))
+
+    def ctx_load_at(self, base: ir.Value, offset: int, size: int, ty: ir.Type) -> ir.Value:
+        instr = _VolatileLoad(self.builder.block, self.offset(base, offset), typ=ty)
+        instr.align = size
+        self.builder._insert(instr)
+        return instr
+
+    def ctx_store(self, base: ir.Value, f: hooks.Field, value: ir.Value) -> None:
+        self.ctx_store_at(base, f.offset, f.size, value)
+
+    def ctx_store_at(self, base: ir.Value, offset: int, size: int, value: ir.Value) -> None:
+        instr = _VolatileStore(self.builder.block, value, self.offset(base, offset))
+        instr.align = size
+        self.builder._insert(instr)
+
+    # ------------------------------------------------------ optval window
+
+    def window_bounds(self, ctx: ir.Value, w: WindowType) -> tuple[ir.Value, ir.Value]:
+        start = self.ctx_load_at(ctx, w.start.offset, 8, PTR)
+        end = self.ctx_load_at(ctx, w.end.offset, 8, PTR)
+        return start, end
+
+    def window_access(self, w: WindowType, index: A.Expr, size: int) -> tuple[ir.Value, ir.Value]:
+        """The address of ``size`` bytes at ``index`` in the window, and
+        whether they lie inside it.  The comparison is written the way the
+        verifier tracks packet bounds: (start + offset + size) <= end."""
+        assert self.ctx is not None
+        start, end = self.window_bounds(self.ctx, w)
+        if index.const is not None:
+            ptr = self.offset(start, index.const)
+            last = self.offset(start, index.const + size)
+            return ptr, self.builder.icmp_unsigned("<=", last, end)
+        index_ty = index.ty
+        assert isinstance(index_ty, IntType)
+        wide = self.extend(self.expr(index), index_ty, 64)
+        # The verifier needs the variable offset bounded: the window is at most a
+        # page, so mask to a page after an opaque copy (which LLVM cannot see through).
+        small = self.builder.icmp_unsigned("<", wide, ir.Constant(I64, hooks.PAGE_SIZE))
+        masked = self.builder.and_(self.opaque(wide), ir.Constant(I64, hooks.PAGE_SIZE - 1))
+        ptr = self.builder.gep(start, [masked], source_etype=I8)
+        last = self.offset(ptr, size)
+        inside = self.builder.icmp_unsigned("<=", last, end)
+        return ptr, self.builder.and_(small, inside)
+
+    def opaque(self, value: ir.Value) -> ir.Value:
+        asm = ir.InlineAsm(ir.FunctionType(value.type, [value.type]), "", "=r,0",
+                           side_effect=True)
+        return self.builder.call(asm, [value])
+
+    def window_load(self, w: WindowType, index: A.Expr, ty: IntType) -> ir.Value:
+        ptr, ok = self.window_access(w, index, ty.size)
+        return self.guarded_load(ok, lambda: self._unaligned_load(ptr, ty))
+
+    def _unaligned_load(self, ptr: ir.Value, ty: IntType) -> ir.Value:
+        load = self.builder.load(ptr, typ=ir.IntType(ty.bits))
+        load.align = 1
+        return load
+
+    def window_store(self, w: WindowType, index: A.Expr, value: ir.Value, ty: IntType) -> None:
+        ptr, ok = self.window_access(w, index, ty.size)
+
+        def emit() -> None:
+            store = self.builder.store(value, ptr)
+            store.align = 1
+        self.guarded(ok, emit)
+
+    def window_call(self, e: A.Call, f: A.Attribute) -> ir.Value:
+        from .checker import WINDOW_METHODS
+        ty, is_write = WINDOW_METHODS[f.attr]
+        w = f.value.ty
+        assert isinstance(w, WindowType)
+        if is_write:
+            self.window_store(w, e.args[0], self.expr(e.args[1]), ty)
+            return ir.Constant(I32, 0)
+        return self.window_load(w, e.args[0], ty)
+
+
+def lower(program: CheckedProgram) -> ir.Module:
+    return Lowering(program).lower()
