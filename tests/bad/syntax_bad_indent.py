@@ -1,0 +1,9 @@
+# expect: 8:9 indent
+from pybpfc import ALLOW, REJECT, SockoptContext, SysctlContext, SockContext, cgroup_sysctl, cgroup_setsockopt, cgroup_getsockopt, u8, u32, u64, i32
+
+
+@cgroup_sysctl
+def f(ctx: SysctlContext) -> int:
+    x = 1
+        y = 2
+    return ALLOW

@@ -1,0 +1,8 @@
+# expect: 7:9 list comprehension
+from pybpfc import ALLOW, REJECT, SockoptContext, SysctlContext, SockContext, cgroup_sysctl, cgroup_setsockopt, cgroup_getsockopt, u8, u32, u64, i32
+
+
+@cgroup_sysctl
+def f(ctx: SysctlContext) -> int:
+    x = [i for i in range(3)]
+    return ALLOW
