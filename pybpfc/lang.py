@@ -86,15 +86,36 @@ class OptvalWindow:
     end gives 0 and writing past the end does nothing.
     """
 
-    def __len__(self) -> int: ...
-    def __getitem__(self, index: int) -> int: ...
-    def __setitem__(self, index: int, value: int) -> None: ...
-    def u16(self, offset: int) -> int: ...
-    def u32(self, offset: int) -> int: ...
-    def u64(self, offset: int) -> int: ...
-    def set_u16(self, offset: int, value: int) -> None: ...
-    def set_u32(self, offset: int, value: int) -> None: ...
-    def set_u64(self, offset: int, value: int) -> None: ...
+    def __len__(self) -> int:
+        raise _only_in_a_hook()
+
+    def __getitem__(self, index: int) -> int:
+        raise _only_in_a_hook()
+
+    def __setitem__(self, index: int, value: int) -> None:
+        raise _only_in_a_hook()
+
+    def u16(self, offset: int) -> int:
+        raise _only_in_a_hook()
+
+    def u32(self, offset: int) -> int:
+        raise _only_in_a_hook()
+
+    def u64(self, offset: int) -> int:
+        raise _only_in_a_hook()
+
+    def set_u16(self, offset: int, value: int) -> None:
+        raise _only_in_a_hook()
+
+    def set_u32(self, offset: int, value: int) -> None:
+        raise _only_in_a_hook()
+
+    def set_u64(self, offset: int, value: int) -> None:
+        raise _only_in_a_hook()
+
+
+def _only_in_a_hook() -> RuntimeError:
+    return RuntimeError("ctx.optval exists only while a compiled hook runs in the kernel")
 
 
 class SockContext:

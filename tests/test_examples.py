@@ -77,7 +77,7 @@ def test_kernel_loads_example_with_python_line_info(
     for program in plan.programs:
         dump = bpftool_dump_xlated_linum(bpffs / "progs" / program.name)
         entries = [LINUM.match(line.strip()) for line in dump.splitlines()]
-        entries = [m for m in entries if m]
+        entries = [m.groups() for m in entries if m]
         assert entries, dump
         for text, path, line in entries:
             assert Path(path) == example.resolve()

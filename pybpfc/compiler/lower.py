@@ -175,7 +175,7 @@ class Lowering:
                 self.slots[id(p)] = arg          # passed by reference, as in Python
             else:
                 slot = self.builder.alloca(mem_type(p.ty), name=p.name)
-                self.builder.store(self.to_memory(arg, p.ty), slot)
+                self.mem_store(self.to_memory(arg, p.ty), slot)
                 self.slots[id(p)] = slot
         for var in fn.locals.values():
             if var.is_param:
@@ -195,9 +195,9 @@ class Lowering:
 
     def zero(self, slot: ir.Value, ty: Type) -> None:
         if isinstance(ty, (IntType,)) or ty is BOOL:
-            self.builder.store(ir.Constant(mem_type(ty), 0), slot)
+            self.mem_store(ir.Constant(mem_type(ty), 0), slot)
         else:
-            self.builder.store(ir.Constant(mem_type(ty), None), slot)
+            self.mem_store(ir.Constant(mem_type(ty), None), slot)
 
     @contextmanager
     def at(self, node: A.Node) -> Iterator[None]:
@@ -282,12 +282,12 @@ class Lowering:
         addr = self.address(t)
         if isinstance(addr, tuple):
             ptr, ok = addr
-            self.guarded(ok, lambda: self.builder.store(
+            self.guarded(ok, lambda: self.mem_store(
                 self.arith(s.op, self.builder.load(ptr, typ=mem_type(ty)),
                            self.expr(s.value), ty, s.value.ty), ptr))
             return
         old = self.from_memory(self.builder.load(addr, typ=mem_type(ty)), ty)
-        self.builder.store(self.to_memory(self.arith(s.op, old, self.expr(s.value), ty, s.value.ty), ty), addr)
+        self.mem_store(self.to_memory(self.arith(s.op, old, self.expr(s.value), ty, s.value.ty), ty), addr)
 
     def stmt_If(self, s: A.If) -> None:
         if s.test.const is not None:
@@ -336,7 +336,7 @@ class Lowering:
             start, stop = args[0], args[1]
             step = it.args[2].const if len(args) == 3 else 1
         counter = self.builder.alloca(reg_type(ty), name="range")
-        self.builder.store(start, counter)
+        self.mem_store(start, counter)
         target = self.address(s.target)
         assert not isinstance(target, tuple)
         cond_bb, body_bb, step_bb, end_bb = (self.new_block("for.cond"), self.new_block("for.body"),
@@ -347,7 +347,7 @@ class Lowering:
         going = self.compare("<" if step > 0 else ">", cur, stop, ty)
         self.builder.cbranch(going, body_bb, end_bb)
         self.builder.position_at_end(body_bb)
-        self.builder.store(self.to_memory(cur, ty), target)
+        self.mem_store(self.to_memory(cur, ty), target)
         self.loops.append((step_bb, end_bb))
         self.block(s.body)
         self.loops.pop()
@@ -358,14 +358,14 @@ class Lowering:
         magnitude = ir.Constant(reg_type(ty), abs(step))
         if abs(step) == 1:
             nxt = (self.builder.add if step > 0 else self.builder.sub)(cur, magnitude)
-            self.builder.store(nxt, counter)
+            self.mem_store(nxt, counter)
             self.builder.branch(cond_bb)
         else:
             # Stop when fewer than |step| values remain, before the add can wrap.
             remaining = self.builder.sub(stop, cur) if step > 0 else self.builder.sub(cur, stop)
             more = self.builder.icmp_unsigned(">", remaining, magnitude)
             nxt = (self.builder.add if step > 0 else self.builder.sub)(cur, magnitude)
-            self.builder.store(nxt, counter)
+            self.mem_store(nxt, counter)
             self.builder.cbranch(more, cond_bb, end_bb)
         self.builder.position_at_end(end_bb)
 
@@ -400,9 +400,9 @@ class Lowering:
         addr = self.address(target)
         if isinstance(addr, tuple):
             ptr, ok = addr
-            self.guarded(ok, lambda: self.builder.store(self.to_memory(value, ty), ptr))
+            self.guarded(ok, lambda: self.mem_store(self.to_memory(value, ty), ptr))
             return
-        self.builder.store(self.to_memory(value, ty), addr)
+        self.mem_store(self.to_memory(value, ty), addr)
 
     def initialise(self, target: A.Expr, value: A.Expr) -> None:
         """Give a struct or array variable its initial value."""
@@ -416,7 +416,7 @@ class Lowering:
                 if isinstance(arg.const, bytes):
                     for i, b in enumerate(arg.const):
                         if b:
-                            self.builder.store(ir.Constant(I8, b), self.offset(addr, i))
+                            self.mem_store(ir.Constant(I8, b), self.offset(addr, i))
                 return
             elts = value.left.elts if isinstance(value, A.BinOp) else value.elts  # type: ignore[attr-defined]
             repeat = value.right.const if isinstance(value, A.BinOp) else 1  # type: ignore[attr-defined]
@@ -425,7 +425,7 @@ class Lowering:
                     if e.const is not None and not e.const:
                         continue
                     slot = self.offset(addr, (r * len(elts) + i) * ty.elem.size)
-                    self.builder.store(self.to_memory(self.expr(e), ty.elem), slot)
+                    self.mem_store(self.to_memory(self.expr(e), ty.elem), slot)
 
     def address(self, e: A.Expr) -> Union[ir.Value, tuple[ir.Value, ir.Value]]:
         """The memory address of an lvalue; for a variable index, the
@@ -464,6 +464,15 @@ class Lowering:
         if offset == 0:
             return base
         return self.builder.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
+
+    def mem_store(self, value: ir.Value, ptr: ir.Value) -> ir.StoreInstr:
+        """A store through any pointer: memory here is bytes addressed by
+        offset, so the pointer's element type says nothing (llvmlite's
+        typed-pointer check would refuse it)."""
+        instr = ir.StoreInstr(self.builder.block, value, ptr)
+        instr.align = None
+        self.builder._insert(instr)
+        return instr
 
     def guarded(self, ok: ir.Value, emit) -> None:  # type: ignore[no-untyped-def]
         """Run ``emit`` only when ``ok``: an out-of-range write does nothing."""
@@ -837,7 +846,7 @@ class Lowering:
         ptr, ok = self.window_access(w, index, ty.size)
 
         def emit() -> None:
-            store = self.builder.store(value, ptr)
+            store = self.mem_store(value, ptr)
             store.align = 1
         self.guarded(ok, emit)
 
