@@ -2,7 +2,7 @@
 127.0.0.2."""
 from typing import Final
 
-from pybpfc import ALLOW, REJECT, SockContext, cgroup_post_bind4, ntohl, u32
+from pybpfc import REJECT, SockContext, cgroup_post_bind4, ntohl, u32
 
 RESERVED_LOW: Final[u32] = 4000
 RESERVED_HIGH: Final[u32] = 4010

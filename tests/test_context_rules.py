@@ -66,7 +66,7 @@ def test_forbidden_read_is_an_error_at_the_field(case: tuple[hooks.Hook, hooks.F
     hook, f = case
     err = compile_error(program(hook, [f"x = {read_expr(f)}"]))
     assert err.pos is not None
-    assert (err.pos.line, err.pos.col) == (BODY_LINE, len("x = ctx.") + 1), err.render()
+    assert (err.pos.line, err.pos.col) == (BODY_LINE, len("    x = ctx.") + 1), err.render()
     assert f.name in err.message
 
 
@@ -75,7 +75,7 @@ def test_forbidden_write_is_an_error_at_the_field(case: tuple[hooks.Hook, hooks.
     hook, f = case
     err = compile_error(program(hook, [write_stmt(f)]))
     assert err.pos is not None
-    assert (err.pos.line, err.pos.col) == (BODY_LINE, len("ctx.") + 1), err.render()
+    assert (err.pos.line, err.pos.col) == (BODY_LINE, len("    ctx.") + 1), err.render()
     assert f.name in err.message
 
 

@@ -658,8 +658,9 @@ class Checker:
             allowed = {v for _, v in hook.returns.values}
             if s.value.ty is BOOL:
                 return
-            if s.value.const is not None and s.value.const in allowed:
-                s.value = self.coerce(s.value, U32, "return value")
+            values = possible_values(s.value)
+            if values is not None and values <= allowed:
+                s.value = self.coerce_tree(s.value, U32)
                 return
             names = " or ".join(f"{n} ({v})" for n, v in hook.returns.values)
             raise _error(f"a @{hook.decorator} hook returns {names}, or a bool", s.value)
@@ -1269,13 +1270,14 @@ class Checker:
             raise _error(f"{base} cannot be indexed", e.value)
 
     def ctx_array_rights(self, ty: CtxArrayType, e: A.Subscript, write: bool) -> None:
+        where = e.value.attr_pos if isinstance(e.value, A.Attribute) else e.pos
         if ty.through_sock:
             if write:
-                raise _error(f"ctx.sk.{ty.field.name} is read-only", e)
+                raise _error(f"ctx.sk.{ty.field.name} is read-only", where)
             return
         hook = self.current_hook()
         if write and ty.field.name not in hook.writable:
-            raise _error(f"ctx.{ty.field.name} is read-only in a @{hook.decorator} hook", e)
+            raise _error(f"ctx.{ty.field.name} is read-only in a @{hook.decorator} hook", where)
 
     # ------------------------------------------------------------ calls
 
@@ -1435,6 +1437,24 @@ class Checker:
 
     # ---------------------------------------------------------- coercion
 
+    def coerce_tree(self, e: A.Expr, to: IntType) -> A.Expr:
+        """Give a constant, or a conditional of constants, the type ``to``."""
+        if isinstance(e, A.IfExp) and e.const is None:
+            e.body = self.coerce_tree(self.uncast(e.body), to)
+            e.orelse = self.coerce_tree(self.uncast(e.orelse), to)
+            e.ty = to
+            return e
+        e = self.uncast(e)
+        if e.ty is UNTYPED_INT or e.ty == to:
+            return self.coerce(e, to, "return value")
+        cast = A.Cast(e.pos, e)
+        cast.ty, cast.const = to, e.const
+        return cast
+
+    @staticmethod
+    def uncast(e: A.Expr) -> A.Expr:
+        return e.value if isinstance(e, A.Cast) else e
+
     def coerce(self, e: A.Expr, to: Type, what: str) -> A.Expr:
         """``e`` as a value of type ``to``: a literal takes the type, an
         integer widens; anything else is an error."""
@@ -1455,6 +1475,17 @@ class Checker:
             raise _error(f"{what} is {e.ty}, which does not fit in {to}", e,
                          note=f"convert explicitly with {to}(...) if truncation is intended")
         raise _error(f"{what} must be {to}, not {e.ty}", e)
+
+
+def possible_values(e: A.Expr) -> Optional[set[int]]:
+    """The values a constant, or a conditional choosing between constants,
+    can have; None when that is not known at compile time."""
+    if e.const is not None:
+        return {int(e.const)}
+    if isinstance(e, A.IfExp):
+        a, b = possible_values(e.body), possible_values(e.orelse)
+        return a | b if a is not None and b is not None else None
+    return None
 
 
 def always_returns(stmts: list[A.Stmt]) -> bool:

@@ -24,7 +24,7 @@ from . import ast as A
 from .checker import CheckedProgram, ConstSym, FuncSym, GlobalVar, LocalVar
 from .debuginfo import DebugInfo
 from .errors import CompileError
-from .types import (BOOL, NONE, U32, ArrayType, BytesLitType, ContextType, CtxArrayType,
+from .types import (BOOL, NONE, U8, U32, ArrayType, ContextType, CtxArrayType,
                     IntType, SockRefType, StructType, Type, WindowType)
 
 BPF_TRIPLE = "bpfel"

@@ -1,4 +1,4 @@
-# expect: 7:11 
+# expect: 7:11 invalid character '$'
 from pybpfc import ALLOW, REJECT, SockoptContext, SysctlContext, SockContext, cgroup_sysctl, cgroup_setsockopt, cgroup_getsockopt, u8, u32, u64, i32
 
 
