@@ -2,7 +2,7 @@
 
 Most run without the compiler: in a subprocess where the compiler is never
 reached, or in-process with a stand-in for ``pybpfc.compiler.driver``.
-Tests marked ``needs_compiler`` run the real compiler.
+
 """
 from __future__ import annotations
 
@@ -22,18 +22,6 @@ from pybpfc import cli
 from pybpfc.compiler.ast import Pos
 from pybpfc.compiler.errors import CompileError, Source
 
-
-def _compiler_importable() -> bool:
-    try:
-        import pybpfc.compiler.driver  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-# Temporary: remove once pybpfc.compiler.driver exists.
-needs_compiler = pytest.mark.skipif(
-    not _compiler_importable(), reason="needs_compiler: pybpfc.compiler.driver cannot be imported yet")
 
 DENY_TTL = REPO_ROOT / "examples" / "deny_ttl.py"
 FAKE_ELF = b"\x7fELF fake object"
@@ -341,7 +329,6 @@ def test_crlf_source_keeps_line_numbers(prog: Path, monkeypatch: pytest.MonkeyPa
 # ------------------------------------------------------- the real compiler
 
 
-@needs_compiler
 def test_build_example(tmp_path: Path) -> None:
     out = tmp_path / "deny_ttl.o"
     result = pybpfc_cli("build", DENY_TTL, "-o", out)
@@ -350,14 +337,12 @@ def test_build_example(tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"\x7fELF")
 
 
-@needs_compiler
 def test_check_example() -> None:
     result = pybpfc_cli("check", DENY_TTL)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{DENY_TTL}: ok (1 program)\n"
 
 
-@needs_compiler
 def test_compile_error_from_the_real_compiler(tmp_path: Path) -> None:
     (tmp_path / "bad.py").write_text(
         "from pybpfc import cgroup_setsockopt, SockoptContext, ALLOW\n"
