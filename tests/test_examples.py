@@ -89,3 +89,11 @@ def test_examples_pass_mypy() -> None:
                              *map(str, EXAMPLES)], capture_output=True, text=True,
                             cwd=REPO_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_example_compiles() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    block = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert block is not None
+    plan = compile_source(Source("README.md", block.group(1))).plan
+    assert [p.section for p in plan.programs] == ["cgroup/setsockopt"]

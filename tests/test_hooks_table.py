@@ -1,0 +1,73 @@
+"""The hook table is the one source of hook facts: the language module, the
+docs and the kernel's own headers agree with it."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pybpfc
+from kernel import REPO_ROOT
+from pybpfc import hooks, hooks_doc, lang
+
+BPF_H = Path("/usr/include/linux/bpf.h")
+
+
+def test_docs_hooks_md_is_generated_from_the_table() -> None:
+    assert (REPO_ROOT / "docs" / "hooks.md").read_text() == hooks_doc.render()
+
+
+def test_language_module_exports_every_decorator_and_context() -> None:
+    for hook in hooks.HOOKS:
+        assert hook.decorator in pybpfc.__all__
+    for ctx in hooks.CONTEXTS:
+        cls = getattr(lang, ctx.python_name)
+        assert list(cls.__annotations__) == [f.name for f in ctx.fields]
+
+
+def enum_values(name: str) -> dict[str, int]:
+    body = re.search(r"enum %s \{(.*?)\};" % name, BPF_H.read_text(), re.S)
+    assert body is not None
+    values, next_value = {}, 0
+    for entry in body.group(1).split(","):
+        entry = re.sub(r"/\*.*?\*/", "", entry, flags=re.S).strip()
+        if not entry or entry.startswith("__"):
+            continue
+        ident, _, value = entry.partition("=")
+        if value.strip():
+            next_value = int(value.strip(), 0)
+        values[ident.strip()] = next_value
+        next_value += 1
+    return values
+
+
+def test_program_and_attach_type_numbers_match_bpf_h() -> None:
+    prog_types = enum_values("bpf_prog_type")
+    attach_types = enum_values("bpf_attach_type")
+    for name, number in hooks.PROG_TYPES.items():
+        assert prog_types[name] == number
+    for name, number in hooks.ATTACH_TYPES.items():
+        assert attach_types[name] == number
+
+
+def struct_members(name: str) -> list[str]:
+    body = re.search(r"struct %s \{(.*?)\n\};" % name, BPF_H.read_text(), re.S)
+    assert body is not None
+    members = []
+    for line in body.group(1).splitlines():
+        line = re.sub(r"/\*.*?\*/", "", line).strip()
+        m = re.match(r"__bpf_md_ptr\([^,]+,\s*(\w+)\)", line) or re.match(
+            r"[\w\s]+?\s(\w+)(\[\d+\])?;", line)
+        if m:
+            members.append(m.group(1))
+    return members
+
+
+def test_context_fields_are_members_of_the_kernel_structs() -> None:
+    for ctx in hooks.CONTEXTS:
+        members = struct_members(ctx.c_name)
+        names = [f.name for f in ctx.fields]
+        assert set(names) <= set(members), set(names) - set(members)
+        # In the kernel's order, so offsets grow as the table says.
+        assert names == [m for m in members if m in names]
+        offsets = [f.offset for f in ctx.fields]
+        assert offsets == sorted(offsets)
