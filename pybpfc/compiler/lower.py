@@ -625,39 +625,34 @@ class Lowering:
         left = self.expr(e.operands[0])
         if len(e.ops) == 1:
             return self.compare(e.ops[0], left, self.expr(e.operands[1]), e.operands[0].ty)
-        end_bb = self.new_block("cmp.end")
-        incoming: list[tuple[ir.Value, ir.Block]] = []
-        for i, op in enumerate(e.ops):
-            right = self.expr(e.operands[i + 1])
-            result = self.compare(op, left, right, e.operands[i].ty)
-            if i == len(e.ops) - 1:
-                incoming.append((result, self.builder.block))
-                self.builder.branch(end_bb)
-                break
-            next_bb = self.new_block("cmp.next")
-            incoming.append((ir.Constant(I1, 0), self.builder.block))
-            self.builder.cbranch(result, next_bb, end_bb)
-            self.builder.position_at_end(next_bb)
-            left = right
-        self.builder.position_at_end(end_bb)
-        phi = self.builder.phi(I1)
-        for value, block in incoming:
-            phi.add_incoming(value, block)
-        return phi
+        operands = iter(e.operands[1:])
+        state = {"left": left}
+
+        def step(i: int) -> ir.Value:
+            right = self.expr(next(operands))
+            result = self.compare(e.ops[i], state["left"], right, e.operands[i].ty)
+            state["left"] = right
+            return result
+        return self.short_circuit(len(e.ops), step, stop_when=False)
 
     def expr_BoolOp(self, e: A.BoolOp) -> ir.Value:
-        end_bb = self.new_block(e.op + ".end")
+        return self.short_circuit(len(e.values), lambda i: self.expr(e.values[i]),
+                                  stop_when=e.op == "or")
+
+    def short_circuit(self, count: int, step, stop_when: bool) -> ir.Value:  # type: ignore[no-untyped-def]
+        """Evaluate ``step(0) ... step(count - 1)`` in order, stopping at the
+        first bool equal to ``stop_when``; the result is the last evaluated."""
+        end_bb = self.new_block("bool.end")
         incoming: list[tuple[ir.Value, ir.Block]] = []
-        short = ir.Constant(I1, 1 if e.op == "or" else 0)
-        for i, v in enumerate(e.values):
-            value = self.expr(v)
-            if i == len(e.values) - 1:
+        for i in range(count):
+            value = step(i)
+            if i == count - 1:
                 incoming.append((value, self.builder.block))
                 self.builder.branch(end_bb)
                 break
-            next_bb = self.new_block(e.op + ".next")
-            incoming.append((short, self.builder.block))
-            if e.op == "or":
+            next_bb = self.new_block("bool.next")
+            incoming.append((ir.Constant(I1, int(stop_when)), self.builder.block))
+            if stop_when:
                 self.builder.cbranch(value, end_bb, next_bb)
             else:
                 self.builder.cbranch(value, next_bb, end_bb)
