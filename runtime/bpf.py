@@ -1,0 +1,1171 @@
+"""The one thin layer over the ``bpf(2)`` system call.
+
+Every ``bpf(2)`` call the runtime makes goes through :func:`_sys_bpf` in this
+module (as aya keeps all its syscalls in ``sys/``): a test can replace that
+one function with a fake.  The functions here take and return plain ints and
+bytes; file descriptors are plain ints owned by the caller (higher layers
+close them).  On failure they raise :class:`SyscallError` (or
+:class:`VerifierError` from :func:`prog_load`) whose message starts with
+``what`` -- the object concerned -- which callers may pass to name it
+(``what="map 'counts'"``).
+
+``union bpf_attr`` is a ctypes Union of one Structure per command, laid out
+as in ``linux/bpf.h``; every call passes a zero-filled instance and its size
+(the largest command structure used here).  Constants are named as in
+``linux/bpf.h`` and take the values of the enums and defines there (a test
+parses the header and compares).
+"""
+from __future__ import annotations
+
+import ctypes
+import errno as _errno
+import os
+import platform
+import re
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, Optional, Union
+
+from .errors import BpfError, SyscallError, VerifierError
+
+StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+# ------------------------------------------------------------ enum bpf_cmd
+
+BPF_MAP_CREATE = 0
+BPF_MAP_LOOKUP_ELEM = 1
+BPF_MAP_UPDATE_ELEM = 2
+BPF_MAP_DELETE_ELEM = 3
+BPF_MAP_GET_NEXT_KEY = 4
+BPF_PROG_LOAD = 5
+BPF_OBJ_PIN = 6
+BPF_OBJ_GET = 7
+BPF_PROG_ATTACH = 8
+BPF_PROG_DETACH = 9
+BPF_PROG_TEST_RUN = 10
+BPF_PROG_RUN = 10
+BPF_PROG_GET_NEXT_ID = 11
+BPF_MAP_GET_NEXT_ID = 12
+BPF_PROG_GET_FD_BY_ID = 13
+BPF_MAP_GET_FD_BY_ID = 14
+BPF_OBJ_GET_INFO_BY_FD = 15
+BPF_PROG_QUERY = 16
+BPF_RAW_TRACEPOINT_OPEN = 17
+BPF_BTF_LOAD = 18
+BPF_BTF_GET_FD_BY_ID = 19
+BPF_TASK_FD_QUERY = 20
+BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21
+BPF_MAP_FREEZE = 22
+BPF_BTF_GET_NEXT_ID = 23
+BPF_MAP_LOOKUP_BATCH = 24
+BPF_MAP_LOOKUP_AND_DELETE_BATCH = 25
+BPF_MAP_UPDATE_BATCH = 26
+BPF_MAP_DELETE_BATCH = 27
+BPF_LINK_CREATE = 28
+BPF_LINK_UPDATE = 29
+BPF_LINK_GET_FD_BY_ID = 30
+BPF_LINK_GET_NEXT_ID = 31
+BPF_ENABLE_STATS = 32
+BPF_ITER_CREATE = 33
+BPF_LINK_DETACH = 34
+BPF_PROG_BIND_MAP = 35
+
+# -------------------------------------------------------- enum bpf_map_type
+
+BPF_MAP_TYPE_UNSPEC = 0
+BPF_MAP_TYPE_HASH = 1
+BPF_MAP_TYPE_ARRAY = 2
+BPF_MAP_TYPE_PROG_ARRAY = 3
+BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4
+BPF_MAP_TYPE_PERCPU_HASH = 5
+BPF_MAP_TYPE_PERCPU_ARRAY = 6
+BPF_MAP_TYPE_STACK_TRACE = 7
+BPF_MAP_TYPE_CGROUP_ARRAY = 8
+BPF_MAP_TYPE_LRU_HASH = 9
+BPF_MAP_TYPE_LRU_PERCPU_HASH = 10
+BPF_MAP_TYPE_LPM_TRIE = 11
+BPF_MAP_TYPE_ARRAY_OF_MAPS = 12
+BPF_MAP_TYPE_HASH_OF_MAPS = 13
+BPF_MAP_TYPE_DEVMAP = 14
+BPF_MAP_TYPE_SOCKMAP = 15
+BPF_MAP_TYPE_CPUMAP = 16
+BPF_MAP_TYPE_XSKMAP = 17
+BPF_MAP_TYPE_SOCKHASH = 18
+BPF_MAP_TYPE_CGROUP_STORAGE = 19
+BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20
+BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21
+BPF_MAP_TYPE_QUEUE = 22
+BPF_MAP_TYPE_STACK = 23
+BPF_MAP_TYPE_SK_STORAGE = 24
+BPF_MAP_TYPE_DEVMAP_HASH = 25
+BPF_MAP_TYPE_STRUCT_OPS = 26
+BPF_MAP_TYPE_RINGBUF = 27
+BPF_MAP_TYPE_INODE_STORAGE = 28
+BPF_MAP_TYPE_TASK_STORAGE = 29
+BPF_MAP_TYPE_BLOOM_FILTER = 30
+BPF_MAP_TYPE_USER_RINGBUF = 31
+
+# ------------------------------------------------------- enum bpf_prog_type
+
+BPF_PROG_TYPE_UNSPEC = 0
+BPF_PROG_TYPE_SOCKET_FILTER = 1
+BPF_PROG_TYPE_KPROBE = 2
+BPF_PROG_TYPE_SCHED_CLS = 3
+BPF_PROG_TYPE_SCHED_ACT = 4
+BPF_PROG_TYPE_TRACEPOINT = 5
+BPF_PROG_TYPE_XDP = 6
+BPF_PROG_TYPE_PERF_EVENT = 7
+BPF_PROG_TYPE_CGROUP_SKB = 8
+BPF_PROG_TYPE_CGROUP_SOCK = 9
+BPF_PROG_TYPE_LWT_IN = 10
+BPF_PROG_TYPE_LWT_OUT = 11
+BPF_PROG_TYPE_LWT_XMIT = 12
+BPF_PROG_TYPE_SOCK_OPS = 13
+BPF_PROG_TYPE_SK_SKB = 14
+BPF_PROG_TYPE_CGROUP_DEVICE = 15
+BPF_PROG_TYPE_SK_MSG = 16
+BPF_PROG_TYPE_RAW_TRACEPOINT = 17
+BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18
+BPF_PROG_TYPE_LWT_SEG6LOCAL = 19
+BPF_PROG_TYPE_LIRC_MODE2 = 20
+BPF_PROG_TYPE_SK_REUSEPORT = 21
+BPF_PROG_TYPE_FLOW_DISSECTOR = 22
+BPF_PROG_TYPE_CGROUP_SYSCTL = 23
+BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE = 24
+BPF_PROG_TYPE_CGROUP_SOCKOPT = 25
+BPF_PROG_TYPE_TRACING = 26
+BPF_PROG_TYPE_STRUCT_OPS = 27
+BPF_PROG_TYPE_EXT = 28
+BPF_PROG_TYPE_LSM = 29
+BPF_PROG_TYPE_SK_LOOKUP = 30
+BPF_PROG_TYPE_SYSCALL = 31
+
+# ----------------------------------------------------- enum bpf_attach_type
+
+BPF_CGROUP_INET_INGRESS = 0
+BPF_CGROUP_INET_EGRESS = 1
+BPF_CGROUP_INET_SOCK_CREATE = 2
+BPF_CGROUP_SOCK_OPS = 3
+BPF_SK_SKB_STREAM_PARSER = 4
+BPF_SK_SKB_STREAM_VERDICT = 5
+BPF_CGROUP_DEVICE = 6
+BPF_SK_MSG_VERDICT = 7
+BPF_CGROUP_INET4_BIND = 8
+BPF_CGROUP_INET6_BIND = 9
+BPF_CGROUP_INET4_CONNECT = 10
+BPF_CGROUP_INET6_CONNECT = 11
+BPF_CGROUP_INET4_POST_BIND = 12
+BPF_CGROUP_INET6_POST_BIND = 13
+BPF_CGROUP_UDP4_SENDMSG = 14
+BPF_CGROUP_UDP6_SENDMSG = 15
+BPF_LIRC_MODE2 = 16
+BPF_FLOW_DISSECTOR = 17
+BPF_CGROUP_SYSCTL = 18
+BPF_CGROUP_UDP4_RECVMSG = 19
+BPF_CGROUP_UDP6_RECVMSG = 20
+BPF_CGROUP_GETSOCKOPT = 21
+BPF_CGROUP_SETSOCKOPT = 22
+BPF_TRACE_RAW_TP = 23
+BPF_TRACE_FENTRY = 24
+BPF_TRACE_FEXIT = 25
+BPF_MODIFY_RETURN = 26
+BPF_LSM_MAC = 27
+BPF_TRACE_ITER = 28
+BPF_CGROUP_INET4_GETPEERNAME = 29
+BPF_CGROUP_INET6_GETPEERNAME = 30
+BPF_CGROUP_INET4_GETSOCKNAME = 31
+BPF_CGROUP_INET6_GETSOCKNAME = 32
+BPF_XDP_DEVMAP = 33
+BPF_CGROUP_INET_SOCK_RELEASE = 34
+BPF_XDP_CPUMAP = 35
+BPF_SK_LOOKUP = 36
+BPF_XDP = 37
+BPF_SK_SKB_VERDICT = 38
+BPF_SK_REUSEPORT_SELECT = 39
+BPF_SK_REUSEPORT_SELECT_OR_MIGRATE = 40
+BPF_PERF_EVENT = 41
+BPF_TRACE_KPROBE_MULTI = 42
+BPF_LSM_CGROUP = 43
+
+# ------------------------------------------------------- enum bpf_link_type
+
+BPF_LINK_TYPE_UNSPEC = 0
+BPF_LINK_TYPE_RAW_TRACEPOINT = 1
+BPF_LINK_TYPE_TRACING = 2
+BPF_LINK_TYPE_CGROUP = 3
+BPF_LINK_TYPE_ITER = 4
+BPF_LINK_TYPE_NETNS = 5
+BPF_LINK_TYPE_XDP = 6
+BPF_LINK_TYPE_PERF_EVENT = 7
+BPF_LINK_TYPE_KPROBE_MULTI = 8
+BPF_LINK_TYPE_STRUCT_OPS = 9
+
+# -------------------------------------------------------------------- flags
+
+# BPF_MAP_UPDATE_ELEM / BPF_MAP_LOOKUP_ELEM flags
+BPF_ANY = 0
+BPF_NOEXIST = 1
+BPF_EXIST = 2
+BPF_F_LOCK = 4
+
+# BPF_MAP_CREATE map_flags
+BPF_F_NO_PREALLOC = 1 << 0
+BPF_F_NO_COMMON_LRU = 1 << 1
+BPF_F_NUMA_NODE = 1 << 2
+BPF_F_RDONLY = 1 << 3
+BPF_F_WRONLY = 1 << 4
+BPF_F_STACK_BUILD_ID = 1 << 5
+BPF_F_ZERO_SEED = 1 << 6
+BPF_F_RDONLY_PROG = 1 << 7
+BPF_F_WRONLY_PROG = 1 << 8
+BPF_F_CLONE = 1 << 9
+BPF_F_MMAPABLE = 1 << 10
+BPF_F_PRESERVE_ELEMS = 1 << 11
+BPF_F_INNER_MAP = 1 << 12
+
+# BPF_PROG_ATTACH attach_flags (cgroups)
+BPF_F_ALLOW_OVERRIDE = 1 << 0
+BPF_F_ALLOW_MULTI = 1 << 1
+BPF_F_REPLACE = 1 << 2
+
+# BPF_PROG_LOAD prog_flags
+BPF_F_STRICT_ALIGNMENT = 1 << 0
+BPF_F_ANY_ALIGNMENT = 1 << 1
+BPF_F_TEST_RND_HI32 = 1 << 2
+BPF_F_TEST_STATE_FREQ = 1 << 3
+BPF_F_SLEEPABLE = 1 << 4
+
+# BPF_PROG_QUERY query_flags
+BPF_F_QUERY_EFFECTIVE = 1 << 0
+
+# BPF_PROG_TEST_RUN flags
+BPF_F_TEST_RUN_ON_CPU = 1 << 0
+
+# ld_imm64 src_reg values and call src_reg values (for relocating instructions)
+BPF_PSEUDO_MAP_FD = 1
+BPF_PSEUDO_MAP_VALUE = 2
+BPF_PSEUDO_BTF_ID = 3
+BPF_PSEUDO_FUNC = 4
+BPF_PSEUDO_MAP_IDX = 5
+BPF_PSEUDO_MAP_IDX_VALUE = 6
+BPF_PSEUDO_CALL = 1
+BPF_PSEUDO_KFUNC_CALL = 2
+
+BPF_OBJ_NAME_LEN = 16
+BPF_TAG_SIZE = 8
+
+# Verifier log levels (bits of log_level; kernel-internal names, not in the UAPI).
+LOG_LEVEL_BASIC = 1      # the log of the failing path (and a summary)
+LOG_LEVEL_VERBOSE = 2    # every instruction of every path
+LOG_LEVEL_STATS = 4      # statistics only ("processed N insns ...")
+
+DEFAULT_LOG_SIZE = 256 * 1024
+# A verifier log buffer is grown on ENOSPC up to this size (the kernel
+# refuses anything above UINT32_MAX >> 2).
+MAX_LOG_SIZE = 256 * 1024 * 1024
+
+INSN_SIZE = 8
+
+# ------------------------------------------------------ the syscall itself
+
+# bpf(2)'s number per architecture (platform.machine() spelling).
+SYSCALL_NUMBERS = {
+    "x86_64": 321, "amd64": 321,
+    "aarch64": 280, "arm64": 280,
+    "i386": 357, "i486": 357, "i586": 357, "i686": 357,
+    "armv6l": 386, "armv7l": 386, "armv8l": 386,
+    "riscv64": 280,
+    "loongarch64": 280,
+    "ppc64": 361, "ppc64le": 361,
+    "s390x": 351,
+}
+
+
+def syscall_number(machine: Optional[str] = None) -> int:
+    """bpf(2)'s number on ``machine`` (default: this one)."""
+    machine = platform.machine() if machine is None else machine
+    try:
+        return SYSCALL_NUMBERS[machine]
+    except KeyError:
+        raise BpfError(f"bpf(2): unknown system call number on architecture {machine!r} "
+                       f"(known: {', '.join(sorted(SYSCALL_NUMBERS))})") from None
+
+
+_libc_syscall: Optional[Callable[..., int]] = None
+
+
+def _syscall_function() -> Callable[..., int]:
+    global _libc_syscall
+    if _libc_syscall is None:
+        function = ctypes.CDLL(None, use_errno=True).syscall
+        function.restype = ctypes.c_long
+        _libc_syscall = function
+    return _libc_syscall
+
+
+# ----------------------------------------------- union bpf_attr, per command
+#
+# One Structure per command, each the anonymous (``_c_member_ = ""``) or named
+# member of ``union bpf_attr`` in linux/bpf.h, with the header's field names;
+# ``_*`` fields are padding or union parts not used here.  A test compiles the
+# header and checks every offset and size.
+
+u32 = ctypes.c_uint32
+u64 = ctypes.c_uint64
+
+
+class MapCreateAttr(ctypes.Structure):
+    _c_member_ = ""
+    _fields_ = [
+        ("map_type", u32),
+        ("key_size", u32),
+        ("value_size", u32),
+        ("max_entries", u32),
+        ("map_flags", u32),
+        ("inner_map_fd", u32),
+        ("numa_node", u32),
+        ("map_name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("map_ifindex", u32),
+        ("btf_fd", u32),
+        ("btf_key_type_id", u32),
+        ("btf_value_type_id", u32),
+        ("btf_vmlinux_value_type_id", u32),
+        ("map_extra", u64),
+    ]
+
+
+class MapElemAttr(ctypes.Structure):
+    """BPF_MAP_*_ELEM, BPF_MAP_GET_NEXT_KEY and BPF_MAP_FREEZE."""
+    _c_member_ = ""
+    _fields_ = [
+        ("map_fd", u32),
+        ("key", u64),
+        ("value", u64),      # a union with next_key
+        ("flags", u64),
+    ]
+
+
+class ProgLoadAttr(ctypes.Structure):
+    _c_member_ = ""
+    _fields_ = [
+        ("prog_type", u32),
+        ("insn_cnt", u32),
+        ("insns", u64),
+        ("license", u64),
+        ("log_level", u32),
+        ("log_size", u32),
+        ("log_buf", u64),
+        ("kern_version", u32),
+        ("prog_flags", u32),
+        ("prog_name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("prog_ifindex", u32),
+        ("expected_attach_type", u32),
+        ("prog_btf_fd", u32),
+        ("func_info_rec_size", u32),
+        ("func_info", u64),
+        ("func_info_cnt", u32),
+        ("line_info_rec_size", u32),
+        ("line_info", u64),
+        ("line_info_cnt", u32),
+        ("attach_btf_id", u32),
+        ("attach_prog_fd", u32),   # a union with attach_btf_obj_fd
+        ("core_relo_cnt", u32),
+        ("fd_array", u64),
+        ("core_relos", u64),
+        ("core_relo_rec_size", u32),
+    ]
+
+
+class ObjAttr(ctypes.Structure):
+    """BPF_OBJ_PIN and BPF_OBJ_GET."""
+    _c_member_ = ""
+    _fields_ = [
+        ("pathname", u64),
+        ("bpf_fd", u32),
+        ("file_flags", u32),
+    ]
+
+
+class ProgAttachAttr(ctypes.Structure):
+    """BPF_PROG_ATTACH and BPF_PROG_DETACH."""
+    _c_member_ = ""
+    _fields_ = [
+        ("target_fd", u32),
+        ("attach_bpf_fd", u32),
+        ("attach_type", u32),
+        ("attach_flags", u32),
+        ("replace_bpf_fd", u32),
+    ]
+
+
+class TestRunAttr(ctypes.Structure):
+    __test__ = False   # not a pytest test class
+    _c_member_ = "test"
+    _fields_ = [
+        ("prog_fd", u32),
+        ("retval", u32),
+        ("data_size_in", u32),
+        ("data_size_out", u32),
+        ("data_in", u64),
+        ("data_out", u64),
+        ("repeat", u32),
+        ("duration", u32),
+        ("ctx_size_in", u32),
+        ("ctx_size_out", u32),
+        ("ctx_in", u64),
+        ("ctx_out", u64),
+        ("flags", u32),
+        ("cpu", u32),
+        ("batch_size", u32),
+    ]
+
+
+class InfoAttr(ctypes.Structure):
+    _c_member_ = "info"
+    _fields_ = [
+        ("bpf_fd", u32),
+        ("info_len", u32),
+        ("info", u64),
+    ]
+
+
+class QueryAttr(ctypes.Structure):
+    _c_member_ = "query"
+    _fields_ = [
+        ("target_fd", u32),
+        ("attach_type", u32),
+        ("query_flags", u32),
+        ("attach_flags", u32),
+        ("prog_ids", u64),
+        ("prog_cnt", u32),
+        ("prog_attach_flags", u64),
+    ]
+
+
+class BtfLoadAttr(ctypes.Structure):
+    _c_member_ = ""
+    _fields_ = [
+        ("btf", u64),
+        ("btf_log_buf", u64),
+        ("btf_size", u32),
+        ("btf_log_size", u32),
+        ("btf_log_level", u32),
+    ]
+
+
+class LinkCreateAttr(ctypes.Structure):
+    _c_member_ = "link_create"
+    _fields_ = [
+        ("prog_fd", u32),
+        ("target_fd", u32),     # a union with target_ifindex
+        ("attach_type", u32),
+        ("flags", u32),
+        # The per-link-kind union; its largest member (kprobe_multi) is 32 bytes.
+        ("target_btf_id", u32),
+        ("_union_rest", u32 * 7),
+    ]
+
+
+class LinkDetachAttr(ctypes.Structure):
+    _c_member_ = "link_detach"
+    _fields_ = [
+        ("link_fd", u32),
+    ]
+
+
+class BpfAttr(ctypes.Union):
+    """``union bpf_attr``, cut down to the commands this module uses."""
+    _fields_ = [
+        ("map_create", MapCreateAttr),
+        ("map_elem", MapElemAttr),
+        ("prog_load", ProgLoadAttr),
+        ("obj", ObjAttr),
+        ("prog_attach", ProgAttachAttr),
+        ("test", TestRunAttr),
+        ("info", InfoAttr),
+        ("query", QueryAttr),
+        ("btf_load", BtfLoadAttr),
+        ("link_create", LinkCreateAttr),
+        ("link_detach", LinkDetachAttr),
+    ]
+
+
+ATTR_STRUCTS: tuple[type[ctypes.Structure], ...] = (
+    MapCreateAttr, MapElemAttr, ProgLoadAttr, ObjAttr, ProgAttachAttr, TestRunAttr, InfoAttr,
+    QueryAttr, BtfLoadAttr, LinkCreateAttr, LinkDetachAttr)
+ATTR_SIZE = ctypes.sizeof(BpfAttr)
+
+
+def _sys_bpf(cmd: int, attr: BpfAttr) -> int:
+    """bpf(cmd, &attr, sizeof attr): the result (>= 0), or -errno.
+
+    The only place the runtime enters the kernel's bpf(2); EINTR is retried.
+    """
+    nr = syscall_number()
+    syscall = _syscall_function()
+    while True:
+        result = syscall(ctypes.c_long(nr), ctypes.c_int(cmd), ctypes.byref(attr),
+                         ctypes.c_uint(ctypes.sizeof(attr)))
+        if result >= 0:
+            return int(result)
+        number = ctypes.get_errno()
+        if number != _errno.EINTR:
+            return -number
+
+
+def _call(cmd: int, command: str, attr: BpfAttr, what: str) -> int:
+    result = _sys_bpf(cmd, attr)
+    if result < 0:
+        raise SyscallError(command, -result, what)
+    return result
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _buffer(data: bytes) -> "ctypes.Array[ctypes.c_char]":
+    # One spare byte so even empty data has an address.
+    return ctypes.create_string_buffer(bytes(data), len(data) + 1)
+
+
+def _addr(buffer: Optional["ctypes._CData"]) -> int:
+    return 0 if buffer is None else ctypes.addressof(buffer)
+
+
+_NAME_OK = re.compile(r"[^A-Za-z0-9_.]")
+
+
+def object_name(name: str) -> bytes:
+    """The name the kernel gets for a map or program: characters other than
+    ``[A-Za-z0-9_.]`` become ``_`` and it is cut to 15 characters (the
+    kernel's BPF_OBJ_NAME_LEN less the terminating NUL).  Messages keep the
+    full name."""
+    return _NAME_OK.sub("_", name)[:BPF_OBJ_NAME_LEN - 1].encode("ascii")
+
+
+def _decode_log(buffer: "ctypes.Array[ctypes.c_char]") -> str:
+    return buffer.value.decode("utf-8", errors="replace")
+
+
+def close(fd: int) -> None:
+    """Close a BPF object's file descriptor."""
+    os.close(fd)
+
+
+# --------------------------------------------------------------------- BTF
+
+
+def btf_load(btf: bytes, log_level: int = 0, log_size: int = DEFAULT_LOG_SIZE, *,
+             what: str = "BTF") -> int:
+    """Load raw BTF (header, types, strings); returns its fd.
+
+    With ``log_level`` 0 no log is kept on success; on failure the load is
+    retried with a log so the error carries the BTF verifier's words.
+    """
+    level = log_level
+    size = log_size
+    while True:
+        log = ctypes.create_string_buffer(size) if level else None
+        data = _buffer(btf)
+        attr = BpfAttr()
+        a = attr.btf_load
+        a.btf = _addr(data)
+        a.btf_size = len(btf)
+        if log is not None:
+            a.btf_log_buf = _addr(log)
+            a.btf_log_size = size
+            a.btf_log_level = level
+        result = _sys_bpf(BPF_BTF_LOAD, attr)
+        if result >= 0:
+            return result
+        number = -result
+        if level == 0:
+            level = 1        # try again, for the log
+            continue
+        if number == _errno.ENOSPC and size < MAX_LOG_SIZE:
+            size = min(size * 4, MAX_LOG_SIZE)
+            continue
+        raise SyscallError("BPF_BTF_LOAD", number, what, _decode_log(log) if log else "")
+
+
+# -------------------------------------------------------------------- maps
+
+
+def map_create(name: str, map_type: int, key_size: int, value_size: int, max_entries: int,
+               flags: int = 0, btf_fd: int = 0, btf_key_type_id: int = 0,
+               btf_value_type_id: int = 0, map_extra: int = 0, *,
+               inner_map_fd: int = 0, what: Optional[str] = None) -> int:
+    """BPF_MAP_CREATE; returns the new map's fd."""
+    attr = BpfAttr()
+    a = attr.map_create
+    a.map_type = map_type
+    a.key_size = key_size
+    a.value_size = value_size
+    a.max_entries = max_entries
+    a.map_flags = flags
+    a.inner_map_fd = inner_map_fd
+    a.map_name = object_name(name)
+    a.btf_fd = btf_fd
+    a.btf_key_type_id = btf_key_type_id
+    a.btf_value_type_id = btf_value_type_id
+    a.map_extra = map_extra
+    return _call(BPF_MAP_CREATE, "BPF_MAP_CREATE", attr, what or f"map '{name}'")
+
+
+def map_lookup_elem(fd: int, key: bytes, value_size: int, flags: int = 0, *,
+                    what: str = "map") -> Optional[bytes]:
+    """The value stored under ``key``, or None if there is none.
+
+    ``value_size`` is the size of the whole value the kernel writes: for
+    per-CPU maps, round_up(value_size, 8) times the number of possible CPUs.
+    """
+    k = _buffer(key)
+    value = ctypes.create_string_buffer(max(value_size, 1))
+    attr = BpfAttr()
+    a = attr.map_elem
+    a.map_fd = fd
+    a.key = _addr(k)
+    a.value = _addr(value)
+    a.flags = flags
+    result = _sys_bpf(BPF_MAP_LOOKUP_ELEM, attr)
+    if result == -_errno.ENOENT:
+        return None
+    if result < 0:
+        raise SyscallError("BPF_MAP_LOOKUP_ELEM", -result, what)
+    return value.raw[:value_size]
+
+
+def map_update_elem(fd: int, key: bytes, value: bytes, flags: int = BPF_ANY, *,
+                    what: str = "map") -> None:
+    """Store ``value`` under ``key`` (``flags``: BPF_ANY, BPF_NOEXIST, BPF_EXIST).
+
+    ``key`` and ``value`` must be exactly the map's key and value sizes."""
+    k = _buffer(key)
+    v = _buffer(value)
+    attr = BpfAttr()
+    a = attr.map_elem
+    a.map_fd = fd
+    a.key = _addr(k)
+    a.value = _addr(v)
+    a.flags = flags
+    _call(BPF_MAP_UPDATE_ELEM, "BPF_MAP_UPDATE_ELEM", attr, what)
+
+
+def map_delete_elem(fd: int, key: bytes, *, what: str = "map") -> bool:
+    """Delete ``key``; False if it was not there."""
+    k = _buffer(key)
+    attr = BpfAttr()
+    attr.map_elem.map_fd = fd
+    attr.map_elem.key = _addr(k)
+    result = _sys_bpf(BPF_MAP_DELETE_ELEM, attr)
+    if result == -_errno.ENOENT:
+        return False
+    if result < 0:
+        raise SyscallError("BPF_MAP_DELETE_ELEM", -result, what)
+    return True
+
+
+def map_get_next_key(fd: int, key: Optional[bytes], key_size: int, *,
+                     what: str = "map") -> Optional[bytes]:
+    """The key after ``key`` (the first key when ``key`` is None or not in
+    the map), or None after the last one."""
+    k = None if key is None else _buffer(key)
+    next_key = ctypes.create_string_buffer(max(key_size, 1))
+    attr = BpfAttr()
+    a = attr.map_elem
+    a.map_fd = fd
+    a.key = _addr(k)
+    a.value = _addr(next_key)     # next_key shares value's slot
+    result = _sys_bpf(BPF_MAP_GET_NEXT_KEY, attr)
+    if result == -_errno.ENOENT:
+        return None
+    if result < 0:
+        raise SyscallError("BPF_MAP_GET_NEXT_KEY", -result, what)
+    return next_key.raw[:key_size]
+
+
+def map_freeze(fd: int, *, what: str = "map") -> None:
+    """Make the map read-only for user space (programs may still write
+    unless it was created with BPF_F_RDONLY_PROG)."""
+    attr = BpfAttr()
+    attr.map_elem.map_fd = fd
+    _call(BPF_MAP_FREEZE, "BPF_MAP_FREEZE", attr, what)
+
+
+# ---------------------------------------------------------------- programs
+
+
+class ProgLoadResult(NamedTuple):
+    fd: int
+    log: str     # the verifier's log of the successful load ("" with log_level 0)
+
+
+def prog_load(prog_type: int, insns: bytes, license: str, name: str,
+              expected_attach_type: int = 0, prog_btf_fd: int = 0,
+              func_info: bytes = b"", func_info_rec_size: int = 8,
+              line_info: bytes = b"", line_info_rec_size: int = 16,
+              log_level: int = LOG_LEVEL_BASIC, log_size: int = DEFAULT_LOG_SIZE, *,
+              prog_flags: int = 0, kern_version: int = 0,
+              what: Optional[str] = None) -> ProgLoadResult:
+    """BPF_PROG_LOAD; returns ``(fd, verifier log)``.
+
+    ``insns`` is the program's raw 8-byte instructions.  The verifier log is
+    always captured: the buffer grows when the kernel says it was too small
+    (ENOSPC), and a load with ``log_level`` 0 that fails is retried with
+    log level 1.  Any failure raises :class:`VerifierError` with the whole
+    log.
+    """
+    what = what or f"program '{name}'"
+    if len(insns) % INSN_SIZE:
+        raise BpfError(f"{what}: the instructions are {len(insns)} bytes, "
+                       f"not a multiple of {INSN_SIZE}")
+    if func_info and len(func_info) % func_info_rec_size:
+        raise BpfError(f"{what}: func_info is {len(func_info)} bytes, "
+                       f"not a multiple of its record size {func_info_rec_size}")
+    if line_info and len(line_info) % line_info_rec_size:
+        raise BpfError(f"{what}: line_info is {len(line_info)} bytes, "
+                       f"not a multiple of its record size {line_info_rec_size}")
+    code = _buffer(insns)
+    license_buffer = ctypes.create_string_buffer(license.encode("ascii"))
+    func = _buffer(func_info) if func_info else None
+    lines = _buffer(line_info) if line_info else None
+    level = log_level
+    size = log_size
+    again = 5          # EAGAIN retries, as libbpf does
+    while True:
+        log = ctypes.create_string_buffer(size) if level else None
+        attr = BpfAttr()
+        a = attr.prog_load
+        a.prog_type = prog_type
+        a.insn_cnt = len(insns) // INSN_SIZE
+        a.insns = _addr(code)
+        a.license = _addr(license_buffer)
+        a.kern_version = kern_version
+        a.prog_flags = prog_flags
+        a.prog_name = object_name(name)
+        a.expected_attach_type = expected_attach_type
+        a.prog_btf_fd = prog_btf_fd
+        if func is not None:
+            a.func_info_rec_size = func_info_rec_size
+            a.func_info = _addr(func)
+            a.func_info_cnt = len(func_info) // func_info_rec_size
+        if lines is not None:
+            a.line_info_rec_size = line_info_rec_size
+            a.line_info = _addr(lines)
+            a.line_info_cnt = len(line_info) // line_info_rec_size
+        if log is not None:
+            a.log_level = level
+            a.log_size = size
+            a.log_buf = _addr(log)
+        result = _sys_bpf(BPF_PROG_LOAD, attr)
+        if result >= 0:
+            return ProgLoadResult(result, _decode_log(log) if log is not None else "")
+        number = -result
+        if number == _errno.EAGAIN and again:
+            again -= 1
+            continue
+        if level == 0:
+            level = LOG_LEVEL_BASIC
+            continue
+        if number == _errno.ENOSPC and size < MAX_LOG_SIZE:
+            size = min(size * 4, MAX_LOG_SIZE)
+            continue
+        raise VerifierError("BPF_PROG_LOAD", number, what,
+                            _decode_log(log) if log is not None else "")
+
+
+class ProgRunResult(NamedTuple):
+    retval: int
+    data_out: bytes
+    duration_ns: int    # the kernel's average over the repeats
+
+
+def prog_test_run(prog_fd: int, data_in: bytes, repeat: int = 1,
+                  ctx_in: Optional[bytes] = None, data_size_out: Optional[int] = None, *,
+                  flags: int = 0, what: str = "program") -> ProgRunResult:
+    """BPF_PROG_TEST_RUN: run the program ``repeat`` times on ``data_in``.
+
+    ``data_size_out`` defaults to the input size plus 512 bytes; if the
+    kernel has more to return the run is repeated with its size.  Socket
+    filters need at least 14 bytes (an Ethernet header) of data.
+    """
+    size = len(data_in) + 512 if data_size_out is None else data_size_out
+    data = _buffer(data_in)
+    ctx = None if ctx_in is None else _buffer(ctx_in)
+    retried = False
+    while True:
+        out = ctypes.create_string_buffer(max(size, 1))
+        attr = BpfAttr()
+        t = attr.test
+        t.prog_fd = prog_fd
+        t.data_in = _addr(data)
+        t.data_size_in = len(data_in)
+        t.data_out = _addr(out) if size else 0
+        t.data_size_out = size
+        t.repeat = repeat
+        t.flags = flags
+        if ctx is not None and ctx_in is not None:
+            t.ctx_in = _addr(ctx)
+            t.ctx_size_in = len(ctx_in)
+        result = _sys_bpf(BPF_PROG_TEST_RUN, attr)
+        if result == -_errno.ENOSPC and not retried and t.data_size_out > size:
+            size = t.data_size_out
+            retried = True
+            continue
+        if result < 0:
+            raise SyscallError("BPF_PROG_TEST_RUN", -result, what)
+        length = min(t.data_size_out, size)
+        return ProgRunResult(t.retval, out.raw[:length], t.duration)
+
+
+# ------------------------------------------------------------ attachments
+
+
+def prog_attach(target_fd: int, prog_fd: int, attach_type: int, flags: int = 0, *,
+                replace_prog_fd: int = 0, what: str = "program") -> None:
+    """BPF_PROG_ATTACH (e.g. a cgroup program to a cgroup directory fd)."""
+    attr = BpfAttr()
+    a = attr.prog_attach
+    a.target_fd = target_fd
+    a.attach_bpf_fd = prog_fd
+    a.attach_type = attach_type
+    a.attach_flags = flags
+    a.replace_bpf_fd = replace_prog_fd
+    _call(BPF_PROG_ATTACH, "BPF_PROG_ATTACH", attr, what)
+
+
+def prog_detach(target_fd: int, prog_fd: int, attach_type: int, *,
+                what: str = "program") -> None:
+    """BPF_PROG_DETACH: detach ``prog_fd``'s program from the target."""
+    attr = BpfAttr()
+    a = attr.prog_attach
+    a.target_fd = target_fd
+    a.attach_bpf_fd = prog_fd
+    a.attach_type = attach_type
+    _call(BPF_PROG_DETACH, "BPF_PROG_DETACH", attr, what)
+
+
+class QueryResult(NamedTuple):
+    attach_flags: int
+    prog_ids: list[int]
+
+
+def prog_query(target_fd: int, attach_type: int, query_flags: int = 0, *,
+               what: str = "cgroup") -> QueryResult:
+    """BPF_PROG_QUERY: the ids of the programs attached to the target for
+    ``attach_type`` (with BPF_F_QUERY_EFFECTIVE: those that run there)."""
+    count = 64
+    while True:
+        ids = (u32 * count)()
+        attr = BpfAttr()
+        q = attr.query
+        q.target_fd = target_fd
+        q.attach_type = attach_type
+        q.query_flags = query_flags
+        q.prog_ids = ctypes.addressof(ids)
+        q.prog_cnt = count
+        result = _sys_bpf(BPF_PROG_QUERY, attr)
+        if result == -_errno.ENOSPC and q.prog_cnt > count:
+            count = q.prog_cnt
+            continue
+        if result < 0:
+            raise SyscallError("BPF_PROG_QUERY", -result, what)
+        return QueryResult(q.attach_flags, list(ids[:q.prog_cnt]))
+
+
+def link_create(prog_fd: int, target_fd: int, attach_type: int, flags: int = 0, *,
+                what: str = "link") -> int:
+    """BPF_LINK_CREATE; returns the link's fd.  The attachment lasts while
+    the link fd (or a pin of it) exists."""
+    attr = BpfAttr()
+    a = attr.link_create
+    a.prog_fd = prog_fd
+    a.target_fd = target_fd
+    a.attach_type = attach_type
+    a.flags = flags
+    return _call(BPF_LINK_CREATE, "BPF_LINK_CREATE", attr, what)
+
+
+def link_detach(link_fd: int, *, what: str = "link") -> None:
+    """BPF_LINK_DETACH: detach now; the fd stays open (and must be closed)."""
+    attr = BpfAttr()
+    attr.link_detach.link_fd = link_fd
+    _call(BPF_LINK_DETACH, "BPF_LINK_DETACH", attr, what)
+
+
+# ----------------------------------------------------------------- pinning
+
+
+def obj_pin(fd: int, path: StrPath, *, what: Optional[str] = None) -> None:
+    """Pin a map, program or link at ``path`` (inside a mounted bpffs)."""
+    name = os.fsencode(path)
+    buffer = ctypes.create_string_buffer(name)
+    attr = BpfAttr()
+    attr.obj.pathname = _addr(buffer)
+    attr.obj.bpf_fd = fd
+    _call(BPF_OBJ_PIN, "BPF_OBJ_PIN", attr,
+          what or f"pin '{os.fsdecode(name)}'")
+
+
+def obj_get(path: StrPath, file_flags: int = 0, *, what: Optional[str] = None) -> int:
+    """A new fd for the object pinned at ``path`` (``file_flags``:
+    BPF_F_RDONLY / BPF_F_WRONLY or 0)."""
+    name = os.fsencode(path)
+    buffer = ctypes.create_string_buffer(name)
+    attr = BpfAttr()
+    attr.obj.pathname = _addr(buffer)
+    attr.obj.file_flags = file_flags
+    return _call(BPF_OBJ_GET, "BPF_OBJ_GET", attr,
+                 what or f"pinned object '{os.fsdecode(name)}'")
+
+
+# -------------------------------------------------------------- object info
+
+
+class BpfProgInfo(ctypes.Structure):
+    _c_type_ = "struct bpf_prog_info"
+    _fields_ = [
+        ("type", u32),
+        ("id", u32),
+        ("tag", ctypes.c_uint8 * BPF_TAG_SIZE),
+        ("jited_prog_len", u32),
+        ("xlated_prog_len", u32),
+        ("jited_prog_insns", u64),
+        ("xlated_prog_insns", u64),
+        ("load_time", u64),
+        ("created_by_uid", u32),
+        ("nr_map_ids", u32),
+        ("map_ids", u64),
+        ("name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("ifindex", u32),
+        ("gpl_compatible", u32, 1),
+        ("_pad1", u32, 31),
+        ("netns_dev", u64),
+        ("netns_ino", u64),
+        ("nr_jited_ksyms", u32),
+        ("nr_jited_func_lens", u32),
+        ("jited_ksyms", u64),
+        ("jited_func_lens", u64),
+        ("btf_id", u32),
+        ("func_info_rec_size", u32),
+        ("func_info", u64),
+        ("nr_func_info", u32),
+        ("nr_line_info", u32),
+        ("line_info", u64),
+        ("jited_line_info", u64),
+        ("nr_jited_line_info", u32),
+        ("line_info_rec_size", u32),
+        ("jited_line_info_rec_size", u32),
+        ("nr_prog_tags", u32),
+        ("prog_tags", u64),
+        ("run_time_ns", u64),
+        ("run_cnt", u64),
+        ("recursion_misses", u64),
+        ("verified_insns", u32),
+        ("attach_btf_obj_id", u32),
+        ("attach_btf_id", u32),
+        ("_pad2", u32),
+    ]
+
+
+class BpfMapInfo(ctypes.Structure):
+    _c_type_ = "struct bpf_map_info"
+    _fields_ = [
+        ("type", u32),
+        ("id", u32),
+        ("key_size", u32),
+        ("value_size", u32),
+        ("max_entries", u32),
+        ("map_flags", u32),
+        ("name", ctypes.c_char * BPF_OBJ_NAME_LEN),
+        ("ifindex", u32),
+        ("btf_vmlinux_value_type_id", u32),
+        ("netns_dev", u64),
+        ("netns_ino", u64),
+        ("btf_id", u32),
+        ("btf_key_type_id", u32),
+        ("btf_value_type_id", u32),
+        ("_pad", u32),
+        ("map_extra", u64),
+    ]
+
+
+class BpfBtfInfo(ctypes.Structure):
+    _c_type_ = "struct bpf_btf_info"
+    _fields_ = [
+        ("btf", u64),
+        ("btf_size", u32),
+        ("id", u32),
+        ("name", u64),
+        ("name_len", u32),
+        ("kernel_btf", u32),
+    ]
+
+
+class _LinkCgroup(ctypes.Structure):
+    _fields_ = [("cgroup_id", u64), ("attach_type", u32)]
+
+
+class _LinkUnion(ctypes.Union):
+    # Only the cgroup member is decoded; _raw gives the union its full size
+    # (the largest member, iter, is 8 + 4 + 4 + 8 + 4 (+ 4 padding) bytes).
+    _fields_ = [("cgroup", _LinkCgroup), ("_raw", u64 * 4)]
+
+
+class BpfLinkInfo(ctypes.Structure):
+    _c_type_ = "struct bpf_link_info"
+    _anonymous_ = ("_u",)
+    _fields_ = [
+        ("type", u32),
+        ("id", u32),
+        ("prog_id", u32),
+        ("_u", _LinkUnion),
+    ]
+
+
+INFO_STRUCTS = (BpfProgInfo, BpfMapInfo, BpfBtfInfo, BpfLinkInfo)
+
+
+@dataclass(frozen=True)
+class ProgInfo:
+    type: int
+    id: int
+    tag: str                # hex
+    name: str
+    jited_prog_len: int
+    xlated_prog_len: int
+    load_time: int          # ns since boot
+    created_by_uid: int
+    nr_map_ids: int
+    ifindex: int
+    gpl_compatible: bool
+    btf_id: int
+    nr_func_info: int
+    nr_line_info: int
+    run_time_ns: int
+    run_cnt: int
+    recursion_misses: int
+    verified_insns: int     # instructions the verifier processed
+    attach_btf_obj_id: int
+    attach_btf_id: int
+
+
+@dataclass(frozen=True)
+class MapInfo:
+    type: int
+    id: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    map_flags: int
+    name: str
+    ifindex: int
+    btf_vmlinux_value_type_id: int
+    btf_id: int
+    btf_key_type_id: int
+    btf_value_type_id: int
+    map_extra: int
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    type: int
+    id: int
+    prog_id: int
+    cgroup_id: Optional[int] = None      # cgroup links: the cgroup's id (its inode number)
+    attach_type: Optional[int] = None    # cgroup links
+
+
+@dataclass(frozen=True)
+class BtfInfo:
+    id: int
+    btf_size: int
+    kernel_btf: bool
+
+
+InfoKind = str   # "prog", "map", "link" or "btf"
+
+
+def _get_info(fd: int, info: ctypes.Structure, what: str) -> None:
+    attr = BpfAttr()
+    attr.info.bpf_fd = fd
+    attr.info.info_len = ctypes.sizeof(info)
+    attr.info.info = ctypes.addressof(info)
+    _call(BPF_OBJ_GET_INFO_BY_FD, "BPF_OBJ_GET_INFO_BY_FD", attr, what)
+
+
+def obj_get_info_by_fd(fd: int, kind: InfoKind, *, what: Optional[str] = None
+                       ) -> Union[ProgInfo, MapInfo, LinkInfo, BtfInfo]:
+    """BPF_OBJ_GET_INFO_BY_FD for a ``"prog"``, ``"map"``, ``"link"`` or
+    ``"btf"`` fd, parsed into a dataclass."""
+    what = what or kind_label(kind)
+    if kind == "prog":
+        p = BpfProgInfo()
+        _get_info(fd, p, what)
+        return ProgInfo(
+            type=p.type, id=p.id, tag=bytes(p.tag).hex(), name=p.name.decode(errors="replace"),
+            jited_prog_len=p.jited_prog_len, xlated_prog_len=p.xlated_prog_len,
+            load_time=p.load_time, created_by_uid=p.created_by_uid, nr_map_ids=p.nr_map_ids,
+            ifindex=p.ifindex, gpl_compatible=bool(p.gpl_compatible), btf_id=p.btf_id,
+            nr_func_info=p.nr_func_info, nr_line_info=p.nr_line_info,
+            run_time_ns=p.run_time_ns, run_cnt=p.run_cnt, recursion_misses=p.recursion_misses,
+            verified_insns=p.verified_insns, attach_btf_obj_id=p.attach_btf_obj_id,
+            attach_btf_id=p.attach_btf_id)
+    if kind == "map":
+        m = BpfMapInfo()
+        _get_info(fd, m, what)
+        return MapInfo(
+            type=m.type, id=m.id, key_size=m.key_size, value_size=m.value_size,
+            max_entries=m.max_entries, map_flags=m.map_flags,
+            name=m.name.decode(errors="replace"), ifindex=m.ifindex,
+            btf_vmlinux_value_type_id=m.btf_vmlinux_value_type_id, btf_id=m.btf_id,
+            btf_key_type_id=m.btf_key_type_id, btf_value_type_id=m.btf_value_type_id,
+            map_extra=m.map_extra)
+    if kind == "link":
+        link = BpfLinkInfo()
+        _get_info(fd, link, what)
+        if link.type == BPF_LINK_TYPE_CGROUP:
+            return LinkInfo(type=link.type, id=link.id, prog_id=link.prog_id,
+                            cgroup_id=link.cgroup.cgroup_id,
+                            attach_type=link.cgroup.attach_type)
+        return LinkInfo(type=link.type, id=link.id, prog_id=link.prog_id)
+    if kind == "btf":
+        b = BpfBtfInfo()
+        _get_info(fd, b, what)
+        return BtfInfo(id=b.id, btf_size=b.btf_size, kernel_btf=bool(b.kernel_btf))
+    raise ValueError(f"unknown BPF object kind {kind!r} (prog, map, link or btf)")
+
+
+def kind_label(kind: InfoKind) -> str:
+    return {"prog": "program", "map": "map", "link": "link", "btf": "BTF"}.get(kind, kind)
+
+
+def prog_xlated_insns(fd: int, *, what: str = "program") -> bytes:
+    """The program's instructions as the kernel rewrote them (xlated), raw
+    8-byte instructions; empty if the kernel withholds them
+    (kernel.kptr_restrict without CAP_SYSLOG)."""
+    first = BpfProgInfo()
+    _get_info(fd, first, what)
+    length = first.xlated_prog_len
+    if not length:
+        return b""
+    buffer = ctypes.create_string_buffer(length)
+    second = BpfProgInfo()       # fresh: no other array field may be requested
+    second.xlated_prog_len = length
+    second.xlated_prog_insns = ctypes.addressof(buffer)
+    _get_info(fd, second, what)
+    return buffer.raw[:min(length, second.xlated_prog_len)]
+
+
+def prog_map_ids(fd: int, *, what: str = "program") -> list[int]:
+    """The ids of the maps the program uses."""
+    first = BpfProgInfo()
+    _get_info(fd, first, what)
+    count = first.nr_map_ids
+    if not count:
+        return []
+    ids = (u32 * count)()
+    second = BpfProgInfo()
+    second.nr_map_ids = count
+    second.map_ids = ctypes.addressof(ids)
+    _get_info(fd, second, what)
+    return list(ids[:min(count, second.nr_map_ids)])
