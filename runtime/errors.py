@@ -156,10 +156,19 @@ def _is_statistics(line: str) -> bool:
 
 
 class VerifierError(SyscallError):
-    """``BPF_PROG_LOAD`` failed; ``log`` holds the verifier's whole log."""
+    """``BPF_PROG_LOAD`` failed; ``log`` holds the verifier's whole log.
+    The message shows the verifier's complaint under the source line it
+    refers to (from the program's line info)."""
 
     def _message(self) -> str:
-        message = super()._message()
+        from .verifier import complaint
+        if not self.log.strip():
+            return super()._message()
+        found = complaint(self.log)
+        message = f"{self.what}: the verifier rejected it ({describe_errno(self.errno)})"
+        if found.file is not None:
+            message += f"\n  {found.file}:{found.line}: {found.source}"
+        message += f"\n  verifier: {found.message}"
         lines = len(self.log.splitlines())
         if lines:
             message += f"\n  (the full verifier log, {lines} lines, is in the error's .log)"

@@ -1,0 +1,158 @@
+"""Loading: an ``ObjectSpec`` becomes live kernel objects.
+
+Loading is a chain of small named phases, as in libbpf: load the BTF,
+create the maps (BTF-defined ones and one per global data section), fill in
+map and data references in each program's instructions, load each program
+with its func and line info.  Every error names the object it is about.
+A ``Collection`` owns every file descriptor it made and closes them all.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Union
+
+from . import bpf
+from .elf import read_object
+from .errors import BpfError
+from .maps import DataSectionMap, Globals, Map
+from .program import Program
+from .spec import (INSN_SIZE, OP_LD_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, MapSpec,
+                   ObjectSpec, ProgramSpec)
+
+
+class Collection:
+    """The programs, maps and globals of one loaded object."""
+
+    def __init__(self, spec: ObjectSpec):
+        self.spec = spec
+        self.programs: dict[str, Program] = {}
+        self.maps: dict[str, Map] = {}
+        self.data: dict[str, DataSectionMap] = {}
+        self.btf_fd = -1
+        self.globals = Globals([])
+
+    def close(self) -> None:
+        for program in self.programs.values():
+            program.close()
+        for m in list(self.maps.values()) + list(self.data.values()):
+            m.close()
+        if self.btf_fd >= 0:
+            bpf.close(self.btf_fd)
+            self.btf_fd = -1
+
+    def __enter__(self) -> "Collection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getitem__(self, program: str) -> Program:
+        try:
+            return self.programs[program]
+        except KeyError:
+            raise KeyError(f"no program '{program}' (programs: "
+                           f"{', '.join(self.programs) or 'none'})") from None
+
+
+def load(source: Union[ObjectSpec, str, "os.PathLike[str]", bytes]) -> Collection:
+    """Load an object (a spec, a path or the ELF bytes) into the kernel."""
+    spec = source if isinstance(source, ObjectSpec) else read_object(source)
+    coll = Collection(spec)
+    try:
+        _load_btf(coll)
+        _create_maps(coll)
+        _create_data_maps(coll)
+        for prog in spec.programs.values():
+            coll.programs[prog.name] = _load_program(coll, prog)
+    except BaseException:
+        coll.close()
+        raise
+    return coll
+
+
+# ------------------------------------------------------------------ phases
+
+
+def _load_btf(coll: Collection) -> None:
+    if coll.spec.btf is not None:
+        coll.btf_fd = bpf.btf_load(coll.spec.btf.encode(), what="BTF")
+
+
+def _create_maps(coll: Collection) -> None:
+    for m in coll.spec.maps.values():
+        fd = bpf.map_create(m.name, m.map_type, m.key_size, m.value_size, m.max_entries,
+                            m.flags, max(coll.btf_fd, 0), m.key_type_id, m.value_type_id,
+                            m.map_extra, what=f"map '{m.name}'")
+        coll.maps[m.name] = Map(fd, m, coll.spec.btf)
+
+
+def data_map_name(path: str, section: str) -> str:
+    """libbpf's naming of global data maps: the object's name, cut to 8
+    characters, then the section (``deny_ttl.bss``)."""
+    stem = Path(path).stem[:8] if path else "obj"
+    return stem + section
+
+
+def _create_data_maps(coll: Collection) -> None:
+    for section in coll.spec.data.values():
+        if section.size == 0:
+            continue
+        name = data_map_name(coll.spec.path, section.name)
+        what = f"map '{name}'"
+        flags = bpf.BPF_F_RDONLY_PROG if section.readonly else 0
+        value_type = section.btf_datasec_id or 0
+        spec = MapSpec(name, bpf.BPF_MAP_TYPE_ARRAY, 4, section.size, 1, flags,
+                       0, value_type if coll.btf_fd >= 0 else 0)
+        fd = bpf.map_create(name, bpf.BPF_MAP_TYPE_ARRAY, 4, section.size, 1, flags,
+                            max(coll.btf_fd, 0), 0, spec.value_type_id, what=what)
+        data_map = DataSectionMap(fd, spec, coll.spec.btf, section)
+        coll.data[section.name] = data_map
+        bpf.map_update_elem(fd, bytes(4), section.contents.ljust(section.size, b"\0"),
+                            what=what)
+        if section.readonly:
+            bpf.map_freeze(fd, what=what)
+    coll.globals = Globals(list(coll.data.values()))
+
+
+def _relocate(coll: Collection, prog: ProgramSpec) -> bytes:
+    """The program's instructions with map fds and data offsets filled in."""
+    insns = bytearray(prog.instructions)
+    for rel in prog.relocations:
+        where = f"program '{prog.name}': instruction {rel.insn_index}"
+        if rel.kind == "call":
+            continue
+        at = rel.insn_index * INSN_SIZE
+        if insns[at] != OP_LD_IMM64:
+            raise BpfError(f"{where}: a {rel.kind} reference must be a 64-bit load")
+        if rel.kind == "map":
+            if rel.target not in coll.maps:
+                raise BpfError(f"{where}: refers to map '{rel.target}', which the object "
+                               "does not define")
+            fd, pseudo, offset = coll.maps[rel.target].fd, PSEUDO_MAP_FD, 0
+        elif rel.kind == "data":
+            if rel.target not in coll.data:
+                raise BpfError(f"{where}: refers to section '{rel.target}', which the "
+                               "object does not have")
+            fd, pseudo, offset = coll.data[rel.target].fd, PSEUDO_MAP_VALUE, rel.offset
+        else:
+            raise BpfError(f"{where}: unsupported relocation kind '{rel.kind}'")
+        insns[at + 1] = (insns[at + 1] & 0x0F) | (pseudo << 4)
+        struct.pack_into("<i", insns, at + 4, fd)
+        struct.pack_into("<i", insns, at + INSN_SIZE + 4, offset)
+    return bytes(insns)
+
+
+def _load_program(coll: Collection, prog: ProgramSpec) -> Program:
+    what = f"program '{prog.name}'"
+    insns = _relocate(coll, prog)
+    with_btf = coll.btf_fd >= 0 and bool(prog.func_info)
+    result = bpf.prog_load(
+        prog.prog_type, insns, prog.license or coll.spec.license, prog.name,
+        expected_attach_type=prog.expected_attach_type or 0,
+        prog_btf_fd=coll.btf_fd if with_btf else 0,
+        func_info=b"".join(f.pack() for f in prog.func_info) if with_btf else b"",
+        line_info=b"".join(li.pack() for li in prog.line_info) if with_btf else b"",
+        what=what)
+    return Program(result.fd, prog, result.log)

@@ -1,0 +1,69 @@
+"""A loaded program: its file descriptor, its spec and what it can do —
+attach, run on test input, pin, describe itself."""
+from __future__ import annotations
+
+import os
+import socket
+from typing import Optional, Union
+
+from . import bpf
+from .errors import BpfError
+from .link import Link, SocketFilter, attach_cgroup, attach_socket
+from .spec import ProgramSpec
+
+BPF_PROG_TYPE_SOCKET_FILTER = 1
+
+
+class Program:
+    def __init__(self, fd: int, spec: ProgramSpec, verifier_log: str = ""):
+        self.fd = fd
+        self.spec = spec
+        self.verifier_log = verifier_log
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def what(self) -> str:
+        return f"program '{self.spec.name}'"
+
+    def info(self) -> bpf.ProgInfo:
+        info = bpf.obj_get_info_by_fd(self.fd, "prog", what=self.what)
+        assert isinstance(info, bpf.ProgInfo)
+        return info
+
+    def attach(self, target: Union[str, "os.PathLike[str]", socket.socket]
+               ) -> Union[Link, SocketFilter]:
+        """Attach to a cgroup (a path) or, for a socket filter, a socket."""
+        if isinstance(target, socket.socket):
+            if self.spec.prog_type != BPF_PROG_TYPE_SOCKET_FILTER:
+                raise BpfError(f"{self.what}: only a socket filter attaches to a socket")
+            return attach_socket(self.fd, self.name, target)
+        if self.spec.expected_attach_type is None:
+            raise BpfError(f"{self.what}: section '{self.spec.section}' does not attach to a "
+                           "cgroup; attach it to a socket")
+        return attach_cgroup(self.fd, self.name, self.spec.expected_attach_type, target)
+
+    def test_run(self, data: bytes, repeat: int = 1, ctx: Optional[bytes] = None
+                 ) -> bpf.ProgRunResult:
+        """Run the program in the kernel on ``data`` (BPF_PROG_TEST_RUN);
+        only some program types support it (socket filters do)."""
+        return bpf.prog_test_run(self.fd, data, repeat, ctx, what=self.what)
+
+    def pin(self, path: "os.PathLike[str] | str") -> None:
+        bpf.obj_pin(self.fd, path, what=self.what)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            bpf.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> "Program":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Program {self.name!r} ({self.spec.section}) fd={self.fd}>"
