@@ -188,3 +188,48 @@ def pybpfc_cli(*args: StrPath, cwd: Optional[StrPath] = None,
         p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     return subprocess.run([sys.executable, "-m", "pybpfc", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+
+
+# ------------------------------------------------------------ cgroup children
+
+
+def run_in_cgroup(cgroup_path: StrPath, fn, *args):  # type: ignore[no-untyped-def]
+    """Run ``fn(*args)`` in a forked child that first moves itself into the
+    cgroup, and return its result (or re-raise its exception).  Socket
+    hooks act on sockets created inside the cgroup, so everything the test
+    wants judged happens in the child."""
+    import pickle
+    import traceback
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        try:
+            Path(cgroup_path, "cgroup.procs").write_text(str(os.getpid()))
+            outcome = ("ok", fn(*args))
+        except BaseException as exc:  # reported to the parent, never lost
+            outcome = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        try:
+            data = pickle.dumps(outcome)
+        except Exception as exc:
+            data = pickle.dumps(("error", f"result not picklable: {exc}"))
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(data)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    kind, value = pickle.loads(data)
+    if kind == "error":
+        raise AssertionError(f"the child in {cgroup_path} failed: {value}")
+    return value
+
+
+def errno_of(call, *args) -> int:  # type: ignore[no-untyped-def]
+    """0 when ``call(*args)`` succeeds, else the OSError's errno."""
+    try:
+        call(*args)
+    except OSError as err:
+        return err.errno or -1
+    return 0
