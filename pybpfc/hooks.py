@@ -34,6 +34,45 @@ ATTACH_TYPES = {
     "BPF_CGROUP_INET_SOCK_RELEASE": 34,
 }
 
+@dataclass(frozen=True)
+class Helper:
+    """A kernel helper function a program may call.
+
+    ``params`` describe the Python call, one entry per Python argument:
+    ``"ctx"`` the hook's context; ``"buffer"`` a bytearray, passed to the
+    kernel as its address and its size; ``"buffer_start"`` a bytearray
+    passed by address only, its size given by the next (int) argument and
+    capped at the buffer's size; or an integer type name.  ``returns`` is
+    an integer type name or ``"None"``."""
+    name: str
+    func_id: int          # enum bpf_func_id
+    params: tuple[str, ...]
+    returns: str
+    doc: str
+
+
+HELPERS = {h.name: h for h in (
+    Helper("ktime_get_ns", 5, (), "u64", "nanoseconds since boot (CLOCK_MONOTONIC)"),
+    Helper("get_prandom_u32", 7, (), "u32", "a pseudo-random number"),
+    Helper("get_current_pid_tgid", 14, (), "u64",
+           "the current task: thread group id << 32 | thread id"),
+    Helper("get_current_uid_gid", 15, (), "u64", "the current task: gid << 32 | uid"),
+    Helper("get_socket_cookie", 46, ("ctx",), "u64", "the socket's unique cookie"),
+    Helper("get_current_cgroup_id", 80, (), "u64", "the current task's cgroup v2 id"),
+    Helper("sysctl_get_name", 101, ("ctx", "buffer", "u64"), "i64",
+           "copy the sysctl's name into the buffer (flags 1: the base name only); "
+           "the length, or -E2BIG when truncated"),
+    Helper("sysctl_get_current_value", 102, ("ctx", "buffer"), "i64",
+           "copy the sysctl's current value (text) into the buffer; the length or -errno"),
+    Helper("sysctl_get_new_value", 103, ("ctx", "buffer"), "i64",
+           "copy the value being written into the buffer; the length or -errno"),
+    Helper("sysctl_set_new_value", 104, ("ctx", "buffer_start", "u64"), "i64",
+           "replace the value being written with the first N bytes of the buffer"),
+    Helper("get_netns_cookie", 122, ("ctx",), "u64", "the network namespace's cookie"),
+    Helper("get_retval", 186, (), "i32", "the syscall's result so far (0 or -errno)"),
+    Helper("set_retval", 187, ("i32",), "i32", "set the syscall's result (0 or -errno)"),
+)}
+
 # The size of the buffer a sockopt program can see at most (x86_64 page).
 PAGE_SIZE = 4096
 

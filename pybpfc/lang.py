@@ -192,3 +192,64 @@ def htonl(x: int) -> int:
 
 def ntohl(x: int) -> int:
     return htonl(x)
+
+
+# ------------------------------------------------------- kernel helpers
+# Signatures for editors and type checkers; the compiler turns each call into
+# a call of the kernel helper of the same name (see pybpfc.hooks.HELPERS).
+
+
+def _helper_outside_a_hook(name: str) -> RuntimeError:
+    return RuntimeError(f"{name}() is a kernel helper: it runs only inside a compiled hook")
+
+
+def ktime_get_ns() -> int:
+    raise _helper_outside_a_hook("ktime_get_ns")
+
+
+def get_prandom_u32() -> int:
+    raise _helper_outside_a_hook("get_prandom_u32")
+
+
+def get_current_pid_tgid() -> int:
+    raise _helper_outside_a_hook("get_current_pid_tgid")
+
+
+def get_current_uid_gid() -> int:
+    raise _helper_outside_a_hook("get_current_uid_gid")
+
+
+def get_current_cgroup_id() -> int:
+    raise _helper_outside_a_hook("get_current_cgroup_id")
+
+
+def get_socket_cookie(ctx: object) -> int:
+    raise _helper_outside_a_hook("get_socket_cookie")
+
+
+def get_netns_cookie(ctx: object) -> int:
+    raise _helper_outside_a_hook("get_netns_cookie")
+
+
+def sysctl_get_name(ctx: SysctlContext, buf: bytearray, flags: int) -> int:
+    raise _helper_outside_a_hook("sysctl_get_name")
+
+
+def sysctl_get_current_value(ctx: SysctlContext, buf: bytearray) -> int:
+    raise _helper_outside_a_hook("sysctl_get_current_value")
+
+
+def sysctl_get_new_value(ctx: SysctlContext, buf: bytearray) -> int:
+    raise _helper_outside_a_hook("sysctl_get_new_value")
+
+
+def sysctl_set_new_value(ctx: SysctlContext, buf: bytearray, length: int) -> int:
+    raise _helper_outside_a_hook("sysctl_set_new_value")
+
+
+def get_retval() -> int:
+    raise _helper_outside_a_hook("get_retval")
+
+
+def set_retval(value: int) -> int:
+    raise _helper_outside_a_hook("set_retval")

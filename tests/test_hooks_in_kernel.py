@@ -219,3 +219,21 @@ def test_socket_filter_counts_loopback_bytes() -> None:
         # the 8-byte UDP header and the payload.
         assert coll.globals["total_bytes"] == sum(len(p) + 8 for p in payloads)
         assert coll.globals["by_size"] == [1, 1, 1, 0]
+
+
+def test_sysctl_read_refused_by_name(cgroup: TemporaryCgroup) -> None:
+    coll, links = attached(example("sysctl_by_name"), cgroup)
+    try:
+        def child() -> tuple[int, int]:
+            def read(path: str) -> bytes:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    return os.read(fd, 100)
+                finally:
+                    os.close(fd)
+            return (errno_of(read, "/proc/sys/net/ipv4/ip_forward"),
+                    errno_of(read, "/proc/sys/net/ipv4/ip_default_ttl"))
+        assert run_in_cgroup(cgroup.path, child) == (errno.EPERM, 0)
+        assert (coll.globals["refused"], coll.globals["allowed"]) == (1, 1)
+    finally:
+        detach(coll, links)

@@ -71,3 +71,19 @@ def test_context_fields_are_members_of_the_kernel_structs() -> None:
         assert names == [m for m in members if m in names]
         offsets = [f.offset for f in ctx.fields]
         assert offsets == sorted(offsets)
+
+
+def helper_ids() -> dict[str, int]:
+    mapper = re.search(r"#define __BPF_FUNC_MAPPER\(FN\)(.*?)\n\n", BPF_H.read_text(), re.S)
+    assert mapper is not None
+    names = re.findall(r"FN\((\w+)", mapper.group(1))
+    return {name: number for number, name in enumerate(names)}
+
+
+def test_helper_numbers_match_bpf_h_and_are_exported() -> None:
+    ids = helper_ids()
+    for helper in hooks.HELPERS.values():
+        assert ids[helper.name] == helper.func_id, helper.name
+        assert helper.name in pybpfc.__all__
+        # every hook that lists it may call it; at least one does
+        assert any(helper.name in h.helpers for h in hooks.HOOKS), helper.name

@@ -83,6 +83,11 @@ class BuiltinSym:
 
 
 @dataclass(eq=False)
+class HelperSym:
+    helper: hooks.Helper
+
+
+@dataclass(eq=False)
 class FuncSym:
     node: A.FunctionDef
     hook: Optional[hooks.Hook] = None
@@ -98,7 +103,7 @@ class FuncSym:
 
 
 Symbol = Union[LocalVar, GlobalVar, ConstSym, TypeSym, ContextTypeSym, HookDecoratorSym,
-               StructDecoratorSym, FinalSym, BuiltinSym, FuncSym]
+               StructDecoratorSym, FinalSym, BuiltinSym, FuncSym, HelperSym]
 
 # Names every program has without importing them (Python's builtins we support).
 BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list")
@@ -243,6 +248,8 @@ class Checker:
             return StructDecoratorSym()
         if name in PYBPFC_BUILTINS:
             return BuiltinSym(name)
+        if name in hooks.HELPERS:
+            return HelperSym(hooks.HELPERS[name])
         value = getattr(lang, name, None)
         if value is int:
             return TypeSym(int_type(name))
@@ -994,6 +1001,7 @@ class Checker:
             return
         kind = {TypeSym: "a type", ContextTypeSym: "a type", FuncSym: "a function",
                 HookDecoratorSym: "a decorator", StructDecoratorSym: "a decorator",
+                HelperSym: "a kernel helper function",
                 BuiltinSym: "a builtin function", FinalSym: "typing.Final"}[type(sym)]
         raise _error(f"'{e.id}' is {kind}, not a value", e)
 
@@ -1299,6 +1307,9 @@ class Checker:
             if isinstance(f.value.ty, WindowType):
                 self.window_call(e, f)
                 return
+            if isinstance(f.value.ty, ArrayType) and f.value.ty.is_bytes:
+                self.bytes_method(e, f)
+                return
             raise _error("methods are not supported", f.attr_pos)
         if not isinstance(f, A.Name):
             raise _error("only named functions can be called", f)
@@ -1307,6 +1318,7 @@ class Checker:
             if self.func and f.id in self.func.locals:
                 raise _error(f"'{f.id}' is a variable, not a function", f)
             raise _error(f"unknown function '{f.id}'", f)
+        f.symbol = sym
         if isinstance(sym, TypeSym):
             if isinstance(sym.ty, StructType):
                 raise _error(f"{sym.ty.name}() may only initialise a variable", e)
@@ -1315,6 +1327,8 @@ class Checker:
             self.builtin_call(e, sym.name)
         elif isinstance(sym, FuncSym):
             self.function_call(e, sym)
+        elif isinstance(sym, HelperSym):
+            self.helper_call(e, sym.helper)
         else:
             raise _error(f"'{f.id}' cannot be called", f)
 
@@ -1412,6 +1426,52 @@ class Checker:
             e.ty = NONE
         else:
             e.ty = ty
+
+    def bytes_method(self, e: A.Call, f: A.Attribute) -> None:
+        if f.attr != "startswith":
+            raise _error(f"bytearray.{f.attr}() is not supported; startswith() is",
+                         f.attr_pos)
+        self.arity(e, 1, "startswith")
+        prefix = e.args[0]
+        self.expr(prefix)
+        if not isinstance(prefix.const, bytes):
+            raise _error("startswith() takes a bytes literal", prefix)
+        if not self.is_lvalue(f.value):
+            raise _error("startswith() needs a bytearray variable", f.value)
+        e.ty = BOOL
+        if len(prefix.const) > f.value.ty.length:  # type: ignore[union-attr]
+            e.const = False      # as in Python: a longer prefix never matches
+
+    @staticmethod
+    def is_lvalue(e: A.Expr) -> bool:
+        return isinstance(e, (A.Name, A.Attribute, A.Subscript))
+
+    def helper_call(self, e: A.Call, helper: hooks.Helper) -> None:
+        fn = self.current()
+        if fn.hook is not None and helper.name not in fn.hook.helpers:
+            where = [h.decorator for h in hooks.HOOKS if helper.name in h.helpers]
+            raise _error(f"{helper.name}() is not available in a @{fn.hook.decorator} hook",
+                         e.func, note="available in " + ", ".join("@" + w for w in where))
+        if fn.hook is None and not all(helper.name in h.helpers for h in hooks.HOOKS):
+            raise _error(f"{helper.name}() is available only in some hooks: call it from "
+                         "the hook itself", e.func)
+        self.arity(e, len(helper.params), helper.name)
+        args = []
+        for a, kind in zip(e.args, helper.params):
+            self.expr(a)
+            if kind == "ctx":
+                if not isinstance(a.ty, ContextType):
+                    raise _error(f"{helper.name}() takes the hook's context here", a)
+                args.append(a)
+            elif kind in ("buffer", "buffer_start"):
+                if not (isinstance(a.ty, ArrayType) and a.ty.is_bytes and self.is_lvalue(a)):
+                    raise _error(f"{helper.name}() takes a bytearray variable here, not "
+                                 f"{a.ty}", a)
+                args.append(a)
+            else:
+                args.append(self.coerce(a, int_type(kind), f"argument of {helper.name}()"))
+        e.args = args
+        e.ty = NONE if helper.returns == "None" else int_type(helper.returns)
 
     def function_call(self, e: A.Call, fn: FuncSym) -> None:
         if fn.hook is not None:

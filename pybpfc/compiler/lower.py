@@ -21,11 +21,12 @@ import llvmlite.ir as ir
 
 from .. import hooks
 from . import ast as A
-from .checker import CheckedProgram, ConstSym, FuncSym, GlobalVar, LocalVar
+from .checker import (BuiltinSym, CheckedProgram, ConstSym, FuncSym, GlobalVar, HelperSym,
+                      LocalVar)
 from .debuginfo import DebugInfo
 from .errors import CompileError
 from .types import (BOOL, NONE, U8, U32, ArrayType, ContextType, CtxArrayType,
-                    IntType, SockRefType, StructType, Type, WindowType)
+                    IntType, SockRefType, StructType, Type, WindowType, int_type)
 
 BPF_TRIPLE = "bpfel"
 BPF_DATA_LAYOUT = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
@@ -716,8 +717,12 @@ class Lowering:
         f = e.func
         if isinstance(f, A.Attribute) and isinstance(f.value.ty, WindowType):
             return self.window_call(e, f)
+        if isinstance(f, A.Attribute) and isinstance(f.value.ty, ArrayType):
+            return self.startswith(f.value, e.args[0].const)
         assert isinstance(f, A.Name)
-        sym = f.symbol if f.symbol is not None else self.program_symbol(f.id)
+        sym = f.symbol
+        if isinstance(sym, HelperSym):
+            return self.helper_call(sym.helper, e.args)
         if isinstance(sym, FuncSym):
             args = []
             for a, p in zip(e.args, sym.params):
@@ -728,7 +733,7 @@ class Lowering:
                 else:
                     args.append(self.expr(a))
             return self.builder.call(self.functions[id(sym)], args)
-        name = f.id
+        name = sym.name if isinstance(sym, BuiltinSym) else ""
         if name in ("min", "max"):
             a, b = (self.expr(x) for x in e.args)
             ty = e.ty
@@ -755,11 +760,59 @@ class Lowering:
         assert isinstance(e.ty, IntType)
         return self.convert(value, arg.ty, e.ty)
 
-    def program_symbol(self, name: str) -> object:
-        for fn in self.program.functions:
-            if fn.name == name:
-                return fn
-        return None
+    def helper_call(self, helper: hooks.Helper, args: list[A.Expr]) -> ir.Value:
+        """A call of a kernel helper: BPF calls helpers by number, which LLVM
+        spells as a call through the number cast to a function pointer."""
+        values: list[ir.Value] = []
+        for arg, kind in zip(args, helper.params):
+            if kind == "ctx":
+                values.append(self.expr(arg))
+            elif kind in ("buffer", "buffer_start"):
+                addr = self.address(arg)
+                assert not isinstance(addr, tuple)
+                values.append(addr)
+                if kind == "buffer":
+                    values.append(ir.Constant(I64, arg.ty.size))
+            else:
+                value = self.expr(arg)
+                ty = arg.ty
+                assert isinstance(ty, IntType)
+                if values and helper.params[len(values) - 1] == "buffer_start":
+                    # A length: never more than the buffer holds (the verifier checks).
+                    buf = args[helper.params.index("buffer_start")].ty
+                    value = self.extend(value, ty, 64)
+                    limit = ir.Constant(I64, buf.size)
+                    value = self.builder.select(
+                        self.builder.icmp_unsigned("<", value, limit), value, limit)
+                else:
+                    value = self.extend(value, ty, 64)
+                values.append(value)
+        params = [v.type if v.type.is_pointer else I64 for v in values]
+        values = [v if v.type.is_pointer else self.extend_to64(v) for v in values]
+        ret = ir.VoidType() if helper.returns == "None" else I64
+        fnty = ir.FunctionType(ret, params)
+        callee = ir.Constant(I64, helper.func_id).inttoptr(fnty.as_pointer())
+        callee.function_type = fnty     # what llvmlite's call() reads off a callee
+        result = self.builder.call(callee, values)
+        if helper.returns == "None":
+            return ir.Constant(I32, 0)
+        bits = int_type(helper.returns).bits
+        return result if bits == 64 else self.builder.trunc(result, ir.IntType(bits))
+
+    def extend_to64(self, value: ir.Value) -> ir.Value:
+        return value if value.type.width == 64 else self.builder.zext(value, I64)
+
+    def startswith(self, buf: A.Expr, prefix: bytes) -> ir.Value:
+        """``buf.startswith(b"...")``: every byte compared, no early exit
+        (a few loads are cheaper than branches for the verifier)."""
+        addr = self.address(buf)
+        assert not isinstance(addr, tuple)
+        result: ir.Value = ir.Constant(I1, 1)
+        for i, byte in enumerate(prefix):
+            loaded = self.builder.load(self.offset(addr, i), typ=I8)
+            same = self.builder.icmp_unsigned("==", loaded, ir.Constant(I8, byte))
+            result = self.builder.and_(result, same)
+        return result
 
     # ----------------------------------------------------------- context
 
