@@ -247,6 +247,7 @@ class _Reader:
         self.map_offsets: dict[int, str] = {}      # offset in .maps -> map name
         self.data: dict[str, DataSectionSpec] = {}
         self.functions: dict[int, list[_Function]] = {}   # section index -> functions
+        self.code_rels: dict[int, dict[int, _Rel]] = {}   # section -> instruction -> relocation
 
     def read(self) -> ObjectSpec:
         self._read_license()
@@ -411,15 +412,21 @@ class _Reader:
                 sym.name, sec, sym.value // INSN_SIZE, sym.size // INSN_SIZE, is_program))
         for fns in self.functions.values():
             fns.sort(key=lambda f: f.start)
-        # A relocation no function covers would be silently lost.
+        # Code relocations by instruction; one no function covers would be lost.
         for index, rels in self.elf.rels.items():
             sec = self.elf.sections[index]
             if not sec.flags & SHF_EXECINSTR:
                 continue
+            by_insn = self.code_rels[index] = {}
             for rel in rels:
-                if not any(rel.offset // INSN_SIZE in f for f in self.functions.get(index, [])):
+                if rel.offset % INSN_SIZE:
+                    raise SpecError(f"section '{sec.name}': relocation at offset {rel.offset} "
+                                    f"is not on an instruction boundary")
+                insn = rel.offset // INSN_SIZE
+                if not any(insn in f for f in self.functions.get(index, [])):
                     raise SpecError(f"section '{sec.name}': relocation at offset {rel.offset} "
                                     f"is outside every function")
+                by_insn[insn] = rel
 
     # ---------------------------------------------------------- programs
 
@@ -501,12 +508,7 @@ class _Linker:
 
     def _relocate(self, fn: _Function) -> None:
         base = self.placed[(fn.section.index, fn.start)]
-        rels = {}
-        for rel in self.r.elf.rels.get(fn.section.index, []):
-            if rel.offset % INSN_SIZE:
-                raise SpecError(f"section '{fn.section.name}': relocation at offset "
-                                f"{rel.offset} is not on an instruction boundary")
-            rels[rel.offset // INSN_SIZE] = rel
+        rels = self.r.code_rels.get(fn.section.index, {})
         for i in range(fn.count):
             at = base + i
             insn = decode_insn(self.code, at)
