@@ -522,7 +522,7 @@ def test_exit_without_r0_is_a_verifier_error(fds: list[int]) -> None:
     assert isinstance(error, errors.SyscallError)
     assert "R0 !read_ok" in error.log
     assert error.log_summary() == "R0 !read_ok"
-    assert str(error).startswith("program 'no_r0': BPF_PROG_LOAD failed: ")
+    assert str(error).startswith("program 'no_r0': the verifier rejected it (")
     assert "R0 !read_ok" in str(error)
     assert error.errno in (errno.EACCES, errno.EINVAL)
 

@@ -95,6 +95,7 @@ class FuncSym:
     ret: Type = NONE
     locals: dict[str, LocalVar] = field(default_factory=dict)
     globals_declared: set[str] = field(default_factory=set)
+    globals_used: set[str] = field(default_factory=set)
     calls: list[tuple["FuncSym", A.Call]] = field(default_factory=list)
 
     @property
@@ -412,14 +413,22 @@ class Checker:
             sym = self.scope.get(ann.value.id)
             if isinstance(sym, BuiltinSym) and sym.name == "list":
                 elem = self.resolve_type(ann.index, None)
-                if not isinstance(elem, (IntType, StructType)) and elem is not BOOL:
-                    raise _error(f"a list cannot hold {elem}", ann.index)
+                if not isinstance(elem, IntType) and elem is not BOOL:
+                    raise _error(f"a list holds integers or bools, not {elem}", ann.index)
                 return self.list_type(elem, value, ann)
             if isinstance(sym, FinalSym):
                 raise _error("Final is only for module-level constants", ann)
         if isinstance(ann, A.NoneLit):
             return NONE
         raise _error("not a type pybpfc knows", ann)
+
+    def names_array_type(self, ann: A.Expr) -> bool:
+        """Whether an annotation names a list or bytearray type."""
+        base = ann.value if isinstance(ann, A.Subscript) else ann
+        if not isinstance(base, A.Name):
+            return False
+        sym = self.scope.get(base.id)
+        return isinstance(sym, BuiltinSym) and sym.name in ("list", "bytearray")
 
     def bytearray_type(self, value: Optional[A.Expr], ann: A.Node) -> ArrayType:
         if value is None:
@@ -521,6 +530,9 @@ class Checker:
             names.add(arg.name)
             if arg.annotation is None:
                 raise _error(f"parameter '{arg.name}' needs a type annotation", arg)
+            if self.names_array_type(arg.annotation):
+                raise _error("a list or bytearray parameter is not supported",
+                             arg.annotation)
             ty = self.resolve_type(arg.annotation, None)
             if isinstance(ty, ArrayType):
                 raise _error("a list or bytearray parameter is not supported", arg.annotation)
@@ -539,13 +551,16 @@ class Checker:
                 raise _error("a hook returns int: write `-> int`", node.returns)
             fn.ret = U32 if fn.hook.returns.kind == "bytes" else BOOL
         else:
+            if self.names_array_type(node.returns):
+                raise _error("a function can return only integers, bool or None",
+                             node.returns)
             fn.ret = self.resolve_type(node.returns, None)
             if isinstance(fn.ret, (ArrayType, StructType, ContextType)):
                 raise _error("a function can return only integers, bool or None", node.returns)
             for p in fn.params:
-                if isinstance(p.ty, ContextType) and sum(
-                        isinstance(q.ty, ContextType) for q in fn.params) > 1:
-                    raise _error("a helper takes at most one context", p.pos)
+                if isinstance(p.ty, ContextType):
+                    raise _error("a helper function cannot take the context: read its "
+                                 "fields in the hook and pass the values", p.pos)
         for p in fn.params:
             fn.locals[p.name] = p
 
@@ -628,8 +643,9 @@ class Checker:
                 if isinstance(sym, ConstSym):
                     raise _error(f"'{name}' is a constant and cannot be assigned", s)
                 raise _error(f"'{name}' is not a module-level global variable", s)
-            if name in fn.locals:
-                raise _error(f"'{name}' is used as a local before its global declaration", s)
+            if name in fn.locals or name in fn.globals_used:
+                raise _error(f"'{name}' is used before its global declaration", s,
+                             note="Python requires `global` before any use of the name")
             fn.globals_declared.add(name)
 
     def stmt_ExprStmt(self, s: A.ExprStmt) -> None:
@@ -995,6 +1011,8 @@ class Checker:
             raise _error(f"unknown name '{e.id}'", e)
         if isinstance(sym, GlobalVar):
             e.symbol, e.ty = sym, sym.ty
+            if fn is not None:
+                fn.globals_used.add(e.id)
             return
         if isinstance(sym, ConstSym):
             e.symbol, e.ty, e.const = sym, sym.ty, sym.value
@@ -1150,8 +1168,8 @@ class Checker:
         else:
             for side in (e.body, e.orelse):
                 if not (isinstance(side.ty, IntType) or side.ty is UNTYPED_INT):
-                    raise _error(f"a conditional expression gives integers or bools, "
-                                 f"not {side.ty}", side)
+                    raise _error(f"both branches of a conditional expression must be "
+                                 f"integers, or both bools; this one is {side.ty}", side)
             ty = self.unify_ints([e.body, e.orelse])
             e.body = self.coerce(e.body, ty, "value")
             e.orelse = self.coerce(e.orelse, ty, "value")
@@ -1186,11 +1204,7 @@ class Checker:
         f = ctx.field(e.attr)
         if f is None:
             raise _error(f"{ctx.python_name} has no field '{e.attr}'", e.attr_pos)
-        fn = self.current()
-        if fn.hook is None:
-            raise _error("a helper function cannot reach the context's fields; read them "
-                         "in the hook and pass the values", e.attr_pos)
-        hook = fn.hook
+        hook = self.current_hook()
         if f.kind == "window_end":
             raise _error("ctx.optval_end is a raw pointer; use len(ctx.optval) for the size "
                          "of the option buffer", e.attr_pos)
@@ -1200,14 +1214,19 @@ class Checker:
                        if h.context is ctx and e.attr in h.writable]
                 note = ("writable only in " + ", ".join("@" + w for w in who)) if who \
                     else "no hook may write it"
-                raise _error(f"ctx.{e.attr} is read-only in a @{hook.decorator} hook", e.attr_pos,
+                raise _error(f"{self.ctx_text(e)}.{e.attr} is read-only in a @{hook.decorator} hook", e.attr_pos,
                              note=note)
         elif e.attr not in hook.readable:
             who = [h.decorator for h in hooks.HOOKS if h.context is ctx and e.attr in h.readable]
-            raise _error(f"a @{hook.decorator} hook cannot read ctx.{e.attr}", e.attr_pos,
+            raise _error(f"a @{hook.decorator} hook cannot read {self.ctx_text(e)}.{e.attr}", e.attr_pos,
                          note=("readable only in " + ", ".join("@" + w for w in who)) if who
                          else None)
         e.ty = self.field_type(f)
+
+    @staticmethod
+    def ctx_text(e: A.Attribute) -> str:
+        """How the program spells its context (``ctx``, ``skb``, ...)."""
+        return e.value.id if isinstance(e.value, A.Name) else "ctx"
 
     def field_type(self, f: hooks.Field, through_sock: bool = False) -> Type:
         if f.kind == "window":
@@ -1478,7 +1497,9 @@ class Checker:
             raise _error(f"'{fn.name}' is a hook; hooks are run by the kernel and cannot be "
                          "called", e)
         if len(e.args) != len(fn.params):
-            raise _error(f"{fn.name}() takes {len(fn.params)} arguments, got {len(e.args)}", e)
+            n = len(fn.params)
+            raise _error(f"{fn.name}() takes {n} argument{'s' if n != 1 else ''}, "
+                         f"got {len(e.args)}", e)
         args = []
         for a, p in zip(e.args, fn.params):
             self.expr(a)

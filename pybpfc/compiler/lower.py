@@ -190,8 +190,12 @@ class Lowering:
         self.builder.position_at_end(body)
         self.block(node.body)
         if not self.builder.block.is_terminated:
-            # Only a helper returning None reaches its end (the checker made sure).
-            self.builder.ret_void()
+            if fn.hook is None and fn.ret is NONE:
+                self.builder.ret_void()
+            else:
+                # The checker proved every path returns (e.g. `while True:` with a
+                # return inside): the end cannot be reached.
+                self.builder.unreachable()
         self.fn = None
 
     def zero(self, slot: ir.Value, ty: Type) -> None:
@@ -456,8 +460,16 @@ class Lowering:
             index_ty = e.index.ty
             assert isinstance(index_ty, IntType)
             wide = self.extend(index, index_ty, 64)
-            ok = self.builder.icmp_unsigned("<", wide, ir.Constant(I64, arr.length))
-            scaled = self.builder.mul(wide, ir.Constant(I64, arr.elem.size))
+            length = ir.Constant(I64, arr.length)
+            ok = self.builder.icmp_unsigned("<", wide, length)
+            # The access happens only when ``ok``; but the verifier checks the
+            # address itself, so it is computed from a copy of the index that
+            # LLVM cannot see through, clamped in place: the compare and the
+            # use are then the same register.
+            safe = self.opaque(wide)
+            safe = self.builder.select(self.builder.icmp_unsigned("<", safe, length), safe,
+                                       ir.Constant(I64, 0))
+            scaled = self.builder.mul(safe, ir.Constant(I64, arr.elem.size))
             return self.builder.gep(base, [scaled], source_etype=I8), ok
         raise CompileError("cannot take the address of this expression", e.pos)
 
