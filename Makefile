@@ -39,8 +39,12 @@ test: venv
 
 demo: venv
 	mkdir -p build
+	@echo "== pybpfc build: Python hook -> BPF object"
 	$(VENV)/bin/pybpfc build examples/deny_ttl.py -o build/deny_ttl.o
-	bash scripts/demo.sh build/deny_ttl.o
+	@echo "== pybpfc objdump: the instructions, with the Python lines they came from"
+	$(VENV)/bin/pybpfc objdump build/deny_ttl.o
+	@echo "== pybpfc run: the same command in a cgroup with the hook attached"
+	$(VENV)/bin/pybpfc run build/deny_ttl.o -- $(VENV)/bin/python scripts/try_ttl.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache

@@ -183,7 +183,8 @@ def _version() -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pybpfc",
-        description="Compile a typed subset of Python to Linux BPF programs.")
+        description="Compile a typed subset of Python to Linux BPF programs, and load, "
+                    "attach and inspect them.")
     parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     parser.add_argument("--debug", action="store_true",
                         help="print a traceback when pybpfc fails")
@@ -210,6 +211,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Parse and type-check a pybpfc program; write nothing.")
     check.add_argument("program", metavar="PROGRAM.py", help="the program to check")
     check.set_defaults(run=_check)
+
+    from pybpfc.cli_runtime import add_commands
+    add_commands(commands, [debug])
     return parser
 
 

@@ -472,6 +472,16 @@ class LinkDetachAttr(ctypes.Structure):
     ]
 
 
+class GetIdAttr(ctypes.Structure):
+    """BPF_BTF_GET_FD_BY_ID (and the other *_GET_FD_BY_ID commands)."""
+    _c_member_ = ""
+    _fields_ = [
+        ("btf_id", u32),
+        ("next_id", u32),
+        ("open_flags", u32),
+    ]
+
+
 class BpfAttr(ctypes.Union):
     """``union bpf_attr``, cut down to the commands this module uses."""
     _fields_ = [
@@ -486,12 +496,13 @@ class BpfAttr(ctypes.Union):
         ("btf_load", BtfLoadAttr),
         ("link_create", LinkCreateAttr),
         ("link_detach", LinkDetachAttr),
+        ("get_id", GetIdAttr),
     ]
 
 
 ATTR_STRUCTS: tuple[type[ctypes.Structure], ...] = (
     MapCreateAttr, MapElemAttr, ProgLoadAttr, ObjAttr, ProgAttachAttr, TestRunAttr, InfoAttr,
-    QueryAttr, BtfLoadAttr, LinkCreateAttr, LinkDetachAttr)
+    QueryAttr, BtfLoadAttr, LinkCreateAttr, LinkDetachAttr, GetIdAttr)
 ATTR_SIZE = ctypes.sizeof(BpfAttr)
 
 
@@ -1154,6 +1165,33 @@ def prog_xlated_insns(fd: int, *, what: str = "program") -> bytes:
     second.xlated_prog_insns = ctypes.addressof(buffer)
     _get_info(fd, second, what)
     return buffer.raw[:min(length, second.xlated_prog_len)]
+
+
+def prog_get_fd_by_id(prog_id: int, *, what: str = "program") -> int:
+    """An fd for the loaded program ``prog_id``."""
+    attr = BpfAttr()
+    attr.get_id.btf_id = prog_id      # start_id / prog_id / btf_id share one slot
+    return _call(BPF_PROG_GET_FD_BY_ID, "BPF_PROG_GET_FD_BY_ID", attr, what)
+
+
+def btf_get_fd_by_id(btf_id: int, *, what: str = "BTF") -> int:
+    """An fd for the kernel's BTF object ``btf_id`` (a loaded program's or
+    map's types)."""
+    attr = BpfAttr()
+    attr.get_id.btf_id = btf_id
+    return _call(BPF_BTF_GET_FD_BY_ID, "BPF_BTF_GET_FD_BY_ID", attr, what)
+
+
+def btf_data(fd: int, *, what: str = "BTF") -> bytes:
+    """The raw BTF (header, types, strings) of a BTF fd."""
+    first = BpfBtfInfo()
+    _get_info(fd, first, what)
+    buffer = ctypes.create_string_buffer(first.btf_size)
+    second = BpfBtfInfo()
+    second.btf = ctypes.addressof(buffer)
+    second.btf_size = first.btf_size
+    _get_info(fd, second, what)
+    return buffer.raw[:second.btf_size]
 
 
 def prog_map_ids(fd: int, *, what: str = "program") -> list[int]:

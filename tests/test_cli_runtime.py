@@ -1,0 +1,161 @@
+"""The runtime's commands, run as a user runs them: `pybpfc run`, `load`,
+`maps`, `detach` and `objdump`, against the real kernel."""
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kernel import REPO_ROOT, errno_of, pybpfc_cli, require_root, run_in_cgroup
+from pybpfc.runtime.cgroup import TemporaryCgroup, cgroup2_root
+
+DENY_TTL = REPO_ROOT / "examples" / "deny_ttl.py"
+TRY_TTL = ("import socket\n"
+           "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+           "try:\n    s.setsockopt(0, 2, 5); print('ttl: allowed')\n"
+           "except OSError as e:\n    print('ttl: errno', e.errno)\n")
+
+
+def run_cgroups() -> set[str]:
+    """The temporary cgroups `pybpfc run` makes (named pybpfc-PID-...)."""
+    return {p.name for p in cgroup2_root().iterdir() if p.name.startswith("pybpfc-")}
+
+
+def test_run_attaches_runs_and_removes_everything() -> None:
+    require_root("pybpfc run")
+    before = run_cgroups()
+    result = pybpfc_cli("run", DENY_TTL, "--", sys.executable, "-c", TRY_TTL)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"ttl: errno {errno.EPERM}\n"
+    assert "global refused = 1" in result.stderr
+    assert run_cgroups() == before
+
+
+def test_run_exits_with_the_commands_status() -> None:
+    require_root("pybpfc run")
+    before = run_cgroups()
+    result = pybpfc_cli("run", DENY_TTL, "--", "sh", "-c", "exit 7")
+    assert result.returncode == 7, result.stderr
+    missing = pybpfc_cli("run", DENY_TTL, "--", "/nonexistent/command")
+    assert missing.returncode == 127
+    assert run_cgroups() == before
+
+
+def test_run_cleans_up_when_terminated() -> None:
+    require_root("pybpfc run")
+    before = run_cgroups()
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
+                             "sleep", "30"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while run_cgroups() == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        made = run_cgroups() - before
+        assert made, "pybpfc run never made its cgroup"
+        (cgroup,) = made
+        while not (cgroup2_root() / cgroup / "cgroup.procs").read_text().strip():
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
+        assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert run_cgroups() == before
+
+
+def test_run_reports_a_verifier_rejection_and_leaves_nothing(tmp_path: Path) -> None:
+    require_root("pybpfc run")
+    prog = tmp_path / "spin.py"
+    prog.write_text("from pybpfc import SysctlContext, cgroup_sysctl, ALLOW\n\n\n"
+                    "@cgroup_sysctl\ndef spin(ctx: SysctlContext) -> int:\n"
+                    "    while ctx.file_pos < 10:\n        pass\n    return ALLOW\n")
+    before = run_cgroups()
+    result = pybpfc_cli("run", prog, "--", "true")
+    assert result.returncode == 1
+    assert "program 'spin': the verifier rejected it" in result.stderr
+    assert "spin.py:6: while ctx.file_pos < 10:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_cgroups() == before
+
+
+def test_load_pin_maps_detach(tmp_path: Path, bpffs: Path) -> None:
+    require_root("attaching to a cgroup")
+    with TemporaryCgroup() as cgroup:
+        pins = bpffs / "deny"
+        loaded = pybpfc_cli("load", DENY_TTL, "--cgroup", cgroup.path, "--pin", pins)
+        assert loaded.returncode == 0, loaded.stderr
+        assert {p.name for p in (pins / "links").iterdir()} == {"deny_ttl"}
+
+        # pybpfc has exited; the pinned link keeps the hook attached.
+        def child() -> int:
+            return errno_of(socket.socket(socket.AF_INET, socket.SOCK_DGRAM).setsockopt,
+                            0, 2, 5)
+        assert run_in_cgroup(cgroup.path, child) == errno.EPERM
+        shown = pybpfc_cli("maps", pins)
+        assert shown.returncode == 0, shown.stderr
+        assert "global refused = 1" in shown.stdout
+
+        detached = pybpfc_cli("detach", pins)
+        assert detached.returncode == 0, detached.stderr
+        assert "removed links/deny_ttl" in detached.stdout
+        assert run_in_cgroup(cgroup.path, child) == 0
+        assert not (pins / "links").exists()
+
+
+def test_maps_of_an_object_shows_initial_globals(tmp_path: Path) -> None:
+    require_root("loading an object")
+    prog = tmp_path / "g.py"
+    prog.write_text("from pybpfc import SkBuff, socket_filter, u32, u64\n\n"
+                    "limit: u32 = 7\ncounts: list[u64] = [1, 2, 3]\n\n\n"
+                    "@socket_filter\ndef f(skb: SkBuff) -> int:\n    return limit\n")
+    shown = pybpfc_cli("maps", prog)
+    assert shown.returncode == 0, shown.stderr
+    assert "global limit = 7" in shown.stdout
+    assert "global counts = [1, 2, 3]" in shown.stdout
+
+
+def test_objdump_interleaves_python_lines() -> None:
+    dump = pybpfc_cli("objdump", DENY_TTL)
+    assert dump.returncode == 0, dump.stderr
+    assert "deny_ttl (cgroup/setsockopt" in dump.stdout
+    assert ";         refused += 1  [deny_ttl.py:18:9]" in dump.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["load", str(DENY_TTL), "--cgroup", "/nonexistent/cgroup", "--pin", "/tmp"],
+     "/nonexistent/cgroup: error: no such cgroup"),
+    (["load", str(DENY_TTL), "--cgroup", "/tmp"], "not a cgroup v2 directory"),
+    (["maps", "/nonexistent.o"], "/nonexistent.o: error: file not found"),
+    (["detach", "/tmp"], "nothing pybpfc pinned is there"),
+    (["objdump", str(REPO_ROOT / "README.md")], "error:"),
+])
+def test_runtime_command_errors_are_one_clear_line(args: list[str], message: str) -> None:
+    result = pybpfc_cli(*args)
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_load_with_a_cgroup_needs_a_pin_directory() -> None:
+    require_root("making a cgroup")
+    with TemporaryCgroup() as cgroup:
+        result = pybpfc_cli("load", DENY_TTL, "--cgroup", cgroup.path)
+        assert result.returncode == 1
+        assert "give --pin DIR" in result.stderr
+
+
+def test_load_refuses_a_pin_directory_outside_bpffs(tmp_path: Path) -> None:
+    require_root("making a cgroup")
+    with TemporaryCgroup() as cgroup:
+        result = pybpfc_cli("load", DENY_TTL, "--cgroup", cgroup.path, "--pin", tmp_path / "p")
+        assert result.returncode == 1
+        assert "not on a bpffs" in result.stderr
