@@ -5,12 +5,13 @@ error naming the object at fault."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
 
 from pybpfc.cli import EXIT_OK, UserError
 
@@ -225,34 +226,34 @@ def _run(args: argparse.Namespace) -> int:
     return status
 
 
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _run_in_cgroup(command: Sequence[str], cgroup: Any) -> int:
-    """Run ``command`` as a child inside the cgroup; forward SIGINT and
-    SIGTERM to it; return its exit status (128 + signal if killed)."""
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: join the cgroup, then become the command
-        os.close(ready_w)
-        try:
-            os.read(ready_r, 1)      # wait until the parent has moved us
-            os.execvp(command[0], list(command))
-        except OSError as e:
-            print(f"pybpfc run: cannot run {command[0]}: {e.strerror}", file=sys.stderr)
-            os._exit(127)
-    os.close(ready_r)
-    forwarded: dict[int, Any] = {}
+    """Run ``command`` as a child inside the cgroup; forward SIGINT, SIGTERM
+    and SIGHUP to it; return its exit status (128 + signal if killed)."""
+    child = {"pid": 0}
 
     def forward(signum: int, _frame: object) -> None:
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
+        if child["pid"] > 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child["pid"], signum)
+        else:
+            raise _Terminated(128 + signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
+    ready_r, ready_w = os.pipe()
     try:
-        cgroup.add_pid(pid)
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            forwarded[signum] = signal.signal(signum, forward)
-        os.write(ready_w, b"x")
-        os.close(ready_w)
-        ready_w = -1
+        pid = os.fork()
+        if pid == 0:
+            _become_command(command, ready_r, ready_w)
+        child["pid"] = pid
+        os.close(ready_r)
+        try:
+            cgroup.add_pid(pid)
+            os.write(ready_w, b"x")      # now in the cgroup: go on
+        finally:
+            os.close(ready_w)
         while True:
             try:
                 _, status = os.waitpid(pid, 0)
@@ -260,17 +261,36 @@ def _run_in_cgroup(command: Sequence[str], cgroup: Any) -> int:
             except InterruptedError:
                 continue
     except BaseException:
-        if ready_w >= 0:
-            os.close(ready_w)
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        if child["pid"] > 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child["pid"], signal.SIGKILL)
+            os.waitpid(child["pid"], 0)
         raise
     finally:
-        for signum, handler in forwarded.items():
+        for signum, handler in previous.items():
             signal.signal(signum, handler)
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.WEXITSTATUS(status)
+
+
+def _become_command(command: Sequence[str], ready_r: int, ready_w: int) -> NoReturn:
+    """In the forked child: wait until the parent has moved it into the
+    cgroup, then exec the command.  Never returns, never runs the parent's
+    clean-up code."""
+    try:
+        for signum in FORWARDED_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        os.close(ready_w)
+        if os.read(ready_r, 1) != b"x":      # the parent gave up
+            os._exit(1)
+        os.execvp(command[0], list(command))
+    except OSError as e:
+        print(f"pybpfc run: cannot run {command[0]}: {e.strerror}", file=sys.stderr)
+        os._exit(127)
+    except BaseException:
+        os._exit(1)
+    os._exit(1)
 
 
 def _empty(cgroup: Any) -> None:

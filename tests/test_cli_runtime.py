@@ -159,3 +159,24 @@ def test_load_refuses_a_pin_directory_outside_bpffs(tmp_path: Path) -> None:
         result = pybpfc_cli("load", DENY_TTL, "--cgroup", cgroup.path, "--pin", tmp_path / "p")
         assert result.returncode == 1
         assert "not on a bpffs" in result.stderr
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.15, 0.3, 0.6, 1.0])
+def test_run_leaves_nothing_whenever_it_is_terminated(delay: float) -> None:
+    """SIGTERM at any moment (while starting, loading, attaching or running
+    the command) ends pybpfc run without leaving its cgroup behind."""
+    require_root("pybpfc run")
+    before = run_cgroups()
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
+                             "sleep", "30"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
+        # Killed before Python set its handlers, or exited as the signal would.
+        assert proc.wait(timeout=20) in (-signal.SIGTERM, 128 + signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert run_cgroups() == before
