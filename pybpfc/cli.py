@@ -75,16 +75,20 @@ def _compile(step: Callable[["Source"], Any], source: "Source") -> Any:
 # -------------------------------------------------------------------- files
 
 
-def _read_source(path: Path) -> "Source":
-    from pybpfc.compiler.errors import Source
+def read_file(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise UserError.at(path, "file not found") from None
     except IsADirectoryError:
         raise UserError.at(path, "is a directory") from None
     except OSError as e:
         raise UserError.at(path, f"cannot read: {e.strerror or e}") from None
+
+
+def _read_source(path: Path) -> "Source":
+    from pybpfc.compiler.errors import Source
+    data = read_file(path)
     try:
         # utf-8-sig: an editor's byte-order mark is not part of the program.
         text = data.decode("utf-8-sig")

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
 
-from pybpfc.cli import EXIT_OK, UserError
+from pybpfc.cli import EXIT_OK, UserError, read_file
 
 PROG_TYPE_SOCKET_FILTER = 1
 
@@ -41,14 +41,7 @@ def _object_bytes(path_text: str) -> tuple[bytes, str]:
         from pybpfc.compiler.driver import compile_source
         source = _read_source(path)
         return _compile(compile_source, source).elf, str(path.with_suffix(".o"))
-    try:
-        return path.read_bytes(), str(path)
-    except FileNotFoundError:
-        raise UserError.at(path, "file not found") from None
-    except IsADirectoryError:
-        raise UserError.at(path, "is a directory") from None
-    except OSError as e:
-        raise UserError.at(path, f"cannot read: {e.strerror or e}") from None
+    return read_file(path), str(path)
 
 
 def _read_spec(path_text: str) -> Any:

@@ -3,16 +3,16 @@ values mean.  A ``Map`` reads like a dict; ``Globals`` reads and writes a
 program's global variables by name."""
 from __future__ import annotations
 
-import os
 from typing import Any, Iterator, Optional
 
 from . import bpf
 from .btf import Btf
 from .errors import BpfError
+from .owned import OwnedFd
 from .spec import DataSectionSpec, MapSpec
 
 
-class Map:
+class Map(OwnedFd):
     """A map the process holds open.  Keys and values are decoded through
     BTF when the map has types (ints, struct objects, lists, bytes), and
     are raw bytes otherwise."""
@@ -111,22 +111,6 @@ class Map:
     def __contains__(self, key: Any) -> bool:
         return bpf.map_lookup_elem(self.fd, self.encode_key(key), self.spec.value_size,
                                    what=self.what) is not None
-
-    # ------------------------------------------------------------ lifetime
-
-    def pin(self, path: "os.PathLike[str] | str") -> None:
-        bpf.obj_pin(self.fd, path, what=self.what)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            bpf.close(self.fd)
-            self.fd = -1
-
-    def __enter__(self) -> "Map":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<Map {self.spec.name!r} fd={self.fd}>"

@@ -8,13 +8,14 @@ from typing import Optional, Union
 
 from . import bpf
 from .errors import BpfError
+from .owned import OwnedFd
 from .link import Link, SocketFilter, attach_cgroup, attach_socket
 from .spec import ProgramSpec
 
 BPF_PROG_TYPE_SOCKET_FILTER = 1
 
 
-class Program:
+class Program(OwnedFd):
     def __init__(self, fd: int, spec: ProgramSpec, verifier_log: str = ""):
         self.fd = fd
         self.spec = spec
@@ -50,20 +51,6 @@ class Program:
         """Run the program in the kernel on ``data`` (BPF_PROG_TEST_RUN);
         only some program types support it (socket filters do)."""
         return bpf.prog_test_run(self.fd, data, repeat, ctx, what=self.what)
-
-    def pin(self, path: "os.PathLike[str] | str") -> None:
-        bpf.obj_pin(self.fd, path, what=self.what)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            bpf.close(self.fd)
-            self.fd = -1
-
-    def __enter__(self) -> "Program":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<Program {self.name!r} ({self.spec.section}) fd={self.fd}>"

@@ -233,3 +233,12 @@ def errno_of(call, *args) -> int:  # type: ignore[no-untyped-def]
     except OSError as err:
         return err.errno or -1
     return 0
+
+
+def unshare_network() -> None:
+    """Give the calling process its own network namespace, so the net.*
+    sysctls it writes are its own and vanish with it."""
+    import ctypes
+    CLONE_NEWNET = 0x40000000
+    if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")

@@ -3,10 +3,7 @@ or gets a CompileError (never another exception, which the CLI would report
 as an internal error)."""
 from __future__ import annotations
 
-import io
 import re
-import tokenize
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -6,12 +6,11 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from kernel import REPO_ROOT, errno_of, require_root, run_in_cgroup
+from kernel import unshare_network, REPO_ROOT, errno_of, require_root, run_in_cgroup
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.cgroup import TemporaryCgroup
@@ -165,13 +164,6 @@ def test_post_bind6_refuses_even_ports_in_range(cgroup: TemporaryCgroup) -> None
         detach(coll, links)
 
 
-def unshare_network() -> None:
-    """Give the calling process its own network namespace, so the net.*
-    sysctls it writes are its own and vanish with it."""
-    import ctypes
-    CLONE_NEWNET = 0x40000000
-    if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
 
 
 def test_sysctl_writes_refused_reads_allowed(cgroup: TemporaryCgroup) -> None:

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 from kernel import (REPO_ROOT, bpftool_loadall, errno_of, find_bpftool, require_kernel_feature,
-                    require_root, run_in_cgroup)
+                    require_root, run_in_cgroup, unshare_network)
 from pybpfc.runtime.cgroup import TemporaryCgroup
 from pybpfc.runtime.collection import Collection, load
 from pybpfc.runtime.elf import read_object
@@ -96,14 +96,6 @@ class Attached:
         self.close()
 
 
-def unshare_network() -> None:
-    """Give the calling process its own network namespace, so a net.*
-    sysctl it writes is its own and vanishes with it (as in
-    test_hooks_in_kernel.py)."""
-    import ctypes
-    CLONE_NEWNET = 0x40000000
-    if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
 
 
 def read_once(path: str) -> bytes:
