@@ -125,7 +125,7 @@ DEFAULT_HOOK = "cgroup_sysctl"
 
 HOOK_TEMPLATE = """\
 from pybpfc import (ALLOW, KEEP_ALL, {context}, {decorator}, htons, i8, i16, i32, i64, struct,
-                    u8, u16, u32, u64)
+                    sysctl_get_name, u8, u16, u32, u64)
 {module_statement}
 
 @{decorator}
