@@ -38,6 +38,13 @@ def test_run_attaches_runs_and_removes_everything() -> None:
     assert run_cgroups() == before
 
 
+def start_run_of_sleep() -> "subprocess.Popen[str]":
+    """`pybpfc run` of the example around a command that waits 30 s."""
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
+                             "sleep", "30"], env=env, stderr=subprocess.PIPE, text=True)
+
+
 def test_run_exits_with_the_commands_status() -> None:
     require_root("pybpfc run")
     before = run_cgroups()
@@ -51,9 +58,7 @@ def test_run_exits_with_the_commands_status() -> None:
 def test_run_cleans_up_when_terminated() -> None:
     require_root("pybpfc run")
     before = run_cgroups()
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
-                             "sleep", "30"], env=env, stderr=subprocess.PIPE, text=True)
+    proc = start_run_of_sleep()
     try:
         deadline = time.monotonic() + 20
         while run_cgroups() == before and time.monotonic() < deadline:
@@ -167,9 +172,7 @@ def test_run_leaves_nothing_whenever_it_is_terminated(delay: float) -> None:
     the command) ends pybpfc run without leaving its cgroup behind."""
     require_root("pybpfc run")
     before = run_cgroups()
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
-                             "sleep", "30"], env=env, stderr=subprocess.PIPE, text=True)
+    proc = start_run_of_sleep()
     try:
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
