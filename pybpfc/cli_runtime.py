@@ -15,8 +15,6 @@ from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
 
 from pybpfc.cli import EXIT_OK, UserError, read_file
 
-PROG_TYPE_SOCKET_FILTER = 1
-
 
 def _runtime_errors(command: Callable[[argparse.Namespace], int]
                     ) -> Callable[[argparse.Namespace], int]:
@@ -65,10 +63,11 @@ def _check_cgroup(path_text: str) -> Path:
 
 
 def _attach_all(coll: Any, cgroup: Path) -> list[Any]:
+    from pybpfc.runtime import bpf
     links = []
     try:
         for prog in coll.programs.values():
-            if prog.spec.prog_type == PROG_TYPE_SOCKET_FILTER:
+            if prog.spec.prog_type == bpf.BPF_PROG_TYPE_SOCKET_FILTER:
                 print(f"{prog.name}: not attached: a socket filter attaches to a socket, "
                       "not a cgroup", file=sys.stderr)
                 continue

@@ -12,8 +12,6 @@ from .owned import OwnedFd
 from .link import Link, SocketFilter, attach_cgroup, attach_socket
 from .spec import ProgramSpec
 
-BPF_PROG_TYPE_SOCKET_FILTER = 1
-
 
 class Program(OwnedFd):
     def __init__(self, fd: int, spec: ProgramSpec, verifier_log: str = ""):
@@ -38,7 +36,7 @@ class Program(OwnedFd):
                ) -> Union[Link, SocketFilter]:
         """Attach to a cgroup (a path) or, for a socket filter, a socket."""
         if isinstance(target, socket.socket):
-            if self.spec.prog_type != BPF_PROG_TYPE_SOCKET_FILTER:
+            if self.spec.prog_type != bpf.BPF_PROG_TYPE_SOCKET_FILTER:
                 raise BpfError(f"{self.what}: only a socket filter attaches to a socket")
             return attach_socket(self.fd, self.name, target)
         if self.spec.expected_attach_type is None:
