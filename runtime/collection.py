@@ -8,6 +8,7 @@ A ``Collection`` owns every file descriptor it made and closes them all.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Union
 from . import bpf
 from .elf import read_object
 from .errors import BpfError
-from .maps import DataSectionMap, Globals, Map
+from .maps import DataSectionMap, Globals, Map, check_creatable, open_map
 from .program import Program
 from .spec import (INSN_SIZE, OP_LD_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, MapSpec,
                    ObjectSpec, ProgramSpec)
@@ -82,10 +83,11 @@ def _load_btf(coll: Collection) -> None:
 
 def _create_maps(coll: Collection) -> None:
     for m in coll.spec.maps.values():
+        check_creatable(m, mmap.PAGESIZE, coll.btf_fd >= 0)
         fd = bpf.map_create(m.name, m.map_type, m.key_size, m.value_size, m.max_entries,
                             m.flags, max(coll.btf_fd, 0), m.key_type_id, m.value_type_id,
                             m.map_extra, what=f"map '{m.name}'")
-        coll.maps[m.name] = Map(fd, m, coll.spec.btf)
+        coll.maps[m.name] = open_map(fd, m, coll.spec.btf)
 
 
 def data_map_name(path: str, section: str) -> str:

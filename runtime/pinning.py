@@ -16,7 +16,7 @@ from . import bpf
 from .btf import Btf, Kind
 from .errors import BpfError
 from .link import Link
-from .maps import Map
+from .maps import Map, open_map
 from .spec import MapSpec
 
 BPF_FS_MAGIC = 0xCAFE4A11
@@ -139,7 +139,7 @@ def open_pinned_maps(directory: "os.PathLike[str] | str") -> PinnedMaps:
             spec = MapSpec(entry.name, info.type, info.key_size, info.value_size,
                            info.max_entries, info.map_flags, info.btf_key_type_id,
                            info.btf_value_type_id)
-            result.maps[entry.name] = Map(fd, spec, btf)
+            result.maps[entry.name] = open_map(fd, spec, btf)
     except BaseException:
         result.close()
         raise
