@@ -139,15 +139,29 @@ def _format(value: Any, indent: str = "  ") -> str:
 
 def print_maps(maps: dict[str, Any], globals_: Optional[Iterator[tuple[str, Any]]] = None,
                out: Any = None) -> None:
+    """Every map's entries, keys and values decoded through BTF; per-CPU
+    values one line per CPU; maps that cannot be listed say why."""
     out = out or sys.stdout
+    from pybpfc.runtime.maps import PerCpuMap
     from pybpfc.runtime.pinning import is_datasec
     for name, m in maps.items():
         if is_datasec(m):
             for var, value in m.get(0).items():
                 print(f"global {var} = {_format(value)}", file=out)
             continue
+        if m.unlisted_reason is not None:
+            print(f"map {name} ({m.kind}): not listed: {m.unlisted_reason}", file=out)
+            continue
         entries = list(m.items())
-        print(f"map {name} ({len(entries)} entries)", file=out)
+        if isinstance(m, PerCpuMap):
+            print(f"map {name} ({m.kind}, {len(entries)} entries, {m.cpus} CPUs)", file=out)
+            for key, per_cpu in entries:
+                print(f"  {_format(key)}:", file=out)
+                for cpu, value in enumerate(per_cpu):
+                    print(f"    cpu{cpu}: {_format(value)}", file=out)
+            continue
+        kind = "" if m.kind == "map" else f"{m.kind}, "
+        print(f"map {name} ({kind}{len(entries)} entries)", file=out)
         for key, value in entries:
             print(f"  {_format(key)}: {_format(value)}", file=out)
     for var, value in globals_ or ():

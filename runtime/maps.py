@@ -159,17 +159,25 @@ class Map(OwnedFd):
 # ---------------------------------------------------------------- per-CPU
 
 
-@functools.lru_cache(maxsize=None)
-def possible_cpus(path: Path = POSSIBLE_CPUS) -> int:
-    """How many CPUs the kernel counts as possible (``0-3,8-11`` is 8): a
-    per-CPU map value holds one slot for each, in CPU order."""
-    text = path.read_text().strip()
+def count_cpus(listing: str) -> int:
+    """How many CPUs a kernel CPU list names (``0-3,8-11`` is 8)."""
     count = 0
-    for part in text.split(","):
+    for part in listing.strip().split(","):
         first, _, last = part.partition("-")
         count += int(last or first) - int(first) + 1
+    return count
+
+
+@functools.lru_cache(maxsize=None)
+def possible_cpus() -> int:
+    """How many CPUs the kernel counts as possible: a per-CPU map value
+    holds one slot for each, in CPU order."""
+    try:
+        count = count_cpus(POSSIBLE_CPUS.read_text())
+    except (OSError, ValueError) as err:
+        raise BpfError(f"{POSSIBLE_CPUS}: cannot count the possible CPUs: {err}") from None
     if count <= 0:
-        raise BpfError(f"{path}: no possible CPUs in {text!r}")
+        raise BpfError(f"{POSSIBLE_CPUS}: no possible CPUs")
     return count
 
 
@@ -263,8 +271,10 @@ class SkStorageMap(Map):
 class CgroupStorageMap(Map):
     """Legacy cgroup storage (``bpf_get_local_storage``): one value per
     cgroup and attach type the program is attached to, keyed by ``struct
-    bpf_cgroup_storage_key`` {cgroup_inode_id, attach_type}.  Entries exist
-    only while the program is attached."""
+    bpf_cgroup_storage_key`` {cgroup_inode_id, attach_type}.  An entry
+    appears when a program using the map is attached to a cgroup and stays
+    with the cgroup after detaching (a new attachment finds it again) until
+    the cgroup or the map is freed."""
 
     kind = "cgroup storage"
 
