@@ -51,7 +51,7 @@ def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     includes = [f"-I{Path(p).parent.parent}" for p in glob.glob("/usr/include/*/asm/types.h")]
     out_dir = tmp_path_factory.mktemp("maps")
     built = {}
-    for stem in ("maps_sk_storage", "maps_sockopt_events"):
+    for stem in ("maps_sk_storage", "maps_sockopt_events", "maps_globals"):
         out = out_dir / f"{stem}.o"
         result = subprocess.run([clang, "-O2", "-g", "-target", "bpf", *includes, "-c",
                                  str(C_DIR / f"{stem}.c"), "-o", str(out)],
@@ -143,6 +143,21 @@ def test_per_cpu_values_are_8_byte_slots_one_per_cpu(objects: dict[str, Path],
     assert len(raw) == 48
     assert [v.calls for v in structs.decode_value(raw)] == [1, 2, 0]
     assert structs.decode_value(raw)[1] == {"calls": 2, "optlen_sum": 8}
+
+
+def test_per_cpu_array_values_need_a_list_of_lists(objects: dict[str, Path],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(maps, "possible_cpus", lambda: 2)
+    spec = read_object(objects["maps_globals"])
+    assert spec.btf is not None
+    stats = spec.btf[spec.maps["stats_by_proto"].value_type_id]
+    tag = next(m.type for m in stats.members if m.name == "tag")     # unsigned char[6]
+    per_cpu = PerCpuMap(-1, MapSpec("tags", bpf.BPF_MAP_TYPE_PERCPU_HASH, 4, 6, 8,
+                                    value_type_id=tag), spec.btf)
+    assert per_cpu.encode_value(b"abcdef") == b"abcdef\0\0" * 2      # one value, both CPUs
+    raw = per_cpu.encode_value([b"abcdef", b"uvwxyz"])
+    assert raw == b"abcdef\0\0uvwxyz\0\0"
+    assert per_cpu.decode_value(raw) == [b"abcdef", b"uvwxyz"]
 
 
 @pytest.mark.parametrize("change, message", [
