@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Union
 
 from . import bpf
 from .btf import Btf, Kind, StructValue
 from .errors import BpfError
 from .owned import OwnedFd
+from .ringbuf import RingBuffer
 from .spec import DataSectionSpec, MapSpec
-
-if TYPE_CHECKING:
-    from .ringbuf import RingBuffer
 
 POSSIBLE_CPUS = Path("/sys/devices/system/cpu/possible")
 
@@ -291,8 +289,13 @@ class CgroupStorageMap(Map):
         if isinstance(key, tuple) and len(key) == 2 and self.spec.key_size >= 12:
             key = {"cgroup_inode_id": key[0], "attach_type": key[1]}
         if isinstance(key, dict) and not (self.spec.key_type_id and self.btf is not None):
-            raw = (int(key["cgroup_inode_id"]).to_bytes(8, "little")
-                   + int(key.get("attach_type", 0)).to_bytes(4, "little"))
+            try:
+                raw = int(key["cgroup_inode_id"]).to_bytes(8, "little")
+                if self.spec.key_size >= 12:
+                    raw += int(key["attach_type"]).to_bytes(4, "little")
+            except (KeyError, ValueError, TypeError, OverflowError) as err:
+                raise BpfError(f"{self.what}: key {key!r}: needs cgroup_inode_id and "
+                               f"attach_type ({type(err).__name__}: {err})") from None
             return raw.ljust(self.spec.key_size, b"\0")
         return super().encode_key(key)
 
@@ -312,16 +315,13 @@ class RingBufMap(Map):
     unlisted_reason = "its records are consumed in order with map.reader(), not stored " \
                       "under keys"
 
-    def _lookup(self, raw_key: bytes, what: Optional[str] = None) -> Optional[bytes]:
-        raise self._unlisted()
-
     def encode_key(self, key: Any) -> bytes:
-        raise self._unlisted()
+        raise BpfError(f"{self.what}: a ring buffer has no keys; read its records with "
+                       "map.reader()")
 
     def reader(self, value_type: Union[str, int, None] = None,
                decode: Optional[Callable[[bytes], Any]] = None) -> RingBuffer:
         """A consumer of this ring buffer; see ``ringbuf.RingBuffer``."""
-        from .ringbuf import RingBuffer
         return RingBuffer(self, value_type=value_type, decode=decode)
 
 

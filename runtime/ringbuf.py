@@ -128,6 +128,9 @@ class RingBuffer:
             if header & BUSY_BIT:          # still being written: it and all after wait
                 break
             length = header & ~(BUSY_BIT | DISCARD_BIT)
+            if length > self.size - HEADER_SIZE:
+                raise BpfError(f"{self.what}: a record at position {position} claims "
+                               f"{length} bytes, more than the ring holds")
             if not header & DISCARD_BIT:
                 records.append(producer[at + HEADER_SIZE:at + HEADER_SIZE + length])
             position += _round_up_8(length + HEADER_SIZE)

@@ -11,7 +11,6 @@ only forked children move into them; pins go to a bpffs the test mounts.
 from __future__ import annotations
 
 import dataclasses
-import errno
 import glob
 import mmap
 import os
@@ -246,6 +245,33 @@ def test_ring_record_that_wraps_reads_whole() -> None:
     assert ring.consumed == 4096 + 32
 
 
+def test_ring_record_longer_than_the_ring_is_refused() -> None:
+    ring = FakeRing(4096)
+    ring.put(0, 5000, b"")
+    ring.produced(5008)
+    with pytest.raises(BpfError, match=r"^map 'fake': a record at position 0 claims 5000 "
+                                       r"bytes, more than the ring holds"):
+        ring.reader.read_raw()
+    assert ring.consumed == 0
+
+
+def test_cgroup_storage_keys_without_btf() -> None:
+    with_type = CgroupStorageMap(-1, MapSpec("cg", bpf.BPF_MAP_TYPE_CGROUP_STORAGE, 16, 8, 0),
+                                 None)
+    raw = with_type.encode_key({"cgroup_inode_id": 9354, "attach_type": 21})
+    assert raw == struct.pack("<QI4x", 9354, 21)
+    assert with_type.encode_key((9354, 21)) == raw
+    assert with_type.decode_key(raw) == {"cgroup_inode_id": 9354, "attach_type": 21}
+    with pytest.raises(BpfError, match=r"^map 'cg': key .*needs cgroup_inode_id and "
+                                       r"attach_type"):
+        with_type.encode_key({"cgroup_inode_id": 1})
+    by_cgroup = CgroupStorageMap(-1, MapSpec("cg8", bpf.BPF_MAP_TYPE_CGROUP_STORAGE, 8, 8, 0),
+                                 None)
+    assert by_cgroup.encode_key({"cgroup_inode_id": 9354}) == struct.pack("<Q", 9354)
+    assert by_cgroup.encode_key(9354) == struct.pack("<Q", 9354)
+    assert by_cgroup.decode_key(struct.pack("<Q", 9354)) == 9354
+
+
 # ---------------------------------------------------------- socket storage
 
 
@@ -378,9 +404,10 @@ def test_getsockopt_fills_ring_per_cpu_lru_and_cgroup_storage(
         # Written from Python, counted on by the program on one CPU.
         per_cpu[0] = [{"calls": 10 * (i + 1)} for i in range(cpus)]
         per_cgroup[key] = {"getsockopts": 100}
-        run_in_cgroup(cgroup.path, lambda: (os.sched_setaffinity(0, {cpu}),
-                                            socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                                            .getsockopt(SOL_IP, IP_TOS))[1])
+        def one_more() -> None:
+            os.sched_setaffinity(0, {cpu})
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).getsockopt(SOL_IP, IP_TOS)
+        run_in_cgroup(cgroup.path, one_more)
         assert [v.calls for v in per_cpu[0]] == \
             [10 * (i + 1) + (i == cpu) for i in range(cpus)]
         assert per_cgroup[key].getsockopts == 101
@@ -424,9 +451,12 @@ def test_ring_reader_needs_a_known_type(objects: dict[str, Path]) -> None:
     with load(objects["maps_sockopt_events"]) as coll:
         with pytest.raises(BpfError, match=r"^map 'events': no BTF type 'struct nothing'"):
             coll.maps["events"].reader("struct nothing")
+        with pytest.raises(BpfError, match=r"^map 'events': a ring buffer has no keys; read "
+                                           r"its records with map.reader\(\)"):
+            coll.maps["events"][0]
         with pytest.raises(BpfError, match=r"^map 'events': cannot be listed: its records "
                                            r"are consumed"):
-            coll.maps["events"][0]
+            list(coll.maps["events"].items())
 
 
 def test_load_names_the_map_whose_definition_is_refused(objects: dict[str, Path]) -> None:
