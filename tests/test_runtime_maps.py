@@ -36,7 +36,7 @@ from pybpfc.runtime.ringbuf import BUSY_BIT, DISCARD_BIT, RingBuffer
 from pybpfc.runtime.spec import MapSpec
 
 C_DIR = REPO_ROOT / "tests" / "c"
-SOL_IP, IP_TOS, IP_TTL = 0, 1, 2
+SOL_IP, IP_TOS, IP_TTL, IP_FREEBIND = 0, 1, 2, 15
 IPPROTO_TCP, IPPROTO_UDP = 6, 17
 PAGE = mmap.PAGESIZE
 
@@ -444,6 +444,22 @@ def test_ring_buffer_wraps_around_its_end(objects: dict[str, Path],
                     assert more, f"only {len(got)} of {rounds} records arrived"
                     got += more
                 assert got == [optname] * rounds
+
+
+def test_discarded_ring_records_are_skipped(objects: dict[str, Path],
+                                            cgroup: TemporaryCgroup) -> None:
+    with Attached(objects["maps_sockopt_events"], cgroup) as attached:
+        coll = attached.coll
+        with coll.maps["events"].reader("event") as reader:
+            def child() -> None:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                for optname in (IP_TTL, IP_FREEBIND, IP_TOS):
+                    s.getsockopt(SOL_IP, optname)
+            run_in_cgroup(cgroup.path, child)
+            assert [r.optname for r in reader.poll(timeout=5)] == [IP_TTL, IP_TOS]
+            assert reader.read() == []
+        # The program ran for IP_FREEBIND too; only its record was dropped.
+        assert coll.maps["by_option"][{"level": SOL_IP, "optname": IP_FREEBIND}] == 1
 
 
 def test_ring_reader_needs_a_known_type(objects: dict[str, Path]) -> None:

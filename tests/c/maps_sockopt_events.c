@@ -1,8 +1,11 @@
-// cgroup/getsockopt writing one ring buffer record per call, counting calls
-// per CPU (a per-CPU array of structs and a per-CPU hash), per option in an
-// LRU hash with a struct key, and per cgroup in legacy cgroup storage.
+// cgroup/getsockopt writing one ring buffer record per call (a record for
+// IP_FREEBIND is reserved, then discarded), counting calls per CPU (a
+// per-CPU array of structs and a per-CPU hash), per option in an LRU hash
+// with a struct key, and per cgroup in legacy cgroup storage.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+
+#define IP_FREEBIND 15
 
 struct event {
 	__u32 pid;
@@ -79,7 +82,16 @@ int observe(struct bpf_sockopt *ctx)
 		.optlen = ctx->optlen,
 	};
 
-	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+	if (ctx->optname == IP_FREEBIND) {
+		struct event *reserved = bpf_ringbuf_reserve(&events, sizeof(*reserved), 0);
+
+		if (reserved) {
+			*reserved = ev;
+			bpf_ringbuf_discard(reserved, 0);
+		}
+	} else {
+		bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+	}
 
 	cpu = bpf_map_lookup_elem(&per_cpu, &zero);
 	if (cpu) {
