@@ -34,31 +34,143 @@ ATTACH_TYPES = {
     "BPF_CGROUP_INET_SOCK_RELEASE": 34,
 }
 
+# enum bpf_map_type
+MAP_TYPES = {
+    "BPF_MAP_TYPE_HASH": 1,
+    "BPF_MAP_TYPE_ARRAY": 2,
+    "BPF_MAP_TYPE_PERCPU_HASH": 5,
+    "BPF_MAP_TYPE_PERCPU_ARRAY": 6,
+    "BPF_MAP_TYPE_LRU_HASH": 9,
+    "BPF_MAP_TYPE_CGROUP_STORAGE": 19,
+    "BPF_MAP_TYPE_SK_STORAGE": 24,
+    "BPF_MAP_TYPE_RINGBUF": 27,
+}
+
+# Map creation flags (map_flags) and helper flags.
+BPF_F_NO_PREALLOC = 1 << 0
+BPF_F_CLONE = 1 << 9
+UPDATE_FLAGS = {"BPF_ANY": 0, "BPF_NOEXIST": 1, "BPF_EXIST": 2}
+BPF_SK_STORAGE_GET_F_CREATE = 1
+
+
+@dataclass(frozen=True)
+class MapKind:
+    """A kind of map a program declares at module level, e.g.
+    ``counts: HashMap[u32, u64] = HashMap(max_entries=64)``.
+
+    ``key`` says what the program indexes it with: ``"declared"`` (the
+    annotation's first type), ``"index"`` (a u32 index: arrays), ``"socket"``
+    (socket storage), ``"cgroup"`` (the cgroup the program runs for) or
+    ``"none"`` (ring buffer).  ``methods`` maps each Python method to the
+    kernel helper it calls.  ``map_flags`` are always set; ``options`` are
+    the constructor's keyword arguments."""
+    python_name: str
+    map_type: str
+    key: str
+    has_value: bool
+    per_cpu: bool
+    methods: tuple[tuple[str, str], ...]
+    options: tuple[str, ...]
+    doc: str
+    map_flags: int = 0
+    fixed_max_entries: Optional[int] = None   # the kernel requires this value
+
+    @property
+    def map_type_id(self) -> int:
+        return MAP_TYPES[self.map_type]
+
+    def helper_for(self, method: str) -> Optional[str]:
+        return dict(self.methods).get(method)
+
+
+_ELEMENT_METHODS = (("lookup", "map_lookup_elem"), ("update", "map_update_elem"),
+                    ("delete", "map_delete_elem"))
+
+MAP_KINDS = {k.python_name: k for k in (
+    MapKind("HashMap", "BPF_MAP_TYPE_HASH", "declared", True, False, _ELEMENT_METHODS,
+            ("max_entries", "no_prealloc"), "a hash table of up to max_entries keys"),
+    MapKind("LruHashMap", "BPF_MAP_TYPE_LRU_HASH", "declared", True, False, _ELEMENT_METHODS,
+            ("max_entries",), "a hash table that evicts the least recently used key when full"),
+    MapKind("PerCpuHashMap", "BPF_MAP_TYPE_PERCPU_HASH", "declared", True, True,
+            _ELEMENT_METHODS, ("max_entries", "no_prealloc"),
+            "a hash table with one value per CPU for each key"),
+    MapKind("ArrayMap", "BPF_MAP_TYPE_ARRAY", "index", True, False,
+            _ELEMENT_METHODS[:2], ("max_entries",),
+            "max_entries values indexed 0 .. max_entries - 1, all present from the start"),
+    MapKind("PerCpuArrayMap", "BPF_MAP_TYPE_PERCPU_ARRAY", "index", True, True,
+            _ELEMENT_METHODS[:2], ("max_entries",),
+            "an array with one value per CPU for each index"),
+    MapKind("SockStorage", "BPF_MAP_TYPE_SK_STORAGE", "socket", True, False,
+            (("get", "sk_storage_get"), ("delete", "sk_storage_delete")), ("clone",),
+            "a value attached to each socket, freed with the socket "
+            "(clone=True copies it to sockets accepted from a listener)",
+            map_flags=BPF_F_NO_PREALLOC, fixed_max_entries=0),
+    MapKind("CgroupStorage", "BPF_MAP_TYPE_CGROUP_STORAGE", "cgroup", True, False,
+            (("get", "get_local_storage"),), (),
+            "a value for each cgroup the programs are attached to, shared by them",
+            fixed_max_entries=0),
+    MapKind("RingBuf", "BPF_MAP_TYPE_RINGBUF", "none", False, False,
+            (("output", "ringbuf_output"),), ("max_entries",),
+            "a buffer of records user space reads in order; max_entries is its size in "
+            "bytes, a power of 2 and a multiple of the page size"),
+)}
+
+
 @dataclass(frozen=True)
 class Helper:
     """A kernel helper function a program may call.
 
     ``params`` describe the Python call, one entry per Python argument:
-    ``"ctx"`` the hook's context; ``"buffer"`` a bytearray, passed to the
-    kernel as its address and its size; ``"buffer_start"`` a bytearray
-    passed by address only, its size given by the next (int) argument and
-    capped at the buffer's size; or an integer type name.  ``returns`` is
-    an integer type name or ``"None"``."""
+    ``"ctx"`` the hook's context; ``"sock"`` a socket (``ctx.sk``);
+    ``"buffer"`` a bytearray, passed to the kernel as its address and its
+    size; ``"buffer_start"`` a bytearray passed by address only, its size
+    given by the next (int) argument and capped at the buffer's size;
+    ``"buffer_tail"`` a bytearray passed from the offset the next (int)
+    argument gives, with the length that remains; or an integer type name.
+    ``returns`` is an integer type name, ``"None"``, ``"ref"`` (a reference
+    to a map value, or None) or ``"parsed_i64"``/``"parsed_u64"`` (a
+    ParsedInt/ParsedUint: the characters read, or -errno, and the value).
+
+    ``call`` says how a program reaches it: ``"function"`` (a function of
+    the same name exported by pybpfc), ``"method"`` (a method of a map,
+    see MAP_KINDS; ``params`` are then the method's) or ``"print"`` (the
+    builtin ``print``)."""
     name: str
     func_id: int          # enum bpf_func_id
     params: tuple[str, ...]
     returns: str
     doc: str
+    call: str = "function"
 
 
 HELPERS = {h.name: h for h in (
+    Helper("map_lookup_elem", 1, ("key",), "ref", "the value stored under a key, or None",
+           call="method"),
+    Helper("map_update_elem", 2, ("key", "value", "u64"), "i64",
+           "store a value under a key (flags BPF_ANY, BPF_NOEXIST, BPF_EXIST); 0 or -errno",
+           call="method"),
+    Helper("map_delete_elem", 3, ("key",), "i64", "remove a key; 0 or -errno", call="method"),
     Helper("ktime_get_ns", 5, (), "u64", "nanoseconds since boot (CLOCK_MONOTONIC)"),
+    Helper("trace_printk", 6, (), "i64",
+           "write a line to the kernel's trace buffer (/sys/kernel/tracing/trace_pipe); "
+           "called as print() with up to three integer arguments", call="print"),
     Helper("get_prandom_u32", 7, (), "u32", "a pseudo-random number"),
     Helper("get_current_pid_tgid", 14, (), "u64",
            "the current task: thread group id << 32 | thread id"),
     Helper("get_current_uid_gid", 15, (), "u64", "the current task: gid << 32 | uid"),
+    Helper("get_current_comm", 16, ("buffer",), "i64",
+           "copy the current task's command name, NUL-terminated, into the buffer"),
+    Helper("skb_load_bytes", 26, ("ctx", "u32", "buffer"), "i64",
+           "copy bytes of the packet from an offset into the buffer (all of it); 0 or -errno"),
     Helper("get_socket_cookie", 46, ("ctx",), "u64", "the socket's unique cookie"),
+    Helper("get_socket_uid", 47, ("ctx",), "u32", "the uid of the socket's owner"),
+    Helper("setsockopt", 49, ("sock", "i32", "i32", "buffer"), "i64",
+           "set a socket option on the socket, from the whole buffer; 0 or -errno"),
+    Helper("getsockopt", 57, ("sock", "i32", "i32", "buffer"), "i64",
+           "read a socket option of the socket into the buffer; 0 or -errno"),
     Helper("get_current_cgroup_id", 80, (), "u64", "the current task's cgroup v2 id"),
+    Helper("get_local_storage", 81, (), "ref", "this cgroup's value in a CgroupStorage",
+           call="method"),
     Helper("sysctl_get_name", 101, ("ctx", "buffer", "u64"), "i64",
            "copy the sysctl's name into the buffer (flags 1: the base name only); "
            "the length, or -E2BIG when truncated"),
@@ -68,7 +180,19 @@ HELPERS = {h.name: h for h in (
            "copy the value being written into the buffer; the length or -errno"),
     Helper("sysctl_set_new_value", 104, ("ctx", "buffer_start", "u64"), "i64",
            "replace the value being written with the first N bytes of the buffer"),
+    Helper("strtol", 105, ("buffer_tail", "u32", "u64"), "parsed_i64",
+           "parse a signed integer from the buffer at an offset, in a base (0, 8, 10 or 16)"),
+    Helper("strtoul", 106, ("buffer_tail", "u32", "u64"), "parsed_u64",
+           "parse an unsigned integer from the buffer at an offset, in a base (0, 8, 10 or 16)"),
+    Helper("sk_storage_get", 107, ("sock", "bool"), "ref",
+           "the socket's value, or None; create=True makes a zeroed one when missing",
+           call="method"),
+    Helper("sk_storage_delete", 108, ("sock",), "i64", "remove the socket's value; 0 or -errno",
+           call="method"),
     Helper("get_netns_cookie", 122, ("ctx",), "u64", "the network namespace's cookie"),
+    Helper("ringbuf_output", 130, ("value", "u64"), "i64",
+           "copy a record (an integer, struct or bytearray) into the ring buffer; 0 or -errno",
+           call="method"),
     Helper("get_retval", 186, (), "i32", "the syscall's result so far (0 or -errno)"),
     Helper("set_retval", 187, ("i32",), "i32", "set the syscall's result (0 or -errno)"),
 )}
@@ -146,6 +270,8 @@ class Hook:
     # verifier lets this hook call.
     helpers: frozenset[str] = field(default_factory=frozenset)
     summary: str = ""
+    # Whether the program may load packet bytes directly (BPF_LD_ABS).
+    packet_loads: bool = False
 
     @property
     def prog_type_id(self) -> int:
@@ -297,6 +423,7 @@ HOOKS: tuple[Hook, ...] = (
                          "how many bytes of the packet the socket receives: "
                          "DROP (0) drops it, KEEP_ALL keeps all of it"),
          helpers=_COMMON_HELPERS | {"skb_load_bytes", "get_socket_cookie", "get_socket_uid"},
+         packet_loads=True,
          summary="runs for every packet a socket it is attached to receives"),
 )
 

@@ -7,7 +7,7 @@ hook comes from ``pybpfc.hooks``.
 """
 from __future__ import annotations
 
-from typing import Callable, Final, TypeVar
+from typing import Annotated, Callable, Final, Generic, Optional, TypeVar
 
 from . import hooks as _hooks
 
@@ -22,6 +22,11 @@ i8 = int
 i16 = int
 i32 = int
 i64 = int
+
+T = TypeVar("T")
+# A global that the program only reads and user space may set before the
+# object is loaded (`.rodata`): `limit: ReadOnly[u32] = 1`.
+ReadOnly = Annotated[T, "pybpfc.ReadOnly"]
 
 # ----------------------------------------------------------- return values
 
@@ -39,6 +44,9 @@ REJECT: Final[int] = _return_value("REJECT")
 DROP: Final[int] = _return_value("DROP")
 KEEP_ALL: Final[int] = _return_value("KEEP_ALL")
 PAGE_SIZE: Final[int] = _hooks.PAGE_SIZE
+BPF_ANY: Final[int] = _hooks.UPDATE_FLAGS["BPF_ANY"]
+BPF_NOEXIST: Final[int] = _hooks.UPDATE_FLAGS["BPF_NOEXIST"]
+BPF_EXIST: Final[int] = _hooks.UPDATE_FLAGS["BPF_EXIST"]
 
 # ------------------------------------------------------------ decorators
 
@@ -115,7 +123,7 @@ class OptvalWindow:
 
 
 def _only_in_a_hook() -> RuntimeError:
-    return RuntimeError("ctx.optval exists only while a compiled hook runs in the kernel")
+    return RuntimeError("this exists only while a compiled hook runs in the kernel")
 
 
 class SockContext:
@@ -154,7 +162,11 @@ class SysctlContext:
 
 
 class SkBuff:
-    """struct __sk_buff: a packet as a socket filter sees it."""
+    """struct __sk_buff: a packet as a socket filter sees it.
+
+    ``load_u8/u16/u32(offset)`` read packet bytes at an offset (big-endian,
+    as on the wire; the value comes back in host order).  Reading past the
+    end of the packet ends the program and drops the packet."""
     len: u32
     pkt_type: u32
     mark: u32
@@ -172,6 +184,15 @@ class SkBuff:
     napi_id: u32
     gso_segs: u32
     gso_size: u32
+
+    def load_u8(self, offset: int) -> int:
+        raise _only_in_a_hook()
+
+    def load_u16(self, offset: int) -> int:
+        raise _only_in_a_hook()
+
+    def load_u32(self, offset: int) -> int:
+        raise _only_in_a_hook()
 
 
 # ------------------------------------------------------- byte order
@@ -253,3 +274,133 @@ def get_retval() -> int:
 
 def set_retval(value: int) -> int:
     raise _helper_outside_a_hook("set_retval")
+
+
+def get_current_comm(buf: bytearray) -> int:
+    raise _helper_outside_a_hook("get_current_comm")
+
+
+def skb_load_bytes(ctx: SkBuff, offset: int, buf: bytearray) -> int:
+    raise _helper_outside_a_hook("skb_load_bytes")
+
+
+def get_socket_uid(ctx: SkBuff) -> int:
+    raise _helper_outside_a_hook("get_socket_uid")
+
+
+def setsockopt(sk: SockContext, level: int, optname: int, buf: bytearray) -> int:
+    raise _helper_outside_a_hook("setsockopt")
+
+
+def getsockopt(sk: SockContext, level: int, optname: int, buf: bytearray) -> int:
+    raise _helper_outside_a_hook("getsockopt")
+
+
+@struct
+class ParsedInt:
+    """What strtol() found: ``length`` characters read (or -errno), ``value``."""
+    length: i64
+    value: i64
+
+
+@struct
+class ParsedUint:
+    """What strtoul() found: ``length`` characters read (or -errno), ``value``."""
+    length: i64
+    value: u64
+
+
+def strtol(buf: bytearray, offset: int, base: int) -> ParsedInt:
+    raise _helper_outside_a_hook("strtol")
+
+
+def strtoul(buf: bytearray, offset: int, base: int) -> ParsedUint:
+    raise _helper_outside_a_hook("strtoul")
+
+
+# ------------------------------------------------------------------- maps
+# Declared at module level with their key and value types, e.g.
+#     counts: HashMap[u32, u64] = HashMap(max_entries=64)
+# What each kind is in the kernel comes from pybpfc.hooks.MAP_KINDS.
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Ref(Generic[V]):
+    """A reference to a value stored in the kernel (in a map): reading and
+    assigning ``ref.value`` (or its fields) reads and writes the map."""
+    value: V
+
+
+def atomic_add(target: int, amount: int) -> int:
+    """Add to an integer in a map value or a global as one indivisible step
+    (other CPUs may update it at the same time); the value before."""
+    raise _helper_outside_a_hook("atomic_add")
+
+
+def _map_only_in_a_hook(kind: str) -> RuntimeError:
+    return RuntimeError(f"a {kind} is read from Python through pybpfc.runtime; its methods "
+                        "run only inside a compiled hook")
+
+
+class HashMap(Generic[K, V]):
+    def __init__(self, max_entries: int, no_prealloc: bool = False) -> None:
+        self.max_entries = max_entries
+
+    def lookup(self, key: K) -> Optional[Ref[V]]:
+        raise _map_only_in_a_hook(type(self).__name__)
+
+    def update(self, key: K, value: V, flags: int = BPF_ANY) -> int:
+        raise _map_only_in_a_hook(type(self).__name__)
+
+    def delete(self, key: K) -> int:
+        raise _map_only_in_a_hook(type(self).__name__)
+
+
+class LruHashMap(HashMap[K, V]):
+    def __init__(self, max_entries: int) -> None:
+        super().__init__(max_entries)
+
+
+class PerCpuHashMap(HashMap[K, V]):
+    pass
+
+
+class ArrayMap(Generic[V]):
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+
+    def lookup(self, index: int) -> Optional[Ref[V]]:
+        raise _map_only_in_a_hook(type(self).__name__)
+
+    def update(self, index: int, value: V, flags: int = BPF_ANY) -> int:
+        raise _map_only_in_a_hook(type(self).__name__)
+
+
+class PerCpuArrayMap(ArrayMap[V]):
+    pass
+
+
+class SockStorage(Generic[V]):
+    def __init__(self, clone: bool = False) -> None:
+        self.clone = clone
+
+    def get(self, sk: object, create: bool = False) -> Optional[Ref[V]]:
+        raise _map_only_in_a_hook("SockStorage")
+
+    def delete(self, sk: object) -> int:
+        raise _map_only_in_a_hook("SockStorage")
+
+
+class CgroupStorage(Generic[V]):
+    def get(self) -> Ref[V]:
+        raise _map_only_in_a_hook("CgroupStorage")
+
+
+class RingBuf:
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+
+    def output(self, record: object, flags: int = 0) -> int:
+        raise _map_only_in_a_hook("RingBuf")

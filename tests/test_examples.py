@@ -16,6 +16,7 @@ from kernel import REPO_ROOT, bpftool_dump_xlated_linum, bpftool_loadall, pybpfc
 from pybpfc import hooks
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
+from pybpfc.runtime.elf import read_object
 
 EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.py"))
 LINUM = re.compile(r"^; (.*) \[file:(\S+) line_num:(\d+)(?: line_col:\d+)?\]$")
@@ -62,8 +63,19 @@ def test_object_reads_back_as_planned(example: Path) -> None:
         (sym.name, names[sym["st_shndx"]], sym["st_size"])
         for sym in symtab.iter_symbols()
         if sym["st_info"]["type"] == "STT_OBJECT" and sym.name != "_license"
+        and sym["st_info"]["bind"] == "STB_GLOBAL"
     }
-    assert variables == {(g.name, g.section, g.size) for g in plan.globals}
+    planned_maps = {(m.name, ".maps") for m in plan.maps}
+    assert {(name, section) for name, section, _ in variables if section == ".maps"} \
+        == planned_maps
+    assert {v for v in variables if v[1] != ".maps"} \
+        == {(g.name, g.section, g.size) for g in plan.globals}
+    # The runtime reads every map back from its BTF as it was planned.
+    spec = read_object(compiled.elf)
+    read_back = {(m.name, m.map_type, m.key_size, m.value_size, m.max_entries, m.flags)
+                 for m in spec.maps.values()}
+    assert read_back == {(m.name, m.map_type, m.key_size, m.value_size, m.max_entries,
+                          m.map_flags) for m in plan.maps}
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

@@ -84,6 +84,7 @@ def test_helper_numbers_match_bpf_h_and_are_exported() -> None:
     ids = helper_ids()
     for helper in hooks.HELPERS.values():
         assert ids[helper.name] == helper.func_id, helper.name
-        assert helper.name in pybpfc.__all__
+        # Helpers called as functions are exported under their own name.
+        assert (helper.name in pybpfc.__all__) == (helper.call == "function"), helper.name
         # every hook that lists it may call it; at least one does
         assert any(helper.name in h.helpers for h in hooks.HOOKS), helper.name

@@ -124,6 +124,9 @@ class Call(Expr):
     func: Expr
     args: list[Expr]
     keywords: list[Keyword]
+    # Filled in by the checker for calls lowering needs more about: the map
+    # a method is called on, or the format string of a print().
+    target: Any = field(default=None, init=False, repr=False)
 
 
 @dataclass(eq=False)
@@ -136,6 +139,7 @@ class Unsupported(Expr):
     """A construct the grammar recognises only to reject it by name,
     e.g. what='lambda', 'list comprehension', 'starred argument'."""
     what: str
+    parts: list[Expr] = field(default_factory=list)   # a tuple's elements
 
 
 # ----------------------------------------------------------------- statements

@@ -15,9 +15,10 @@ from .. import hooks, lang
 from . import ast as A
 from . import semantics
 from .errors import CompileError, Source
-from .types import (BOOL, DEFAULT_INT, NONE, U8, U16, U32, UNTYPED_INT, ArrayType,
-                    BytesLitType, ContextType, CtxArrayType, IntType, SockRefType,
-                    StructType, Type, WindowType, common_int_type, int_type, is_aggregate)
+from .types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U16, U32, U64, UNTYPED_INT,
+                    ArrayType, BytesLitType, ContextType, CtxArrayType, IntType, MapType,
+                    RefType, SockRefType, StructType, Type, WindowType, common_int_type,
+                    int_type, is_aggregate)
 
 DEFAULT_LICENSE = "GPL"
 LICENSE_NAME = "LICENSE"
@@ -31,6 +32,10 @@ class LocalVar:
     ty: Type
     pos: A.Pos
     is_param: bool = False
+    # A bytearray a helper reads from a variable offset (strtoul): its stack
+    # slot is followed by as many zero bytes, so that the verifier, which
+    # pairs the largest offset with the largest length, sees the read fit.
+    tail_room: bool = False
 
 
 @dataclass(eq=False)
@@ -39,10 +44,40 @@ class GlobalVar:
     ty: Type
     pos: A.Pos
     init: Union[int, bool, bytes, list, None]   # None: all zero
+    readonly: bool = False                      # ReadOnly[T]: set by user space, read here
 
     @property
     def section(self) -> str:
+        if self.readonly:
+            return ".rodata"
         return ".bss" if _all_zero(self.init) else ".data"
+
+
+@dataclass(eq=False)
+class MapVar:
+    name: str
+    ty: MapType
+    pos: A.Pos
+
+
+@dataclass(eq=False)
+class MapKindSym:
+    kind: hooks.MapKind
+
+
+@dataclass(eq=False)
+class AnnotationSym:
+    """``Ref`` and ``ReadOnly``: names that only appear in annotations."""
+    name: str
+
+
+@dataclass(eq=False)
+class MapCall:
+    """What the checker found out about ``some_map.method(...)``: the map,
+    the kernel helper the method calls, and its arguments by name."""
+    map: MapVar
+    helper: hooks.Helper
+    args: dict[str, Optional[A.Expr]]
 
 
 @dataclass(eq=False)
@@ -104,12 +139,31 @@ class FuncSym:
 
 
 Symbol = Union[LocalVar, GlobalVar, ConstSym, TypeSym, ContextTypeSym, HookDecoratorSym,
-               StructDecoratorSym, FinalSym, BuiltinSym, FuncSym, HelperSym]
+               StructDecoratorSym, FinalSym, BuiltinSym, FuncSym, HelperSym, MapVar, MapKindSym,
+               AnnotationSym]
 
 # Names every program has without importing them (Python's builtins we support).
-BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list")
+BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list", "print")
 # Builtins that pybpfc exports and the compiler implements itself.
-PYBPFC_BUILTINS = ("htons", "ntohs", "htonl", "ntohl")
+PYBPFC_BUILTINS = ("htons", "ntohs", "htonl", "ntohl", "atomic_add")
+
+# The Python parameters of each map method, by the helper it calls:
+# (name, required).  Optional ones default to 0 / False.
+METHOD_PARAMS = {
+    "map_lookup_elem": (("key", True),),
+    "map_update_elem": (("key", True), ("value", True), ("flags", False)),
+    "map_delete_elem": (("key", True),),
+    "sk_storage_get": (("sk", True), ("create", False)),
+    "sk_storage_delete": (("sk", True),),
+    "get_local_storage": (),
+    "ringbuf_output": (("record", True), ("flags", False)),
+}
+
+# ``ctx.load_u8(offset)`` and friends: packet loads (socket filters).
+PACKET_LOADS = {"load_u8": U8, "load_u16": U16, "load_u32": U32}
+
+# print() passes at most this many values (bpf_trace_printk's limit).
+PRINT_MAX_VALUES = 3
 BYTE_ORDER_WIDTH = {"htons": U16, "ntohs": U16, "htonl": U32, "ntohl": U32}
 
 # What ``ctx.optval.<method>`` reads or writes: method -> (type, is_write).
@@ -128,6 +182,7 @@ class CheckedProgram:
     globals: list[GlobalVar]
     structs: list[StructType]
     functions: list[FuncSym]       # hooks and helpers, in source order
+    maps: list[MapVar] = field(default_factory=list)
 
     @property
     def hooks(self) -> list[FuncSym]:
@@ -160,9 +215,12 @@ class Checker:
         self.globals: list[GlobalVar] = []
         self.structs: list[StructType] = []
         self.functions: list[FuncSym] = []
+        self.maps: list[MapVar] = []
         self.license = DEFAULT_LICENSE
         self.func: Optional[FuncSym] = None
         self.loop_depth = 0
+        # Local references (map lookups) proven not None where the walk is.
+        self.nonnull: set[str] = set()
 
     # ------------------------------------------------------------ module
 
@@ -185,7 +243,7 @@ class Checker:
                                note="hook decorators: " + ", ".join(
                                    h.decorator for h in hooks.HOOKS))
         return CheckedProgram(self.source, self.module, self.license, self.globals,
-                              self.structs, self.functions)
+                              self.structs, self.functions, self.maps)
 
     def bind(self, name: str, symbol: Symbol, node: A.Node | A.Pos) -> None:
         if name in self.scope and not isinstance(self.scope[name], BuiltinSym):
@@ -251,6 +309,13 @@ class Checker:
             return BuiltinSym(name)
         if name in hooks.HELPERS:
             return HelperSym(hooks.HELPERS[name])
+        if name in hooks.MAP_KINDS:
+            return MapKindSym(hooks.MAP_KINDS[name])
+        if name in ("Ref", "ReadOnly"):
+            return AnnotationSym(name)
+        for parsed in PARSED_TYPES.values():
+            if parsed.name == name:
+                return TypeSym(parsed)
         value = getattr(lang, name, None)
         if value is int:
             return TypeSym(int_type(name))
@@ -275,6 +340,15 @@ class Checker:
                 raise _error("LICENSE needs a value", stmt)
             self.set_license(stmt.value)
             return
+        declared_map = self.map_annotation(stmt.annotation)
+        if declared_map is not None:
+            self.map_declaration(stmt, name, *declared_map)
+            return
+        readonly = False
+        if not final and declared is not None:
+            readonly, declared = self.split_readonly(declared)
+            if readonly and stmt.value is None:
+                raise _error(f"read-only global '{name}' needs a value (its default)", stmt)
         if stmt.value is None:
             if final:
                 raise _error(f"constant '{name}' needs a value", stmt)
@@ -294,9 +368,102 @@ class Checker:
             return
         ty = self.resolve_type(declared, stmt.value)
         init = self.global_initializer(ty, stmt.value, name)
-        gv = GlobalVar(name, ty, stmt.pos, init)
+        gv = GlobalVar(name, ty, stmt.pos, init, readonly=readonly)
         self.bind(name, gv, stmt.target)
         self.globals.append(gv)
+
+    def split_readonly(self, ann: A.Expr) -> tuple[bool, A.Expr]:
+        """``ReadOnly[T]`` -> (True, T); ``T`` -> (False, T)."""
+        if isinstance(ann, A.Subscript) and isinstance(ann.value, A.Name):
+            sym = self.scope.get(ann.value.id)
+            if isinstance(sym, AnnotationSym) and sym.name == "ReadOnly":
+                return True, ann.index
+        return False, ann
+
+    # ------------------------------------------------------------- maps
+
+    def map_annotation(self, ann: A.Expr) -> Optional[tuple[hooks.MapKind, list[A.Expr]]]:
+        """``HashMap[K, V]`` -> (HashMap's kind, [K, V]); None when ``ann``
+        does not name a map."""
+        base, params = ann, []
+        if isinstance(ann, A.Subscript):
+            base = ann.value
+            index = ann.index
+            params = index.parts if (isinstance(index, A.Unsupported)
+                                     and index.what == "tuple") else [index]
+        sym = self.scope.get(base.id) if isinstance(base, A.Name) else None
+        if not isinstance(sym, MapKindSym):
+            return None
+        return sym.kind, params
+
+    def map_declaration(self, stmt: A.AnnAssign, name: str, kind: hooks.MapKind,
+                        params: list[A.Expr]) -> None:
+        wanted = (["K"] if kind.key == "declared" else []) + (["V"] if kind.has_value else [])
+        spelled = kind.python_name + (f"[{', '.join(wanted)}]" if wanted else "")
+        if len(params) != len(wanted):
+            raise _error(f"declare a {kind.python_name} as {spelled}", stmt.annotation)
+        key = self.map_element_type(params[0], "key") if kind.key == "declared" else None
+        value = self.map_element_type(params[-1], "value") if kind.has_value else None
+        call = stmt.value
+        if not (isinstance(call, A.Call) and isinstance(call.func, A.Name)
+                and isinstance(self.scope.get(call.func.id), MapKindSym)
+                and self.scope[call.func.id].kind is kind):  # type: ignore[union-attr]
+            raise _error(f"a {kind.python_name} is made with {kind.python_name}("
+                         + ", ".join(f"{o}=..." for o in kind.options) + ")",
+                         call or stmt)
+        options = self.map_options(call, kind)
+        max_entries = options.get("max_entries", 0)
+        if kind.fixed_max_entries is not None:
+            max_entries = kind.fixed_max_entries
+        flags = kind.map_flags
+        if options.get("no_prealloc"):
+            flags |= hooks.BPF_F_NO_PREALLOC
+        if options.get("clone"):
+            flags |= hooks.BPF_F_CLONE
+        mv = MapVar(name, MapType(name, kind, key, value, max_entries, flags), stmt.pos)
+        self.bind(name, mv, stmt.target)
+        self.maps.append(mv)
+
+    def map_element_type(self, ann: A.Expr, role: str) -> Type:
+        if self.names_array_type(ann):
+            raise _error(f"a map's {role} is an integer type or a @struct", ann)
+        ty = self.resolve_type(ann, None)
+        if not isinstance(ty, (IntType, StructType)):
+            raise _error(f"a map's {role} is an integer type or a @struct, not {ty}", ann)
+        return ty
+
+    def map_options(self, call: A.Call, kind: hooks.MapKind) -> dict[str, int]:
+        if len(call.args) > len(kind.options):
+            raise _error(f"{kind.python_name}() takes " + (
+                ", ".join(kind.options) if kind.options else "no arguments"), call)
+        given = list(zip(kind.options, call.args)) + [(k.name, k.value) for k in call.keywords]
+        options: dict[str, int] = {}
+        for option, value in given:
+            if option not in kind.options:
+                raise _error(f"{kind.python_name}() has no option '{option}'", value,
+                             note="options: " + (", ".join(kind.options) or "none"))
+            if option in options:
+                raise _error(f"'{option}' is given twice", value)
+            self.expr(value)
+            if option == "max_entries":
+                options[option] = self.max_entries(value, kind)
+            else:
+                if not isinstance(value.const, bool):
+                    raise _error(f"'{option}' is True or False", value)
+                options[option] = int(value.const)
+        if "max_entries" in kind.options and "max_entries" not in options:
+            raise _error(f"{kind.python_name}() needs max_entries", call)
+        return options
+
+    def max_entries(self, value: A.Expr, kind: hooks.MapKind) -> int:
+        n = value.const
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= U32.max:
+            raise _error("max_entries must be a constant between 1 and 4294967295", value)
+        if kind.key == "none":
+            if n % hooks.PAGE_SIZE or n & (n - 1):
+                raise _error(f"a RingBuf's size must be a power of 2 and a multiple of "
+                             f"{hooks.PAGE_SIZE} bytes", value)
+        return n
 
     def split_final(self, ann: A.Expr) -> tuple[bool, Optional[A.Expr]]:
         """``Final`` -> (True, None); ``Final[T]`` -> (True, T); ``T`` -> (False, T)."""
@@ -405,6 +572,8 @@ class Checker:
                 return ContextType(sym.context)
             if ann.id == "bool":
                 return BOOL
+            if isinstance(sym, (AnnotationSym, MapKindSym)):
+                raise self.misplaced_annotation(ann, sym)
             if sym is None:
                 raise _error(f"unknown type '{ann.id}'", ann,
                              note="integer types (u8 ... u64, i8 ... i64) are imported from pybpfc")
@@ -418,9 +587,21 @@ class Checker:
                 return self.list_type(elem, value, ann)
             if isinstance(sym, FinalSym):
                 raise _error("Final is only for module-level constants", ann)
+            if isinstance(sym, (AnnotationSym, MapKindSym)):
+                raise self.misplaced_annotation(ann, sym)
         if isinstance(ann, A.NoneLit):
             return NONE
         raise _error("not a type pybpfc knows", ann)
+
+    @staticmethod
+    def misplaced_annotation(ann: A.Expr, sym: Union[AnnotationSym, MapKindSym]) -> CompileError:
+        if isinstance(sym, MapKindSym):
+            return _error("maps are declared at module level, e.g. "
+                          "`counts: HashMap[u32, u64] = HashMap(max_entries=64)`", ann)
+        if sym.name == "ReadOnly":
+            return _error("ReadOnly is for module-level globals: `limit: ReadOnly[u32] = 1`",
+                          ann)
+        return _error("a Ref comes from a map lookup; its variable needs no annotation", ann)
 
     def names_array_type(self, ann: A.Expr) -> bool:
         """Whether an annotation names a list or bytearray type."""
@@ -567,6 +748,7 @@ class Checker:
     def function_body(self, fn: FuncSym) -> None:
         self.func = fn
         self.loop_depth = 0
+        self.nonnull = set()
         self.block(fn.node.body)
         if not always_returns(fn.node.body) and fn.ret is not NONE:
             what = "a verdict" if fn.hook and fn.hook.returns.kind == "verdict" else "a value"
@@ -639,6 +821,8 @@ class Checker:
         fn = self.current()
         for name in s.names:
             sym = self.scope.get(name)
+            if isinstance(sym, GlobalVar) and sym.readonly:
+                raise self.readonly_error(sym, s)
             if not isinstance(sym, GlobalVar):
                 if isinstance(sym, ConstSym):
                     raise _error(f"'{name}' is a constant and cannot be assigned", s)
@@ -691,16 +875,37 @@ class Checker:
 
     def stmt_If(self, s: A.If) -> None:
         s.test = self.condition(s.test)
-        self.block(s.body)
-        self.block(s.orelse)
+        when_true, when_false = self.facts(s.test)
+        before = set(self.nonnull)
+        ends = []
+        for branch, known in ((s.body, when_true), (s.orelse, when_false)):
+            self.nonnull = before | known
+            self.block(branch)
+            if not always_leaves(branch):
+                ends.append(self.nonnull)
+        # After the if: what holds at the end of every branch that gets there.
+        self.nonnull = set.intersection(*ends) if ends else before
+
+    def loop_body(self, test: Optional[A.Expr], body: list[A.Stmt]) -> Optional[A.Expr]:
+        """Check a loop's test and body.  A reference assigned anywhere in
+        the body may be None again when the loop comes round."""
+        entry = self.nonnull - assigned_names(body)
+        self.nonnull = set(entry)
+        if test is not None:
+            test = self.condition(test)
+            self.nonnull |= self.facts(test)[0]
+        self.loop_depth += 1
+        self.block(body)
+        self.loop_depth -= 1
+        self.nonnull = entry
+        return test
 
     def stmt_While(self, s: A.While) -> None:
         if s.orelse:
             raise _error("`while ... else` is not supported", s.orelse[0])
-        s.test = self.condition(s.test)
-        self.loop_depth += 1
-        self.block(s.body)
-        self.loop_depth -= 1
+        test = self.loop_body(s.test, s.body)
+        assert test is not None
+        s.test = test
 
     def stmt_For(self, s: A.For) -> None:
         if s.orelse:
@@ -724,9 +929,7 @@ class Checker:
         if not isinstance(s.target, A.Name):
             raise _error("a for loop's variable must be a plain name", s.target)
         self.assign_name(s.target, ty, s.target)
-        self.loop_depth += 1
-        self.block(s.body)
-        self.loop_depth -= 1
+        self.loop_body(None, s.body)
 
     def stmt_Assign(self, s: A.Assign) -> None:
         t = s.target
@@ -736,9 +939,10 @@ class Checker:
                 self.check_aggregate_value(existing.ty, s.value)
                 s.value = self.value_for(existing.ty, s.value)
                 t.symbol, t.ty = existing, existing.ty
-                return
-            ty = self.infer_new_local(s.value)
-            self.assign_name(t, ty, s.value)
+            else:
+                ty = self.infer_new_local(s.value)
+                self.assign_name(t, ty, s.value)
+            self.note_reference(t, s.value)
             return
         self.store_target(t)
         self.expr(s.value)
@@ -759,6 +963,38 @@ class Checker:
             self.check_aggregate_value(ty, s.value)
             s.value = self.value_for(ty, s.value)
         self.assign_name(t, ty, s)
+        if s.value is not None:
+            self.note_reference(t, s.value)
+
+    def note_reference(self, t: A.Name, value: A.Expr) -> None:
+        """A reference variable is known not None after it is given a value
+        that cannot be None, and may be None after any other."""
+        if not isinstance(t.ty, RefType):
+            return
+        if isinstance(value.ty, RefType) and not value.ty.maybe_none:
+            self.nonnull.add(t.id)
+        else:
+            self.nonnull.discard(t.id)
+
+    def facts(self, test: A.Expr) -> tuple[set[str], set[str]]:
+        """The reference variables known not None when ``test`` is true, and
+        when it is false."""
+        if isinstance(test, A.Compare) and len(test.ops) == 1 and test.ops[0] in ("is", "is not"):
+            name = next((o.id for o in test.operands if isinstance(o, A.Name)), None)
+            known = {name} if name else set()
+            return (known, set()) if test.ops[0] == "is not" else (set(), known)
+        if (isinstance(test, A.Cast) and isinstance(test.value, A.Name)
+                and isinstance(test.value.ty, RefType)):
+            return {test.value.id}, set()
+        if isinstance(test, A.UnaryOp) and test.op == "not":
+            when_true, when_false = self.facts(test.operand)
+            return when_false, when_true
+        if isinstance(test, A.BoolOp):
+            parts = [self.facts(v) for v in test.values]
+            if test.op == "and":
+                return set().union(*(t for t, _ in parts)), set()
+            return set(), set().union(*(f for _, f in parts))
+        return set(), set()
 
     def stmt_AugAssign(self, s: A.AugAssign) -> None:
         t = s.target
@@ -795,6 +1031,8 @@ class Checker:
             return var
         sym = self.scope.get(t.id)
         if isinstance(sym, GlobalVar):
+            if sym.readonly:
+                raise self.readonly_error(sym, t)
             if t.id not in fn.globals_declared:
                 raise _error(f"'{t.id}' is a module global: add `global {t.id}` to the "
                              "function to assign it", t,
@@ -802,9 +1040,17 @@ class Checker:
             return sym
         if isinstance(sym, ConstSym):
             raise _error(f"'{t.id}' is a constant and cannot be assigned", t)
+        if isinstance(sym, MapVar):
+            raise _error(f"'{t.id}' is a map and cannot be assigned; change its entries with "
+                         "its methods", t)
         if sym is not None and not isinstance(sym, BuiltinSym):
             raise _error(f"'{t.id}' is not a variable", t)
         return None
+
+    @staticmethod
+    def readonly_error(gv: GlobalVar, node: Union[A.Node, A.Pos]) -> CompileError:
+        return _error(f"'{gv.name}' is ReadOnly: programs only read it; user space sets it "
+                      "before the object is loaded", node)
 
     def assign_name(self, t: A.Name, ty: Type, where: A.Node) -> None:
         fn = self.current()
@@ -835,6 +1081,11 @@ class Checker:
         if is_aggregate(value.ty):
             raise _error("assigning a struct or list would share it in Python but copy it "
                          "in BPF: build a new one and copy the fields you need", value)
+        if isinstance(value.ty, RefType):
+            if isinstance(value, A.Name):
+                raise _error("a reference cannot be copied: use the variable that holds it",
+                             value)
+            return value.ty
         if value.ty is UNTYPED_INT:
             self.coerce(value, DEFAULT_INT, "value")
             return DEFAULT_INT
@@ -850,12 +1101,17 @@ class Checker:
         if isinstance(value, A.Call) and isinstance(value.func, A.Name):
             sym = self.scope.get(value.func.id)
             return (isinstance(sym, TypeSym) and isinstance(sym.ty, StructType)) or (
-                isinstance(sym, BuiltinSym) and sym.name == "bytearray")
+                isinstance(sym, BuiltinSym) and sym.name == "bytearray") or (
+                isinstance(sym, HelperSym) and sym.helper.returns in PARSED_TYPES)
         return False
 
     def constructor_type(self, value: A.Expr) -> Type:
         if isinstance(value, A.Call):
             sym = self.scope[value.func.id]  # type: ignore[attr-defined]
+            if isinstance(sym, HelperSym):
+                value.func.symbol = sym  # type: ignore[attr-defined]
+                self.helper_call(value, sym.helper)
+                return value.ty
             if isinstance(sym, TypeSym):
                 assert isinstance(sym.ty, StructType)
                 self.struct_constructor(value, sym.ty)
@@ -880,6 +1136,11 @@ class Checker:
         return ty
 
     def struct_constructor(self, value: A.Expr, ty: StructType) -> None:
+        if (isinstance(value, A.Call) and isinstance(value.func, A.Name)
+                and isinstance(self.scope.get(value.func.id), HelperSym)):
+            if self.constructor_type(value) is not ty:
+                raise _error(f"this gives {value.ty}, not {ty.name}", value)
+            return
         if not (isinstance(value, A.Call) and isinstance(value.func, A.Name)
                 and isinstance(self.scope.get(value.func.id), TypeSym)
                 and self.scope[value.func.id].ty is ty):  # type: ignore[union-attr]
@@ -903,6 +1164,8 @@ class Checker:
             self.struct_constructor(value, ty)
             return value
         self.expr(value)
+        if isinstance(ty, RefType) and isinstance(value, A.Name):
+            raise _error("a reference cannot be copied: use the variable that holds it", value)
         return self.coerce(value, ty, "assigned value")
 
     def store_target(self, t: A.Expr) -> None:
@@ -920,14 +1183,27 @@ class Checker:
                 self.struct_field(t)
                 if not isinstance(t.ty, IntType) and t.ty is not BOOL:
                     raise _error("assign a struct's fields one by one", t)
+                self.reject_readonly_root(t)
+                return
+            if isinstance(base, RefType):
+                self.ref_value(t)
+                if not isinstance(t.ty, IntType):
+                    raise _error("assign a struct's fields one by one", t)
                 return
             raise _error(f"cannot assign to an attribute of {base}", t)
         if isinstance(t, A.Subscript):
             self.subscript(t, write=True)
+            self.reject_readonly_root(t)
             return
         if isinstance(t, A.Unsupported):
             raise _error(f"{t.what} is not supported", t)
         raise _error("cannot assign to this expression", t)
+
+    def reject_readonly_root(self, t: A.Expr) -> None:
+        """A field or element of a ReadOnly global cannot be written either."""
+        root = memory_root(t)
+        if isinstance(root, A.Name) and isinstance(root.symbol, GlobalVar) and root.symbol.readonly:
+            raise self.readonly_error(root.symbol, t)
 
     def load_rights(self, t: A.Expr) -> None:
         """An augmented assignment also reads its target."""
@@ -957,6 +1233,12 @@ class Checker:
     def truth(self, e: A.Expr) -> A.Expr:
         if e.ty is BOOL:
             return e
+        if isinstance(e.ty, RefType):
+            cast = A.Cast(e.pos, e)
+            cast.ty = BOOL
+            if not e.ty.maybe_none:
+                cast.const = True
+            return cast
         if isinstance(e.ty, IntType) or e.ty is UNTYPED_INT:
             if e.ty is UNTYPED_INT:
                 self.coerce(e, DEFAULT_INT, "condition")
@@ -1017,9 +1299,14 @@ class Checker:
         if isinstance(sym, ConstSym):
             e.symbol, e.ty, e.const = sym, sym.ty, sym.value
             return
+        if isinstance(sym, MapVar):
+            methods = ", ".join(m for m, _ in sym.ty.kind.methods)
+            raise _error(f"'{e.id}' is a {sym.ty.kind.python_name}: use its methods "
+                         f"({methods})", e)
         kind = {TypeSym: "a type", ContextTypeSym: "a type", FuncSym: "a function",
                 HookDecoratorSym: "a decorator", StructDecoratorSym: "a decorator",
-                HelperSym: "a kernel helper function",
+                HelperSym: "a kernel helper function", MapKindSym: "a kind of map",
+                AnnotationSym: "only for annotations",
                 BuiltinSym: "a builtin function", FinalSym: "typing.Final"}[type(sym)]
         raise _error(f"'{e.id}' is {kind}, not a value", e)
 
@@ -1113,9 +1400,14 @@ class Checker:
 
     def expr_BoolOp(self, e: A.BoolOp) -> None:
         values = []
+        saved = set(self.nonnull)
         for v in e.values:
             self.expr(v)
             values.append(self.truth(v))
+            # Later operands run only when this one was true (and) or false (or).
+            when_true, when_false = self.facts(values[-1])
+            self.nonnull |= when_true if e.op == "and" else when_false
+        self.nonnull = saved
         e.values = values
         e.ty = BOOL
         consts = [v.const for v in values]
@@ -1123,10 +1415,13 @@ class Checker:
             e.const = all(consts) if e.op == "and" else any(consts)
 
     def expr_Compare(self, e: A.Compare) -> None:
+        if any(op in ("is", "is not") for op in e.ops):
+            self.none_test(e)
+            return
         for o in e.operands:
             self.expr(o)
         for op in e.ops:
-            if op in ("is", "is not", "in", "not in"):
+            if op in ("in", "not in"):
                 raise _error(f"the '{op}' operator is not supported", e)
         if all(o.ty is BOOL for o in e.operands):
             if any(op not in ("==", "!=") for op in e.ops):
@@ -1159,10 +1454,28 @@ class Checker:
             e.const = all(semantics.compare(op, consts[i], consts[i + 1])
                           for i, op in enumerate(e.ops))
 
+    def none_test(self, e: A.Compare) -> None:
+        """``ref is None`` / ``ref is not None``: the only use of ``is``."""
+        if len(e.ops) != 1 or not any(isinstance(o, A.NoneLit) for o in e.operands):
+            raise _error(f"'{e.ops[0]}' only tests a map lookup's result against None", e)
+        ref = next(o for o in e.operands if not isinstance(o, A.NoneLit))
+        self.expr(ref)
+        if not isinstance(ref.ty, RefType):
+            raise _error(f"{ref.ty} is never None: 'is None' tests the result of a map "
+                         "lookup", ref)
+        e.ty = BOOL
+        if not ref.ty.maybe_none:
+            e.const = e.ops[0] == "is not"
+
     def expr_IfExp(self, e: A.IfExp) -> None:
         e.test = self.condition(e.test)
+        when_true, when_false = self.facts(e.test)
+        saved = set(self.nonnull)
+        self.nonnull = saved | when_true
         self.expr(e.body)
+        self.nonnull = saved | when_false
         self.expr(e.orelse)
+        self.nonnull = saved
         if e.body.ty is BOOL and e.orelse.ty is BOOL:
             e.ty = BOOL
         else:
@@ -1189,8 +1502,28 @@ class Checker:
             self.struct_field(e)
         elif isinstance(base, WindowType):
             raise _error(f"'{e.attr}' is a method of ctx.optval: call it", e.attr_pos)
+        elif isinstance(base, RefType):
+            self.ref_value(e)
         else:
             raise _error(f"{base} has no attribute '{e.attr}'", e.attr_pos)
+
+    def ref_value(self, e: A.Attribute) -> None:
+        """``ref.value``: the referenced value, once the reference is known
+        not to be None."""
+        ref = e.value.ty
+        assert isinstance(ref, RefType)
+        if e.attr != "value":
+            raise _error(f"a reference has one attribute, 'value' (not '{e.attr}')",
+                         e.attr_pos)
+        if ref.maybe_none:
+            if not isinstance(e.value, A.Name):
+                raise _error("this lookup may find nothing: store its result in a variable "
+                             "and check `if ref is not None:` before using it", e.value)
+            if e.value.id not in self.nonnull:
+                raise _error(f"'{e.value.id}' may be None here: check `if {e.value.id} is not "
+                             "None:` before using it", e.value,
+                             note="a map lookup returns None when the key is missing")
+        e.ty = ref.value
 
     def current_hook(self) -> hooks.Hook:
         fn = self.current()
@@ -1315,12 +1648,17 @@ class Checker:
         return isinstance(sym, BuiltinSym) and sym.name == name
 
     def expr_Call(self, e: A.Call) -> None:
-        if e.keywords:
-            raise _error("keyword arguments are not supported", e.keywords[0])
         for a in e.args:
             if isinstance(a, A.Unsupported):
                 raise _error(f"{a.what} is not supported", a)
         f = e.func
+        if isinstance(f, A.Attribute):
+            mv = self.map_named(f.value)
+            if mv is not None:
+                self.map_call(e, mv, f)
+                return
+        if e.keywords:
+            raise _error("keyword arguments are not supported here", e.keywords[0])
         if isinstance(f, A.Attribute):
             self.expr(f.value)
             if isinstance(f.value.ty, WindowType):
@@ -1328,6 +1666,9 @@ class Checker:
                 return
             if isinstance(f.value.ty, ArrayType) and f.value.ty.is_bytes:
                 self.bytes_method(e, f)
+                return
+            if isinstance(f.value.ty, ContextType) and f.attr in PACKET_LOADS:
+                self.packet_load(e, f)
                 return
             raise _error("methods are not supported", f.attr_pos)
         if not isinstance(f, A.Name):
@@ -1347,7 +1688,12 @@ class Checker:
         elif isinstance(sym, FuncSym):
             self.function_call(e, sym)
         elif isinstance(sym, HelperSym):
+            if sym.helper.returns in PARSED_TYPES:
+                raise _error(f"{sym.helper.name}() may only initialise a variable: "
+                             f"`parsed = {sym.helper.name}(...)`", e)
             self.helper_call(e, sym.helper)
+        elif isinstance(sym, MapKindSym):
+            raise _error(f"a {sym.kind.python_name} is declared at module level", e)
         else:
             raise _error(f"'{f.id}' cannot be called", f)
 
@@ -1381,7 +1727,11 @@ class Checker:
             e.const = semantics.convert(int(arg.const), to)
 
     def builtin_call(self, e: A.Call, name: str) -> None:
-        if name == "int":
+        if name == "print":
+            self.print_call(e)
+        elif name == "atomic_add":
+            self.atomic_add(e)
+        elif name == "int":
             self.conversion(e, DEFAULT_INT)
         elif name == "bool":
             self.conversion(e, BOOL)
@@ -1465,15 +1815,20 @@ class Checker:
     def is_lvalue(e: A.Expr) -> bool:
         return isinstance(e, (A.Name, A.Attribute, A.Subscript))
 
-    def helper_call(self, e: A.Call, helper: hooks.Helper) -> None:
+    def require_helper(self, helper: hooks.Helper, node: A.Node, spelled: str) -> None:
+        """The hook being checked may call ``helper`` (the kernel's rule)."""
         fn = self.current()
         if fn.hook is not None and helper.name not in fn.hook.helpers:
             where = [h.decorator for h in hooks.HOOKS if helper.name in h.helpers]
-            raise _error(f"{helper.name}() is not available in a @{fn.hook.decorator} hook",
-                         e.func, note="available in " + ", ".join("@" + w for w in where))
+            raise _error(f"{spelled} is not available in a @{fn.hook.decorator} hook", node,
+                         note=f"it calls the kernel helper {helper.name}, available in "
+                              + ", ".join("@" + w for w in where))
         if fn.hook is None and not all(helper.name in h.helpers for h in hooks.HOOKS):
-            raise _error(f"{helper.name}() is available only in some hooks: call it from "
-                         "the hook itself", e.func)
+            raise _error(f"{spelled} is available only in some hooks: call it from "
+                         "the hook itself", node)
+
+    def helper_call(self, e: A.Call, helper: hooks.Helper) -> None:
+        self.require_helper(helper, e.func, f"{helper.name}()")
         self.arity(e, len(helper.params), helper.name)
         args = []
         for a, kind in zip(e.args, helper.params):
@@ -1482,15 +1837,185 @@ class Checker:
                 if not isinstance(a.ty, ContextType):
                     raise _error(f"{helper.name}() takes the hook's context here", a)
                 args.append(a)
-            elif kind in ("buffer", "buffer_start"):
-                if not (isinstance(a.ty, ArrayType) and a.ty.is_bytes and self.is_lvalue(a)):
-                    raise _error(f"{helper.name}() takes a bytearray variable here, not "
-                                 f"{a.ty}", a)
+            elif kind == "sock":
+                if not isinstance(a.ty, SockRefType):
+                    raise _error(f"{helper.name}() takes the socket, ctx.sk, here", a)
+                args.append(a)
+            elif kind in ("buffer", "buffer_start", "buffer_tail"):
+                self.require_buffer(a, f"{helper.name}()")
+                if kind == "buffer_tail":
+                    if not (isinstance(a, A.Name) and isinstance(a.symbol, LocalVar)):
+                        raise _error(f"{helper.name}() reads a local bytearray variable", a)
+                    a.symbol.tail_room = True
                 args.append(a)
             else:
                 args.append(self.coerce(a, int_type(kind), f"argument of {helper.name}()"))
         e.args = args
-        e.ty = NONE if helper.returns == "None" else int_type(helper.returns)
+        if helper.returns in PARSED_TYPES:
+            e.ty = PARSED_TYPES[helper.returns]
+        else:
+            e.ty = NONE if helper.returns == "None" else int_type(helper.returns)
+
+    def require_buffer(self, a: A.Expr, who: str) -> None:
+        if not (isinstance(a.ty, ArrayType) and a.ty.is_bytes and self.is_lvalue(a)):
+            raise _error(f"{who} takes a bytearray variable here, not {a.ty}", a)
+
+    # ------------------------------------------------------- map methods
+
+    def map_named(self, e: A.Expr) -> Optional[MapVar]:
+        if not isinstance(e, A.Name) or (self.func and e.id in self.func.locals):
+            return None
+        sym = self.scope.get(e.id)
+        if isinstance(sym, MapVar):
+            e.symbol = sym
+            return sym
+        return None
+
+    def map_call(self, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
+        kind = mv.ty.kind
+        helper_name = kind.helper_for(f.attr)
+        if helper_name is None:
+            raise _error(f"a {kind.python_name} has no method '{f.attr}'", f.attr_pos,
+                         note="its methods: " + ", ".join(m for m, _ in kind.methods))
+        helper = hooks.HELPERS[helper_name]
+        spelled = f"{mv.name}.{f.attr}()"
+        self.require_helper(helper, f.attr_pos, spelled)
+        args = self.bind_arguments(e, METHOD_PARAMS[helper_name], spelled)
+        for name, a in args.items():
+            if a is None:
+                continue
+            if name == "key":
+                args[name] = self.map_operand(a, mv.ty.key or U32, "key")
+            elif name == "value":
+                assert mv.ty.value is not None
+                args[name] = self.map_operand(a, mv.ty.value, "value")
+            elif name == "flags":
+                self.expr(a)
+                args[name] = self.coerce(a, U64, "flags")
+                if helper_name == "map_update_elem" and args[name].const is not None \
+                        and args[name].const not in hooks.UPDATE_FLAGS.values():
+                    raise _error("update flags are BPF_ANY, BPF_NOEXIST or BPF_EXIST", a)
+            elif name == "sk":
+                self.expr(a)
+                sock_ctx = isinstance(a.ty, ContextType) and a.ty.context is hooks.BPF_SOCK
+                if not (sock_ctx or isinstance(a.ty, SockRefType)):
+                    raise _error(f"{spelled} takes the socket: ctx in a sock hook, ctx.sk in "
+                                 "a sockopt hook", a)
+            elif name == "create":
+                self.expr(a)
+                if not isinstance(a.const, bool):
+                    raise _error("create is True or False", a)
+            elif name == "record":
+                self.expr(a)
+                if isinstance(a.ty, (StructType, ArrayType)):
+                    if not self.is_lvalue(a):
+                        raise _error("output() takes a variable here", a)
+                elif not isinstance(a.ty, IntType):
+                    raise _error(f"a record is an integer, a struct or a bytearray, not {a.ty}",
+                                 a, note="give a literal a type, e.g. u64(1)")
+        e.target = MapCall(mv, helper, args)
+        if helper.returns == "ref":
+            assert mv.ty.value is not None
+            e.ty = RefType(mv.ty.value, maybe_none=helper_name != "get_local_storage")
+        else:
+            e.ty = int_type(helper.returns)
+
+    def bind_arguments(self, e: A.Call, params: tuple[tuple[str, bool], ...],
+                       spelled: str) -> dict[str, Optional[A.Expr]]:
+        """Python's rules for positional and keyword arguments."""
+        names = [n for n, _ in params]
+        if len(e.args) > len(params):
+            raise _error(f"{spelled} takes at most {len(params)} argument"
+                         f"{'s' if len(params) != 1 else ''}, got {len(e.args)}", e)
+        bound: dict[str, Optional[A.Expr]] = dict(zip(names, e.args))
+        for kw in e.keywords:
+            if kw.name not in names:
+                raise _error(f"{spelled} has no parameter '{kw.name}'", kw,
+                             note="parameters: " + (", ".join(names) or "none"))
+            if kw.name in bound:
+                raise _error(f"'{kw.name}' is given twice", kw)
+            bound[kw.name] = kw.value
+        for name, required in params:
+            if required and name not in bound:
+                raise _error(f"{spelled} needs its '{name}' argument", e)
+            bound.setdefault(name, None)
+        return bound
+
+    def map_operand(self, a: A.Expr, ty: Type, role: str) -> A.Expr:
+        """A key or value handed to the kernel by address: an integer
+        expression, or a variable of the struct type."""
+        self.expr(a)
+        if isinstance(ty, StructType):
+            if a.ty is not ty or not self.is_lvalue(a):
+                raise _error(f"the {role} is a {ty.name} variable here, not {a.ty}", a)
+            return a
+        return self.coerce(a, ty, role)
+
+    # ------------------------------------------------ builtins of pybpfc
+
+    def print_call(self, e: A.Call) -> None:
+        """``print("text", value, ...)``: one line in the kernel's trace
+        buffer; the checker builds the format string."""
+        helper = hooks.HELPERS["trace_printk"]
+        self.require_helper(helper, e.func, "print()")
+        if e.keywords:
+            raise _error("print() takes no keyword arguments here", e.keywords[0])
+        parts, values = [], []
+        for i, a in enumerate(e.args):
+            if isinstance(a, A.StrLit):
+                if "\0" in a.value:
+                    raise _error("a NUL character cannot be printed", a)
+                parts.append(a.value.replace("%", "%%"))
+                continue
+            self.expr(a)
+            if a.ty is UNTYPED_INT:
+                a = self.coerce(a, DEFAULT_INT if DEFAULT_INT.fits(a.const) else U64, "value")
+            if a.ty is BOOL:
+                parts.append("%d")
+            elif isinstance(a.ty, IntType):
+                parts.append("%lld" if a.ty.signed else "%llu")
+            else:
+                raise _error(f"print() shows strings and integers, not {a.ty}", a)
+            values.append(a)
+            if len(values) > PRINT_MAX_VALUES:
+                raise _error(f"print() shows at most {PRINT_MAX_VALUES} values (the limit of "
+                             "the kernel's bpf_trace_printk)", a)
+            e.args[i] = a
+        e.args = [a for a in e.args if not isinstance(a, A.StrLit)]
+        e.target = (" ".join(parts) + "\n").encode()
+        e.ty = NONE
+
+    def atomic_add(self, e: A.Call) -> None:
+        self.arity(e, 2, "atomic_add")
+        target, amount = e.args
+        self.expr(target)
+        root = memory_root(target)
+        in_map = isinstance(root.ty, RefType)
+        in_global = isinstance(root, A.Name) and isinstance(root.symbol, GlobalVar)
+        if not (in_map or in_global) or not self.is_lvalue(target):
+            raise _error("atomic_add() works on a global or on a value in a map", target)
+        if in_global:
+            self.reject_readonly_root(target)
+        if any(isinstance(n, A.Subscript) and n.index.const is None for n in _lvalue_path(target)):
+            raise _error("atomic_add() needs constant indexes", target)
+        if not (isinstance(target.ty, IntType) and target.ty.bits in (32, 64)):
+            raise _error(f"atomic_add() works on 32- and 64-bit integers, not {target.ty}",
+                         target)
+        self.expr(amount)
+        e.args[1] = self.coerce(amount, target.ty, "the amount")
+        e.ty = target.ty
+
+    def packet_load(self, e: A.Call, f: A.Attribute) -> None:
+        hook = self.current_hook()
+        if not hook.packet_loads:
+            raise _error(f"a @{hook.decorator} hook has no packet to load from", f.attr_pos)
+        self.arity(e, 1, f"ctx.{f.attr}")
+        off = e.args[0]
+        self.expr(off)
+        if off.ty is UNTYPED_INT and off.const < 0:
+            raise _error("a negative offset", off)
+        e.args[0] = self.coerce(off, U32, "offset")
+        e.ty = PACKET_LOADS[f.attr]
 
     def function_call(self, e: A.Call, fn: FuncSym) -> None:
         if fn.hook is not None:
@@ -1558,6 +2083,21 @@ class Checker:
         raise _error(f"{what} must be {to}, not {e.ty}", e)
 
 
+def memory_root(e: A.Expr) -> A.Expr:
+    """The variable, or reference, whose memory a field or element is in."""
+    while isinstance(e, (A.Attribute, A.Subscript)):
+        if isinstance(e, A.Attribute) and isinstance(e.value.ty, RefType):
+            return e.value
+        e = e.value
+    return e
+
+
+def _lvalue_path(e: A.Expr) -> Iterator[A.Expr]:
+    while isinstance(e, (A.Attribute, A.Subscript)):
+        yield e
+        e = e.value
+
+
 def possible_values(e: A.Expr) -> Optional[set[int]]:
     """The values a constant, or a conditional choosing between constants,
     can have; None when that is not known at compile time."""
@@ -1580,6 +2120,28 @@ def always_returns(stmts: list[A.Stmt]) -> bool:
                 isinstance(b, A.Break) for b in _loop_level(s.body)):
             return True
     return False
+
+
+def always_leaves(stmts: list[A.Stmt]) -> bool:
+    """Whether no path through ``stmts`` reaches the statement after them
+    (each ends in return, break or continue)."""
+    for s in stmts:
+        if isinstance(s, (A.Return, A.Break, A.Continue)):
+            return True
+        if isinstance(s, A.If) and always_leaves(s.body) and always_leaves(s.orelse):
+            return True
+    return always_returns(stmts)
+
+
+def assigned_names(stmts: list[A.Stmt]) -> set[str]:
+    """Every plain name assigned somewhere in ``stmts``, nested blocks included."""
+    names: set[str] = set()
+    for s in stmts:
+        if isinstance(s, (A.Assign, A.AnnAssign, A.AugAssign)) and isinstance(s.target, A.Name):
+            names.add(s.target.id)
+        for inner in ("body", "orelse"):
+            names |= assigned_names(getattr(s, inner, []) or [])
+    return names
 
 
 def _is_true(e: A.Expr) -> bool:

@@ -16,6 +16,8 @@ from .. import hooks
 from .errors import Source
 from .types import BOOL, ArrayType, ContextType, IntType, StructType, Type
 
+POINTER_BITS = 64
+
 
 class _LateRef(ir.DIToken):
     """A metadata operand filled in after the node that names it exists;
@@ -135,13 +137,54 @@ class DebugInfo:
         return self.module.add_debug_info("DILocation", {"line": line, "column": col,
                                                          "scope": scope})
 
+    # ------------------------------------------------------------- maps
+
+    def map_variable(self, gv: ir.GlobalVariable, name: str, line: int,
+                     members: list[tuple[str, object]]) -> None:
+        """A map as libbpf reads it from ``.maps``: a struct whose members
+        are pointers, each saying one thing through the type it points to.
+        ``members`` are (name, what): an int is encoded as the length of an
+        array of int (``type``, ``max_entries``, ``map_flags``); a Type is
+        the pointee itself (``key``, ``value``)."""
+        m = self.module
+        fields = []
+        for i, (member, what) in enumerate(members):
+            pointee = self._int_array(what) if isinstance(what, int) else self.type(what)  # type: ignore[arg-type]
+            pointer = m.add_debug_info("DIDerivedType", {
+                "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": pointee,
+                "size": POINTER_BITS})
+            fields.append(m.add_debug_info("DIDerivedType", {
+                "tag": ir.DIToken("DW_TAG_member"), "name": member, "file": self.file,
+                "baseType": pointer, "size": POINTER_BITS, "offset": i * POINTER_BITS}))
+        struct = m.add_debug_info("DICompositeType", {
+            "tag": ir.DIToken("DW_TAG_structure_type"), "file": self.file, "line": line,
+            "size": POINTER_BITS * len(members), "elements": m.add_metadata(fields)})
+        self._attach_global(gv, name, line, struct)
+
+    def _int_array(self, count: int) -> ir.DIValue:
+        m = self.module
+        key = ("int[]", count)
+        if key not in self._types:
+            if "int" not in self._types:
+                self._types["int"] = m.add_debug_info("DIBasicType", {
+                    "name": "int", "size": 32, "encoding": ir.DIToken("DW_ATE_signed")})
+            sub = m.add_debug_info("DISubrange", {"count": count})
+            self._types[key] = m.add_debug_info("DICompositeType", {
+                "tag": ir.DIToken("DW_TAG_array_type"), "baseType": self._types["int"],
+                "size": 32 * count, "elements": m.add_metadata([sub])})
+        return self._types[key]
+
     # ---------------------------------------------------------- globals
 
     def global_variable(self, gv: ir.GlobalVariable, name: str, ty: Type, line: int) -> None:
+        self._attach_global(gv, name, line, self.type(ty))
+
+    def _attach_global(self, gv: ir.GlobalVariable, name: str, line: int,
+                       di_type: ir.DIValue) -> None:
         m = self.module
         var = m.add_debug_info("DIGlobalVariable", {
             "name": name, "scope": self.unit, "file": self.file, "line": line,
-            "type": self.type(ty), "isLocal": False, "isDefinition": True}, is_distinct=True)
+            "type": di_type, "isLocal": False, "isDefinition": True}, is_distinct=True)
         expr = m.add_debug_info("DIGlobalVariableExpression", {
             "var": var, "expr": m.add_debug_info("DIExpression", {})})
         gv.set_metadata("dbg", expr)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from .checker import CheckedProgram, check
 from .errors import CompileError, Source
 from .parser import parse
+from .types import MapType, map_key_type
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,22 @@ class PlannedGlobal:
 
 
 @dataclass(frozen=True)
+class PlannedMap:
+    name: str
+    map_type: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    map_flags: int
+
+
+@dataclass(frozen=True)
 class ObjectPlan:
     """What the emitted object must contain."""
     programs: tuple[PlannedProgram, ...]
     globals: tuple[PlannedGlobal, ...]
     license: str
+    maps: tuple[PlannedMap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,14 @@ def plan_of(program: CheckedProgram) -> ObjectPlan:
                        for f in program.hooks if f.hook is not None),
         globals=tuple(PlannedGlobal(g.name, g.section, g.ty.size) for g in program.globals),
         license=program.license,
+        maps=tuple(_planned_map(m.ty) for m in program.maps),
     )
+
+
+def _planned_map(ty: MapType) -> PlannedMap:
+    key = map_key_type(ty)
+    return PlannedMap(ty.name, ty.kind.map_type_id, key.size if key else 0,
+                      ty.value.size if ty.value else 0, ty.max_entries, ty.map_flags)
 
 
 def compile_source(source: Source) -> CompiledObject:

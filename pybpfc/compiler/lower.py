@@ -22,11 +22,12 @@ import llvmlite.ir as ir
 from .. import hooks
 from . import ast as A
 from .checker import (BuiltinSym, CheckedProgram, ConstSym, FuncSym, GlobalVar, HelperSym,
-                      LocalVar)
+                      LocalVar, MapCall, MapVar, memory_root)
 from .debuginfo import DebugInfo
 from .errors import CompileError
-from .types import (BOOL, NONE, U8, U32, ArrayType, ContextType, CtxArrayType,
-                    IntType, SockRefType, StructType, Type, WindowType, int_type)
+from .types import (BOOL, NONE, PARSED_TYPES, U8, U32, ArrayType, ContextType, CtxArrayType,
+                    IntType, RefType, SockRefType, StructType, Type, WindowType, int_type,
+                    map_key_type)
 
 BPF_TRIPLE = "bpfel"
 BPF_DATA_LAYOUT = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
@@ -49,12 +50,17 @@ class _VolatileStore(ir.StoreInstr):
         buf[start] = buf[start].replace("store ", "store volatile ", 1)
 
 
+EINVAL = 22
+
+
 def reg_type(ty: Type) -> ir.Type:
     """How a scalar of type ``ty`` is held in a register."""
     if isinstance(ty, IntType):
         return ir.IntType(ty.bits)
     if ty is BOOL:
         return I1
+    if isinstance(ty, RefType):
+        return PTR
     raise TypeError(f"{ty} is not a scalar")
 
 
@@ -64,6 +70,8 @@ def mem_type(ty: Type) -> ir.Type:
         return ir.IntType(ty.bits)
     if ty is BOOL:
         return I8
+    if isinstance(ty, RefType):
+        return PTR
     return ir.ArrayType(I8, ty.size)
 
 
@@ -75,6 +83,8 @@ class Lowering:
         self.module.data_layout = BPF_DATA_LAYOUT
         self.di = DebugInfo(self.module, program.source)
         self.globals: dict[int, ir.GlobalVariable] = {}
+        self.maps: dict[int, ir.GlobalVariable] = {}
+        self.print_formats: dict[bytes, ir.GlobalVariable] = {}
         self.functions: dict[int, ir.Function] = {}
         # Per-function state.
         self.fn: Optional[FuncSym] = None
@@ -83,7 +93,7 @@ class Lowering:
         self.slots: dict[int, ir.Value] = {}
         self.ctx: Optional[ir.Value] = None
         self.loops: list[tuple[ir.Block, ir.Block]] = []   # (continue target, break target)
-        self.barrier_fn: Optional[ir.Function] = None
+        self.entry_end: Optional[ir.Instruction] = None    # where stack slots are added
 
     # ------------------------------------------------------------ module
 
@@ -91,6 +101,8 @@ class Lowering:
         self.emit_license()
         for gv in self.program.globals:
             self.emit_global(gv)
+        for mv in self.program.maps:
+            self.emit_map(mv)
         for fn in self.program.functions:
             self.declare(fn)
         for fn in self.program.functions:
@@ -111,9 +123,32 @@ class Lowering:
         gv = ir.GlobalVariable(self.module, ty, var.name)
         gv.initializer = self.constant_memory(var.ty, var.init)
         gv.section = var.section
+        gv.global_constant = var.readonly
         gv.align = var.ty.align
         self.di.global_variable(gv, var.name, var.ty, var.pos.line)
         self.globals[id(var)] = gv
+
+    def emit_map(self, var: MapVar) -> None:
+        """A map definition in ``.maps``, the way libbpf and the runtime read
+        it: all its facts are in the BTF of the variable's type."""
+        ty = var.ty
+        members: list[tuple[str, object]] = [("type", ty.kind.map_type_id)]
+        if ty.map_flags:
+            members.append(("map_flags", ty.map_flags))
+        if ty.max_entries:
+            members.append(("max_entries", ty.max_entries))
+        key = map_key_type(ty)
+        if key is not None:
+            members.append(("key", key))
+        if ty.value is not None:
+            members.append(("value", ty.value))
+        struct = ir.LiteralStructType([PTR] * len(members))
+        gv = ir.GlobalVariable(self.module, struct, var.name)
+        gv.initializer = ir.Constant(struct, None)
+        gv.section = ".maps"
+        gv.align = 8
+        self.di.map_variable(gv, var.name, var.pos.line, members)
+        self.maps[id(var)] = gv
 
     def constant_memory(self, ty: Type, init: object) -> ir.Constant:
         """The bytes of a global's initial value."""
@@ -181,12 +216,13 @@ class Lowering:
         for var in fn.locals.values():
             if var.is_param:
                 continue
-            slot = self.builder.alloca(mem_type(var.ty), name=var.name)
+            room = ArrayType(U8, var.ty.size * 2) if var.tail_room else var.ty
+            slot = self.builder.alloca(mem_type(room), name=var.name)
             slot.align = var.ty.align
-            self.zero(slot, var.ty)
+            self.zero(slot, room)
             self.slots[id(var)] = slot
         body = func.append_basic_block("body")
-        self.builder.branch(body)
+        self.entry_end = self.builder.branch(body)
         self.builder.position_at_end(body)
         self.block(node.body)
         if not self.builder.block.is_terminated:
@@ -203,6 +239,15 @@ class Lowering:
             self.mem_store(ir.Constant(mem_type(ty), 0), slot)
         else:
             self.mem_store(ir.Constant(mem_type(ty), None), slot)
+
+    def stack_slot(self, ty: ir.Type, name: str) -> ir.Value:
+        """A stack slot for a value handed to the kernel by address,
+        allocated once in the entry block."""
+        assert self.entry_end is not None
+        entry = ir.IRBuilder(self.entry_end.parent)
+        entry.position_before(self.entry_end)
+        entry.debug_metadata = self.builder.debug_metadata
+        return entry.alloca(ty, name=name)
 
     @contextmanager
     def at(self, node: A.Node) -> Iterator[None]:
@@ -415,6 +460,9 @@ class Lowering:
         assert not isinstance(addr, tuple)
         ty = target.ty
         self.zero(addr, ty)
+        if isinstance(value, A.Call) and isinstance(getattr(value.func, "symbol", None), HelperSym):
+            self.parse_number(value.func.symbol.helper, value.args, addr)  # type: ignore[attr-defined]
+            return
         if isinstance(ty, ArrayType):
             if ty.is_bytes:
                 arg = value.args[0]  # type: ignore[attr-defined]
@@ -441,6 +489,8 @@ class Lowering:
                 return self.globals[id(sym)]
             assert isinstance(sym, LocalVar), sym
             return self.slots[id(sym)]
+        if isinstance(e, A.Attribute) and isinstance(e.value.ty, RefType):
+            return self.expr(e.value)            # the reference is the address
         if isinstance(e, A.Attribute):
             st = e.value.ty
             assert isinstance(st, StructType)
@@ -539,7 +589,19 @@ class Lowering:
             raise CompileError("a struct or list is not a value here", e.pos)
         addr = self.address(e)
         assert not isinstance(addr, tuple)
-        return self.from_memory(self.builder.load(addr, typ=mem_type(e.ty)), e.ty)
+        return self.load_value(e, addr)
+
+    def load_value(self, e: A.Expr, addr: ir.Value) -> ir.Value:
+        """Read the lvalue ``e`` at ``addr``.  A ReadOnly global is read with
+        a volatile load: its initialiser is only a default that user space
+        may replace before loading, so LLVM must not fold it in."""
+        root = memory_root(e)
+        if isinstance(root, A.Name) and isinstance(root.symbol, GlobalVar) and root.symbol.readonly:
+            load: ir.LoadInstr = _VolatileLoad(self.builder.block, addr, typ=mem_type(e.ty))
+            self.builder._insert(load)
+        else:
+            load = self.builder.load(addr, typ=mem_type(e.ty))
+        return self.from_memory(load, e.ty)
 
     def expr_Cast(self, e: A.Cast) -> ir.Value:
         inner = e.value
@@ -548,6 +610,8 @@ class Lowering:
         if dst is BOOL:
             if src is BOOL:
                 return value
+            if isinstance(src, RefType):
+                return self.builder.icmp_unsigned("!=", value, ir.Constant(PTR, None))
             return self.builder.icmp_unsigned("!=", value, ir.Constant(value.type, 0))
         assert isinstance(dst, IntType)
         return self.convert(value, src, dst)
@@ -635,6 +699,10 @@ class Lowering:
 
     def expr_Compare(self, e: A.Compare) -> ir.Value:
         """``a < b < c``: each operand evaluated once, short-circuiting."""
+        if e.ops[0] in ("is", "is not"):
+            ref = next(o for o in e.operands if not isinstance(o, A.NoneLit))
+            op = "==" if e.ops[0] == "is" else "!="
+            return self.builder.icmp_unsigned(op, self.expr(ref), ir.Constant(PTR, None))
         left = self.expr(e.operands[0])
         if len(e.ops) == 1:
             return self.compare(e.ops[0], left, self.expr(e.operands[1]), e.operands[0].ty)
@@ -707,7 +775,7 @@ class Lowering:
             return self.ctx_load(self.expr(e.value), f)
         addr = self.address(e)
         assert not isinstance(addr, tuple)
-        return self.from_memory(self.builder.load(addr, typ=mem_type(e.ty)), e.ty)
+        return self.load_value(e, addr)
 
     def expr_Subscript(self, e: A.Subscript) -> ir.Value:
         base = e.value.ty
@@ -721,16 +789,19 @@ class Lowering:
         addr = self.address(e)
         if isinstance(addr, tuple):
             ptr, ok = addr
-            return self.guarded_load(ok, lambda: self.from_memory(
-                self.builder.load(ptr, typ=mem_type(e.ty)), e.ty))
-        return self.from_memory(self.builder.load(addr, typ=mem_type(e.ty)), e.ty)
+            return self.guarded_load(ok, lambda: self.load_value(e, ptr))
+        return self.load_value(e, addr)
 
     def expr_Call(self, e: A.Call) -> ir.Value:
         f = e.func
+        if isinstance(e.target, MapCall):
+            return self.map_call(e.target)
         if isinstance(f, A.Attribute) and isinstance(f.value.ty, WindowType):
             return self.window_call(e, f)
         if isinstance(f, A.Attribute) and isinstance(f.value.ty, ArrayType):
             return self.startswith(f.value, e.args[0].const)
+        if isinstance(f, A.Attribute) and isinstance(f.value.ty, ContextType):
+            return self.packet_load(e, f)
         assert isinstance(f, A.Name)
         sym = f.symbol
         if isinstance(sym, HelperSym):
@@ -746,6 +817,10 @@ class Lowering:
                     args.append(self.expr(a))
             return self.builder.call(self.functions[id(sym)], args)
         name = sym.name if isinstance(sym, BuiltinSym) else ""
+        if name == "print":
+            return self.print_call(e)
+        if name == "atomic_add":
+            return self.atomic_add(e)
         if name in ("min", "max"):
             a, b = (self.expr(x) for x in e.args)
             ty = e.ty
@@ -773,11 +848,10 @@ class Lowering:
         return self.convert(value, arg.ty, e.ty)
 
     def helper_call(self, helper: hooks.Helper, args: list[A.Expr]) -> ir.Value:
-        """A call of a kernel helper: BPF calls helpers by number, which LLVM
-        spells as a call through the number cast to a function pointer."""
+        """A call of a kernel helper a program calls as a function."""
         values: list[ir.Value] = []
         for arg, kind in zip(args, helper.params):
-            if kind == "ctx":
+            if kind in ("ctx", "sock"):
                 values.append(self.expr(arg))
             elif kind in ("buffer", "buffer_start"):
                 addr = self.address(arg)
@@ -799,17 +873,143 @@ class Lowering:
                 else:
                     value = self.extend(value, ty, 64)
                 values.append(value)
-        params = [v.type if v.type.is_pointer else I64 for v in values]
-        values = [v if v.type.is_pointer else self.extend_to64(v) for v in values]
-        ret = ir.VoidType() if helper.returns == "None" else I64
-        fnty = ir.FunctionType(ret, params)
-        callee = ir.Constant(I64, helper.func_id).inttoptr(fnty.as_pointer())
-        callee.function_type = fnty     # what llvmlite's call() reads off a callee
-        result = self.builder.call(callee, values)
+        result = self.call_helper(helper, values)
         if helper.returns == "None":
             return ir.Constant(I32, 0)
         bits = int_type(helper.returns).bits
         return result if bits == 64 else self.builder.trunc(result, ir.IntType(bits))
+
+    def call_helper(self, helper: hooks.Helper, values: list[ir.Value]) -> ir.Value:
+        """BPF calls helpers by number, which LLVM spells as a call through
+        the number cast to a function pointer.  Integers travel as 64 bits;
+        a helper that returns a reference returns a pointer."""
+        params = [v.type if v.type.is_pointer else I64 for v in values]
+        values = [v if v.type.is_pointer else self.extend_to64(v) for v in values]
+        if helper.returns == "None":
+            ret: ir.Type = ir.VoidType()
+        else:
+            ret = PTR if helper.returns == "ref" else I64
+        fnty = ir.FunctionType(ret, params)
+        callee = ir.Constant(I64, helper.func_id).inttoptr(fnty.as_pointer())
+        callee.function_type = fnty     # what llvmlite's call() reads off a callee
+        return self.builder.call(callee, values)
+
+    def parse_number(self, helper: hooks.Helper, args: list[A.Expr], result: ir.Value) -> None:
+        """``parsed = strtoul(buf, offset, base)``: the helper reads the
+        buffer from the offset on and writes the value into ``parsed``.  An
+        offset past the end gives length -EINVAL without a call."""
+        buf, offset, base = args
+        size = buf.ty.size
+        start = self.address(buf)
+        assert not isinstance(start, tuple)
+        index_ty = offset.ty
+        assert isinstance(index_ty, IntType)
+        wide = self.extend(self.expr(offset), index_ty, 64)
+        limit = ir.Constant(I64, size)
+        inside = self.builder.icmp_unsigned("<", wide, limit)
+        flags = self.extend_to64(self.expr(base))
+        # The verifier must see the offset bounded where it is used, so it is
+        # clamped on a copy LLVM cannot merge with the test above.
+        safe = self.opaque(wide)
+        safe = self.builder.select(self.builder.icmp_unsigned("<", safe, limit), safe,
+                                   ir.Constant(I64, 0))
+        parsed = PARSED_TYPES[helper.returns]
+        value_field = parsed.field("value")
+        assert value_field is not None
+
+        def call() -> None:
+            length = self.call_helper(helper, [
+                self.builder.gep(start, [safe], source_etype=I8),
+                self.builder.sub(limit, safe), flags, self.offset(result, value_field[2])])
+            self.mem_store(length, result)
+
+        self.mem_store(ir.Constant(I64, -EINVAL), result)
+        self.guarded(inside, call)
+
+    # ------------------------------------------------------------- maps
+
+    def map_call(self, call: MapCall) -> ir.Value:
+        """A map method: the kernel helper it stands for, with the map, keys
+        and values passed by address."""
+        mv, helper, args = call.map, call.helper, call.args
+        values: list[ir.Value] = [self.maps[id(mv)]]
+        if "sk" in args:
+            values.append(self.expr(args["sk"]))  # type: ignore[arg-type]
+        if helper.name == "sk_storage_get":
+            create = args["create"]
+            values.append(ir.Constant(PTR, None))       # no initial value: zeroes
+            values.append(ir.Constant(I64, 1 if create is not None and create.const else 0))
+        for name in ("key", "value", "record"):
+            operand = args.get(name)
+            if operand is not None:
+                values.append(self.by_address(operand, name))
+                if name == "record":
+                    values.append(ir.Constant(I64, operand.ty.size))
+        if "flags" in args:
+            flags = args["flags"]
+            values.append(self.extend_to64(self.expr(flags)) if flags is not None
+                          else ir.Constant(I64, 0))
+        if helper.name == "get_local_storage":
+            values.append(ir.Constant(I64, 0))
+        return self.call_helper(helper, values)
+
+    def by_address(self, operand: A.Expr, role: str) -> ir.Value:
+        """The address of a key, value or record: a variable's own memory,
+        or a stack slot the integer is stored into."""
+        if isinstance(operand.ty, (StructType, ArrayType)):
+            addr = self.address(operand)
+            assert not isinstance(addr, tuple)
+            return addr
+        ty = operand.ty
+        slot = self.stack_slot(mem_type(ty), role)
+        self.mem_store(self.to_memory(self.expr(operand), ty), slot)
+        return slot
+
+    # --------------------------------------------------- pybpfc builtins
+
+    def print_call(self, e: A.Call) -> ir.Value:
+        fmt = e.target + b"\0"
+        gv = self.print_formats.get(fmt)
+        if gv is None:
+            ty = ir.ArrayType(I8, len(fmt))
+            gv = ir.GlobalVariable(self.module, ty, f".print.{len(self.print_formats)}")
+            gv.initializer = ir.Constant(ty, bytearray(fmt))
+            gv.global_constant = True
+            gv.linkage = "private"
+            gv.section = ".rodata"
+            gv.align = 1
+            self.print_formats[fmt] = gv
+        values: list[ir.Value] = [gv, ir.Constant(I64, len(fmt))]
+        for a in e.args:
+            value = self.expr(a)
+            ty = a.ty
+            values.append(self.builder.zext(value, I64) if ty is BOOL
+                          else self.extend(value, ty, 64))  # type: ignore[arg-type]
+        self.call_helper(hooks.HELPERS["trace_printk"], values)
+        return ir.Constant(I32, 0)
+
+    def atomic_add(self, e: A.Call) -> ir.Value:
+        target, amount = e.args
+        addr = self.address(target)
+        assert not isinstance(addr, tuple)
+        rmw = ir.instructions.AtomicRMW(self.builder.block, "add", addr, self.expr(amount),
+                                        "seq_cst", "")
+        self.builder._insert(rmw)
+        return rmw
+
+    def packet_load(self, e: A.Call, f: A.Attribute) -> ir.Value:
+        """``ctx.load_u16(offset)``: the classic packet load (LD_ABS/LD_IND),
+        which reads network byte order and gives the value in host order."""
+        intrinsic = {"load_u8": "llvm.bpf.load.byte", "load_u16": "llvm.bpf.load.half",
+                     "load_u32": "llvm.bpf.load.word"}[f.attr]
+        fn = self.module.globals.get(intrinsic)
+        if fn is None:
+            fn = ir.Function(self.module, ir.FunctionType(I64, [PTR, I64]), intrinsic)
+        offset = self.extend_to64(self.expr(e.args[0]))
+        loaded = self.builder.call(fn, [self.expr(f.value), offset])
+        ty = e.ty
+        assert isinstance(ty, IntType)
+        return self.builder.trunc(loaded, ir.IntType(ty.bits))
 
     def extend_to64(self, value: ir.Value) -> ir.Value:
         return value if value.type.width == 64 else self.builder.zext(value, I64)

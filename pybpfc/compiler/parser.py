@@ -838,8 +838,10 @@ class _TreeBuilder(Transformer):
 
     # ---------------------------------------------------------- expressions
 
-    def tuple_display(self, meta, *_):
-        return ast.Unsupported(_pos_of_meta(meta), "tuple")
+    def tuple_display(self, meta, *items):
+        # Kept as its parts: a map's annotation `HashMap[K, V]` indexes with one.
+        return ast.Unsupported(_pos_of_meta(meta), "tuple",
+                               [i for i in items if isinstance(i, ast.Expr)])
 
     def if_expr(self, meta, body, test, orelse):
         return ast.IfExp(_pos_of_meta(meta), test, body, orelse)

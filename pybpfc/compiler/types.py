@@ -177,6 +177,57 @@ class CtxArrayType(Type):
         return f"{self.field.name} (an array of {self.field.count} {self.field.kind})"
 
 
+@dataclass(frozen=True, eq=False)
+class MapType(Type):
+    """A map declared at module level; only its methods are used."""
+    name: str
+    kind: hooks.MapKind
+    key: Optional[Type]       # None: the kind fixes the key (index, socket, cgroup, none)
+    value: Optional[Type]     # None: a ring buffer's records
+    max_entries: int
+    map_flags: int
+
+    def __str__(self) -> str:
+        return f"{self.kind.python_name} '{self.name}'"
+
+
+@dataclass(frozen=True, eq=True)
+class RefType(Type):
+    """A reference to a value in kernel memory, returned by a map lookup.
+    ``maybe_none``: the lookup may have found nothing; the program must
+    check ``is not None`` before using it."""
+    value: Type
+    maybe_none: bool
+
+    @property
+    def size(self) -> int:
+        return 8          # a pointer
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        ref = f"Ref[{self.value}]"
+        return f"Optional[{ref}]" if self.maybe_none else ref
+
+
+def _builtin_struct(name: str, value: IntType) -> StructType:
+    return StructType(name, [("length", INT_TYPES["i64"], 0), ("value", value, 8)], 16, 8)
+
+
+# What strtol() and strtoul() return (pybpfc.lang.ParsedInt / ParsedUint).
+PARSED_TYPES = {"parsed_i64": _builtin_struct("ParsedInt", INT_TYPES["i64"]),
+                "parsed_u64": _builtin_struct("ParsedUint", INT_TYPES["u64"])}
+
+
+def map_key_type(ty: MapType) -> Optional[Type]:
+    """The key a map is created with, as the kernel sees it.  A
+    CgroupStorage is keyed by the cgroup's id alone, so every program of the
+    object attached to a cgroup shares that cgroup's value."""
+    if ty.key is not None:
+        return ty.key
+    return {"index": INT_TYPES["u32"], "socket": INT_TYPES["i32"],
+            "cgroup": INT_TYPES["u64"]}.get(ty.kind.key)
+
+
 def int_type(name: str) -> IntType:
     return INT_TYPES[name]
 
