@@ -355,12 +355,14 @@ class Btf:
                 continue
             # Extern-backed sections (libbpf's .kconfig/.ksyms) have no ELF
             # section; whoever resolves the externs lays them out.
-            if t.name in EXTERN_DATASECS or all(
+            if t.name in EXTERN_DATASECS or t.vars and all(
                     self[v.type].kind == Kind.VAR and self[v.type].linkage == LINKAGE_EXTERN
                     for v in t.vars):
                 continue
             fix_offsets = False
-            if t.size == 0 and t.vars:
+            # A section may hold only unnamed data (string constants): no
+            # variables, but the kernel still wants its size.
+            if t.size == 0:
                 size = section_sizes.get(t.name)
                 if not size:
                     raise SpecError(f"BTF: DATASEC '{t.name}' has no ELF section of that name "

@@ -1301,7 +1301,7 @@ class Checker:
             return
         if isinstance(sym, MapVar):
             methods = ", ".join(m for m, _ in sym.ty.kind.methods)
-            raise _error(f"'{e.id}' is a {sym.ty.kind.python_name}: use its methods "
+            raise _error(f"'{e.id}' is a map ({sym.ty.kind.python_name}): use its methods "
                          f"({methods})", e)
         kind = {TypeSym: "a type", ContextTypeSym: "a type", FuncSym: "a function",
                 HookDecoratorSym: "a decorator", StructDecoratorSym: "a decorator",
@@ -1849,7 +1849,11 @@ class Checker:
                     a.symbol.tail_room = True
                 args.append(a)
             else:
-                args.append(self.coerce(a, int_type(kind), f"argument of {helper.name}()"))
+                a = self.coerce(a, int_type(kind), f"argument of {helper.name}()")
+                if args and helper.params[len(args) - 1] == "buffer_start" \
+                        and a.const is not None and a.const < 1:
+                    raise _error(f"{helper.name}() needs a length of at least 1", a)
+                args.append(a)
         e.args = args
         if helper.returns in PARSED_TYPES:
             e.ty = PARSED_TYPES[helper.returns]
@@ -1875,7 +1879,7 @@ class Checker:
         kind = mv.ty.kind
         helper_name = kind.helper_for(f.attr)
         if helper_name is None:
-            raise _error(f"a {kind.python_name} has no method '{f.attr}'", f.attr_pos,
+            raise _error(f"{mv.ty} has no method '{f.attr}'", f.attr_pos,
                          note="its methods: " + ", ".join(m for m, _ in kind.methods))
         helper = hooks.HELPERS[helper_name]
         spelled = f"{mv.name}.{f.attr}()"

@@ -850,6 +850,9 @@ class Lowering:
     def helper_call(self, helper: hooks.Helper, args: list[A.Expr]) -> ir.Value:
         """A call of a kernel helper a program calls as a function."""
         values: list[ir.Value] = []
+        # A variable length of 0 for a buffer: the kernel refuses an empty
+        # buffer, so the call is skipped and gives -EINVAL.
+        nonzero: Optional[ir.Value] = None
         for arg, kind in zip(args, helper.params):
             if kind in ("ctx", "sock"):
                 values.append(self.expr(arg))
@@ -864,16 +867,42 @@ class Lowering:
                 ty = arg.ty
                 assert isinstance(ty, IntType)
                 if values and helper.params[len(values) - 1] == "buffer_start":
-                    # A length: never more than the buffer holds (the verifier checks).
+                    # A length between 1 and what the buffer holds (the verifier
+                    # checks both ends), clamped on a copy LLVM cannot see through.
                     buf = args[helper.params.index("buffer_start")].ty
                     value = self.extend(value, ty, 64)
+                    if arg.const is None:
+                        nonzero = self.builder.icmp_unsigned("!=", value, ir.Constant(I64, 0))
+                        value = self.opaque(value)
+                        value = self.builder.select(self.builder.icmp_unsigned(
+                            "<", value, ir.Constant(I64, 1)), ir.Constant(I64, 1), value)
                     limit = ir.Constant(I64, buf.size)
                     value = self.builder.select(
                         self.builder.icmp_unsigned("<", value, limit), value, limit)
                 else:
                     value = self.extend(value, ty, 64)
                 values.append(value)
-        result = self.call_helper(helper, values)
+        if nonzero is not None:
+            return self.helper_result(helper, self.call_if(
+                nonzero, lambda: self.call_helper(helper, values), -EINVAL))
+        return self.helper_result(helper, self.call_helper(helper, values))
+
+    def call_if(self, ok: ir.Value, call, otherwise: int) -> ir.Value:  # type: ignore[no-untyped-def]
+        """``call()`` when ``ok``, else the constant ``otherwise``."""
+        before = self.builder.block
+        do_bb, end_bb = self.new_block("call"), self.new_block("call.end")
+        self.builder.cbranch(ok, do_bb, end_bb)
+        self.builder.position_at_end(do_bb)
+        result = call()
+        called_in = self.builder.block
+        self.builder.branch(end_bb)
+        self.builder.position_at_end(end_bb)
+        phi = self.builder.phi(result.type)
+        phi.add_incoming(ir.Constant(result.type, otherwise), before)
+        phi.add_incoming(result, called_in)
+        return phi
+
+    def helper_result(self, helper: hooks.Helper, result: ir.Value) -> ir.Value:
         if helper.returns == "None":
             return ir.Constant(I32, 0)
         bits = int_type(helper.returns).bits

@@ -1,0 +1,12 @@
+# expect: 12:12 'seen' may be None here
+from pybpfc import ALLOW, HashMap, SockContext, cgroup_sock_create, u32, u64
+
+counts: HashMap[u32, u64] = HashMap(max_entries=16)
+
+
+@cgroup_sock_create
+def f(ctx: SockContext) -> int:
+    seen = counts.lookup(ctx.protocol)
+    if seen is not None:
+        seen.value += 1
+    return seen.value > 3
