@@ -1,4 +1,4 @@
-# expect: 8:36 sysctl_set_new_value() needs a length of at least 1
+# expect: 8:37 sysctl_set_new_value() needs a length of at least 1
 from pybpfc import ALLOW, SysctlContext, cgroup_sysctl, sysctl_set_new_value
 
 
