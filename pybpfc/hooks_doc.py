@@ -5,7 +5,12 @@ and runtime enforce; a test checks that the committed file is current.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 from . import hooks
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _rights(hook: hooks.Hook, f: hooks.Field) -> str:
@@ -39,6 +44,35 @@ def _field_type(f: hooks.Field) -> str:
     return f.kind
 
 
+def _helper_text(name: str) -> str:
+    """A helper's kernel name, and how a program calls it when that is not
+    a function of the same name."""
+    helper = hooks.HELPERS.get(name)
+    if helper is None or helper.call == "function":
+        return f"`{name}`"
+    if helper.call == "print":
+        return f"`{name}` (`print()`)"
+    calls = sorted({f"{kind.python_name}.{method}()" for kind in hooks.MAP_KINDS.values()
+                    for method, helper_name in kind.methods if helper_name == name})
+    return f"`{name}` ({', '.join(f'`{c}`' for c in calls)})"
+
+
+def example_of(hook: hooks.Hook) -> Optional[tuple[str, str]]:
+    """(file name, text) of the shortest example function with this hook's
+    decorator, from the decorator to the end of the function."""
+    found = []
+    for path in sorted(EXAMPLES.glob("*.py")):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.strip() != f"@{hook.decorator}":
+                continue
+            end = i + 2
+            while end < len(lines) and (not lines[end] or lines[end].startswith((" ", "\t"))):
+                end += 1
+            found.append((path.name, "\n".join(lines[i:end]).rstrip()))
+    return min(found, key=lambda f: f[1].count("\n")) if found else None
+
+
 def hook_section(hook: hooks.Hook) -> str:
     ctx = hook.context
     lines = [
@@ -60,7 +94,33 @@ def hook_section(hook: hooks.Hook) -> str:
     for f in ctx.fields:
         lines.append(f"| `{f.name}` | {_field_type(f)} | {f.offset} | {_rights(hook, f)} |")
     lines += ["", "Kernel helpers the verifier allows here: "
-              + ", ".join(f"`{h}`" for h in sorted(hook.helpers)) + ".", ""]
+              + ", ".join(_helper_text(h) for h in sorted(hook.helpers)) + ".", ""]
+    if hook.packet_loads:
+        lines += ["Packet bytes are read with `ctx.load_u8/u16/u32(offset)`.", ""]
+    example = example_of(hook)
+    if example is not None:
+        name, body = example
+        lines += [f"Example, from [examples/{name}](../examples/{name}):", "",
+                  "```python", body, "```", ""]
+    return "\n".join(lines)
+
+
+def maps_section() -> str:
+    lines = ["## Maps", "",
+             "Declared at module level, e.g. `counts: HashMap[u32, u64] = "
+             "HashMap(max_entries=64)`; see [language.md](language.md#maps).", "",
+             "| declaration | kernel map type | key | methods | what it is |",
+             "|---|---|---|---|---|"]
+    keys = {"declared": "K", "index": "u32 index", "socket": "a socket",
+            "cgroup": "the cgroup", "none": "none"}
+    for kind in hooks.MAP_KINDS.values():
+        params = (["K"] if kind.key == "declared" else []) + (["V"] if kind.has_value else [])
+        spelled = kind.python_name + (f"[{', '.join(params)}]" if params else "")
+        options = ", ".join(f"{o}=..." for o in kind.options)
+        methods = ", ".join(f"`{m}`" for m, _ in kind.methods)
+        lines.append(f"| `{spelled}({options})` | `{kind.map_type}` | {keys[kind.key]} | "
+                     f"{methods} | {kind.doc} |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -84,7 +144,7 @@ def render() -> str:
                                 if f.kind != "window_end") + ".")
         seen.append(ctx)
     head.append("")
-    return "\n".join(head + [hook_section(h) for h in hooks.HOOKS])
+    return "\n".join(head + [hook_section(h) for h in hooks.HOOKS] + [maps_section()])
 
 
 if __name__ == "__main__":

@@ -88,3 +88,21 @@ def test_helper_numbers_match_bpf_h_and_are_exported() -> None:
         assert (helper.name in pybpfc.__all__) == (helper.call == "function"), helper.name
         # every hook that lists it may call it; at least one does
         assert any(helper.name in h.helpers for h in hooks.HOOKS), helper.name
+
+
+def test_map_kinds_match_bpf_h_and_lang() -> None:
+    map_types = enum_values("bpf_map_type")
+    for name, number in hooks.MAP_TYPES.items():
+        assert map_types[name] == number, name
+    text = BPF_H.read_text()
+    assert re.search(r"BPF_F_NO_PREALLOC\s*=\s*\(1U << 0\)", text)
+    assert re.search(r"BPF_F_CLONE\s*=\s*\(1U << 9\)", text)
+    assert (hooks.BPF_F_NO_PREALLOC, hooks.BPF_F_CLONE) == (1 << 0, 1 << 9)
+    for name, value in hooks.UPDATE_FLAGS.items():
+        assert re.search(rf"{name}\s*=\s*{value},", text), name
+    for kind in hooks.MAP_KINDS.values():
+        cls = getattr(lang, kind.python_name)
+        assert kind.python_name in pybpfc.__all__
+        for method, helper in kind.methods:
+            assert callable(getattr(cls, method)), (kind.python_name, method)
+            assert hooks.HELPERS[helper].call == "method"
