@@ -110,3 +110,15 @@ def test_readme_examples_compile() -> None:
     sections = [[p.section for p in compile_source(Source("README.md", b)).plan.programs]
                 for b in programs]
     assert sections == [["cgroup/setsockopt"], ["cgroup/sock_create"]]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_pybpfc_maps_shows_every_map_and_global(example: Path, tmp_path: Path) -> None:
+    obj = build(example, tmp_path)
+    shown = pybpfc_cli("maps", str(obj))
+    assert shown.returncode == 0, shown.stderr
+    plan = compile_source(Source(str(example), example.read_text())).plan
+    for m in plan.maps:
+        assert re.search(rf"^map {m.name} \(", shown.stdout, re.M), shown.stdout
+    for g in plan.globals:
+        assert re.search(rf"^global {g.name} = ", shown.stdout, re.M), shown.stdout
