@@ -234,6 +234,10 @@ class Context:
     c_name: str
     size: int
     fields: tuple[Field, ...]
+    # The verifier accepts loads narrower than a field when only its low
+    # bytes are used (bpf_ctx_narrow_access_ok), so the compiler may let LLVM
+    # narrow or reuse reads of fields the hook cannot write.
+    narrow_reads: bool = False
 
     def field(self, name: str) -> Optional[Field]:
         for f in self.fields:
@@ -305,7 +309,7 @@ BPF_SOCK = Context("SockContext", "bpf_sock", 80, (
     Field("dst_ip6", 56, "u32", 4, "destination IPv6 address, four words in network byte order", count=4),
     Field("state", 72, "u32", 4, "connection state (BPF_TCP_*)"),
     Field("rx_queue_mapping", 76, "i32", 4, "receive queue of the connection, or -1"),
-))
+), narrow_reads=True)
 
 BPF_SOCKOPT = Context("SockoptContext", "bpf_sockopt", 40, (
     Field("sk", 0, "sock", 8, "the socket the option is for"),
@@ -341,7 +345,7 @@ SK_BUFF = Context("SkBuff", "__sk_buff", 192, (
     Field("napi_id", 84, "u32", 4, "NAPI id of the receive queue"),
     Field("gso_segs", 164, "u32", 4, "number of GSO segments"),
     Field("gso_size", 176, "u32", 4, "size of a GSO segment"),
-))
+), narrow_reads=True)
 
 # ------------------------------------------------------------------- rows
 

@@ -75,6 +75,18 @@ def mem_type(ty: Type) -> ir.Type:
     return ir.ArrayType(I8, ty.size)
 
 
+# Byte buffers are stored 8-aligned so that comparisons can read them a word
+# at a time.
+BUFFER_ALIGN = 8
+
+
+def storage_align(ty: Type) -> int:
+    """The alignment of a variable's own storage (a stack slot or a global)."""
+    if isinstance(ty, ArrayType) and ty.is_bytes:
+        return BUFFER_ALIGN
+    return ty.align
+
+
 class Lowering:
     def __init__(self, program: CheckedProgram):
         self.program = program
@@ -124,7 +136,7 @@ class Lowering:
         gv.initializer = self.constant_memory(var.ty, var.init)
         gv.section = var.section
         gv.global_constant = var.readonly
-        gv.align = var.ty.align
+        gv.align = storage_align(var.ty)
         self.di.global_variable(gv, var.name, var.ty, var.pos.line)
         self.globals[id(var)] = gv
 
@@ -179,6 +191,9 @@ class Lowering:
         func.attributes.add("nounwind")
         if fn.hook is not None:
             func.section = fn.hook.section
+            # No global or stack object is the context: stores to them leave
+            # the context's fields as they were.
+            func.args[0].add_attribute("noalias")
         else:
             # Helpers are inlined into the hooks that call them.
             func.linkage = "internal"
@@ -218,7 +233,7 @@ class Lowering:
                 continue
             room = ArrayType(U8, var.ty.size * 2) if var.tail_room else var.ty
             slot = self.builder.alloca(mem_type(room), name=var.name)
-            slot.align = var.ty.align
+            slot.align = storage_align(var.ty)
             self.zero(slot, room)
             self.slots[id(var)] = slot
         body = func.append_basic_block("body")
@@ -512,13 +527,11 @@ class Lowering:
             wide = self.extend(index, index_ty, 64)
             length = ir.Constant(I64, arr.length)
             ok = self.builder.icmp_unsigned("<", wide, length)
-            # The access happens only when ``ok``; but the verifier checks the
-            # address itself, so it is computed from a copy of the index that
-            # LLVM cannot see through, clamped in place: the compare and the
-            # use are then the same register.
-            safe = self.opaque(wide)
-            safe = self.builder.select(self.builder.icmp_unsigned("<", safe, length), safe,
-                                       ir.Constant(I64, 0))
+            # The access happens only when ``ok``; the address is also computed
+            # from the index clamped into range, so the verifier sees it bounded
+            # whatever LLVM does with the branch.  LLVM drops the clamp where it
+            # can prove the index in range (a constant, an unrolled loop).
+            safe = self.builder.select(ok, wide, ir.Constant(I64, 0))
             scaled = self.builder.mul(safe, ir.Constant(I64, arr.elem.size))
             return self.builder.gep(base, [scaled], source_etype=I8), ok
         raise CompileError("cannot take the address of this expression", e.pos)
@@ -703,6 +716,9 @@ class Lowering:
             ref = next(o for o in e.operands if not isinstance(o, A.NoneLit))
             op = "==" if e.ops[0] == "is" else "!="
             return self.builder.icmp_unsigned(op, self.expr(ref), ir.Constant(PTR, None))
+        window_test = self.window_length_test(e)
+        if window_test is not None:
+            return window_test
         left = self.expr(e.operands[0])
         if len(e.ops) == 1:
             return self.compare(e.ops[0], left, self.expr(e.operands[1]), e.operands[0].ty)
@@ -715,6 +731,25 @@ class Lowering:
             state["left"] = right
             return result
         return self.short_circuit(len(e.ops), step, stop_when=False)
+
+    def window_length_test(self, e: A.Compare) -> Optional[ir.Value]:
+        """``len(ctx.optval) >= N`` (or >, <, <=) as the pointer comparison
+        ``start + N <= end``: the form the verifier tracks, and the same test
+        an access of the window makes, so LLVM can share the two."""
+        if len(e.ops) != 1 or e.ops[0] not in (">=", ">", "<", "<="):
+            return None
+        length, bound = e.operands
+        while isinstance(length, A.Cast):
+            length = length.value
+        window = length.args[0].ty if isinstance(length, A.Call) and length.args else None
+        n = bound.const
+        if not (isinstance(window, WindowType) and isinstance(n, int)
+                and 0 <= n <= hooks.PAGE_SIZE):
+            return None
+        start, end = self.window_bounds(self.ctx_base(length.args[0]), window)
+        need = n if e.ops[0] in (">=", "<") else n + 1
+        fits = self.builder.icmp_unsigned("<=", self.offset(start, need), end)
+        return fits if e.ops[0] in (">=", ">") else self.builder.not_(fits)
 
     def expr_BoolOp(self, e: A.BoolOp) -> ir.Value:
         return self.short_circuit(len(e.values), lambda i: self.expr(e.values[i]),
@@ -767,12 +802,12 @@ class Lowering:
         if isinstance(base, ContextType):
             f = self.ctx_field_of(e)
             if f.kind == "sock":
-                return self.ctx_load_at(self.expr(e.value), f.offset, 8, PTR)
-            return self.ctx_load(self.expr(e.value), f)
+                return self.ctx_load_at(self.expr(e.value), f.offset, 8, PTR, stable=True)
+            return self.ctx_load(self.expr(e.value), f, stable=self.stable_field(f))
         if isinstance(base, SockRefType):
             f = hooks.BPF_SOCK.field(e.attr)
             assert f is not None
-            return self.ctx_load(self.expr(e.value), f)
+            return self.ctx_load(self.expr(e.value), f, stable=hooks.BPF_SOCK.narrow_reads)
         addr = self.address(e)
         assert not isinstance(addr, tuple)
         return self.load_value(e, addr)
@@ -784,8 +819,9 @@ class Lowering:
         if isinstance(base, CtxArrayType):
             f = base.field
             offset = f.offset + e.index.const * f.size
+            stable = base.through_sock or self.stable_field(f)
             return self.ctx_load_at(self.ctx_base(e.value), offset, f.size,
-                                    ir.IntType(f.size * 8))
+                                    ir.IntType(f.size * 8), stable=stable)
         addr = self.address(e)
         if isinstance(addr, tuple):
             ptr, ok = addr
@@ -1044,15 +1080,24 @@ class Lowering:
         return value if value.type.width == 64 else self.builder.zext(value, I64)
 
     def startswith(self, buf: A.Expr, prefix: bytes) -> ir.Value:
-        """``buf.startswith(b"...")``: every byte compared, no early exit
-        (a few loads are cheaper than branches for the verifier)."""
+        """``buf.startswith(b"...")``: the prefix compared in the widest
+        aligned pieces the buffer allows (a variable's own buffer is 8-aligned;
+        a struct member may not be), all of them, with no early exit."""
         addr = self.address(buf)
         assert not isinstance(addr, tuple)
+        whole = isinstance(buf, A.Name)
         result: ir.Value = ir.Constant(I1, 1)
-        for i, byte in enumerate(prefix):
-            loaded = self.builder.load(self.offset(addr, i), typ=I8)
-            same = self.builder.icmp_unsigned("==", loaded, ir.Constant(I8, byte))
+        at = 0
+        while at < len(prefix):
+            width = next(w for w in (8, 4, 2, 1)
+                         if (w == 1 or whole) and at % w == 0 and at + w <= len(prefix))
+            piece = int.from_bytes(prefix[at:at + width], "little")
+            loaded = self.builder.load(self.offset(addr, at), typ=ir.IntType(width * 8))
+            loaded.align = width
+            same = self.builder.icmp_unsigned("==", loaded, ir.Constant(ir.IntType(width * 8),
+                                                                         piece))
             result = self.builder.and_(result, same)
+            at += width
         return result
 
     # ----------------------------------------------------------- context
@@ -1071,13 +1116,29 @@ class Lowering:
             return self.expr(e.value)
         return self.expr(e)
 
-    def ctx_load(self, base: ir.Value, f: hooks.Field) -> ir.Value:
-        return self.ctx_load_at(base, f.offset, f.size, ir.IntType(f.size * 8))
+    def stable_field(self, f: hooks.Field) -> bool:
+        """Whether the current hook's reads of ``f`` may be plain loads:
+        the hook cannot write it, and the verifier accepts whatever width
+        LLVM makes of the load."""
+        hook = self.fn.hook if self.fn is not None else None
+        return hook is not None and hook.context.narrow_reads and f.name not in hook.writable
 
-    def ctx_load_at(self, base: ir.Value, offset: int, size: int, ty: ir.Type) -> ir.Value:
-        instr = _VolatileLoad(self.builder.block, self.offset(base, offset), typ=ty)
+    def ctx_load(self, base: ir.Value, f: hooks.Field, stable: bool = False) -> ir.Value:
+        return self.ctx_load_at(base, f.offset, f.size, ir.IntType(f.size * 8), stable)
+
+    def ctx_load_at(self, base: ir.Value, offset: int, size: int, ty: ir.Type,
+                    stable: bool = False) -> ir.Value:
+        """A context read.  Volatile by default, so LLVM keeps its exact
+        width (the verifier refuses others); a ``stable`` read (a pointer, or
+        a field no one writes while the hook runs that may be read narrower)
+        is a plain load that LLVM may reuse."""
+        ptr = self.offset(base, offset)
+        if stable:
+            instr: ir.LoadInstr = self.builder.load(ptr, typ=ty)
+        else:
+            instr = _VolatileLoad(self.builder.block, ptr, typ=ty)
+            self.builder._insert(instr)
         instr.align = size
-        self.builder._insert(instr)
         return instr
 
     def ctx_store(self, base: ir.Value, f: hooks.Field, value: ir.Value) -> None:
@@ -1091,8 +1152,8 @@ class Lowering:
     # ------------------------------------------------------ optval window
 
     def window_bounds(self, ctx: ir.Value, w: WindowType) -> tuple[ir.Value, ir.Value]:
-        start = self.ctx_load_at(ctx, w.start.offset, 8, PTR)
-        end = self.ctx_load_at(ctx, w.end.offset, 8, PTR)
+        start = self.ctx_load_at(ctx, w.start.offset, 8, PTR, stable=True)
+        end = self.ctx_load_at(ctx, w.end.offset, 8, PTR, stable=True)
         return start, end
 
     def window_access(self, w: WindowType, index: A.Expr, size: int) -> tuple[ir.Value, ir.Value]:
@@ -1122,21 +1183,30 @@ class Lowering:
                            side_effect=True)
         return self.builder.call(asm, [value])
 
+    @staticmethod
+    def window_align(index: A.Expr, ty: IntType) -> int:
+        """The kernel's option buffer starts aligned, so an access at a
+        constant multiple of its width is aligned; anything else may not be
+        (and LLVM then splits it into byte accesses)."""
+        if index.const is not None and index.const % ty.size == 0:
+            return ty.size
+        return 1
+
     def window_load(self, w: WindowType, index: A.Expr, ty: IntType) -> ir.Value:
         ptr, ok = self.window_access(w, index, ty.size)
-        return self.guarded_load(ok, lambda: self._unaligned_load(ptr, ty))
 
-    def _unaligned_load(self, ptr: ir.Value, ty: IntType) -> ir.Value:
-        load = self.builder.load(ptr, typ=ir.IntType(ty.bits))
-        load.align = 1
-        return load
+        def load() -> ir.Value:
+            loaded = self.builder.load(ptr, typ=ir.IntType(ty.bits))
+            loaded.align = self.window_align(index, ty)
+            return loaded
+        return self.guarded_load(ok, load)
 
     def window_store(self, w: WindowType, index: A.Expr, value: ir.Value, ty: IntType) -> None:
         ptr, ok = self.window_access(w, index, ty.size)
 
         def emit() -> None:
             store = self.mem_store(value, ptr)
-            store.align = 1
+            store.align = self.window_align(index, ty)
         self.guarded(ok, emit)
 
     def window_call(self, e: A.Call, f: A.Attribute) -> ir.Value:
