@@ -150,7 +150,7 @@ def probe_sysctl_by_name() -> tuple[int, ...]:
 
 
 def probe_socket_filter(attach: Callable[[socket.socket], ContextManager[Any]]
-                        ) -> list[bytes]:
+                        ) -> list[int]:
     rx, tx = udp(), udp()
     with rx, tx:
         rx.bind(("127.0.0.1", 0))
@@ -159,7 +159,8 @@ def probe_socket_filter(attach: Callable[[socket.socket], ContextManager[Any]]
                         b"f" * 1492, b"g" * 3000]
             for p in payloads:
                 tx.sendto(p, rx.getsockname())
-            return [rx.recv(4000) for _ in payloads]
+            # The lengths show whether the filter kept each packet whole.
+            return [len(rx.recv(4000)) for _ in payloads]
 
 
 # --------------------------------------------------------------- scenarios
