@@ -147,8 +147,8 @@ def main() -> int:
                      f"{build_ratios[-1]:.2f}", f"{ct.in_process * 1000:.1f}"])
     say("## Compile latency", "",
         "Wall time in ms: `clang -O2 -g -target bpf -c` and `python -m pybpfc build` as "
-        "whole processes (pybpfc's parser tables already cached, as after the first "
-        "build), and `pybpfc.compiler.driver.compile_source` in process after imports "
+        "whole processes (pybpfc's bytecode and parser tables already cached, as after "
+        "the first build of a pip installation), and `pybpfc.compiler.driver.compile_source` in process after imports "
         "and one warm-up compile.", "",
         *table(["example", "clang ms", "pybpfc build ms", "ratio", "in-process ms"], rows),
         "")

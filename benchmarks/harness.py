@@ -208,9 +208,9 @@ def hook_cost(built: Built, loadgen: Path, rounds: int, iterations: int) -> Hook
 # ----------------------------------------------------------- compile time
 
 
-def wall(command: list[str]) -> float:
+def wall(command: list[str], env: Optional[dict[str, str]] = None) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if result.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}")
@@ -229,12 +229,16 @@ def compile_time(twin: Twin, out_dir: Path, rounds: int) -> CompileTime:
     builds, clangs, inproc = [], [], []
     source = Source(str(twin.source), twin.source.read_text())
     compile_source(source)
+    # As installed by pip: bytecode compiled and kept, which
+    # PYTHONDONTWRITEBYTECODE would forbid for this working tree.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    wall(pybpfc_command(twin.source, py_out), env)    # writes bytecode, parser tables
     for r in range(rounds):
         # Alternate which compiler goes first.
         pair = [("p", pybpfc_command(twin.source, py_out)), ("c", clang_command(twin.c_source,
                                                                                c_out))]
         for kind, command in (pair if r % 2 == 0 else pair[::-1]):
-            (builds if kind == "p" else clangs).append(wall(command))
+            (builds if kind == "p" else clangs).append(wall(command, env))
         start = time.perf_counter()
         compile_source(source)
         inproc.append(time.perf_counter() - start)
