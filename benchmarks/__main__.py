@@ -75,6 +75,11 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def progress(what: str) -> None:
+    # On stderr: the report on stdout is exactly what docs/performance.md gets.
+    print(f"  ... {what}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
     if os.geteuid() != 0:
         print("benchmark: needs root (loading programs, creating cgroups)", file=sys.stderr)
@@ -124,11 +129,13 @@ def main() -> int:
     rows, hook_ratios = [], []
     for b in built:
         sc = b.twin.scenario
+        progress(f"hook cost: {b.twin.name}")
         cost = harness.hook_cost(b, loadgen, HOOK_ROUNDS,
                                  max(1000, int(sc.iterations * ITERATION_SCALE)))
         hook_ratios.append(cost.ratio)
         rows.append([b.twin.name, sc.what, f"{cost.ns['none']:.1f}", f"{cost.ns['clang']:.1f}",
                      f"{cost.ns['pybpfc']:.1f}", f"{cost.ratio:.3f}",
+                     f"{cost.ratio_iqr[0]:.3f}–{cost.ratio_iqr[1]:.3f}",
                      "n/a" if cost.hook_ratio is None else f"{cost.hook_ratio:.2f}"])
     say("## Hook cost per syscall", "",
         "ns per iteration of a tight loop in a C load generator (`benchmarks/loadgen.c`) "
@@ -137,13 +144,15 @@ def main() -> int:
         "runs all three, in a rotating order; the ratio columns are medians of the "
         "rounds' own ratios.  hook ratio = (pybpfc - none) / (clang - none): the hooks' "
         "own cost, noisy when the hook is a small part of the syscall (n/a when clang's "
-        "hook did not measure above the baseline in most rounds).", "",
+        "hook did not measure above the baseline in most rounds).  IQR: the middle half "
+        "of the rounds' ratios; a ratio whose IQR spans 1.0 is within the noise.", "",
         *table(["example", "loop", "none ns", "clang ns", "pybpfc ns", "pybpfc/clang",
-                "hook ratio"], rows), "")
+                "its IQR", "hook ratio"], rows), "")
 
     # ---- compile time
     rows, build_ratios, inproc_ok = [], [], []
     for b in built:
+        progress(f"compile time: {b.twin.name}")
         ct = harness.compile_time(b.twin, OUT_DIR, COMPILE_ROUNDS)
         build_ratios.append(ct.pybpfc_build / ct.clang)
         inproc_ok.append(ct.in_process < ct.clang)

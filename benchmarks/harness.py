@@ -157,6 +157,7 @@ VARIANTS = ("none",) + COMPILERS
 class HookCost:
     ns: dict[str, float]           # variant -> median ns per iteration
     ratio: float                   # median over rounds of pybpfc / clang
+    ratio_iqr: tuple[float, float]  # its interquartile range: the noise
     hook_ratio: Optional[float]    # (pybpfc - none) / (clang - none), rounds' median
     runs: int
 
@@ -205,8 +206,10 @@ def hook_cost(built: Built, loadgen: Path, rounds: int, iterations: int) -> Hook
                 hook_ratios.append((this["pybpfc"] - this["none"])
                                    / (this["clang"] - this["none"]))
     hook_ratio = statistics.median(hook_ratios) if len(hook_ratios) > rounds // 2 else None
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
     return HookCost({v: statistics.median(s) for v, s in samples.items()},
-                    statistics.median(ratios), hook_ratio, rounds)
+                    statistics.median(ratios), (quartiles[0], quartiles[2]), hook_ratio,
+                    rounds)
 
 
 # ----------------------------------------------------------- compile time
