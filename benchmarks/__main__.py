@@ -11,8 +11,6 @@ import datetime
 import math
 import os
 import platform
-import re
-import statistics
 import subprocess
 import sys
 import time
@@ -126,13 +124,14 @@ def main() -> int:
                rows), "")
 
     # ---- hook cost
-    rows, hook_ratios = [], []
+    rows, hook_ratios, hooks_above = [], [], 0
     for b in built:
         sc = b.twin.scenario
         progress(f"hook cost: {b.twin.name}")
         cost = harness.hook_cost(b, loadgen, HOOK_ROUNDS,
                                  max(1000, int(sc.iterations * ITERATION_SCALE)))
         hook_ratios.append(cost.ratio)
+        hooks_above += cost.ratio_iqr[0] > 1.0
         rows.append([b.twin.name, sc.what, f"{cost.ns['none']:.1f}", f"{cost.ns['clang']:.1f}",
                      f"{cost.ns['pybpfc']:.1f}", f"{cost.ratio:.3f}",
                      f"{cost.ratio_iqr[0]:.3f}–{cost.ratio_iqr[1]:.3f}",
@@ -193,7 +192,8 @@ def main() -> int:
         ["translated instructions, every example <= 1.10",
          f"worst {worst[0]:.2f} ({worst[1].name})", verdict(worst[0] <= 1.10)],
         ["hook cost pybpfc/clang <= 1.02 on every hook",
-         f"worst {max(hook_ratios):.3f}", verdict(max(hook_ratios) <= 1.02)],
+         f"worst {max(hook_ratios):.3f}; {hooks_above} of {len(hook_ratios)} with the "
+         "whole IQR above 1.0", verdict(max(hook_ratios) <= 1.02)],
         ["`pybpfc build` <= 3x clang wall time", f"worst {max(build_ratios):.2f}x",
          verdict(max(build_ratios) <= 3)],
         ["in-process compile below clang's whole process",

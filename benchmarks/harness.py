@@ -26,10 +26,9 @@ from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime import bpf
 from pybpfc.runtime.cgroup import TemporaryCgroup
-from pybpfc.runtime.collection import Collection, _relocate, load
-from pybpfc.runtime.elf import read_object
+from pybpfc.runtime.collection import _relocate, load
 
-from .registry import REPO_ROOT, Twin
+from .registry import Twin
 
 HERE = Path(__file__).resolve().parent
 COMPILERS = ("clang", "pybpfc")
@@ -233,7 +232,9 @@ class CompileTime:
 
 def compile_time(twin: Twin, out_dir: Path, rounds: int) -> CompileTime:
     py_out, c_out = out_dir / f"{twin.name}.ct.pybpfc.o", out_dir / f"{twin.name}.ct.clang.o"
-    builds, clangs, inproc = [], [], []
+    builds: list[float] = []
+    clangs: list[float] = []
+    inproc: list[float] = []
     source = Source(str(twin.source), twin.source.read_text())
     compile_source(source)
     # As installed by pip: bytecode compiled and kept, which

@@ -11,12 +11,11 @@ filter probe gets an ``attach(sock)`` function instead and runs in place.
 """
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import socket
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Optional
+from typing import Any, Callable, ContextManager
 
 SOL_IP, IP_TOS, IP_TTL, IP_FREEBIND = 0, 1, 2, 15
 PAGE_SIZE = 4096
@@ -79,7 +78,7 @@ def probe_getsockopt() -> tuple[Any, ...]:
 
 
 def probe_sock_create() -> tuple[Any, ...]:
-    seen = []
+    seen: list[Any] = []
     for family, kind in ((socket.AF_INET, socket.SOCK_STREAM),
                          (socket.AF_INET, socket.SOCK_DGRAM),
                          (socket.AF_INET6, socket.SOCK_DGRAM)):
