@@ -1,4 +1,4 @@
-# pybpfc: make venv | test | demo | clean
+# pybpfc: make venv | test | demo | bench | clean
 # Works on a fresh Debian 12 machine as root: missing system tools are
 # installed with apt-get, Python packages into .venv.
 
@@ -11,7 +11,7 @@ export PATH := $(PATH):/usr/sbin:/sbin
 SYSTEM_STAMP := $(VENV)/.system-packages
 INSTALL_STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo clean
+.PHONY: venv test demo bench clean
 
 venv: $(INSTALL_STAMP)
 
@@ -45,6 +45,10 @@ demo: venv
 	$(VENV)/bin/pybpfc objdump build/deny_ttl.o
 	@echo "== pybpfc run: the same command in a cgroup with the hook attached"
 	$(VENV)/bin/pybpfc run build/deny_ttl.o -- $(VENV)/bin/python scripts/try_ttl.py
+
+# Writes docs/performance.md; BENCH_QUICK=1 for a short check of the harness.
+bench: venv
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache

@@ -1,9 +1,10 @@
 """LLVM IR text to a BPF ELF object, in process: verify, optimise at O2,
-emit.  The target is little-endian BPF, CPU version 3 (32-bit subregisters
-and jumps; Linux 5.1 and later)."""
+lay out the blocks, emit.  The target is little-endian BPF, CPU version 3
+(32-bit subregisters and jumps; Linux 5.1 and later)."""
 from __future__ import annotations
 
 import functools
+import re
 
 import llvmlite.binding as llvm
 
@@ -26,4 +27,104 @@ def emit_object(ir_text: str) -> bytes:
     pto = llvm.create_pipeline_tuning_options(speed_level=2)
     builder = llvm.create_pass_builder(tm, pto)
     builder.getModulePassManager().run(module, builder)
+    laid_out = _lay_out_blocks(module)
+    if laid_out is not None:
+        module = laid_out
     return tm.emit_object(module)
+
+
+# ------------------------------------------------------------ block layout
+#
+# Instruction selection turns `br i1 %c, label %then, label %else` into one
+# conditional jump when %then or %else is the next block in the function
+# (it inverts the condition to fall through to %then), and into a jump plus
+# a `goto` otherwise; the BPF backend cannot invert a condition later, when
+# it moves blocks.  The optimiser leaves blocks in whatever order its
+# transformations produced, so they are put in reverse post-order, the
+# first successor first: each block follows one of its predecessors where
+# it can, as in the source.
+
+_LABEL = re.compile(r'^([-\w.$]+|"[^"]*"):')
+_SUCCESSOR = re.compile(r'label %([-\w.$]+|"[^"]*")')
+
+
+def _name_unnamed_values(module: llvm.ModuleRef) -> None:
+    # Unnamed values print as %0, %1, ... which must stay in order in the
+    # text; named ones may move with their blocks.
+    for function in module.functions:
+        if function.is_declaration:
+            continue
+        for i, arg in enumerate(function.arguments):
+            if not arg.name:
+                arg.name = f"arg.{i}"
+        for b, block in enumerate(function.blocks):
+            if not block.name:
+                block.name = f"bb.{b}"
+            for n, instruction in enumerate(block.instructions):
+                if not instruction.name and str(instruction.type) != "void":
+                    instruction.name = f"v.{b}.{n}"
+
+
+def _reverse_post_order(blocks: dict[str, list[str]], entry: str) -> list[str]:
+    order: list[str] = []
+    seen = {entry}
+    stack = [(entry, iter(reversed(blocks[entry])))]
+    while stack:
+        name, successors = stack[-1]
+        for succ in successors:
+            if succ in blocks and succ not in seen:
+                seen.add(succ)
+                stack.append((succ, iter(reversed(blocks[succ]))))
+                break
+        else:
+            stack.pop()
+            order.append(name)
+    order.reverse()
+    # Unreachable blocks keep their place at the end.
+    return order + [b for b in blocks if b not in seen]
+
+
+def _lay_out_function(lines: list[str]) -> list[str]:
+    """``lines``: a function's body between ``{`` and ``}``."""
+    names: list[str] = []
+    bodies: dict[str, list[str]] = {}
+    for line in lines:
+        match = _LABEL.match(line)
+        if match:
+            names.append(match.group(1))
+            bodies[names[-1]] = [line]
+        elif not names:
+            if line.strip():
+                raise ValueError("instructions before the first label")
+        else:
+            bodies[names[-1]].append(line)
+    if len(names) < 3:
+        return lines
+    successors = {name: _SUCCESSOR.findall(" ".join(bodies[name])) for name in names}
+    order = _reverse_post_order(successors, names[0])
+    return [line for name in order for line in bodies[name]]
+
+
+def _lay_out_blocks(module: llvm.ModuleRef) -> "llvm.ModuleRef | None":
+    """The module with its blocks in reverse post-order, or None when its
+    text is not in the shape this expects (the order is then left as is)."""
+    try:
+        _name_unnamed_values(module)
+        out: list[str] = []
+        body: "list[str] | None" = None
+        for line in str(module).splitlines():
+            if body is None:
+                out.append(line)
+                if line.startswith("define ") and line.rstrip().endswith("{"):
+                    body = []
+            elif line == "}":
+                out.extend(_lay_out_function(body))
+                out.append(line)
+                body = None
+            else:
+                body.append(line)
+        laid_out = llvm.parse_assembly("\n".join(out) + "\n")
+        laid_out.verify()
+        return laid_out
+    except (RuntimeError, ValueError):
+        return None

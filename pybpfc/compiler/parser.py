@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ast as python_ast
 import functools
+import os
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -68,8 +70,13 @@ _PARSE_LOCK = threading.Lock()
 
 @functools.cache
 def _grammar() -> Lark:
+    cache = _cache_file()
     return Lark(
         GRAMMAR_PATH.read_text(encoding="utf-8"),
+        # Building the LALR tables takes most of a build's time; lark keeps
+        # them in the file, keyed by a hash of the grammar, the options and
+        # lark's and Python's versions, and rebuilds whenever that differs.
+        cache=str(cache) if cache is not None else False,
         parser="lalr",
         # The basic lexer makes keywords reserved everywhere; the contextual
         # one would lex `if` as a name wherever a keyword cannot appear.
@@ -79,6 +86,25 @@ def _grammar() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
     )
+
+
+def _cache_file() -> Optional[Path]:
+    """Where the parser tables are cached: next to the compiled modules, as
+    Python keeps its bytecode, else in the user's cache directory; None when
+    neither is writable.  Never a shared temporary directory, since lark
+    reads the file back with pickle."""
+    import lark
+    name = f"grammar.lark-{lark.__version__}.{sys.implementation.cache_tag}.cache"
+    home_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache")
+    for directory in (GRAMMAR_PATH.parent / "__pycache__", Path(home_cache) / "pybpfc"):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(directory, os.W_OK):
+            return directory / name
+    return None
 
 
 # ------------------------------------------------------------------ positions

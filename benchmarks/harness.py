@@ -1,0 +1,306 @@
+"""Building both compilers' objects and measuring them.
+
+Everything the benchmark attaches goes to cgroups it creates below the
+cgroup v2 root (TemporaryCgroup) or to sockets it owns; only the load
+generator, a child process, moves into those cgroups.  bpftool pins only
+in a bpffs mounted on a fresh temporary directory, unmounted afterwards.
+"""
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional, Sequence
+
+from pybpfc.compiler.driver import compile_source
+from pybpfc.compiler.errors import Source
+from pybpfc.runtime import bpf
+from pybpfc.runtime.cgroup import TemporaryCgroup
+from pybpfc.runtime.collection import _relocate, load
+
+from .registry import Twin
+
+HERE = Path(__file__).resolve().parent
+COMPILERS = ("clang", "pybpfc")
+
+
+def tool(name: str) -> str:
+    # Debian installs bpftool in /usr/sbin, which a non-login PATH may lack.
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if path is None:
+        raise SystemExit(f"benchmark: {name} is not installed (make venv installs it)")
+    return path
+
+
+def clang_command(c_source: Path, out: Path, *extra: str) -> list[str]:
+    """Debian's clang as a C programmer would run it on a libbpf program."""
+    # <linux/types.h> includes <asm/types.h>, which Debian keeps per architecture.
+    includes = [f"-I{Path(p).parent.parent}" for p in glob.glob("/usr/include/*/asm/types.h")]
+    return [tool("clang"), "-O2", "-g", "-target", "bpf", *extra, *includes, "-c",
+            str(c_source), "-o", str(out)]
+
+
+def pybpfc_command(source: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "pybpfc", "build", str(source), "-o", str(out)]
+
+
+# ---------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class Built:
+    twin: Twin
+    objects: dict[str, Path]       # compiler -> object path
+
+
+def build_all(twins: Sequence[Twin], out_dir: Path) -> list[Built]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    built = []
+    for twin in twins:
+        py_out = out_dir / f"{twin.name}.pybpfc.o"
+        py_out.write_bytes(compile_source(Source(str(twin.source),
+                                                 twin.source.read_text())).elf)
+        objects = {"pybpfc": py_out}
+        # clang's default CPU is v1; pybpfc emits v3 (32-bit subregisters and
+        # jumps), so clang's v3 output is built too, for reference.
+        for name, extra in (("clang", ()), ("clang-v3", ("-mcpu=v3",))):
+            objects[name] = out_dir / f"{twin.name}.{name}.o"
+            result = subprocess.run(clang_command(twin.c_source, objects[name], *extra),
+                                    capture_output=True, text=True)
+            if result.returncode:
+                raise SystemExit(f"clang failed on {twin.c_source}:\n{result.stderr}")
+        built.append(Built(twin, objects))
+    return built
+
+
+def build_loadgen(out_dir: Path) -> Path:
+    out = out_dir / "loadgen"
+    subprocess.run([tool("gcc"), "-O2", "-Wall", "-o", str(out), str(HERE / "loadgen.c")],
+                   check=True)
+    return out
+
+
+# ------------------------------------------------------- instruction counts
+
+
+@dataclass(frozen=True)
+class InsnCount:
+    xlated: int        # instructions the kernel holds after its rewrites
+    processed: int     # instructions the verifier walked
+
+
+_PROCESSED = re.compile(r"processed (\d+) insns")
+
+
+def insn_count(obj: Path, program: str) -> InsnCount:
+    """Load ``obj`` with the runtime and ask the kernel: xlated_prog_len / 8
+    from BPF_OBJ_GET_INFO_BY_FD, and the verifier's processed count from a
+    second load of the same relocated instructions with BPF_LOG_STATS."""
+    with load(obj) as coll:
+        prog = coll[program]
+        xlated = prog.info().xlated_prog_len // bpf.INSN_SIZE
+        spec = prog.spec
+        with_btf = coll.btf_fd >= 0 and bool(spec.func_info)
+        result = bpf.prog_load(
+            spec.prog_type, _relocate(coll, spec), spec.license or coll.spec.license,
+            spec.name, expected_attach_type=spec.expected_attach_type or 0,
+            prog_btf_fd=coll.btf_fd if with_btf else 0,
+            func_info=b"".join(f.pack() for f in spec.func_info) if with_btf else b"",
+            line_info=b"".join(li.pack() for li in spec.line_info) if with_btf else b"",
+            log_level=bpf.LOG_LEVEL_STATS, what=f"program '{program}'")
+        bpf.close(result.fd)
+    match = _PROCESSED.search(result.log)
+    if match is None:
+        raise RuntimeError(f"{obj}: no 'processed N insns' in the verifier log:\n{result.log}")
+    return InsnCount(xlated, int(match.group(1)))
+
+
+# ------------------------------------------------------------- hook cost
+
+
+def _move_self_into(cgroup: Optional[Path]) -> Callable[[], None]:
+    def move() -> None:
+        if cgroup is not None:
+            with open(cgroup / "cgroup.procs", "w") as procs:
+                procs.write(str(os.getpid()))
+    return move
+
+
+def run_loadgen(loadgen: Path, op: str, iterations: int, cgroup: Optional[Path] = None,
+                fd: Optional[int] = None) -> float:
+    """One timed run of the load generator: ns per iteration.  With
+    ``cgroup``, the child moves itself there before it execs."""
+    args = [str(loadgen), op, str(iterations)] + ([str(fd)] if fd is not None else [])
+    result = subprocess.run(args, capture_output=True, text=True,
+                            preexec_fn=_move_self_into(cgroup),
+                            pass_fds=(fd,) if fd is not None else ())
+    if result.returncode:
+        raise RuntimeError(f"loadgen {op} failed: {result.stderr.strip()}")
+    return float(result.stdout)
+
+
+VARIANTS = ("none",) + COMPILERS
+
+
+@dataclass(frozen=True)
+class HookCost:
+    ns: dict[str, float]           # variant -> median ns per iteration
+    ratio: float                   # median over rounds of pybpfc / clang
+    ratio_iqr: tuple[float, float]  # its interquartile range: the noise
+    hook_ratio: Optional[float]    # (pybpfc - none) / (clang - none), rounds' median
+    runs: int
+
+
+@contextlib.contextmanager
+def _variant_targets(built: Built) -> Iterator[dict[str, dict[str, Any]]]:
+    """Per variant, the loadgen arguments that put its program in the way:
+    a cgroup with the program attached (none: with nothing attached), or a
+    bound UDP socket carrying the filter."""
+    twin = built.twin
+    with contextlib.ExitStack() as stack:
+        targets: dict[str, dict[str, Any]] = {}
+        for variant in VARIANTS:
+            coll = None
+            if variant != "none":
+                coll = stack.enter_context(load(built.objects[variant]))
+            if twin.scenario.attach == "socket":
+                rx = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                rx.bind(("127.0.0.1", 0))
+                if coll is not None:
+                    stack.enter_context(coll[twin.program].attach(rx))
+                targets[variant] = {"fd": rx.fileno()}
+            else:
+                cg = stack.enter_context(TemporaryCgroup(prefix="pybpfc-bench-"))
+                if coll is not None:
+                    stack.enter_context(coll[twin.program].attach(cg.path))
+                targets[variant] = {"cgroup": cg.path}
+        yield targets
+
+
+def hook_cost(built: Built, loadgen: Path, rounds: int, iterations: int) -> HookCost:
+    """Rounds of one run per variant, in an order that rotates each round
+    so no variant always runs first; medians over the rounds."""
+    samples: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    ratios, hook_ratios = [], []
+    with _variant_targets(built) as targets:
+        for r in range(rounds):
+            order = VARIANTS[r % 3:] + VARIANTS[:r % 3]
+            this = {}
+            for variant in order:
+                this[variant] = run_loadgen(loadgen, built.twin.scenario.op, iterations,
+                                            **targets[variant])
+                samples[variant].append(this[variant])
+            ratios.append(this["pybpfc"] / this["clang"])
+            if this["clang"] > this["none"]:
+                hook_ratios.append((this["pybpfc"] - this["none"])
+                                   / (this["clang"] - this["none"]))
+    hook_ratio = statistics.median(hook_ratios) if len(hook_ratios) > rounds // 2 else None
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    return HookCost({v: statistics.median(s) for v, s in samples.items()},
+                    statistics.median(ratios), (quartiles[0], quartiles[2]), hook_ratio,
+                    rounds)
+
+
+# ----------------------------------------------------------- compile time
+
+
+def wall(command: list[str], env: Optional[dict[str, str]] = None) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}")
+    return elapsed
+
+
+@dataclass(frozen=True)
+class CompileTime:
+    pybpfc_build: float       # s, `python -m pybpfc build` wall time, median
+    clang: float              # s, clang -O2 -g -target bpf -c wall time, median
+    in_process: float         # s, compile_source after imports and a warm-up, median
+
+
+def compile_time(twin: Twin, out_dir: Path, rounds: int) -> CompileTime:
+    py_out, c_out = out_dir / f"{twin.name}.ct.pybpfc.o", out_dir / f"{twin.name}.ct.clang.o"
+    builds: list[float] = []
+    clangs: list[float] = []
+    inproc: list[float] = []
+    source = Source(str(twin.source), twin.source.read_text())
+    compile_source(source)
+    # As installed by pip: bytecode compiled and kept, which
+    # PYTHONDONTWRITEBYTECODE would forbid for this working tree.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    wall(pybpfc_command(twin.source, py_out), env)    # writes bytecode, parser tables
+    for r in range(rounds):
+        # Alternate which compiler goes first.
+        pair = [("p", pybpfc_command(twin.source, py_out)), ("c", clang_command(twin.c_source,
+                                                                               c_out))]
+        for kind, command in (pair if r % 2 == 0 else pair[::-1]):
+            (builds if kind == "p" else clangs).append(wall(command, env))
+        start = time.perf_counter()
+        compile_source(source)
+        inproc.append(time.perf_counter() - start)
+    return CompileTime(statistics.median(builds), statistics.median(clangs),
+                       statistics.median(inproc))
+
+
+# ------------------------------------------------------- load and attach
+
+
+@contextlib.contextmanager
+def mounted_bpffs() -> Iterator[Path]:
+    """A fresh bpffs on a new temporary directory, unmounted and removed on
+    the way out whatever happened."""
+    directory = Path(tempfile.mkdtemp(prefix="pybpfc-bench-bpffs-")).resolve()
+    try:
+        subprocess.run(["mount", "-t", "bpf", "bpf", str(directory)], check=True,
+                       capture_output=True)
+        try:
+            yield directory
+        finally:
+            if subprocess.run(["umount", str(directory)], capture_output=True).returncode:
+                subprocess.run(["umount", "-l", str(directory)], capture_output=True)
+    finally:
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+
+
+@dataclass(frozen=True)
+class LoadTime:
+    runtime_load: float          # s, in-process load, median
+    runtime_attach: float        # s, in-process load + attach to a cgroup, median
+    bpftool: float               # s, `bpftool prog loadall` wall time, median
+
+
+def load_time(obj: Path, twin: Twin, bpffs: Path, rounds: int) -> LoadTime:
+    loads, attaches, bpftools = [], [], []
+    bpftool = tool("bpftool")
+    with TemporaryCgroup(prefix="pybpfc-bench-") as cg:
+        for r in range(rounds):
+            start = time.perf_counter()
+            with load(obj):
+                loads.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            with load(obj) as coll:
+                if twin.scenario.attach == "socket":
+                    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, \
+                            coll[twin.program].attach(s):
+                        attaches.append(time.perf_counter() - start)
+                else:
+                    with coll[twin.program].attach(cg.path):
+                        attaches.append(time.perf_counter() - start)
+            pins = bpffs / f"{twin.name}-{r}"
+            bpftools.append(wall([bpftool, "prog", "loadall", str(obj), str(pins)]))
+            shutil.rmtree(pins)        # unpinning unloads
+    return LoadTime(statistics.median(loads), statistics.median(attaches),
+                    statistics.median(bpftools))
