@@ -321,3 +321,32 @@ def test_getsockopt_chain_child_runs_first_and_parent_sees_its_change(
             finally:
                 for link in links:
                     link.close()
+
+
+BIND_TO_LOOPBACK = """
+from typing import Final
+from pybpfc import ALLOW, SockContext, cgroup_sock_create, u32
+
+LOOPBACK_INDEX: Final[u32] = 1
+
+
+@cgroup_sock_create
+def bind_to_loopback(ctx: SockContext) -> int:
+    ctx.bound_dev_if = LOOPBACK_INDEX
+    ctx.mark = ctx.protocol + 100
+    ctx.priority = 3
+    return ALLOW
+"""
+
+
+def test_sock_create_sets_bound_dev_if_mark_and_priority(cgroup: TemporaryCgroup) -> None:
+    SO_BINDTOIFINDEX = 62
+    elf = compile_source(Source("bind.py", BIND_TO_LOOPBACK)).elf
+    with Attached(elf, cgroup):
+        def child() -> tuple[int, int, int]:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            return (s.getsockopt(socket.SOL_SOCKET, SO_BINDTOIFINDEX),
+                    s.getsockopt(socket.SOL_SOCKET, socket.SO_MARK),
+                    s.getsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY))
+        assert run_in_cgroup(cgroup.path, child) == (socket.if_nametoindex("lo"),
+                                                     socket.IPPROTO_UDP + 100, 3)
