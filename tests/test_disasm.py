@@ -584,7 +584,8 @@ def test_helper_names_from_both_header_forms() -> None:
 def test_helper_names_without_the_header() -> None:
     names = disasm._load_helper_names("/nonexistent/bpf.h")
     assert names[101] == "bpf_sysctl_get_name"         # from pybpfc.hooks
-    assert 1 not in names
+    assert names[1] == "bpf_map_lookup_elem"
+    assert 4 not in names                               # probe_read: not in the table
 
 
 # ----------------------------------------------------------- relocations
