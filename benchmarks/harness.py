@@ -162,10 +162,20 @@ class HookCost:
 
 
 @contextlib.contextmanager
+def attached_to_cgroup(coll: Any, twin: Twin, cgroup: Path) -> Iterator[None]:
+    """Every program of the row attached to ``cgroup``, detached on exit."""
+    with contextlib.ExitStack() as stack:
+        for program in twin.programs:
+            stack.enter_context(coll[program].attach(cgroup))
+        yield
+
+
+@contextlib.contextmanager
 def _variant_targets(built: Built) -> Iterator[dict[str, dict[str, Any]]]:
-    """Per variant, the loadgen arguments that put its program in the way:
-    a cgroup with the program attached (none: with nothing attached), or a
-    bound UDP socket carrying the filter."""
+    """Per variant, the loadgen arguments that put its programs in the way:
+    a cgroup with them attached (none: with nothing attached), a bound UDP
+    socket carrying the filter, or (packet) the filter's fd for loadgen to
+    put on its own packet socket (none: no fd)."""
     twin = built.twin
     with contextlib.ExitStack() as stack:
         targets: dict[str, dict[str, Any]] = {}
@@ -179,10 +189,12 @@ def _variant_targets(built: Built) -> Iterator[dict[str, dict[str, Any]]]:
                 if coll is not None:
                     stack.enter_context(coll[twin.program].attach(rx))
                 targets[variant] = {"fd": rx.fileno()}
-            else:
+            elif twin.scenario.attach == "packet":
+                targets[variant] = {} if coll is None else {"fd": coll[twin.program].fd}
+            else:        # cgroup, and a chain timed with one attachment
                 cg = stack.enter_context(TemporaryCgroup(prefix="pybpfc-bench-"))
                 if coll is not None:
-                    stack.enter_context(coll[twin.program].attach(cg.path))
+                    stack.enter_context(attached_to_cgroup(coll, twin, cg.path))
                 targets[variant] = {"cgroup": cg.path}
         yield targets
 
@@ -292,12 +304,13 @@ def load_time(obj: Path, twin: Twin, bpffs: Path, rounds: int) -> LoadTime:
                 loads.append(time.perf_counter() - start)
             start = time.perf_counter()
             with load(obj) as coll:
-                if twin.scenario.attach == "socket":
+                if twin.scenario.attach in ("socket", "packet"):
+                    # A packet socket filter attaches to any socket alike.
                     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, \
                             coll[twin.program].attach(s):
                         attaches.append(time.perf_counter() - start)
                 else:
-                    with coll[twin.program].attach(cg.path):
+                    with attached_to_cgroup(coll, twin, cg.path):
                         attaches.append(time.perf_counter() - start)
             pins = bpffs / f"{twin.name}-{r}"
             bpftools.append(wall([bpftool, "prog", "loadall", str(obj), str(pins)]))

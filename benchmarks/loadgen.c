@@ -5,16 +5,24 @@
 //
 //   loadgen OP ITERS [FD]
 //
-// OP: setsockopt | getsockopt | socket_close | bind4 | bind6 | sysctl_read |
-//     send_recv (FD: a bound UDP socket, with or without a socket filter)
+// OP: setsockopt | getsockopt | getsockopt_tos | custom_sockopt | socket_close |
+//     bind4 | bind6 | sysctl_read | sysctl_write (in a private netns) |
+//     send_recv (FD: a bound UDP socket, with or without a socket filter) |
+//     packet_lo (FD, if given: a socket filter program for a packet socket on
+//     lo, in a private netns)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +70,69 @@ static void op_getsockopt(long n, int fd)
 		getsockopt(s, IPPROTO_IP, IP_FREEBIND, &v, &len);
 	}
 	close(s);
+}
+
+static void op_getsockopt_tos(long n, int fd)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0), v;
+	socklen_t len;
+
+	(void)fd;
+	if (s < 0)
+		die("socket");
+	for (long i = 0; i < n; i++) {
+		len = sizeof(v);
+		getsockopt(s, IPPROTO_IP, IP_TOS, &v, &len);
+	}
+	close(s);
+}
+
+// A level no protocol knows (sockopt_custom's): the kernel refuses both
+// calls, unless a program answers them.
+static void op_custom_sockopt(long n, int fd)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned char note = 0x2a;
+	socklen_t len;
+
+	(void)fd;
+	if (s < 0)
+		die("socket");
+	for (long i = 0; i < n; i++) {
+		setsockopt(s, 0x7079, 1, &note, 1);
+		len = 1;
+		getsockopt(s, 0x7079, 1, &note, &len);
+	}
+	close(s);
+}
+
+static int in_private_netns;
+
+// net.* sysctls are written, and lo is brought up, only in a network
+// namespace of our own, which vanishes with the process.
+static void private_netns(void)
+{
+	if (in_private_netns)
+		return;
+	if (unshare(CLONE_NEWNET))
+		die("unshare(CLONE_NEWNET)");
+	in_private_netns = 1;
+}
+
+static void op_sysctl_write(long n, int fd)
+{
+	static const char value[] = "4096 131072 6291456";   // ascending: let through
+	int f;
+
+	(void)fd;
+	private_netns();
+	f = open("/proc/sys/net/ipv4/tcp_rmem", O_WRONLY);
+	if (f < 0)
+		die("open tcp_rmem");
+	for (long i = 0; i < n; i++)
+		if (pwrite(f, value, sizeof(value) - 1, 0) < 0)
+			die("pwrite tcp_rmem");
+	close(f);
 }
 
 static void op_socket_close(long n, int fd)
@@ -148,6 +219,57 @@ static void op_send_recv(long n, int rx)
 	close(tx);
 }
 
+static int packet_socket = -1;
+
+// Loopback traffic seen by a packet socket on lo (with the filter when a
+// program fd is given), in a private netns so no one else's frames count.
+static void op_packet_lo(long n, int prog)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET};
+	socklen_t len = sizeof(to);
+	char payload[64] = {0}, buf[64];
+	int rx, tx;
+
+	if (packet_socket < 0) {
+		struct ifreq ifr = {0};
+		struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
+		int s;
+
+		private_netns();
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		strcpy(ifr.ifr_name, "lo");
+		if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr))
+			die("SIOCGIFFLAGS lo");
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr))
+			die("SIOCSIFFLAGS lo");
+		close(s);
+		packet_socket = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+		ll.sll_ifindex = if_nametoindex("lo");
+		if (packet_socket < 0 || bind(packet_socket, (struct sockaddr *)&ll, sizeof(ll)))
+			die("packet socket on lo");
+		if (prog >= 0 && setsockopt(packet_socket, SOL_SOCKET, SO_ATTACH_BPF, &prog,
+					    sizeof(prog)))
+			die("SO_ATTACH_BPF");
+	}
+	rx = socket(AF_INET, SOCK_DGRAM, 0);
+	tx = socket(AF_INET, SOCK_DGRAM, 0);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (rx < 0 || tx < 0 || bind(rx, (struct sockaddr *)&to, sizeof(to)))
+		die("udp sockets");
+	if (getsockname(rx, (struct sockaddr *)&to, &len) ||
+	    connect(tx, (struct sockaddr *)&to, sizeof(to)))
+		die("connect");
+	for (long i = 0; i < n; i++) {
+		if (send(tx, payload, sizeof(payload), 0) < 0)
+			die("send");
+		if (recv(rx, buf, sizeof(buf), 0) < 0)
+			die("recv");
+	}
+	close(rx);
+	close(tx);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(long, int);
@@ -155,7 +277,9 @@ static const struct {
 	{"setsockopt", op_setsockopt},   {"getsockopt", op_getsockopt},
 	{"socket_close", op_socket_close}, {"bind4", op_bind4},
 	{"bind6", op_bind6},             {"sysctl_read", op_sysctl_read},
-	{"send_recv", op_send_recv},
+	{"send_recv", op_send_recv},     {"getsockopt_tos", op_getsockopt_tos},
+	{"custom_sockopt", op_custom_sockopt}, {"sysctl_write", op_sysctl_write},
+	{"packet_lo", op_packet_lo},
 };
 
 int main(int argc, char **argv)

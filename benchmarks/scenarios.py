@@ -5,20 +5,36 @@ hook, and a behaviour probe: a few syscalls whose outcomes show what the
 program decided.  tests/test_bench_twins.py runs the probe against both
 compilers' objects and demands the same outcomes and the same globals.
 
-Cgroup probes run in a forked child that has moved into the cgroup the
-program is attached to, and return what they saw (picklable).  The socket
-filter probe gets an ``attach(sock)`` function instead and runs in place.
+How a scenario attaches the example's programs (``attach``):
+
+- "cgroup": every program of the example to one temporary cgroup; the probe
+  runs in a forked child that has moved into it and returns what it saw
+  (picklable).
+- "socket": the socket filter on a UDP socket; the probe gets an
+  ``attach(sock)`` function and runs in place.
+- "packet": the socket filter on an AF_PACKET socket.  The probe gets
+  ``attach(sock)`` too, but runs in a forked child, since it moves into a
+  private network namespace (loopback only, no other traffic).  The load
+  generator makes the same setup itself and gets the program's fd.
+- "chain": the object is loaded once per entry of ``layers`` (the value of
+  its ReadOnly global ``layer``), attached to nested cgroups, outermost
+  first; the probe runs in each cgroup, innermost first.  The hook cost is
+  timed with one attachment in a single cgroup, as for "cgroup".
 """
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import socket
+import struct
 from dataclasses import dataclass
 from typing import Any, Callable, ContextManager
 
 SOL_IP, IP_TOS, IP_TTL, IP_FREEBIND = 0, 1, 2, 15
 PAGE_SIZE = 4096
+SOL_PYBPFC, NOTE = 0x7079, 1       # sockopt_custom's own option
+ETH_P_ALL = 0x0003
 
 
 @dataclass(frozen=True)
@@ -28,7 +44,8 @@ class Scenario:
     what: str                # the timed loop, in words
     iterations: int          # per timed run (BENCH_QUICK divides it)
     probe: Callable[..., Any]
-    attach: str = "cgroup"   # or "socket": the program goes on a socket
+    attach: str = "cgroup"   # "socket", "packet" or "chain": see the module's docstring
+    layers: tuple[int, ...] = ()   # "chain": `layer` per cgroup, outermost first
 
 
 def errno_of(call: Callable[..., Any], *args: Any) -> int:
@@ -162,6 +179,114 @@ def probe_socket_filter(attach: Callable[[socket.socket], ContextManager[Any]]
             return [len(rx.recv(4000)) for _ in payloads]
 
 
+def getsockopt_or_errno(s: socket.socket, level: int, name: int, size: int) -> object:
+    try:
+        return s.getsockopt(level, name, size)
+    except OSError as err:
+        return err.errno
+
+
+def probe_sockopt_custom() -> tuple[Any, ...]:
+    with udp() as s, udp() as other:
+        seen: list[Any] = [errno_of(s.setsockopt, SOL_PYBPFC, NOTE, b"\x2a"),
+                           errno_of(s.setsockopt, SOL_PYBPFC, NOTE, b"\x07"),
+                           errno_of(s.setsockopt, SOL_PYBPFC, NOTE, b"\x01\x02"),
+                           getsockopt_or_errno(other, SOL_PYBPFC, NOTE, 1),   # no note
+                           getsockopt_or_errno(s, SOL_PYBPFC, NOTE, 1)]
+        s.setsockopt(SOL_IP, IP_FREEBIND, 0)          # the program makes it 1
+        seen.append(s.getsockopt(SOL_IP, IP_FREEBIND))
+        seen.append(errno_of(s.setsockopt, SOL_IP, IP_TOS, (0x28).to_bytes(4, "little")
+                             + bytes(PAGE_SIZE)))    # more than a page
+        seen.append(s.getsockopt(SOL_IP, IP_TOS))
+        return tuple(seen)
+
+
+TCP_RMEM = "/proc/sys/net/ipv4/tcp_rmem"
+
+
+def _write_once(path: str, value: bytes) -> int:
+    """One write(2) of a sysctl: 0 or the errno."""
+    return errno_of(_write, path, value, 0)
+
+
+def probe_sysctl_ascending() -> tuple[Any, ...]:
+    unshare_network()          # tcp_rmem is per network namespace: a private one
+    before = _read(TCP_RMEM)
+    outcomes = (_write_once(TCP_RMEM, b"4096 131072 6291456"),
+                _write_once(TCP_RMEM, b"4096 1000 6291456"),     # not ascending
+                _write_once(TCP_RMEM, b"4096 131072"),           # too few numbers
+                _write_once(TCP_RMEM, b"4096 131072 x"),
+                _write_once("/proc/sys/net/ipv4/tcp_wmem", b"4096 1000 6291456"))
+    return before, outcomes, _read(TCP_RMEM)
+
+
+def probe_udp_one_at_a_time() -> tuple[int, ...]:
+    results = []
+    first = udp()
+    results.append(errno_of(socket.socket, socket.AF_INET, socket.SOCK_DGRAM))
+    results.append(errno_of(socket.socket, socket.AF_INET6, socket.SOCK_DGRAM))
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)      # not limited
+    first.close()
+    again = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)    # a place is free
+    results.append(errno_of(socket.socket, socket.AF_INET, socket.SOCK_DGRAM))
+    again.close()
+    tcp.close()
+    return tuple(results)
+
+
+def link_up(name: str) -> None:
+    """Bring an interface up with SIOCSIFFLAGS (no `ip` binary needed)."""
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    with udp() as s:
+        request = struct.pack("16sh", name.encode(), 0)
+        flags = struct.unpack("16sh", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh", name.encode(), flags | IFF_UP))
+
+
+def icmp_echo_request(payload: bytes) -> bytes:
+    header = struct.pack("!BBHHH", 8, 0, 0, 0x1234, 1)
+    data = header + payload
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    checksum = ~(total + (total >> 16)) & 0xFFFF
+    return header[:2] + struct.pack("!H", checksum) + header[4:] + payload
+
+
+def probe_packet_socket(attach: Callable[[socket.socket], ContextManager[Any]]
+                        ) -> tuple[Any, ...]:
+    """In a private network namespace: a packet socket on lo with the
+    filter, UDP datagrams and an ICMP echo over loopback.  What the packet
+    socket itself received shows the filter's verdicts."""
+    unshare_network()
+    link_up("lo")
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)) as packets:
+        packets.bind(("lo", 0))
+        with attach(packets), udp() as rx, udp() as tx, \
+                socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as icmp:
+            rx.bind(("127.0.0.1", 9999))
+            for size in (10, 200, 1000):
+                tx.sendto(b"u" * size, ("127.0.0.1", 9999))
+            got = [len(rx.recv(2000)) for _ in range(3)]
+            icmp.settimeout(5)
+            icmp.sendto(icmp_echo_request(b"p" * 56), ("127.0.0.1", 0))
+            while icmp.recv(2000)[20] != 0:    # the request it sent, then the reply
+                pass
+            packets.setblocking(False)
+            frames = []
+            while True:
+                try:
+                    frames.append(len(packets.recv(4000)))
+                except BlockingIOError:
+                    break
+            return tuple(got), tuple(frames)
+
+
+def probe_getsockopt_tos() -> int:
+    with udp() as s:
+        s.setsockopt(SOL_IP, IP_TOS, 0x08)
+        return s.getsockopt(SOL_IP, IP_TOS)
+
+
 # --------------------------------------------------------------- scenarios
 
 SETSOCKOPT = Scenario("setsockopt", "setsockopt", "setsockopt(SOL_IP, IP_TOS) on a UDP socket",
@@ -184,3 +309,18 @@ SYSCTL_BY_NAME = Scenario("sysctl_by_name", "sysctl_read", "pread of net.ipv4.ip
 SOCKET_FILTER = Scenario("socket_filter", "send_recv",
                          "send 64 bytes over loopback UDP + recv on the filtered socket",
                          200_000, probe_socket_filter, attach="socket")
+SOCKOPT_CUSTOM = Scenario("sockopt_custom", "custom_sockopt",
+                          "setsockopt + getsockopt of a 1-byte option at an unknown level",
+                          200_000, probe_sockopt_custom)
+SYSCTL_ASCENDING = Scenario("sysctl_ascending", "sysctl_write",
+                            "pwrite of net.ipv4.tcp_rmem in a private netns", 100_000,
+                            probe_sysctl_ascending)
+UDP_ONE_AT_A_TIME = Scenario("udp_one_at_a_time", "socket_close",
+                             "socket(AF_INET, SOCK_DGRAM) + close", 60_000,
+                             probe_udp_one_at_a_time)
+PACKET_SOCKET = Scenario("packet_socket", "packet_lo",
+                         "send 64 bytes over loopback UDP + recv, a packet socket on lo "
+                         "(private netns)", 100_000, probe_packet_socket, attach="packet")
+GETSOCKOPT_CHAIN = Scenario("getsockopt_chain", "getsockopt_tos",
+                            "getsockopt(SOL_IP, IP_TOS) on a UDP socket, one attachment",
+                            400_000, probe_getsockopt_tos, attach="chain", layers=(0x1, 0x2))
