@@ -111,6 +111,8 @@ class Attribute(Expr):
 class Subscript(Expr):
     value: Expr
     index: Expr
+    # Set by the checker when the index is known to be in range.
+    in_range: bool = field(default=False, init=False, repr=False)
 
 
 @dataclass(eq=False)

@@ -162,6 +162,8 @@ METHOD_PARAMS = {
 # ``ctx.load_u8(offset)`` and friends: packet loads (socket filters).
 PACKET_LOADS = {"load_u8": U8, "load_u16": U16, "load_u32": U32}
 
+BPF_STACK_SIZE = 512
+
 # print() passes at most this many values (bpf_trace_printk's limit).
 PRINT_MAX_VALUES = 3
 BYTE_ORDER_WIDTH = {"htons": U16, "ntohs": U16, "htonl": U32, "ntohl": U32}
@@ -221,6 +223,9 @@ class Checker:
         self.loop_depth = 0
         # Local references (map lookups) proven not None where the walk is.
         self.nonnull: set[str] = set()
+        # Loop variables of enclosing `for ... in range(<constants>)` loops
+        # that their body never assigns: name -> (smallest, largest value).
+        self.loop_ranges: dict[str, tuple[int, int]] = {}
 
     # ------------------------------------------------------------ module
 
@@ -237,6 +242,9 @@ class Checker:
         for fn in deferred:
             self.function_body(fn)
         self.reject_recursion()
+        for fn in self.functions:
+            if fn.hook is not None:
+                self.check_stack(fn)
         if not any(f.hook for f in self.functions):
             raise CompileError("the program defines no hook: decorate a function with a hook "
                                "decorator such as @cgroup_sysctl", None,
@@ -756,6 +764,23 @@ class Checker:
                          f"returning {what}", fn.node.name_pos)
         self.func = None
 
+    def check_stack(self, hook: FuncSym) -> None:
+        """A hook's structs, lists and bytearrays, with those of the helper
+        functions inlined into it, must fit the 512-byte BPF stack (LLVM
+        would otherwise stop with an error of its own)."""
+        def need(fn: FuncSym) -> int:
+            own = sum((v.ty.size * (2 if v.tail_room else 1) + 7) // 8 * 8
+                      for v in fn.locals.values()
+                      if not v.is_param and isinstance(v.ty, (ArrayType, StructType)))
+            return own + sum(need(callee) for callee, _ in fn.calls)
+        total = need(hook)
+        if total > BPF_STACK_SIZE:
+            raise _error(f"hook '{hook.name}' needs {total} bytes of stack for its structs, "
+                         f"lists and bytearrays (helper functions included); BPF allows "
+                         f"{BPF_STACK_SIZE}", hook.node.name_pos,
+                         note="a large buffer can live in a map instead, e.g. a "
+                              "PerCpuArrayMap with one entry")
+
     def reject_recursion(self) -> None:
         visiting: list[FuncSym] = []
         done: set[int] = set()
@@ -929,7 +954,15 @@ class Checker:
         if not isinstance(s.target, A.Name):
             raise _error("a for loop's variable must be a plain name", s.target)
         self.assign_name(s.target, ty, s.target)
+        saved = dict(self.loop_ranges)
+        self.loop_ranges.pop(s.target.id, None)
+        values = range(*[a.const for a in it.args]) \
+            if all(a.const is not None for a in it.args) else range(0)
+        if values and s.target.id not in assigned_names(s.body):
+            self.loop_ranges[s.target.id] = (min(values[0], values[-1]),
+                                             max(values[0], values[-1]))
         self.loop_body(None, s.body)
+        self.loop_ranges = saved
 
     def stmt_Assign(self, s: A.Assign) -> None:
         t = s.target
@@ -1605,6 +1638,10 @@ class Checker:
         if isinstance(base, ArrayType):
             if e.index.const is not None and not 0 <= e.index.const < base.length:
                 raise _error(f"index {e.index.const} is out of range for {base}", e.index)
+            loop_var = self.uncast(e.index)
+            if isinstance(loop_var, A.Name) and loop_var.id in self.loop_ranges:
+                low, high = self.loop_ranges[loop_var.id]
+                e.in_range = 0 <= low and high < base.length
             e.ty = base.elem
             if write and not isinstance(base.elem, IntType) and base.elem is not BOOL:
                 raise _error("assign a struct's fields one by one", e)

@@ -87,6 +87,28 @@ def storage_align(ty: Type) -> int:
     return ty.align
 
 
+def slot_type(var: LocalVar) -> Type:
+    """A local's stack slot: its type, doubled for a buffer a helper reads
+    from a variable offset (see LocalVar.tail_room)."""
+    return ArrayType(U8, var.ty.size * 2) if var.tail_room else var.ty
+
+
+def set_before_use(body: list[A.Stmt]) -> set[int]:
+    """The struct and array locals whose first assignment is a statement of
+    the function's own body (not nested in a branch or loop): every path
+    runs it before any use, and it zeroes the variable itself, so the
+    entry block need not."""
+    found = set()
+    for s in body:
+        if isinstance(s, (A.Assign, A.AnnAssign)) and isinstance(s.target, A.Name) \
+                and s.value is not None:
+            var = s.target.symbol
+            if isinstance(var, LocalVar) and var.pos == s.target.pos \
+                    and isinstance(var.ty, (ArrayType, StructType)):
+                found.add(id(var))
+    return found
+
+
 class Lowering:
     def __init__(self, program: CheckedProgram):
         self.program = program
@@ -228,13 +250,15 @@ class Lowering:
                 slot = self.builder.alloca(mem_type(p.ty), name=p.name)
                 self.mem_store(self.to_memory(arg, p.ty), slot)
                 self.slots[id(p)] = slot
+        set_first = set_before_use(node.body)
         for var in fn.locals.values():
             if var.is_param:
                 continue
-            room = ArrayType(U8, var.ty.size * 2) if var.tail_room else var.ty
+            room = slot_type(var)
             slot = self.builder.alloca(mem_type(room), name=var.name)
             slot.align = storage_align(var.ty)
-            self.zero(slot, room)
+            if id(var) not in set_first:
+                self.zero(slot, room)
             self.slots[id(var)] = slot
         body = func.append_basic_block("body")
         self.entry_end = self.builder.branch(body)
@@ -400,7 +424,7 @@ class Lowering:
         else:
             start, stop = args[0], args[1]
             step = it.args[2].const if len(args) == 3 else 1
-        counter = self.builder.alloca(reg_type(ty), name="range")
+        counter = self.stack_slot(reg_type(ty), "range")
         self.mem_store(start, counter)
         target = self.address(s.target)
         assert not isinstance(target, tuple)
@@ -474,7 +498,8 @@ class Lowering:
         addr = self.address(target)
         assert not isinstance(addr, tuple)
         ty = target.ty
-        self.zero(addr, ty)
+        sym = getattr(target, "symbol", None)
+        self.zero(addr, slot_type(sym) if isinstance(sym, LocalVar) else ty)
         if isinstance(value, A.Call) and isinstance(getattr(value.func, "symbol", None), HelperSym):
             self.parse_number(value.func.symbol.helper, value.args, addr)  # type: ignore[attr-defined]
             return
@@ -527,13 +552,25 @@ class Lowering:
             wide = self.extend(index, index_ty, 64)
             length = ir.Constant(I64, arr.length)
             ok = self.builder.icmp_unsigned("<", wide, length)
-            # The access happens only when ``ok``; the address is also computed
-            # from the index clamped into range, so the verifier sees it bounded
-            # whatever LLVM does with the branch.  LLVM drops the clamp where it
-            # can prove the index in range (a constant, an unrolled loop).
-            safe = self.builder.select(ok, wide, ir.Constant(I64, 0))
-            scaled = self.builder.mul(safe, ir.Constant(I64, arr.elem.size))
-            return self.builder.gep(base, [scaled], source_etype=I8), ok
+            if e.in_range:
+                # The checker proved the index in range (a loop variable over a
+                # constant range): a plain address LLVM can fold once unrolled.
+                scaled = self.builder.mul(wide, ir.Constant(I64, arr.elem.size))
+                return self.builder.gep(base, [scaled], source_etype=I8)
+            # The access happens only when ``ok``.  The verifier checks the
+            # address itself, and LLVM rewrites index arithmetic in ways its
+            # range tracking cannot follow (moving the scaling above a clamp,
+            # turning ~x < n into x >= m), so the byte offset is clamped once
+            # more on a copy LLVM cannot see through: that compare and the
+            # addition are then on one register.
+            # (The last element's offset is the bound: the verifier does not
+            # round a bound down to the element size.)
+            clamped = self.builder.select(ok, wide, ir.Constant(I64, 0))
+            last = ir.Constant(I64, arr.size - arr.elem.size)
+            offset = self.opaque(self.builder.mul(clamped, ir.Constant(I64, arr.elem.size)))
+            offset = self.builder.select(self.builder.icmp_unsigned("<=", offset, last), offset,
+                                         ir.Constant(I64, 0))
+            return self.builder.gep(base, [offset], source_etype=I8), ok
         raise CompileError("cannot take the address of this expression", e.pos)
 
     def offset(self, base: ir.Value, offset: int) -> ir.Value:
@@ -973,20 +1010,25 @@ class Lowering:
         limit = ir.Constant(I64, size)
         inside = self.builder.icmp_unsigned("<", wide, limit)
         flags = self.extend_to64(self.expr(base))
-        # The verifier must see the offset bounded where it is used, so it is
-        # clamped on a copy LLVM cannot merge with the test above.
-        safe = self.opaque(wide)
-        safe = self.builder.select(self.builder.icmp_unsigned("<", safe, limit), safe,
-                                   ir.Constant(I64, 0))
+        # The call happens only when ``inside``; the offset is also clamped
+        # where it is used, so the verifier sees it bounded there.
+        safe = self.builder.select(inside, wide, ir.Constant(I64, 0))
         parsed = PARSED_TYPES[helper.returns]
         value_field = parsed.field("value")
         assert value_field is not None
 
         def call() -> None:
+            # The helper writes the value into a slot of its own, so the
+            # variable itself never has its address taken and LLVM can keep
+            # its fields in registers.
+            parsed_value = self.stack_slot(I64, "parsed")
+            self.mem_store(ir.Constant(I64, 0), parsed_value)
             length = self.call_helper(helper, [
                 self.builder.gep(start, [safe], source_etype=I8),
-                self.builder.sub(limit, safe), flags, self.offset(result, value_field[2])])
+                self.builder.sub(limit, safe), flags, parsed_value])
             self.mem_store(length, result)
+            self.mem_store(self.builder.load(parsed_value, typ=I64),
+                           self.offset(result, value_field[2]))
 
         self.mem_store(ir.Constant(I64, -EINVAL), result)
         self.guarded(inside, call)
@@ -1135,6 +1177,9 @@ class Lowering:
         ptr = self.offset(base, offset)
         if stable:
             instr: ir.LoadInstr = self.builder.load(ptr, typ=ty)
+            # It cannot change while the hook runs, even across a helper call
+            # or an atomic operation, which LLVM must otherwise assume do.
+            instr.set_metadata("invariant.load", self.module.add_metadata([]))
         else:
             instr = _VolatileLoad(self.builder.block, ptr, typ=ty)
             self.builder._insert(instr)
