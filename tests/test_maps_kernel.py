@@ -4,6 +4,7 @@ child's getsockopt(2) calls, and the results read back from Python."""
 from __future__ import annotations
 
 import errno
+import os
 import secrets
 import socket
 import struct
@@ -153,3 +154,38 @@ def test_print_writes_to_the_trace_buffer(cgroup: TemporaryCgroup, tmp_path: Pat
                    for line in lines), lines[-5:]
     finally:
         subprocess.run(["umount", str(mount_point)], check=True)
+
+
+BUFFER_EQUALITY = """
+from pybpfc import ALLOW, REJECT, SysctlContext, cgroup_sysctl, sysctl_get_name, u64
+
+exact: u64 = 0      # reads of a sysctl whose base name is exactly tcp_rmem
+other: u64 = 0
+
+
+@cgroup_sysctl
+def compare(ctx: SysctlContext) -> int:
+    global exact, other
+    name = bytearray(9)
+    sysctl_get_name(ctx, name, 1)
+    if name == b"tcp_rmem\\0":
+        exact += 1
+    elif name != b"tcp_rmem":        # another length: never equal
+        other += 1
+    return ALLOW
+"""
+
+
+def test_bytearray_equals_a_bytes_literal(cgroup: TemporaryCgroup) -> None:
+    with load(compile_source(Source("eq.py", BUFFER_EQUALITY)).elf) as coll:
+        link = coll["compare"].attach(cgroup.path)
+        try:
+            def child() -> None:
+                for name in ("tcp_rmem", "tcp_wmem", "tcp_rmem"):   # one read(2) each
+                    fd = os.open(f"/proc/sys/net/ipv4/{name}", os.O_RDONLY)
+                    os.read(fd, 256)
+                    os.close(fd)
+            run_in_cgroup(cgroup.path, child)
+        finally:
+            link.close()
+        assert (coll.globals["exact"], coll.globals["other"]) == (2, 1)

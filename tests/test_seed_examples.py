@@ -14,7 +14,8 @@ from typing import Iterator
 
 import pytest
 
-from kernel import REPO_ROOT, errno_of, pybpfc_cli, require_root, run_in_cgroup, unshare_network
+from kernel import (REPO_ROOT, errno_of, find_bpftool, pybpfc_cli, require_root, run_in_cgroup,
+                    unshare_network)
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.cgroup import TemporaryCgroup
@@ -61,6 +62,14 @@ class Attached:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def bpftool_json(*args: str) -> list:
+    import json
+    import subprocess
+    result = subprocess.run([find_bpftool(), "-j", *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 # ----------------------------------------------------------------- sockopt
@@ -180,7 +189,7 @@ def test_sysctl_refuses_writes_that_are_not_ascending(cgroup: TemporaryCgroup) -
 # -------------------------------------------------------------------- sock
 
 
-def test_sock_one_udp_socket_at_a_time(cgroup: TemporaryCgroup) -> None:
+def test_sock_one_udp_socket_at_a_time(cgroup: TemporaryCgroup, bpffs: Path) -> None:
     with Attached(example("udp_one_at_a_time"), cgroup) as coll:
         def child() -> list[int]:
             results = []
@@ -200,6 +209,14 @@ def test_sock_one_udp_socket_at_a_time(cgroup: TemporaryCgroup) -> None:
         assert list(entries) == [cgroup.id]
         stats = entries[cgroup.id]
         assert (stats.created, stats.refused, stats.released) == (2, 3, 2)
+        # Pinned, the struct value shows by field in `pybpfc maps` and in bpftool.
+        pin_all(bpffs / "udp", [], [(m.name, m.fd) for m in coll.maps.values()], [])
+        shown = pybpfc_cli("maps", bpffs / "udp")
+        assert shown.returncode == 0, shown.stderr
+        assert f"  {cgroup.id}: {{created: 2, refused: 3, released: 2}}" in shown.stdout
+        dump = bpftool_json("map", "dump", "pinned", str(bpffs / "udp" / "maps" / "stats"))
+        assert [e["formatted"] for e in dump] == [
+            {"key": cgroup.id, "value": {"created": 2, "refused": 3, "released": 2}}]
 
 
 def test_sock_storage_of_a_socket_is_readable_from_python(cgroup: TemporaryCgroup) -> None:

@@ -1453,6 +1453,9 @@ class Checker:
             return
         for o in e.operands:
             self.expr(o)
+        if any(isinstance(o.ty, (ArrayType, BytesLitType)) for o in e.operands):
+            self.buffer_equality(e)
+            return
         for op in e.ops:
             if op in ("in", "not in"):
                 raise _error(f"the '{op}' operator is not supported", e)
@@ -1486,6 +1489,22 @@ class Checker:
         if all(c is not None for c in consts):
             e.const = all(semantics.compare(op, consts[i], consts[i + 1])
                           for i, op in enumerate(e.ops))
+
+    def buffer_equality(self, e: A.Compare) -> None:
+        """``buf == b"..."`` (or !=): a bytearray variable against a bytes
+        literal, every byte compared; different lengths are never equal."""
+        if len(e.ops) != 1 or e.ops[0] not in ("==", "!="):
+            raise _error("a bytearray compares only with == or != to a bytes literal", e)
+        buf, literal = e.operands
+        if isinstance(buf.ty, BytesLitType):
+            buf, literal = literal, buf
+        if not (isinstance(buf.ty, ArrayType) and buf.ty.is_bytes and self.is_lvalue(buf)
+                and isinstance(literal.ty, BytesLitType)):
+            raise _error("a bytearray variable compares only with a bytes literal", e)
+        e.operands = [buf, literal]
+        e.ty = BOOL
+        if buf.ty.length != literal.ty.length:
+            e.const = e.ops[0] == "!="
 
     def none_test(self, e: A.Compare) -> None:
         """``ref is None`` / ``ref is not None``: the only use of ``is``."""

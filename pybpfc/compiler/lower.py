@@ -25,7 +25,8 @@ from .checker import (BuiltinSym, CheckedProgram, ConstSym, FuncSym, GlobalVar, 
                       LocalVar, MapCall, MapVar, memory_root)
 from .debuginfo import DebugInfo
 from .errors import CompileError
-from .types import (BOOL, NONE, PARSED_TYPES, U8, U32, ArrayType, ContextType, CtxArrayType,
+from .types import (BOOL, NONE, PARSED_TYPES, U8, U32, ArrayType, BytesLitType, ContextType,
+                    CtxArrayType,
                     IntType, RefType, SockRefType, StructType, Type, WindowType, int_type,
                     map_key_type)
 
@@ -756,6 +757,9 @@ class Lowering:
         window_test = self.window_length_test(e)
         if window_test is not None:
             return window_test
+        if isinstance(e.operands[1].ty, BytesLitType):
+            same = self.startswith(e.operands[0], e.operands[1].const)
+            return same if e.ops[0] == "==" else self.builder.not_(same)
         left = self.expr(e.operands[0])
         if len(e.ops) == 1:
             return self.compare(e.ops[0], left, self.expr(e.operands[1]), e.operands[0].ty)
