@@ -11,10 +11,19 @@ import llvmlite.binding as llvm
 BPF_CPU = "v3"
 
 
+# SimplifyCFG turns a two-way branch whose arms only compute values into
+# selects; BPF has no select instruction, so each becomes a move and a jump
+# again, usually more instructions than the branch (`return a != X or b != 0`
+# came out 3 instructions longer).  These are process-wide LLVM options.
+_LLVM_OPTIONS = ("-two-entry-phi-node-folding-threshold=0", "-phi-node-folding-threshold=0")
+
+
 @functools.cache
 def _target_machine() -> llvm.TargetMachine:
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
+    for option in _LLVM_OPTIONS:
+        llvm.set_option("pybpfc", option)
     target = llvm.Target.from_triple("bpfel")
     return target.create_target_machine(cpu=BPF_CPU, opt=2, reloc="static",
                                         codemodel="default")
