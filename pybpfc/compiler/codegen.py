@@ -12,10 +12,12 @@ BPF_CPU = "v3"
 
 
 # SimplifyCFG turns a two-way branch whose arms only compute values into
-# selects; BPF has no select instruction, so each becomes a move and a jump
-# again, usually more instructions than the branch (`return a != X or b != 0`
-# came out 3 instructions longer).  These are process-wide LLVM options.
-_LLVM_OPTIONS = ("-two-entry-phi-node-folding-threshold=0", "-phi-node-folding-threshold=0")
+# selects, and speculates a context read to do so; BPF has no select
+# instruction, so each becomes a move and a jump again, usually more
+# instructions than the branch (`return a != X or b != 0` came out 3
+# instructions longer).  These are process-wide LLVM options.
+_LLVM_OPTIONS = ("-two-entry-phi-node-folding-threshold=0", "-phi-node-folding-threshold=0",
+                 "-speculate-one-expensive-inst=false")
 
 
 @functools.cache

@@ -129,6 +129,9 @@ class Lowering:
         self.ctx: Optional[ir.Value] = None
         self.loops: list[tuple[ir.Block, ir.Block]] = []   # (continue target, break target)
         self.entry_end: Optional[ir.Instruction] = None    # where stack slots are added
+        # Context reads that cannot change, already made on every path to
+        # where lowering is: one dict per enclosing conditional region.
+        self.stable_reads: list[dict[tuple[int, int, int], ir.Value]] = [{}]
 
     # ------------------------------------------------------------ module
 
@@ -240,11 +243,12 @@ class Lowering:
         self.slots = {}
         self.ctx = None
         self.loops = []
+        self.stable_reads = [{}]
         for p, arg in zip(fn.params, func.args):
             arg.name = p.name
             if isinstance(p.ty, ContextType):
-                self.ctx = arg
-                self.slots[id(p)] = arg
+                self.ctx = self.static_offsets(arg)
+                self.slots[id(p)] = self.ctx
             elif isinstance(p.ty, StructType):
                 self.slots[id(p)] = arg          # passed by reference, as in Python
             else:
@@ -300,6 +304,16 @@ class Lowering:
             raise
         finally:
             self.builder.debug_metadata = saved
+
+    @contextmanager
+    def conditional(self) -> Iterator[None]:
+        """Code that runs on some paths only: the context reads it makes
+        cannot be reused after it."""
+        self.stable_reads.append({})
+        try:
+            yield
+        finally:
+            self.stable_reads.pop()
 
     def new_block(self, name: str) -> ir.Block:
         return self.builder.append_basic_block(name)
@@ -387,14 +401,12 @@ class Lowering:
         then_bb, else_bb, end_bb = self.new_block("if.then"), self.new_block("if.else"), \
             self.new_block("if.end")
         self.builder.cbranch(self.expr(s.test), then_bb, else_bb)
-        self.builder.position_at_end(then_bb)
-        self.block(s.body)
-        if not self.builder.block.is_terminated:
-            self.builder.branch(end_bb)
-        self.builder.position_at_end(else_bb)
-        self.block(s.orelse)
-        if not self.builder.block.is_terminated:
-            self.builder.branch(end_bb)
+        for bb, stmts in ((then_bb, s.body), (else_bb, s.orelse)):
+            self.builder.position_at_end(bb)
+            with self.conditional():
+                self.block(stmts)
+            if not self.builder.block.is_terminated:
+                self.builder.branch(end_bb)
         self.builder.position_at_end(end_bb)
 
     def stmt_While(self, s: A.While) -> None:
@@ -406,7 +418,8 @@ class Lowering:
             self.builder.cbranch(self.expr(s.test), body_bb, end_bb)
         self.builder.position_at_end(body_bb)
         self.loops.append((cond_bb, end_bb))
-        self.block(s.body)
+        with self.conditional():
+            self.block(s.body)
         self.loops.pop()
         if not self.builder.block.is_terminated:
             self.builder.branch(cond_bb)
@@ -439,7 +452,8 @@ class Lowering:
         self.builder.position_at_end(body_bb)
         self.mem_store(self.to_memory(cur, ty), target)
         self.loops.append((step_bb, end_bb))
-        self.block(s.body)
+        with self.conditional():
+            self.block(s.body)
         self.loops.pop()
         if not self.builder.block.is_terminated:
             self.builder.branch(step_bb)
@@ -593,7 +607,8 @@ class Lowering:
         do_bb, end_bb = self.new_block("inbounds"), self.new_block("inbounds.end")
         self.builder.cbranch(ok, do_bb, end_bb)
         self.builder.position_at_end(do_bb)
-        emit()
+        with self.conditional():
+            emit()
         self.builder.branch(end_bb)
         self.builder.position_at_end(end_bb)
 
@@ -603,7 +618,8 @@ class Lowering:
         do_bb, end_bb = self.new_block("inbounds"), self.new_block("inbounds.end")
         self.builder.cbranch(ok, do_bb, end_bb)
         self.builder.position_at_end(do_bb)
-        value = load()
+        with self.conditional():
+            value = load()
         loaded_in = self.builder.block
         self.builder.branch(end_bb)
         self.builder.position_at_end(end_bb)
@@ -802,7 +818,11 @@ class Lowering:
         end_bb = self.new_block("bool.end")
         incoming: list[tuple[ir.Value, ir.Block]] = []
         for i in range(count):
-            value = step(i)
+            if i == 0:
+                value = step(i)
+            else:
+                with self.conditional():
+                    value = step(i)
             if i == count - 1:
                 incoming.append((value, self.builder.block))
                 self.builder.branch(end_bb)
@@ -825,11 +845,13 @@ class Lowering:
             self.new_block("ifexp.end")
         self.builder.cbranch(self.expr(e.test), then_bb, else_bb)
         self.builder.position_at_end(then_bb)
-        a = self.expr(e.body)
+        with self.conditional():
+            a = self.expr(e.body)
         a_bb = self.builder.block
         self.builder.branch(end_bb)
         self.builder.position_at_end(else_bb)
-        b = self.expr(e.orelse)
+        with self.conditional():
+            b = self.expr(e.orelse)
         b_bb = self.builder.block
         self.builder.branch(end_bb)
         self.builder.position_at_end(end_bb)
@@ -843,7 +865,8 @@ class Lowering:
         if isinstance(base, ContextType):
             f = self.ctx_field_of(e)
             if f.kind == "sock":
-                return self.ctx_load_at(self.expr(e.value), f.offset, 8, PTR, stable=True)
+                return self.static_offsets(
+                    self.ctx_load_at(self.expr(e.value), f.offset, 8, PTR, stable=True))
             return self.ctx_load(self.expr(e.value), f, stable=self.stable_field(f))
         if isinstance(base, SockRefType):
             f = hooks.BPF_SOCK.field(e.attr)
@@ -970,7 +993,8 @@ class Lowering:
         do_bb, end_bb = self.new_block("call"), self.new_block("call.end")
         self.builder.cbranch(ok, do_bb, end_bb)
         self.builder.position_at_end(do_bb)
-        result = call()
+        with self.conditional():
+            result = call()
         called_in = self.builder.block
         self.builder.branch(end_bb)
         self.builder.position_at_end(end_bb)
@@ -1162,6 +1186,18 @@ class Lowering:
             return self.expr(e.value)
         return self.expr(e)
 
+    def static_offsets(self, pointer: ir.Value) -> ir.Value:
+        """``pointer`` marked for LLVM's BPF backend as one that is only ever
+        accessed at constant offsets (a context or a socket): until
+        instruction selection its loads and stores are kept whole, so no
+        optimisation turns two field loads into one load from a computed
+        address, which the verifier refuses."""
+        marker = self.module.globals.get("llvm.preserve.static.offset")
+        if marker is None:
+            marker = ir.Function(self.module, ir.FunctionType(PTR, [PTR]),
+                                 "llvm.preserve.static.offset")
+        return self.builder.call(marker, [pointer])
+
     def stable_field(self, f: hooks.Field) -> bool:
         """Whether the current hook's reads of ``f`` may be plain loads:
         the hook cannot write it, and the verifier accepts whatever width
@@ -1178,9 +1214,15 @@ class Lowering:
         width (the verifier refuses others); a ``stable`` read (a pointer, or
         a field no one writes while the hook runs that may be read narrower)
         is a plain load that LLVM may reuse."""
+        key = (id(base), offset, size)
+        if stable:
+            for known in reversed(self.stable_reads):
+                if key in known:
+                    return known[key]
         ptr = self.offset(base, offset)
         if stable:
             instr: ir.LoadInstr = self.builder.load(ptr, typ=ty)
+            self.stable_reads[-1][key] = instr
             # It cannot change while the hook runs, even across a helper call
             # or an atomic operation, which LLVM must otherwise assume do.
             instr.set_metadata("invariant.load", self.module.add_metadata([]))
