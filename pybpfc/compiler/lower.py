@@ -8,9 +8,15 @@ Types come from the checker; nothing here infers one.
 Memory model: every local lives in a stack slot (LLVM promotes them to
 registers), zeroed at function entry because the verifier refuses reads of
 uninitialised stack.  Structs and arrays are byte blocks addressed by offset.
-Context fields are loaded and stored with volatile accesses of exactly their
-width: the verifier refuses narrower or wider accesses, and volatile keeps
-LLVM from changing the width.
+
+Context access: the verifier allows context and socket fields only at
+constant offsets and often only at their exact width.  The context and
+socket pointers are marked for LLVM's BPF backend as accessed at static
+offsets only, so no optimisation merges two field loads into one from a
+computed address.  Stores, and loads of fields the hook may write or whose
+narrow reads the verifier refuses, are volatile accesses of exactly the
+field's width; reads that cannot change are plain loads, reused where an
+earlier one dominates.
 """
 from __future__ import annotations
 
