@@ -35,7 +35,7 @@ def open_fds() -> set[str]:
 
 
 def kernel_bytes(spec: ObjectSpec) -> int:
-    maps = sum(m.max_entries * (m.key_size + m.value_size + 64) for m in spec.maps.values())
+    maps: int = sum(m.max_entries * (m.key_size + m.value_size + 64) for m in spec.maps.values())
     return maps + sum(d.size for d in spec.data.values())
 
 

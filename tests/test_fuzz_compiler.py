@@ -46,7 +46,8 @@ def test_generated_programs_compile_or_fail_with_a_located_error() -> None:
     seed = base_seed()
     inputs = [(g, seed + i) for g in sorted(GENERATORS) for i in range(PER_GENERATOR)]
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    new_bugs, known = [], collections.Counter()
+    new_bugs: list[str] = []
+    known: collections.Counter[str] = collections.Counter()
     for (generator, s), result in run_isolated(judge, inputs):
         kind, detail = result
         counts[generator][kind] += 1
