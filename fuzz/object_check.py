@@ -9,6 +9,7 @@ import traceback
 from typing import NamedTuple
 
 from pybpfc.runtime.collection import load
+from pybpfc.runtime.disasm import objdump
 from pybpfc.runtime.elf import read_object
 from pybpfc.runtime.errors import BpfError
 from pybpfc.runtime.spec import ObjectSpec
@@ -47,16 +48,22 @@ def check_object(data: bytes, in_kernel: bool) -> Outcome:
 
 
 def _judge(data: bytes, in_kernel: bool) -> tuple[str, str]:
+    """What `pybpfc objdump` and `pybpfc maps` do with an object: read it,
+    disassemble it, load it, and decode its globals and small maps."""
     stage = READ_ERROR
     try:
         spec = read_object(data)
+        objdump(spec)
         if not in_kernel:
             return LOADED, "read only"
         if kernel_bytes(spec) > MAX_KERNEL_BYTES:
             return TOO_BIG, f"{kernel_bytes(spec)} bytes of maps"
         stage = LOAD_ERROR
-        with load(spec):
-            pass
+        with load(spec) as coll:
+            dict(coll.globals.items())
+            for m in coll.maps.values():
+                if m.spec.max_entries <= 1024:
+                    list(m.items())
         return LOADED, ""
     except BpfError as err:
         message = str(err)
