@@ -650,11 +650,24 @@ def mutated_example(chooser: Chooser) -> str:
     return mutate(chooser, chooser.choice(EXAMPLES), chooser.integer(1, 4))
 
 
+def function_body_lines(lines: list[str]) -> list[int]:
+    """Indexes of the lines inside function bodies (not struct bodies)."""
+    body, inside = [], False
+    for i, line in enumerate(lines):
+        if line.startswith("def "):
+            inside = True
+        elif line and not line.startswith(" "):
+            inside = False
+        elif inside and line.startswith("    "):
+            body.append(i)
+    return body
+
+
 def nearly_valid_program(chooser: Chooser) -> str:
     text = valid_program(chooser)
     if chance(chooser, 40):
         lines = text.split("\n")
-        body = [i for i, line in enumerate(lines) if line.startswith("    ")]
+        body = function_body_lines(lines)
         if body:
             at = chooser.choice(body)
             indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
