@@ -71,6 +71,7 @@ class _Generator:
         self.structs: list[Struct] = []
         self.helpers: list[tuple[str, list[tuple[str, str]], str]] = []   # name, params, returns
         self.fn = _Function(in_hook=True)
+        self.constants: list[tuple[str, Optional[str]]] = []   # name, type (None: untyped)
 
     def fresh(self, stem: str) -> str:
         self.counter += 1
@@ -187,6 +188,9 @@ class _Generator:
                 kinds += ["byteorder32", "len"]
         kind = self.c.choice(kinds)
         if kind == "literal":
+            named = [n for n, t in self.constants if t in (None, ty)]
+            if named and chance(self.c, 30):
+                return self.c.choice(named), False
             return self.literal(ty), False
         if kind == "leaf":
             return self._leaf_dynamic(ty), True
@@ -264,8 +268,20 @@ class _Generator:
         if bools:
             kinds.append("variable")
         if depth > 0:
-            kinds += ["not", "and", "or", "convert", "integer"]
+            kinds += ["not", "and", "or", "convert", "integer", "chain"]
+        if any(v.type == "bytearray" for v in self.visible()):
+            kinds.append("startswith")
         kind = self.c.choice(kinds)
+        if kind == "chain":
+            ty = self.c.choice(INT_TYPES)
+            operands = [self.dynamic(ty, 0)] + [self.expr(ty, 0) for _ in range(2)]
+            return (f"({operands[0]} {self.c.choice(COMPARISONS)} {operands[1]} "
+                    f"{self.c.choice(COMPARISONS)} {operands[2]})")
+        if kind == "startswith":
+            var = self.c.choice([v for v in self.visible() if v.type == "bytearray"])
+            prefix = "".join(f"\\x{self.c.integer(0, 255):02x}"
+                             for _ in range(self.c.integer(0, var.length)))
+            return f'{var.name}.startswith(b"{prefix}")'
         if kind == "compare":
             ty = self.c.choice(INT_TYPES)
             left, right = self.dynamic(ty, max(depth - 1, 0)), self.expr(ty, max(depth - 1, 0))
@@ -531,8 +547,9 @@ class _Generator:
         body = self.block(4, 3, self.c.integer(1, 6))
         body.append("    " + self.return_statement())
         name = self.fresh("hook")
+        returns = "bool" if self.hook.returns.kind == "verdict" and chance(self.c, 20) else "int"
         return ([f"@{self.hook.decorator}",
-                 f"def {name}({CONTEXT_PARAMETER}: {self.hook.context.python_name}) -> int:"]
+                 f"def {name}({CONTEXT_PARAMETER}: {self.hook.context.python_name}) -> {returns}:"]
                 + self.global_declaration() + body)
 
     def return_statement(self) -> str:
@@ -545,6 +562,15 @@ class _Generator:
 
     def module_globals(self) -> list[str]:
         lines = []
+        for _ in range(self.c.integer(0, 2)):
+            name = self.fresh("LIMIT")
+            if chance(self.c, 50):
+                lines.append(f"{name}: Final = {self.c.integer(0, 100)}")
+                self.constants.append((name, None))
+            else:
+                ty = self.c.choice(INT_TYPES)
+                lines.append(f"{name}: Final[{ty}] = {self.literal(ty)}")
+                self.constants.append((name, ty))
         for _ in range(self.c.integer(0, 2)):
             struct = Struct(self.fresh("Rec"), [(self.fresh("f"), self.c.choice(INT_TYPES))
                                                 for _ in range(self.c.integer(1, 4))])
@@ -576,6 +602,10 @@ class _Generator:
         for _ in range(self.c.integer(0, 2)):
             functions += self.helper_function() + ["", ""]
         functions += self.hook_function()
+        for _ in range(self.c.integer(0, 1)):
+            self.hook = self.c.choice(hooks.HOOKS)
+            self.imports.update((self.hook.decorator, self.hook.context.python_name))
+            functions += ["", ""] + self.hook_function()
         # Globals a helper conjured up (to have a dynamic value) come first.
         declared = {line.split(":")[0] for line in module}
         for var in self.globals:
@@ -588,6 +618,8 @@ class _Generator:
         self.imports.update(t for t in INT_TYPES if re.search(rf"\b{t}\b", used))
         self.imports.update(h for h in hooks.HELPERS if re.search(rf"\b{h}\(", used))
         header = [f"from pybpfc import {', '.join(sorted(self.imports))}", "", ""]
+        if self.constants:
+            header.insert(0, "from typing import Final")
         return "\n".join(header + module + ["", ""] + functions) + "\n"
 
 
