@@ -17,25 +17,19 @@ import time
 from typing import Any
 
 from .choose import RandomChooser
-from .compile_check import (INTERNAL, KNOWN_REJECTION, LOADED, OK, VERIFIER_LIMIT,
-                            compile_text, known_finding, load_compiled)
+from .compile_check import (INTERNAL, KNOWN_REJECTION, LOADED, VERIFIER_LIMIT,
+                            compile_generated, known_finding, load_generated)
 from .isolate import CRASH, TIMEOUT, run_isolated
-from .programs import GENERATORS, valid_program
+from .programs import GENERATORS
 
 CHUNK = 250
 SHOWN = 5       # problems printed in full per run
 
 
-def _compile_one(item: tuple[str, int]) -> tuple[str, str]:
-    generator, seed = item
-    outcome = compile_text(GENERATORS[generator](RandomChooser(seed)))
-    return outcome.kind, outcome.detail
-
-
 def _compile_chunk(items: list[tuple[str, int]]) -> tuple[collections.Counter[str], list[str]]:
     counts: collections.Counter[str] = collections.Counter()
     problems = []
-    for (generator, seed), (kind, detail) in run_isolated(_compile_one, items):
+    for (generator, seed), (kind, detail) in run_isolated(compile_generated, items):
         if kind in (INTERNAL, CRASH):
             finding = known_finding(detail)
             if finding:
@@ -48,18 +42,10 @@ def _compile_chunk(items: list[tuple[str, int]]) -> tuple[collections.Counter[st
     return counts, problems
 
 
-def _load_one(seed: int) -> tuple[str, str]:
-    outcome = compile_text(valid_program(RandomChooser(seed)), keep_object=True)
-    if outcome.kind != OK or outcome.elf is None:
-        return outcome.kind, outcome.detail
-    loaded = load_compiled(outcome.elf)
-    return loaded.kind, loaded.detail
-
-
 def _load_chunk(seeds: list[int]) -> tuple[collections.Counter[str], list[str]]:
     counts: collections.Counter[str] = collections.Counter()
     problems = []
-    for seed, (kind, detail) in run_isolated(_load_one, seeds, time_limit=3):
+    for seed, (kind, detail) in run_isolated(load_generated, seeds, time_limit=3):
         if kind == TIMEOUT:
             kind = VERIFIER_LIMIT
         if kind in (INTERNAL, CRASH) and known_finding(detail):

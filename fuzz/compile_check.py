@@ -79,6 +79,7 @@ KNOWN_REJECTIONS = {
     "invalid zero-sized read": "F3",
     "dereference of modified ctx ptr": "F4",
     "pointer arithmetic on sock prohibited": "F5",
+    "should have been in [0, 1]": "F6",
 }
 # The verifier's own limits: a program too complex to verify is refused at
 # load time by design (docs/language.md, loops), not a compiler bug.
@@ -106,3 +107,25 @@ def load_compiled(elf: bytes) -> Outcome:
     except BpfError as err:
         return Outcome(REJECTED, str(err))
     return Outcome(LOADED)
+
+
+def compile_generated(item: tuple[str, int]) -> tuple[str, str]:
+    """(kind, detail) of compiling the program ``GENERATORS[name]`` makes
+    from ``seed``; ``item`` is (name, seed)."""
+    from .choose import RandomChooser
+    from .programs import GENERATORS
+    name, seed = item
+    outcome = compile_text(GENERATORS[name](RandomChooser(seed)))
+    return outcome.kind, outcome.detail
+
+
+def load_generated(seed: int) -> tuple[str, str]:
+    """(kind, detail) of compiling the valid program of ``seed`` and, if it
+    compiles, loading it into the kernel."""
+    from .choose import RandomChooser
+    from .programs import valid_program
+    outcome = compile_text(valid_program(RandomChooser(seed)), keep_object=True)
+    if outcome.kind != OK or outcome.elf is None:
+        return outcome.kind, outcome.detail
+    loaded = load_compiled(outcome.elf)
+    return loaded.kind, loaded.detail

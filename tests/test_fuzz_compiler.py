@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from fuzz.choose import DrawChooser, RandomChooser
 from fuzz.compile_check import (COMPILE_ERROR, INTERNAL, KNOWN_REJECTION, LOADED, OK,
-                                VERIFIER_LIMIT, compile_text, known_finding, load_compiled)
+                                VERIFIER_LIMIT, compile_generated, known_finding,
+                                load_generated)
 from fuzz.isolate import CRASH, TIMEOUT, run_isolated
 from fuzz.programs import GENERATORS, mutated_example, valid_program
 from kernel import require_root
@@ -36,19 +37,13 @@ def base_seed() -> int:
     return int(os.environ.get("PYBPFC_FUZZ_SEED", random.randrange(1 << 32)))
 
 
-def judge(item: tuple[str, int]) -> tuple[str, str]:
-    generator, seed = item
-    outcome = compile_text(GENERATORS[generator](RandomChooser(seed)))
-    return outcome.kind, outcome.detail
-
-
 def test_generated_programs_compile_or_fail_with_a_located_error() -> None:
     seed = base_seed()
     inputs = [(g, seed + i) for g in sorted(GENERATORS) for i in range(PER_GENERATOR)]
     counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     new_bugs: list[str] = []
     known: collections.Counter[str] = collections.Counter()
-    for (generator, s), result in run_isolated(judge, inputs):
+    for (generator, s), result in run_isolated(compile_generated, inputs):
         kind, detail = result
         counts[generator][kind] += 1
         if kind in (INTERNAL, CRASH):
@@ -68,22 +63,13 @@ def test_generated_programs_compile_or_fail_with_a_located_error() -> None:
     assert counts["mutated_example"][COMPILE_ERROR] >= 0.6 * PER_GENERATOR
 
 
-def compile_and_load(seed: int) -> tuple[str, str]:
-    outcome = compile_text(valid_program(RandomChooser(seed)), keep_object=True)
-    if outcome.kind != OK:
-        return outcome.kind, outcome.detail
-    assert outcome.elf is not None
-    loaded = load_compiled(outcome.elf)
-    return loaded.kind, loaded.detail
-
-
 def test_valid_programs_pass_the_kernel_verifier() -> None:
     require_root("loading programs")
     seed = base_seed()
     counts: collections.Counter[str] = collections.Counter()
     failures = []
     # A program the verifier walks for seconds hits its limits; it is cut short.
-    for s, (kind, detail) in run_isolated(compile_and_load,
+    for s, (kind, detail) in run_isolated(load_generated,
                                          [seed + i for i in range(KERNEL_SAMPLE)],
                                          time_limit=3):
         kind = VERIFIER_LIMIT if kind == TIMEOUT else kind
