@@ -60,6 +60,7 @@ class Collection:
 def load(source: Union[ObjectSpec, str, "os.PathLike[str]", bytes]) -> Collection:
     """Load an object (a spec, a path or the ELF bytes) into the kernel."""
     spec = source if isinstance(source, ObjectSpec) else read_object(source)
+    _refuse_unsupported(spec)
     coll = Collection(spec)
     try:
         _load_btf(coll)
@@ -74,6 +75,19 @@ def load(source: Union[ObjectSpec, str, "os.PathLike[str]", bytes]) -> Collectio
 
 
 # ------------------------------------------------------------------ phases
+
+
+def _refuse_unsupported(spec: ObjectSpec) -> None:
+    """What the object needs and the loader cannot do, refused before
+    anything is created in the kernel."""
+    for prog in spec.programs.values():
+        if prog.core_relocations:
+            first = prog.core_relocations[0]
+            access = f" ('{first.access_str}')" if first.access_str else ""
+            raise BpfError(f"program '{prog.name}': {len(prog.core_relocations)} CO-RE "
+                           f"relocation(s), the first at instruction {first.insn}{access}: "
+                           "pybpfc's runtime does not apply CO-RE relocations (build "
+                           "without __builtin_preserve_access_index / BPF_CORE_READ)")
 
 
 def _load_btf(coll: Collection) -> None:

@@ -2,6 +2,7 @@
 `maps`, `detach` and `objdump`, against the real kernel."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -183,3 +184,113 @@ def test_run_leaves_nothing_whenever_it_is_terminated(delay: float) -> None:
             proc.kill()
             proc.wait()
     assert run_cgroups() == before
+
+
+def start_run_of(*command: str) -> "subprocess.Popen[str]":
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
+                             *command], env=env, stderr=subprocess.PIPE, text=True)
+
+
+def cgroups_of(proc: "subprocess.Popen[str]") -> set[str]:
+    """The cgroups that `pybpfc run` process made (TemporaryCgroup puts its
+    pid in the name), whatever other tests on the machine are doing."""
+    return {name for name in run_cgroups() if name.startswith(f"pybpfc-{proc.pid}-")}
+
+
+def wait_for_command_in_cgroup(proc: "subprocess.Popen[str]") -> Path:
+    """The cgroup `pybpfc run` made, once the command is running in it."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        made = cgroups_of(proc)
+        if made:
+            (name,) = made
+            with contextlib.suppress(FileNotFoundError):
+                if (cgroup2_root() / name / "cgroup.procs").read_text().strip():
+                    return cgroup2_root() / name
+        time.sleep(0.05)
+    raise AssertionError("pybpfc run never ran its command in a cgroup")
+
+
+def test_run_cleans_up_on_ctrl_c() -> None:
+    """Ctrl-C: the terminal sends SIGINT to pybpfc and the command; pybpfc
+    passes it on, the command ends, the cgroup goes, exit 130."""
+    require_root("pybpfc run")
+    proc = start_run_of("sleep", "30")
+    try:
+        cgroup = wait_for_command_in_cgroup(proc)
+        (command_pid,) = map(int, (cgroup / "cgroup.procs").read_text().split())
+        os.kill(proc.pid, signal.SIGINT)        # our own children, by pid
+        os.kill(command_pid, signal.SIGINT)
+        assert proc.wait(timeout=20) == 128 + signal.SIGINT
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not cgroups_of(proc)
+    assert "Traceback" not in proc.stderr.read()
+
+
+def test_run_forwards_sigint_to_a_command_that_survives_it() -> None:
+    """SIGINT to pybpfc alone reaches the command; one that ignores it keeps
+    running until it ends by itself, and then everything is removed."""
+    require_root("pybpfc run")
+    proc = start_run_of("sh", "-c", "trap 'echo got INT >&2' INT; sleep 1; sleep 1; exit 3")
+    try:
+        wait_for_command_in_cgroup(proc)
+        time.sleep(0.3)                         # let sh set its trap
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=20) == 3
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = proc.stderr.read()
+    assert "got INT" in stderr
+    assert not cgroups_of(proc)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5, 1.0])
+def test_run_leaves_nothing_whenever_it_is_interrupted(delay: float) -> None:
+    """SIGINT at any moment (starting, loading, attaching, running) ends
+    pybpfc run with its cgroup removed."""
+    require_root("pybpfc run")
+    proc = start_run_of("sleep", "30")
+    try:
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGINT)        # our own child, by pid
+        # Killed before Python set its handlers, interrupted, or the command's status.
+        assert proc.wait(timeout=20) in (-signal.SIGINT, 128 + signal.SIGINT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not cgroups_of(proc)
+
+
+def attached_ids(cgroup: Path, attach_type: int) -> list[int]:
+    from pybpfc.runtime import bpf
+    fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return bpf.prog_query(fd, attach_type).prog_ids
+    finally:
+        os.close(fd)
+
+
+def test_run_attaches_only_to_the_cgroup_it_made() -> None:
+    require_root("pybpfc run")
+    from pybpfc.runtime import bpf
+    setsockopt = bpf.BPF_CGROUP_SETSOCKOPT
+    root_before = attached_ids(cgroup2_root(), setsockopt)
+    proc = start_run_of("sleep", "30")
+    try:
+        cgroup = wait_for_command_in_cgroup(proc)
+        assert len(attached_ids(cgroup, setsockopt)) == 1
+        assert attached_ids(cgroup2_root(), setsockopt) == root_before
+        os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not cgroups_of(proc)
