@@ -125,7 +125,8 @@ class _Generator:
             return []
         calls = []
         for helper in hooks.HELPERS.values():
-            if helper.name not in self.hook.helpers or helper.returns != ty:
+            if helper.name not in self.hook.helpers or helper.returns != ty \
+                    or helper.call != "function":
                 continue
             if helper.params == ():
                 calls.append(f"{helper.name}()")
@@ -488,7 +489,10 @@ class _Generator:
         return [f"{target} = {self.expr(f.kind, 2)}"]
 
     def kernel_helper_statement(self) -> list[str]:
-        allowed = [h for h in hooks.HELPERS.values() if h.name in self.hook.helpers]
+        allowed = [h for h in hooks.HELPERS.values() if h.name in self.hook.helpers
+                   and h.call == "function" and h.returns in RANGES
+                   and all(p in ("ctx", "buffer", "buffer_start") or p in RANGES
+                           for p in h.params)]
         window = "optval" in self.hook.writable or "optval" in self.hook.readable
         options = ["helper"] * bool(allowed) + ["optval"] * window
         if not options:
@@ -511,6 +515,9 @@ class _Generator:
                 lines.append(f"{name} = bytearray({length})")
                 self.fn.locals.append(Var(name, "bytearray", "u8", length))
                 args.append(name)
+            elif args and helper.params[len(args) - 1] == "buffer_start":
+                # A length: a constant 0 is refused at compile time.
+                args.append(f"max({self.expr(param, 1)}, 1)")
             else:
                 args.append(self.expr(param, 1))
         call = f"{helper.name}({', '.join(args)})"
