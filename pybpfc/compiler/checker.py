@@ -8,6 +8,7 @@ position.  Lowering relies on what it records and never guesses a type.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
@@ -163,6 +164,14 @@ METHOD_PARAMS = {
 PACKET_LOADS = {"load_u8": U8, "load_u16": U16, "load_u32": U32}
 
 BPF_STACK_SIZE = 512
+
+# Python's own meaning of each operator on untyped integer constants (the
+# checker has refused a zero divisor before folding).
+UNTYPED_FOLDS: dict[str, Callable[[int, int], int]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv,
+    "%": operator.mod, "&": operator.and_, "|": operator.or_, "^": operator.xor,
+    "<<": operator.lshift, ">>": operator.rshift,
+}
 
 # print() passes at most this many values (bpf_trace_printk's limit).
 PRINT_MAX_VALUES = 3
@@ -1408,9 +1417,9 @@ class Checker:
             raise _error("a negative shift count", e.right)
         if op == "<<" and b > 128:
             raise _error("this constant is too large", e)
-        return {"+": a + b, "-": a - b, "*": a * b, "//": a // b if b else 0,
-                "%": a % b if b else 0, "&": a & b, "|": a | b, "^": a ^ b,
-                "<<": a << b, ">>": a >> b}[op]
+        # Only the operator asked for is computed: `-2 << (1 << 64)` would not fit
+        # in memory, and it is no business of `-2 - (1 << 64)`.
+        return UNTYPED_FOLDS[op](a, b)
 
     def unify_ints(self, operands: list[A.Expr], op: str = "") -> IntType:
         typed = [o.ty for o in operands if isinstance(o.ty, IntType)]

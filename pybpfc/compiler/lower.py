@@ -944,7 +944,9 @@ class Lowering:
             start, end = self.window_bounds(self.ctx_base(e.args[0]), window)
             diff = self.builder.sub(self.builder.ptrtoint(end, I64),
                                     self.builder.ptrtoint(start, I64))
-            return self.builder.trunc(diff, I32)
+            # Narrowed later, LLVM would subtract the pointers in 32 bits,
+            # which the verifier refuses: the difference is taken whole first.
+            return self.builder.trunc(self.opaque(diff), I32)
         # A conversion: u32(x), bool(x), int(x).
         arg = e.args[0]
         value = self.expr(arg)
