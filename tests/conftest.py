@@ -8,7 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from kernel import find_bpftool, mounted_bpffs
+from kernel import find_bpftool, mounted_bpffs, require_root
+from pybpfc.runtime.cgroup import TemporaryCgroup
 
 
 @pytest.fixture
@@ -16,6 +17,14 @@ def bpffs() -> Iterator[Path]:
     """A freshly mounted bpffs, unmounted and removed after the test."""
     with mounted_bpffs() as directory:
         yield directory
+
+
+@pytest.fixture
+def cgroup() -> Iterator[TemporaryCgroup]:
+    """A new cgroup below the cgroup v2 root, removed after the test."""
+    require_root("attaching to a cgroup")
+    with TemporaryCgroup() as cg:
+        yield cg
 
 
 @pytest.fixture

@@ -242,3 +242,69 @@ def unshare_network() -> None:
     CLONE_NEWNET = 0x40000000
     if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+
+
+# ------------------------------------------------------ C objects and attaching
+
+
+def clang_bpf(source: StrPath, out: StrPath, *flags: str) -> Path:
+    """``clang -O2 -g -target bpf -c SOURCE -o OUT`` (fails under CI=true
+    when clang is missing)."""
+    import glob
+    clang = shutil.which("clang")
+    require_kernel_feature("clang", clang is not None, "clang is not installed")
+    assert clang is not None
+    # <linux/types.h> includes <asm/types.h>, which Debian keeps per architecture.
+    includes = [f"-I{Path(p).parent.parent}" for p in glob.glob("/usr/include/*/asm/types.h")]
+    result = subprocess.run([clang, "-O2", "-g", "-target", "bpf", *flags, *includes, "-c",
+                             str(source), "-o", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, f"clang failed on {Path(source).name}:\n{result.stderr}"
+    return Path(out)
+
+
+class Attached:
+    """An object loaded, with every program attached to one cgroup.
+    Leaving the ``with`` detaches them all and closes the collection; in
+    between it reads like the collection (``globals``, ``maps``,
+    ``programs``, ``coll["name"]``)."""
+
+    def __init__(self, source: object, cgroup: object):
+        from pybpfc.runtime.collection import load
+        self.coll = load(source)  # type: ignore[arg-type]
+        self.links: list = []
+        try:
+            for program in self.coll.programs.values():
+                self.links.append(program.attach(cgroup.path))  # type: ignore[attr-defined]
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def globals(self):  # type: ignore[no-untyped-def]
+        return self.coll.globals
+
+    @property
+    def maps(self):  # type: ignore[no-untyped-def]
+        return self.coll.maps
+
+    @property
+    def programs(self):  # type: ignore[no-untyped-def]
+        return self.coll.programs
+
+    def __getitem__(self, program: str):  # type: ignore[no-untyped-def]
+        return self.coll[program]
+
+    def detach(self) -> None:
+        for link in self.links:
+            link.close()
+        self.links = []
+
+    def close(self) -> None:
+        self.detach()
+        self.coll.close()
+
+    def __enter__(self) -> "Attached":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

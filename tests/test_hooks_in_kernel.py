@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from typing import Iterator
 
 import pytest
 
@@ -26,13 +25,6 @@ def build(text: str, name: str = "prog.py") -> bytes:
 def example(name: str) -> bytes:
     path = REPO_ROOT / "examples" / f"{name}.py"
     return compile_source(Source(str(path), path.read_text())).elf
-
-
-@pytest.fixture
-def cgroup() -> Iterator[TemporaryCgroup]:
-    require_root("attaching to a cgroup")
-    with TemporaryCgroup() as cg:
-        yield cg
 
 
 def attached(elf: bytes, cg: TemporaryCgroup) -> tuple[Collection, list]:

@@ -9,11 +9,9 @@ import secrets
 import socket
 import struct
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 
-from kernel import require_root, run_in_cgroup
+from kernel import run_in_cgroup
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.cgroup import TemporaryCgroup
@@ -82,13 +80,6 @@ def record(ctx: SockoptContext) -> int:
     print("getsockopt SO_TYPE call", serial, "step", step)
     return ALLOW
 """
-
-
-@pytest.fixture
-def cgroup() -> Iterator[TemporaryCgroup]:
-    require_root("attaching to a cgroup")
-    with TemporaryCgroup() as cg:
-        yield cg
 
 
 def getsockopt_so_type(times: int) -> list[int]:

@@ -12,21 +12,18 @@ child's private network namespace.
 from __future__ import annotations
 
 import errno
-import glob
 import json
 import os
-import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any, Iterator
 
 import pytest
 
-from kernel import (REPO_ROOT, bpftool_loadall, errno_of, find_bpftool, require_kernel_feature,
+from kernel import (REPO_ROOT, Attached, bpftool_loadall, clang_bpf, errno_of, find_bpftool,
                     require_root, run_in_cgroup, unshare_network)
 from pybpfc.runtime.cgroup import TemporaryCgroup
-from pybpfc.runtime.collection import Collection, load
+from pybpfc.runtime.collection import load
 from pybpfc.runtime.elf import read_object
 from pybpfc.runtime.errors import BpfError
 
@@ -45,57 +42,8 @@ UDP_HEADER = 8
 def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """tests/c/interop_*.c, each built once per session with
     ``clang -O2 -g -target bpf -c``; stem -> object path."""
-    clang = shutil.which("clang")
-    require_kernel_feature("clang", clang is not None, "clang is not installed")
-    assert clang is not None
-    # <linux/types.h> includes <asm/types.h>, which Debian keeps per architecture.
-    includes = [f"-I{Path(p).parent.parent}" for p in glob.glob("/usr/include/*/asm/types.h")]
     out_dir = tmp_path_factory.mktemp("interop")
-    built = {}
-    for stem in INTEROP:
-        out = out_dir / f"{stem}.o"
-        result = subprocess.run([clang, "-O2", "-g", "-target", "bpf", *includes, "-c",
-                                 str(C_DIR / f"{stem}.c"), "-o", str(out)],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, f"clang failed on {stem}.c:\n{result.stderr}"
-        built[stem] = out
-    return built
-
-
-@pytest.fixture
-def cgroup() -> Iterator[TemporaryCgroup]:
-    require_root("attaching to a cgroup")
-    with TemporaryCgroup() as cg:
-        yield cg
-
-
-class Attached:
-    """A collection with every program attached to one cgroup; leaving the
-    ``with`` detaches them all and closes the collection."""
-
-    def __init__(self, source: Any, cg: TemporaryCgroup):
-        self.coll: Collection = load(source)
-        self.links: list[Any] = []
-        try:
-            for program in self.coll.programs.values():
-                self.links.append(program.attach(cg.path))
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        for link in self.links:
-            link.close()
-        self.links = []
-        self.coll.close()
-
-    def __enter__(self) -> Collection:
-        return self.coll
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
+    return {stem: clang_bpf(C_DIR / f"{stem}.c", out_dir / f"{stem}.o") for stem in INTEROP}
 
 
 def read_once(path: str) -> bytes:

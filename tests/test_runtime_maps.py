@@ -11,22 +11,19 @@ only forked children move into them; pins go to a bpffs the test mounts.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import mmap
 import os
-import shutil
 import socket
 import struct
-import subprocess
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from kernel import REPO_ROOT, pybpfc_cli, require_kernel_feature, require_root, run_in_cgroup
+from kernel import REPO_ROOT, Attached, clang_bpf, pybpfc_cli, require_root, run_in_cgroup
 from pybpfc.runtime import bpf, maps
 from pybpfc.runtime.cgroup import TemporaryCgroup, cgroup_id
-from pybpfc.runtime.collection import Collection, load
+from pybpfc.runtime.collection import load
 from pybpfc.runtime.elf import read_object
 from pybpfc.runtime.errors import BpfError, SyscallError
 from pybpfc.runtime.maps import (CgroupStorageMap, NoStorageError, PerCpuMap, RingBufMap,
@@ -43,58 +40,9 @@ PAGE = mmap.PAGESIZE
 
 @pytest.fixture(scope="module")
 def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    clang = shutil.which("clang")
-    require_kernel_feature("clang", clang is not None, "clang is not installed")
-    assert clang is not None
-    # <linux/types.h> includes <asm/types.h>, which Debian keeps per architecture.
-    includes = [f"-I{Path(p).parent.parent}" for p in glob.glob("/usr/include/*/asm/types.h")]
     out_dir = tmp_path_factory.mktemp("maps")
-    built = {}
-    for stem in ("maps_sk_storage", "maps_sockopt_events", "maps_globals"):
-        out = out_dir / f"{stem}.o"
-        result = subprocess.run([clang, "-O2", "-g", "-target", "bpf", *includes, "-c",
-                                 str(C_DIR / f"{stem}.c"), "-o", str(out)],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, f"clang failed on {stem}.c:\n{result.stderr}"
-        built[stem] = out
-    return built
-
-
-@pytest.fixture
-def cgroup() -> Iterator[TemporaryCgroup]:
-    require_root("attaching to a cgroup")
-    with TemporaryCgroup() as cg:
-        yield cg
-
-
-class Attached:
-    """A collection with every program attached to one cgroup; leaving the
-    ``with`` detaches them and closes the collection."""
-
-    def __init__(self, source: Any, cg: TemporaryCgroup):
-        self.coll: Collection = load(source)
-        self.links: list[Any] = []
-        try:
-            for program in self.coll.programs.values():
-                self.links.append(program.attach(cg.path))
-        except BaseException:
-            self.close()
-            raise
-
-    def detach(self) -> None:
-        for link in self.links:
-            link.close()
-        self.links = []
-
-    def close(self) -> None:
-        self.detach()
-        self.coll.close()
-
-    def __enter__(self) -> "Attached":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    return {stem: clang_bpf(C_DIR / f"{stem}.c", out_dir / f"{stem}.o")
+            for stem in ("maps_sk_storage", "maps_sockopt_events", "maps_globals")}
 
 
 def fd_is_open(fd: int) -> bool:

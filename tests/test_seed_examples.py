@@ -10,11 +10,9 @@ import os
 import socket
 import struct
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 
-from kernel import (REPO_ROOT, errno_of, find_bpftool, pybpfc_cli, require_root, run_in_cgroup,
+from kernel import (REPO_ROOT, Attached, errno_of, find_bpftool, pybpfc_cli, run_in_cgroup,
                     unshare_network)
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
@@ -30,38 +28,6 @@ SOL_IP, IP_TOS, IP_FREEBIND = 0, 1, 15
 def example(name: str) -> bytes:
     path = REPO_ROOT / "examples" / f"{name}.py"
     return compile_source(Source(str(path), path.read_text())).elf
-
-
-@pytest.fixture
-def cgroup() -> Iterator[TemporaryCgroup]:
-    require_root("attaching to a cgroup")
-    with TemporaryCgroup() as cg:
-        yield cg
-
-
-class Attached:
-    """An example loaded and all its programs attached to a cgroup."""
-
-    def __init__(self, elf: bytes, cgroup: TemporaryCgroup):
-        self.coll: Collection = load(elf)
-        self.links = []
-        try:
-            for prog in self.coll.programs.values():
-                self.links.append(prog.attach(cgroup.path))
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        for link in self.links:
-            link.close()
-        self.coll.close()
-
-    def __enter__(self) -> Collection:
-        return self.coll
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def bpftool_json(*args: str) -> list:
