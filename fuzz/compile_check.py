@@ -23,6 +23,7 @@ RENDERED = re.compile(rf"^{re.escape(PATH)}(:(?P<line>\d+):(?P<col>\d+))?: error
 KNOWN_FINDINGS = {
     "unsupported dynamic stack allocation": "F1",
     "MemoryError": "F7",
+    "BPF stack limit is exceeded": "F9",
 }
 
 OK, COMPILE_ERROR, INTERNAL = "ok", "compile error", "internal error"
