@@ -78,6 +78,7 @@ KNOWN_REJECTIONS = {
     "max value is outside of the allowed memory range": "F2",
     "unbounded memory access": "F2",
     "math between map_value pointer and register with unbounded min value": "F2",
+    "invalid variable-offset read from stack": "F2",
     "invalid zero-sized read": "F3",
     "dereference of modified ctx ptr": "F4",
     "pointer arithmetic on sock prohibited": "F5",
