@@ -22,6 +22,8 @@ RENDERED = re.compile(rf"^{re.escape(PATH)}(:(?P<line>\d+):(?P<col>\d+))?: error
 # another engineer's; remove an entry once its bug is fixed.
 KNOWN_FINDINGS = {
     "unsupported dynamic stack allocation": "F1",
+    "MemoryError": "F7",
+    "BPF stack limit is exceeded": "F9",
 }
 
 OK, COMPILE_ERROR, INTERNAL = "ok", "compile error", "internal error"
@@ -76,10 +78,12 @@ KNOWN_REJECTIONS = {
     "max value is outside of the allowed memory range": "F2",
     "unbounded memory access": "F2",
     "math between map_value pointer and register with unbounded min value": "F2",
+    "invalid variable-offset read from stack": "F2",
     "invalid zero-sized read": "F3",
     "dereference of modified ctx ptr": "F4",
     "pointer arithmetic on sock prohibited": "F5",
     "should have been in [0, 1]": "F6",
+    "32-bit pointer arithmetic prohibited": "F8",
 }
 # The verifier's own limits: a program too complex to verify is refused at
 # load time by design (docs/language.md, loops), not a compiler bug.
