@@ -210,7 +210,7 @@ def _run(args: argparse.Namespace) -> int:
         signal.signal(signum, _terminate)
     from pybpfc.runtime.cgroup import TemporaryCgroup
     from pybpfc.runtime.collection import load
-    command = list(args.command)
+    command = list(args.cmd)
     if command and command[0] == "--":
         command = command[1:]
     if not command:
@@ -356,6 +356,6 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
                     "every program to it, run CMD inside it, print the maps and globals, "
                     "and remove everything. The exit status is CMD's.")
     run.add_argument("program", metavar="PROGRAM", help="a pybpfc program (.py) or an object")
-    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
+    run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
                      help="the command to run")
     run.set_defaults(run=_run, command="run")

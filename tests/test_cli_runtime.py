@@ -87,7 +87,8 @@ def test_run_reports_a_verifier_rejection_and_leaves_nothing(tmp_path: Path) -> 
     before = run_cgroups()
     result = pybpfc_cli("run", prog, "--", "true")
     assert result.returncode == 1
-    assert "program 'spin': the verifier rejected it" in result.stderr
+    assert result.stderr.startswith("pybpfc run: error: program 'spin': the verifier "
+                                     "rejected it"), result.stderr
     assert "spin.py:6: while ctx.file_pos < 10:" in result.stderr
     assert "Traceback" not in result.stderr
     assert run_cgroups() == before
