@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import io
 import shutil
-import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass

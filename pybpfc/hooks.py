@@ -61,7 +61,8 @@ class MapKind:
     ``key`` says what the program indexes it with: ``"declared"`` (the
     annotation's first type), ``"index"`` (a u32 index: arrays), ``"socket"``
     (socket storage), ``"cgroup"`` (the cgroup the program runs for) or
-    ``"none"`` (ring buffer).  ``methods`` maps each Python method to the
+    ``"none"`` (ring buffer).  ``key_type`` is the integer type the kernel
+    keys the map with when the program does not declare one.  ``methods`` maps each Python method to the
     kernel helper it calls.  ``map_flags`` are always set; ``options`` are
     the constructor's keyword arguments."""
     python_name: str
@@ -74,6 +75,7 @@ class MapKind:
     doc: str
     map_flags: int = 0
     fixed_max_entries: Optional[int] = None   # the kernel requires this value
+    key_type: Optional[str] = None
 
     @property
     def map_type_id(self) -> int:
@@ -96,19 +98,20 @@ MAP_KINDS = {k.python_name: k for k in (
             "a hash table with one value per CPU for each key"),
     MapKind("ArrayMap", "BPF_MAP_TYPE_ARRAY", "index", True, False,
             _ELEMENT_METHODS[:2], ("max_entries",),
-            "max_entries values indexed 0 .. max_entries - 1, all present from the start"),
+            "max_entries values indexed 0 .. max_entries - 1, all present from the start",
+            key_type="u32"),
     MapKind("PerCpuArrayMap", "BPF_MAP_TYPE_PERCPU_ARRAY", "index", True, True,
             _ELEMENT_METHODS[:2], ("max_entries",),
-            "an array with one value per CPU for each index"),
+            "an array with one value per CPU for each index", key_type="u32"),
     MapKind("SockStorage", "BPF_MAP_TYPE_SK_STORAGE", "socket", True, False,
             (("get", "sk_storage_get"), ("delete", "sk_storage_delete")), ("clone",),
             "a value attached to each socket, freed with the socket "
             "(clone=True copies it to sockets accepted from a listener)",
-            map_flags=BPF_F_NO_PREALLOC, fixed_max_entries=0),
+            map_flags=BPF_F_NO_PREALLOC, fixed_max_entries=0, key_type="i32"),  # a socket fd
     MapKind("CgroupStorage", "BPF_MAP_TYPE_CGROUP_STORAGE", "cgroup", True, False,
             (("get", "get_local_storage"),), (),
             "a value for each cgroup the programs are attached to, shared by them",
-            fixed_max_entries=0),
+            fixed_max_entries=0, key_type="u64"),   # the cgroup's id: one value for all attach types
     MapKind("RingBuf", "BPF_MAP_TYPE_RINGBUF", "none", False, False,
             (("output", "ringbuf_output"),), ("max_entries",),
             "a buffer of records user space reads in order; max_entries is its size in "
@@ -199,6 +202,10 @@ HELPERS = {h.name: h for h in (
 
 # The size of the buffer a sockopt program can see at most (x86_64 page).
 PAGE_SIZE = 4096
+# The stack every BPF program has, in bytes.
+STACK_SIZE = 512
+# bpf_trace_printk passes at most this many values to its format.
+TRACE_PRINTK_MAX_VALUES = 3
 
 
 @dataclass(frozen=True)

@@ -163,8 +163,6 @@ METHOD_PARAMS = {
 # ``ctx.load_u8(offset)`` and friends: packet loads (socket filters).
 PACKET_LOADS = {"load_u8": U8, "load_u16": U16, "load_u32": U32}
 
-BPF_STACK_SIZE = 512
-
 # Python's own meaning of each operator on untyped integer constants (the
 # checker has refused a zero divisor before folding).
 UNTYPED_FOLDS: dict[str, Callable[[int, int], int]] = {
@@ -172,9 +170,6 @@ UNTYPED_FOLDS: dict[str, Callable[[int, int], int]] = {
     "%": operator.mod, "&": operator.and_, "|": operator.or_, "^": operator.xor,
     "<<": operator.lshift, ">>": operator.rshift,
 }
-
-# print() passes at most this many values (bpf_trace_printk's limit).
-PRINT_MAX_VALUES = 3
 BYTE_ORDER_WIDTH = {"htons": U16, "ntohs": U16, "htonl": U32, "ntohl": U32}
 
 # What ``ctx.optval.<method>`` reads or writes: method -> (type, is_write).
@@ -643,9 +638,9 @@ class Checker:
             if isinstance(arg.const, bytes):
                 return max(len(arg.const), 1) if arg.const else self._bad_len(arg)
             if isinstance(arg.const, int) and not isinstance(arg.const, bool):
-                if not 1 <= arg.const <= 512:
-                    raise _error("a bytearray's size must be between 1 and 512 bytes "
-                                 "(the BPF stack is 512 bytes)", arg)
+                if not 1 <= arg.const <= hooks.STACK_SIZE:
+                    raise _error(f"a bytearray's size must be between 1 and {hooks.STACK_SIZE} "
+                                 f"bytes (the BPF stack is {hooks.STACK_SIZE} bytes)", arg)
                 return arg.const
             raise _error("bytearray() takes a constant size or a bytes literal", arg)
         raise _error("a bytearray is made with bytearray(SIZE) or bytearray(b\"...\")", value)
@@ -670,8 +665,9 @@ class Checker:
         if length < 1:
             raise _error("a list cannot be empty", value)
         ty = ArrayType(elem, length)
-        if ty.size > 512:
-            raise _error(f"this list takes {ty.size} bytes; the BPF stack has 512", value)
+        if ty.size > hooks.STACK_SIZE:
+            raise _error(f"this list takes {ty.size} bytes; the BPF stack has "
+                         f"{hooks.STACK_SIZE}", value)
         return ty
 
     def array_initializer(self, ty: ArrayType, value: A.Expr, constant: bool) -> Union[bytes, list, None]:
@@ -783,10 +779,10 @@ class Checker:
                       if not v.is_param and isinstance(v.ty, (ArrayType, StructType)))
             return own + sum(need(callee) for callee, _ in fn.calls)
         total = need(hook)
-        if total > BPF_STACK_SIZE:
+        if total > hooks.STACK_SIZE:
             raise _error(f"hook '{hook.name}' needs {total} bytes of stack for its structs, "
                          f"lists and bytearrays (helper functions included); BPF allows "
-                         f"{BPF_STACK_SIZE}", hook.node.name_pos,
+                         f"{hooks.STACK_SIZE}", hook.node.name_pos,
                          note="a large buffer can live in a map instead, e.g. a "
                               "PerCpuArrayMap with one entry")
 
@@ -2046,9 +2042,9 @@ class Checker:
             else:
                 raise _error(f"print() shows strings and integers, not {a.ty}", a)
             values.append(a)
-            if len(values) > PRINT_MAX_VALUES:
-                raise _error(f"print() shows at most {PRINT_MAX_VALUES} values (the limit of "
-                             "the kernel's bpf_trace_printk)", a)
+            if len(values) > hooks.TRACE_PRINTK_MAX_VALUES:
+                raise _error(f"print() shows at most {hooks.TRACE_PRINTK_MAX_VALUES} values "
+                             "(the limit of the kernel's bpf_trace_printk)", a)
             e.args[i] = a
         e.args = [a for a in e.args if not isinstance(a, A.StrLit)]
         e.target = (" ".join(parts) + "\n").encode()

@@ -219,13 +219,10 @@ PARSED_TYPES = {"parsed_i64": _builtin_struct("ParsedInt", INT_TYPES["i64"]),
 
 
 def map_key_type(ty: MapType) -> Optional[Type]:
-    """The key a map is created with, as the kernel sees it.  A
-    CgroupStorage is keyed by the cgroup's id alone, so every program of the
-    object attached to a cgroup shares that cgroup's value."""
+    """The key a map is created with, as the kernel sees it."""
     if ty.key is not None:
         return ty.key
-    return {"index": INT_TYPES["u32"], "socket": INT_TYPES["i32"],
-            "cgroup": INT_TYPES["u64"]}.get(ty.kind.key)
+    return INT_TYPES[ty.kind.key_type] if ty.kind.key_type else None
 
 
 def int_type(name: str) -> IntType:
