@@ -460,7 +460,7 @@ def test_labels_also_apply_inside_nested_blocks():
     assert (err.pos.line, err.pos.col) == (4, 17)
 
 
-def test_no_lark_exception_or_traceback_escapes():
+def test_no_internal_exception_or_traceback_escapes():
     """Damaged versions of the sample either parse or give a CompileError whose
     position lies inside the program."""
     line_count = SAMPLE.count("\n") + 1

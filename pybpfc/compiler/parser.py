@@ -1,8 +1,9 @@
 """Source text to syntax tree.
 
-``grammar.lark`` defines the accepted syntax.  This module runs it with lark's
-LALR parser behind an indenting post-lexer, turns lark's parse tree into the
-nodes of :mod:`pybpfc.compiler.ast` (each with its exact source position), and
+``grammar.lark`` defines the accepted syntax; lark turns it into LALR(1)
+tables (:mod:`.grammar_tables`) and :mod:`.lalr` runs them behind the
+indenting post-lexer here.  This module turns the parse tree into the nodes
+of :mod:`pybpfc.compiler.ast` (each with its exact source position), and
 turns every syntax error into a :class:`CompileError` pointing at the
 offending text.
 
@@ -16,95 +17,43 @@ from __future__ import annotations
 
 import ast as python_ast
 import functools
-import os
-import sys
-import threading
 import warnings
-from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Optional
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedInput,
-                             UnexpectedToken, VisitError)
-from lark.indenter import Indenter
-
-from . import ast
+from . import ast, grammar_tables, lalr
 from .ast import Pos
 from .errors import CompileError, Source
+from .lalr import Token, Tree, UnexpectedCharacters, UnexpectedToken
 
 __all__ = ["parse"]
-
-GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
 
 def parse(source: Source) -> ast.Module:
     """Parse a whole program.  Raises CompileError for any syntax error."""
     # Python's own line-ending rules; the final newline ends the last statement.
     text = source.text.replace("\r\n", "\n").replace("\r", "\n") + "\n"
-    # The post-lexer keeps per-parse state on the shared parser object.
-    with _PARSE_LOCK:
-        try:
-            tree = _grammar().parse(text)
-        except _TokenizeError as problem:
-            raise CompileError(problem.message, problem.pos, source, problem.note) from None
-        except UnexpectedInput as err:
-            raise _syntax_error(err, text, source) from None
-        except RecursionError:
-            raise CompileError("program nested too deeply to parse", None, source) from None
-        except Exception as err:  # never let a lark internal escape
-            raise CompileError(f"could not parse the program: {err}", None, source) from None
+    tables, lexer = _language()
+    indenter = _Indenter()
+    try:
+        tree = lalr.parse(tables, indenter.process(lexer.lex(text)))
+    except _TokenizeError as problem:
+        raise CompileError(problem.message, problem.pos, source, problem.note) from None
+    except (UnexpectedCharacters, UnexpectedToken) as err:
+        raise _syntax_error(err, text, source, indenter) from None
+    except RecursionError:
+        raise CompileError("program nested too deeply to parse", None, source) from None
+    except Exception as err:  # never let an internal error escape as a traceback
+        raise CompileError(f"could not parse the program: {err}", None, source) from None
     try:
         return _TreeBuilder(source).transform(tree)
-    except VisitError as err:
-        if isinstance(err.orig_exc, CompileError):
-            raise err.orig_exc from None
-        meta = getattr(err.obj, "meta", None)
-        pos = _pos_of_meta(meta) if getattr(meta, "line", None) is not None else None
-        raise CompileError(f"could not parse the program: {err.orig_exc}", pos, source) from None
     except RecursionError:
         raise CompileError("program nested too deeply to parse", None, source) from None
 
 
-_PARSE_LOCK = threading.Lock()
-
-
 @functools.cache
-def _grammar() -> Lark:
-    cache = _cache_file()
-    return Lark(
-        GRAMMAR_PATH.read_text(encoding="utf-8"),
-        # Building the LALR tables takes most of a build's time; lark keeps
-        # them in the file, keyed by a hash of the grammar, the options and
-        # lark's and Python's versions, and rebuilds whenever that differs.
-        cache=str(cache) if cache is not None else False,
-        parser="lalr",
-        # The basic lexer makes keywords reserved everywhere; the contextual
-        # one would lex `if` as a name wherever a keyword cannot appear.
-        lexer="basic",
-        start="module",
-        postlex=_Indenter(),
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
-
-
-def _cache_file() -> Optional[Path]:
-    """Where the parser tables are cached: next to the compiled modules, as
-    Python keeps its bytecode, else in the user's cache directory; None when
-    neither is writable.  Never a shared temporary directory, since lark
-    reads the file back with pickle."""
-    import lark
-    name = f"grammar.lark-{lark.__version__}.{sys.implementation.cache_tag}.cache"
-    home_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".cache")
-    for directory in (GRAMMAR_PATH.parent / "__pycache__", Path(home_cache) / "pybpfc"):
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(directory, os.W_OK):
-            return directory / name
-    return None
+def _language() -> tuple[grammar_tables.Tables, lalr.Lexer]:
+    tables = grammar_tables.load()
+    return tables, lalr.Lexer(tables)
 
 
 # ------------------------------------------------------------------ positions
@@ -148,27 +97,26 @@ class _TokenizeError(Exception):
         self.unclosed_offset = unclosed_offset
 
 
-class _Indenter(Indenter):
-    """Python's layout rules on top of lark's token stream.
+class _Indenter:
+    """Python's layout rules on top of the lexer's token stream.
 
     Emits _INDENT/_DEDENT around indented blocks and drops line breaks inside
-    brackets, like lark's PythonIndenter, but compares indentation as text so
-    that tabs mixed with spaces are an error rather than a guess; checks that
-    brackets match; and retypes the soft keywords `match`/`case` (plain names
-    elsewhere) where they start a match statement or one of its cases.
+    brackets, comparing indentation as text so that tabs mixed with spaces
+    are an error rather than a guess; checks that brackets match; and retypes
+    the soft keywords `match`/`case` (plain names elsewhere) where they start
+    a match statement or one of its cases.  One per parse: after a syntax
+    error, its state tells whether the error is inside brackets.
     """
-    NL_type = _NEWLINE
-    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
-    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
-    tab_len = 8  # unused: indentation is compared as text, never measured
 
-    def process(self, stream: Iterable[Token]) -> Iterator[Token]:
+    def __init__(self) -> None:
         self.indents = [""]             # the indentation of each open block
         self.match_blocks = [False]     # whether that block holds `case` clauses
         self.open_brackets: list[Token] = []
         self.after_match_header = False
+
+    def process(self, stream: Iterable[Token]) -> Iterator[Token]:
         return self._process(stream)
 
     def _process(self, stream: Iterable[Token]) -> Iterator[Token]:
@@ -259,7 +207,7 @@ def _is_name(token: Token, word: str) -> bool:
 
 
 def _retyped(token: Token, kind: str) -> Token:
-    return Token.new_borrow_pos(kind, str(token), token)
+    return token.retyped(kind)
 
 
 def _rest_of_line(tokens: Iterator[Token]) -> Iterator[Token]:
@@ -302,9 +250,9 @@ def _stray_clause(header: str) -> list[str]:
             f"def f():\n    {header}\n", f"def f():\n    x = 1\n    {header}\n"]
 
 
-# Labelled mistakes, matched with lark's match_examples as lark's own grammar
-# loader does: an error that stops the parser in the same LALR state, on the
-# same kind of token, as one of the snippets gets that snippet's label.
+# Labelled mistakes: an error that stops the parser in the same LALR state, on
+# the same kind of token, as one of the snippets gets that snippet's label
+# (see _matching_label).
 # tests/test_parser.py checks that every snippet still gets its own label.
 _ERROR_EXAMPLES: list[tuple[str, list[str]]] = [
     ("missing ':' after the if condition", ["if x\n    pass", "if x == 1 and f(y)\n"]),
@@ -328,83 +276,84 @@ _ERROR_EXAMPLES: list[tuple[str, list[str]]] = [
 ]
 
 
-def _syntax_error(err: UnexpectedInput, text: str, source: Source) -> CompileError:
+def _syntax_error(err: UnexpectedCharacters | UnexpectedToken, text: str, source: Source,
+                  indenter: _Indenter) -> CompileError:
     try:
-        return _describe_syntax_error(err, text, source)
+        return _describe_syntax_error(err, text, source, indenter)
     except Exception:  # a slip in describing the error must not hide it
         line, column = getattr(err, "line", None), getattr(err, "column", None)
         pos = Pos(line, column, line, column + 1) if isinstance(line, int) and isinstance(column, int) else None
         return CompileError("invalid syntax", pos, source)
 
 
-def _describe_syntax_error(err: UnexpectedInput, text: str, source: Source) -> CompileError:
+def _describe_syntax_error(err: UnexpectedCharacters | UnexpectedToken, text: str,
+                           source: Source, indenter: _Indenter) -> CompileError:
     if isinstance(err, UnexpectedCharacters):
         return _bad_character(err, text, source)
-    # Read before parsing anything else: the post-lexer's state at the error.
-    inside_brackets = bool(_grammar().options.postlex.open_brackets)
-    token = getattr(err, "token", None)
-    offset = token.start_pos if isinstance(getattr(token, "start_pos", None), int) else len(text)
+    # The post-lexer's state when the parser stopped.
+    inside_brackets = bool(indenter.open_brackets)
+    token = err.token
+    offset = token.start_pos if token.type != lalr.END else len(text)
     # A bracket left open explains any later error best, as in CPython.
     unclosed = _unclosed_bracket(text)
-    if unclosed is not None and unclosed.unclosed_offset < offset:
+    if unclosed is not None and unclosed.unclosed_offset is not None \
+            and unclosed.unclosed_offset < offset:
         return CompileError(unclosed.message, unclosed.pos, source)
     pos = _error_pos(token, text)
-    if isinstance(err, UnexpectedToken):
-        if token.type == "NAME" and _glued_to_number(text, token):  # `1abc`, `0x`
-            start = _number_start(text, token.start_pos)
-            return CompileError("invalid number literal",
-                                _pos_at_offset(text, start, token.end_pos - start), source)
-        label = _matching_label(err)
-        if label is not None:
-            return CompileError(label, pos, source)
+    if token.type == "NAME" and _glued_to_number(text, token):  # `1abc`, `0x`
+        start = _number_start(text, token.start_pos)
+        return CompileError("invalid number literal",
+                            _pos_at_offset(text, start, token.end_pos - start), source)
+    label = _matching_label(err)
+    if label is not None:
+        return CompileError(label, pos, source)
     return CompileError(_unexpected_token_message(err, inside_brackets), pos, source)
 
 
 def _matching_label(err: UnexpectedToken) -> Optional[str]:
-    if err.state is None:
-        return None
-    err.state = _ErrorKey(err)
-    # use_accepts=False: the key already demands the same kind of token, and
-    # what else the parser accepts also depends on the (ignored) stack below.
-    return err.match_examples(_parse_example, _ERROR_EXAMPLES, use_accepts=False)
+    """The label of the first snippet that stops the parser in the same LALR
+    state on the same kind of token, preferring one with the same text.  The
+    depth of the parser's stack is ignored, so a snippet written at module
+    level also labels the same mistake inside a function body; the kind of
+    token must match, so a label never lands on a different mistake made in
+    the same state."""
+    key = (err.state, err.token.type)
+    candidate = None
+    for label, snippets in _ERROR_EXAMPLES:
+        for snippet in snippets:
+            example = _example_error(snippet)
+            if example is None or (example.state, example.token.type) != key:
+                continue
+            if str(example.token) == str(err.token):
+                return label
+            if candidate is None:
+                candidate = label
+    return candidate
 
 
-class _ErrorKey:
-    """What match_examples compares: the LALR state and the kind of token that
-    did not fit.  Unlike lark's default it ignores the depth of the parser's
-    stack, so a snippet written at module level also labels the same mistake
-    inside a function body; and it needs the same kind of token, so that a
-    label never lands on a different mistake made in the same state."""
-
-    def __init__(self, err: UnexpectedToken):
-        self.key = (err.state.position, err.token.type)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _ErrorKey) and other.key == self.key
-
-    __hash__ = None
-
-
-def _parse_example(snippet: str) -> None:
+@functools.cache
+def _example_error(snippet: str) -> Optional[UnexpectedToken]:
+    """Where parsing `snippet` stops, if it stops at a token."""
+    tables, lexer = _language()
     try:
-        _grammar().parse(snippet + "\n")
+        lalr.parse(tables, _Indenter().process(lexer.lex(snippet + "\n")))
     except UnexpectedToken as err:
-        if err.state is not None:
-            err.state = _ErrorKey(err)
-        raise
-    except _TokenizeError:
+        return err
+    except (_TokenizeError, UnexpectedCharacters):
         pass
+    return None
 
 
 def _unclosed_bracket(text: str) -> Optional[_TokenizeError]:
     """The "never closed" error for a bracket still open at the end of `text`."""
+    _, lexer = _language()
     try:
-        for _ in _grammar().lex(text):
+        for _ in _Indenter().process(lexer.lex(text)):
             pass
     except _TokenizeError as problem:
         if problem.unclosed_offset is not None:
             return problem
-    except LarkError:
+    except UnexpectedCharacters:
         pass
     return None
 
@@ -463,7 +412,7 @@ _OPERANDS = _EXPRESSION_STARTS | {"HEX_NUMBER", "OCT_NUMBER", "BIN_NUMBER", "FLO
                                   "IMAG_NUMBER", "LONG_STRING", "TRUE", "FALSE", "NONE"}
 
 
-def _unexpected_token_message(err: UnexpectedInput, inside_brackets: bool) -> str:
+def _unexpected_token_message(err: UnexpectedToken, inside_brackets: bool) -> str:
     token = getattr(err, "token", None)
     kind = getattr(token, "type", "$END")
     expected = set(getattr(err, "expected", None) or ())
@@ -488,8 +437,8 @@ def _describe_terminal(name: str) -> str:
     if name in _TERMINAL_DESCRIPTIONS:
         return _TERMINAL_DESCRIPTIONS[name]
     try:
-        return f"'{_grammar().get_terminal(name).pattern.value}'"
-    except (KeyError, AttributeError):
+        return f"'{_language()[0].patterns[name]}'"
+    except KeyError:
         return name
 
 
@@ -593,25 +542,38 @@ def _end_of_last(*suites: Optional[list[ast.Stmt]]) -> ast.Stmt:
 
 def _compound_pos(meta, *suites: Optional[list[ast.Stmt]]) -> Pos:
     """From the statement's keyword to the end of its last body statement
-    (lark's own end would include the line break and dedent after it)."""
+    (the parse tree's own end would include the line break and dedent after it)."""
     last = _end_of_last(*suites).pos
     return Pos(meta.line, meta.column, last.end_line, last.end_col)
 
 
-@v_args(meta=True, inline=True)
-class _TreeBuilder(Transformer):
-    """Builds pybpfc.compiler.ast nodes from lark's parse tree, bottom-up.
+class _TreeBuilder:
+    """Builds pybpfc.compiler.ast nodes from the parse tree, bottom-up.
 
-    Each method is named after a rule or alias of grammar.lark.  Rules with
-    no method here (inner parts of unsupported constructs) stay lark trees and
-    are dropped by their parent.
+    Each method is named after a rule or alias of grammar.lark and takes the
+    node's position and its children, already built.  Rules with no method
+    here (inner parts of unsupported constructs) stay parse trees and are
+    dropped by their parent.
     """
 
     def __init__(self, source: Source):
-        super().__init__(visit_tokens=False)
         self.source = source
         # Parenthesised expressions: their span including the parentheses.
         self.parenthesized: dict[ast.Expr, Pos] = {}
+
+    def transform(self, tree: Tree):
+        children = [self.transform(child) if isinstance(child, Tree) else child
+                    for child in tree.children]
+        build = None if tree.data.startswith("_") else getattr(self, tree.data, None)
+        if build is None:
+            return Tree(tree.data, children, tree.meta)
+        try:
+            return build(tree.meta, *children)
+        except (CompileError, RecursionError):
+            raise
+        except Exception as err:  # a slip here must still point at the program
+            pos = _pos_of_meta(tree.meta) if not tree.meta.empty else None
+            raise CompileError(f"could not parse the program: {err}", pos, self.source) from None
 
     def _error(self, message: str, pos: Pos, note: Optional[str] = None) -> CompileError:
         return CompileError(message, pos, self.source, note)
