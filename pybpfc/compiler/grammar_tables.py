@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Optional
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 START = "module"
 # Bumped whenever the layout of the cached data changes.
-FORMAT = 1
+FORMAT = 2
 
 
 class Rule(NamedTuple):
@@ -32,6 +32,7 @@ class Rule(NamedTuple):
     keep: tuple[tuple[int, bool, int], ...]
     trailing_nones: int   # absent `[x]` at the end
     inline_single: bool   # a `?rule`: one child stands for the node
+    passes_through: bool  # a `?rule` of one kept symbol: its node is that child
 
 
 class Tables:
@@ -214,5 +215,8 @@ def _rule(rule: Any) -> tuple:
     pending += nones_before[len(expansion)]
     name = rule.alias or options.template_source or rule.origin.name
     # lark's names are str subclasses; marshal keeps only plain data.
+    inline_single = bool(options.expand1 and not rule.alias)
+    passes_through = (inline_single and len(expansion) == 1 and keep == [(0, False, 0)]
+                      and pending == 0)
     return (str(name), str(rule.origin.name), len(expansion), tuple(keep), pending,
-            bool(options.expand1 and not rule.alias))
+            inline_single, passes_through)

@@ -157,15 +157,21 @@ def parse(tables: Tables, tokens: Iterable[Token]) -> Tree:
                 values.append(token)
                 return None
             rule = rules[-action - 1]
-            size = rule.size
-            if size:
-                children = values[-size:]
-                del states[-size:]
-                del values[-size:]
+            if rule.passes_through:
+                # A `?rule` of one symbol hands on its child, span and all:
+                # the most common reduction by far (each `test` passes through
+                # every level of precedence down to its `atom`).
+                states[-1] = actions[states[-2]][rule.origin]
             else:
-                children = []
-            states.append(actions[states[-1]][rule.origin])
-            values.append(_reduce(rule, children))
+                size = rule.size
+                if size:
+                    children = values[-size:]
+                    del states[-size:]
+                    del values[-size:]
+                else:
+                    children = []
+                states.append(actions[states[-1]][rule.origin])
+                values.append(_reduce(rule, children))
             if at_end and states[-1] == tables.end_state:
                 return values[-1]
 
