@@ -5,7 +5,9 @@ Exit status: 0 success, 1 a mistake the user can fix (a compile error, a bad
 path, a bad option), 2 a bug in pybpfc, 130 interrupted.  A traceback is
 printed only with ``--debug``.
 
-The compiler is imported inside the commands, so ``--help`` stays fast.
+The compiler is imported inside the commands, so ``--help`` stays fast; so
+are the modules only some paths need (``tempfile`` to write an object,
+``traceback`` for ``--debug``).
 """
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ import argparse
 import contextlib
 import os
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional, Sequence
 
@@ -130,6 +130,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``path`` so that readers see the old file or the whole new one,
     never a half-written object."""
+    import tempfile
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
@@ -234,6 +235,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except UserError as e:
         if args is not None and args.debug and e.__cause__ is not None:
             # Where in the compiler the error was raised.
+            import traceback
             traceback.print_exception(e.__cause__)
         print(e, file=sys.stderr)
         return EXIT_USER_ERROR
@@ -246,6 +248,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         message = " ".join(str(e).split())   # one line, whatever the exception says
         what = f"{type(e).__name__}: {message}" if message else type(e).__name__
         if args is not None and args.debug:
+            import traceback
             traceback.print_exc()
             print(f"pybpfc: internal error: {what}", file=sys.stderr)
         else:
