@@ -57,6 +57,10 @@ class DebugInfo:
         module.add_named_metadata("llvm.module.flags", [i32(7), "Dwarf Version", i32(5)])
         module.add_named_metadata("llvm.module.flags", [i32(2), "Debug Info Version", i32(3)])
         self._types: dict[object, ir.DIValue] = {}
+        # Lowering asks for a location at every node.  The module would find
+        # an equal one too, but only after hashing the scope's whole tree of
+        # metadata (llvmlite recomputes that hash at each lookup).
+        self._locations: dict[tuple[int, int, int], ir.DIValue] = {}
 
     def finish(self) -> None:
         self._globals.target = self.module.add_metadata(self._global_exprs)
@@ -134,8 +138,12 @@ class DebugInfo:
         return sp
 
     def location(self, line: int, col: int, scope: ir.DIValue) -> ir.DIValue:
-        return self.module.add_debug_info("DILocation", {"line": line, "column": col,
-                                                         "scope": scope})
+        key = (line, col, id(scope))
+        found = self._locations.get(key)
+        if found is None:
+            found = self._locations[key] = self.module.add_debug_info(
+                "DILocation", {"line": line, "column": col, "scope": scope})
+        return found
 
     # ------------------------------------------------------------- maps
 
