@@ -64,4 +64,18 @@ define i32 @f(i32 %0) {
     assert laid_out is not None
     f = laid_out.get_function("f")
     assert all(b.name for b in f.blocks)
-    assert [b.name for b in f.blocks][1] == "bb.2"    # the true successor comes next
+    assert [b.name for b in f.blocks][1] == "unnamed$4"    # the true successor comes next
+
+
+def test_a_module_already_in_order_is_left_as_it_is() -> None:
+    module = llvm.parse_assembly("""
+define i32 @f(i32 %0) {
+  %2 = icmp eq i32 %0, 0
+  br i1 %2, label %3, label %4
+3:
+  ret i32 0
+4:
+  ret i32 1
+}
+""")
+    assert codegen._lay_out_blocks(module) is None
