@@ -79,3 +79,19 @@ define i32 @f(i32 %0) {
 }
 """)
     assert codegen._lay_out_blocks(module) is None
+
+
+def test_naming_unnamed_values_leaves_strings_alone() -> None:
+    module = llvm.parse_assembly("""
+define void @f(i1 %0, ptr %1) {
+  br i1 %0, label %4, label %3
+3:
+  store [3 x i8] c"%1\\00", ptr %1
+  ret void
+4:
+  ret void
+}
+""")
+    laid_out = codegen._lay_out_blocks(module)
+    assert laid_out is not None
+    assert 'c"%1\\00"' in str(laid_out)

@@ -58,19 +58,26 @@ def emit_object(ir_text: str) -> bytes:
 _LABEL = re.compile(r'^([-\w.$]+|"[^"]*"):')
 _SUCCESSOR = re.compile(r'label %([-\w.$]+|"[^"]*")')
 # An unnamed value, argument or block, which LLVM prints as %N (and a
-# block's label as N:), numbered in order of appearance in its function.
+# block's label as N:), numbered in order of appearance in its function;
+# or a string (c"..." or a quoted name), in which nothing is a value.
 # (Unnamed struct types print as %N too, but lowering makes none.)
-_UNNAMED_VALUE = re.compile(r'%(\d+)(?![-\w.$])')
+_UNNAMED_VALUE_OR_STRING = re.compile(r'("[^"]*")|%(\d+)(?![-\w.$])')
 _UNNAMED_LABEL = re.compile(r'^(\d+):')
-# The name given to the unnamed value N once its block moves: '$' is in no
-# Python identifier and in no name llvmlite or LLVM's passes give.
-_NAMED = r"unnamed$\1"
+
+
+def _named(number: str) -> str:
+    """The name of the unnamed value ``number`` once its block moves: '$'
+    is in no Python identifier and in no name llvmlite or LLVM's passes give."""
+    return f"unnamed${number}"
 
 
 def _name_unnamed(lines: list[str]) -> list[str]:
     """A function's text with its unnamed values named, so that its blocks
     can move: unnamed ones must keep their numbers in order in the text."""
-    return [_UNNAMED_VALUE.sub("%" + _NAMED, _UNNAMED_LABEL.sub(_NAMED + ":", line))
+    def value(match: "re.Match[str]") -> str:
+        return match.group(1) or "%" + _named(match.group(2))
+    return [_UNNAMED_VALUE_OR_STRING.sub(value, _UNNAMED_LABEL.sub(
+                lambda label: _named(label.group(1)) + ":", line))
             for line in lines]
 
 
