@@ -266,6 +266,25 @@ def test_check_compile_error(prog: Path, monkeypatch: pytest.MonkeyPatch,
     assert capsys.readouterr().err.startswith("prog.py:3:12: error: unknown name 'ctxx'\n")
 
 
+def test_compiling_in_process_leaves_the_garbage_collector_as_it_was(
+        prog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """build and check compile with the cyclic collector off; a caller of
+    main() gets it back on, even when the compile fails."""
+    import gc
+    seen = []
+
+    def compile_source(source: Source) -> Any:
+        seen.append(gc.isenabled())
+        return _compile_error(source)
+
+    _fake_driver(monkeypatch, compile_source=compile_source, check_source=compile_source)
+    assert gc.isenabled()
+    assert cli.main(["build", str(prog)]) == 1
+    assert cli.main(["check", str(prog)]) == 1
+    assert seen == [False, False]
+    assert gc.isenabled()
+
+
 def _crash(source: Source) -> Any:
     raise ValueError("lowering lost\nits way")
 

@@ -64,4 +64,34 @@ define i32 @f(i32 %0) {
     assert laid_out is not None
     f = laid_out.get_function("f")
     assert all(b.name for b in f.blocks)
-    assert [b.name for b in f.blocks][1] == "bb.2"    # the true successor comes next
+    assert [b.name for b in f.blocks][1] == "unnamed$4"    # the true successor comes next
+
+
+def test_a_module_already_in_order_is_left_as_it_is() -> None:
+    module = llvm.parse_assembly("""
+define i32 @f(i32 %0) {
+  %2 = icmp eq i32 %0, 0
+  br i1 %2, label %3, label %4
+3:
+  ret i32 0
+4:
+  ret i32 1
+}
+""")
+    assert codegen._lay_out_blocks(module) is None
+
+
+def test_naming_unnamed_values_leaves_strings_alone() -> None:
+    module = llvm.parse_assembly("""
+define void @f(i1 %0, ptr %1) {
+  br i1 %0, label %4, label %3
+3:
+  store [3 x i8] c"%1\\00", ptr %1
+  ret void
+4:
+  ret void
+}
+""")
+    laid_out = codegen._lay_out_blocks(module)
+    assert laid_out is not None
+    assert 'c"%1\\00"' in str(laid_out)

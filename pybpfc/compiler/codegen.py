@@ -57,23 +57,28 @@ def emit_object(ir_text: str) -> bytes:
 
 _LABEL = re.compile(r'^([-\w.$]+|"[^"]*"):')
 _SUCCESSOR = re.compile(r'label %([-\w.$]+|"[^"]*")')
+# An unnamed value, argument or block, which LLVM prints as %N (and a
+# block's label as N:), numbered in order of appearance in its function;
+# or a string (c"..." or a quoted name), in which nothing is a value.
+# (Unnamed struct types print as %N too, but lowering makes none.)
+_UNNAMED_VALUE_OR_STRING = re.compile(r'("[^"]*")|%(\d+)(?![-\w.$])')
+_UNNAMED_LABEL = re.compile(r'^(\d+):')
 
 
-def _name_unnamed_values(module: llvm.ModuleRef) -> None:
-    # Unnamed values print as %0, %1, ... which must stay in order in the
-    # text; named ones may move with their blocks.
-    for function in module.functions:
-        if function.is_declaration:
-            continue
-        for i, arg in enumerate(function.arguments):
-            if not arg.name:
-                arg.name = f"arg.{i}"
-        for b, block in enumerate(function.blocks):
-            if not block.name:
-                block.name = f"bb.{b}"
-            for n, instruction in enumerate(block.instructions):
-                if not instruction.name and str(instruction.type) != "void":
-                    instruction.name = f"v.{b}.{n}"
+def _named(number: str) -> str:
+    """The name of the unnamed value ``number`` once its block moves: '$'
+    is in no Python identifier and in no name llvmlite or LLVM's passes give."""
+    return f"unnamed${number}"
+
+
+def _name_unnamed(lines: list[str]) -> list[str]:
+    """A function's text with its unnamed values named, so that its blocks
+    can move: unnamed ones must keep their numbers in order in the text."""
+    def value(match: "re.Match[str]") -> str:
+        return match.group(1) or "%" + _named(match.group(2))
+    return [_UNNAMED_VALUE_OR_STRING.sub(value, _UNNAMED_LABEL.sub(
+                lambda label: _named(label.group(1)) + ":", line))
+            for line in lines]
 
 
 def _reverse_post_order(blocks: dict[str, list[str]], entry: str) -> list[str]:
@@ -96,7 +101,8 @@ def _reverse_post_order(blocks: dict[str, list[str]], entry: str) -> list[str]:
 
 
 def _lay_out_function(lines: list[str]) -> list[str]:
-    """``lines``: a function's body between ``{`` and ``}``."""
+    """``lines``: a function's body between ``{`` and ``}``.  An entry block
+    without a label (LLVM prints none for an unnamed one) gets one."""
     names: list[str] = []
     bodies: dict[str, list[str]] = {}
     for line in lines:
@@ -106,36 +112,50 @@ def _lay_out_function(lines: list[str]) -> list[str]:
             bodies[names[-1]] = [line]
         elif not names:
             if line.strip():
-                raise ValueError("instructions before the first label")
+                # No block branches to the entry, so any unused name will do.
+                names.append("unnamed$entry")
+                bodies[names[-1]] = [names[-1] + ":", line]
         else:
             bodies[names[-1]].append(line)
     if len(names) < 3:
         return lines
     successors = {name: _SUCCESSOR.findall(" ".join(bodies[name])) for name in names}
     order = _reverse_post_order(successors, names[0])
+    if order == names:
+        return lines
     return [line for name in order for line in bodies[name]]
 
 
 def _lay_out_blocks(module: llvm.ModuleRef) -> "llvm.ModuleRef | None":
-    """The module with its blocks in reverse post-order, or None when its
-    text is not in the shape this expects (the order is then left as is)."""
+    """The module with its blocks in reverse post-order; None when they
+    are in that order already, or when its text is not in the shape this
+    expects (the order is then left as is)."""
     try:
-        _name_unnamed_values(module)
         out: list[str] = []
-        body: "list[str] | None" = None
+        moved = False
+        function: "list[str] | None" = None    # the define line, then the body
         for line in str(module).splitlines():
-            if body is None:
-                out.append(line)
+            if function is None:
                 if line.startswith("define ") and line.rstrip().endswith("{"):
-                    body = []
+                    function = [line]
+                else:
+                    out.append(line)
             elif line == "}":
-                out.extend(_lay_out_function(body))
+                body = function[1:]
+                laid_out = _lay_out_function(body)
+                if laid_out == body:
+                    out.extend(function)
+                else:
+                    moved = True
+                    out.extend(_name_unnamed(function[:1] + laid_out))
                 out.append(line)
-                body = None
+                function = None
             else:
-                body.append(line)
-        laid_out = llvm.parse_assembly("\n".join(out) + "\n")
-        laid_out.verify()
-        return laid_out
+                function.append(line)
+        if not moved:
+            return None
+        laid_out_module = llvm.parse_assembly("\n".join(out) + "\n")
+        laid_out_module.verify()
+        return laid_out_module
     except (RuntimeError, ValueError):
         return None

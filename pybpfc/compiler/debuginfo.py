@@ -19,12 +19,16 @@ from .types import BOOL, ArrayType, ContextType, IntType, StructType, Type
 POINTER_BITS = 64
 
 
-class _LateRef(ir.DIToken):
-    """A metadata operand filled in after the node that names it exists;
-    needed for cycles (a subprogram lists variables whose scope is itself)."""
+class _Reference(ir.DIToken):
+    """A metadata operand that names another node (``!N``).  Its target
+    may be filled in after the node that names it exists, as cycles need
+    (a subprogram lists variables whose scope is itself).  And it is cheap
+    to look a node up by: llvmlite finds an equal node by hashing the
+    operands, which hashes a node operand through its whole tree of
+    metadata, a reference only by identity."""
 
-    def __init__(self) -> None:
-        self.target: Optional[ir.MDValue] = None
+    def __init__(self, target: Optional[ir.MDValue] = None) -> None:
+        self.target = target
 
     @property  # type: ignore[override]
     def value(self) -> str:
@@ -41,7 +45,7 @@ class DebugInfo:
             "directory": os.path.dirname(path),
             "source": source.text,
         })
-        self._globals = _LateRef()
+        self._globals = _Reference()
         self._global_exprs: list[ir.DIValue] = []
         self.unit = module.add_debug_info("DICompileUnit", {
             "language": ir.DIToken("DW_LANG_C99"),
@@ -57,6 +61,10 @@ class DebugInfo:
         module.add_named_metadata("llvm.module.flags", [i32(7), "Dwarf Version", i32(5)])
         module.add_named_metadata("llvm.module.flags", [i32(2), "Debug Info Version", i32(3)])
         self._types: dict[object, ir.DIValue] = {}
+        # Lowering asks for a location at every node: each is made once,
+        # naming its scope through a reference (see _Reference).
+        self._locations: dict[tuple[int, int, int], ir.DIValue] = {}
+        self._scopes: dict[int, _Reference] = {}
 
     def finish(self) -> None:
         self._globals.target = self.module.add_metadata(self._global_exprs)
@@ -119,7 +127,7 @@ class DebugInfo:
         ret_di = self.type(ret) if ret is not None else None
         sub_type = m.add_debug_info("DISubroutineType", {
             "types": m.add_metadata([ret_di] + [self.type(t) for _, t, _ in params])})
-        retained = _LateRef()
+        retained = _Reference()
         flags = "DISPFlagDefinition | DISPFlagOptimized" + (" | DISPFlagLocalToUnit" if local else "")
         sp = m.add_debug_info("DISubprogram", {
             "name": name, "scope": self.file, "file": self.file, "line": line,
@@ -134,8 +142,15 @@ class DebugInfo:
         return sp
 
     def location(self, line: int, col: int, scope: ir.DIValue) -> ir.DIValue:
-        return self.module.add_debug_info("DILocation", {"line": line, "column": col,
-                                                         "scope": scope})
+        key = (line, col, id(scope))
+        found = self._locations.get(key)
+        if found is None:
+            reference = self._scopes.get(id(scope))
+            if reference is None:
+                reference = self._scopes[id(scope)] = _Reference(scope)
+            found = self._locations[key] = self.module.add_debug_info(
+                "DILocation", {"line": line, "column": col, "scope": reference})
+        return found
 
     # ------------------------------------------------------------- maps
 
