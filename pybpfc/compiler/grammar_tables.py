@@ -12,7 +12,6 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -110,6 +109,7 @@ def _read(cache: Path, grammar: str) -> Optional[dict[str, Any]]:
 def _write(cache: Path, data: dict[str, Any]) -> None:
     # Write a whole new file and rename it into place, so that a concurrent
     # build never reads half a file.
+    import tempfile  # only when the tables were just built
     try:
         fd, temporary = tempfile.mkstemp(dir=cache.parent, prefix=cache.name, suffix=".tmp")
         try:
