@@ -159,3 +159,23 @@ def test_kernel_agrees_with_reference_semantics(
             if got != want:
                 mismatches.append(f"{name}: {ty} {expr.text} = {got}, expected {want}")
     assert not mismatches, "\n".join(mismatches) + "\ninputs: " + repr(inputs)
+
+
+def test_min_and_max_of_literals_are_literals_that_take_their_use_s_type() -> None:
+    # As `1 + 2` does, `max(2**63 - 1, 1)` takes the type it is used as:
+    # here a u64 and a u8, which an i64 (the type of a literal of its own)
+    # would not fit without a conversion.
+    require_root("loading programs")
+    text = "\n".join([
+        "from pybpfc import SkBuff, socket_filter, u8, u64",
+        "wide: u64 = 0", "narrow: u8 = 0", "",
+        "@socket_filter", "def compute(skb: SkBuff) -> int:",
+        "    global wide, narrow",
+        "    wide = max(0x7FFF_FFFF_FFFF_FFFF, 1) + 1",
+        "    narrow = min(300, 255)",
+        "    return 0", ""])
+    elf = compile_source(Source("literals.py", text)).elf
+    with load(elf) as coll:
+        assert coll["compute"].test_run(bytes(64)).retval == 0
+        assert coll.globals["wide"] == 1 << 63
+        assert coll.globals["narrow"] == 255

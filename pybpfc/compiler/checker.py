@@ -1814,6 +1814,12 @@ class Checker:
                 self.expr(a)
                 if not (isinstance(a.ty, IntType) or a.ty is UNTYPED_INT):
                     raise _error(f"{name}() needs integers, not {a.ty}", a)
+            if all(a.ty is UNTYPED_INT for a in e.args):
+                # Of two literals, a literal: it takes its type from its use,
+                # as `1 + 2` does.
+                e.ty = UNTYPED_INT
+                e.const = (min if name == "min" else max)(a.const for a in e.args)
+                return
             ty = self.unify_ints(e.args)
             e.args = [self.coerce(a, ty, "argument") for a in e.args]
             e.ty = ty
