@@ -2,7 +2,8 @@
 
 Everything the benchmark attaches goes to cgroups it creates below the
 cgroup v2 root (TemporaryCgroup) or to sockets it owns; only the load
-generator, a child process, moves into those cgroups.  bpftool pins only
+generator's processes (a child, or the children loadgen -i forks) move into
+those cgroups, and they have exited before the cgroups are removed.  bpftool pins only
 in a bpffs mounted on a fresh temporary directory, unmounted afterwards.
 """
 from __future__ import annotations
