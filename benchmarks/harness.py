@@ -2,13 +2,15 @@
 
 Everything the benchmark attaches goes to cgroups it creates below the
 cgroup v2 root (TemporaryCgroup) or to sockets it owns; only the load
-generator, a child process, moves into those cgroups.  bpftool pins only
+generator's processes (a child, or the children loadgen -i forks) move into
+those cgroups, and they have exited before the cgroups are removed.  bpftool pins only
 in a bpffs mounted on a fresh temporary directory, unmounted afterwards.
 """
 from __future__ import annotations
 
 import contextlib
 import glob
+import math
 import os
 import re
 import shutil
@@ -154,11 +156,12 @@ VARIANTS = ("none",) + COMPILERS
 
 @dataclass(frozen=True)
 class HookCost:
-    ns: dict[str, float]           # variant -> median ns per iteration
-    ratio: float                   # median over rounds of pybpfc / clang
-    ratio_iqr: tuple[float, float]  # its interquartile range: the noise
+    ns: dict[str, float]           # variant -> median ns per iteration over all bursts
+    ratio: float                   # median over rounds of the round's pybpfc / clang
+    ratio_ci: tuple[float, float]  # 95% confidence interval of that median
     hook_ratio: Optional[float]    # (pybpfc - none) / (clang - none), rounds' median
-    runs: int
+    rounds: list[float]            # each round's pybpfc / clang, in the order run
+    bursts: int                    # bursts per variant in all
 
 
 @contextlib.contextmanager
@@ -170,57 +173,119 @@ def attached_to_cgroup(coll: Any, twin: Twin, cgroup: Path) -> Iterator[None]:
         yield
 
 
-@contextlib.contextmanager
-def _variant_targets(built: Built) -> Iterator[dict[str, dict[str, Any]]]:
-    """Per variant, the loadgen arguments that put its programs in the way:
-    a cgroup with them attached (none: with nothing attached), a bound UDP
-    socket carrying the filter, or (packet) the filter's fd for loadgen to
-    put on its own packet socket (none: no fd)."""
+# What loadgen -i gets for one variant: its VARIANT argument, and the fd it
+# must inherit (None: none).
+VariantArg = tuple[str, Optional[int]]
+
+
+def _round_variants(built: Built, stack: contextlib.ExitStack) -> list[VariantArg]:
+    """Per variant, the loadgen -i argument that puts its programs in the
+    way of one round, all made anew for the round and undone by ``stack``:
+    both objects loaded again, a new cgroup with the variant's programs
+    attached (none: with nothing attached), a new bound UDP socket carrying
+    the filter (none: without), or (packet) the filter's fd for loadgen to
+    put on its own packet socket (none: nothing)."""
     twin = built.twin
-    with contextlib.ExitStack() as stack:
-        targets: dict[str, dict[str, Any]] = {}
-        for variant in VARIANTS:
-            coll = None
-            if variant != "none":
-                coll = stack.enter_context(load(built.objects[variant]))
-            if twin.scenario.attach == "socket":
-                rx = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-                rx.bind(("127.0.0.1", 0))
-                if coll is not None:
-                    stack.enter_context(coll[twin.program].attach(rx))
-                targets[variant] = {"fd": rx.fileno()}
-            elif twin.scenario.attach == "packet":
-                targets[variant] = {} if coll is None else {"fd": coll[twin.program].fd}
-            else:        # cgroup, and a chain timed with one attachment
-                cg = stack.enter_context(TemporaryCgroup(prefix="pybpfc-bench-"))
-                if coll is not None:
-                    stack.enter_context(attached_to_cgroup(coll, twin, cg.path))
-                targets[variant] = {"cgroup": cg.path}
-        yield targets
+    args: list[VariantArg] = []
+    for variant in VARIANTS:
+        coll = None if variant == "none" else stack.enter_context(load(built.objects[variant]))
+        if twin.scenario.attach == "socket":
+            rx = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+            rx.bind(("127.0.0.1", 0))
+            if coll is not None:
+                stack.enter_context(coll[twin.program].attach(rx))
+            args.append((f"fd={rx.fileno()}", rx.fileno()))
+        elif twin.scenario.attach == "packet":
+            args.append(("-", None) if coll is None else
+                        (f"fd={coll[twin.program].fd}", coll[twin.program].fd))
+        else:        # cgroup, and a chain timed with one attachment
+            cg = stack.enter_context(TemporaryCgroup(prefix="pybpfc-bench-"))
+            if coll is not None:
+                stack.enter_context(attached_to_cgroup(coll, twin, cg.path))
+            args.append((f"cgroup={cg.path}", None))
+    return args
 
 
-def hook_cost(built: Built, loadgen: Path, rounds: int, iterations: int) -> HookCost:
-    """Rounds of one run per variant, in an order that rotates each round
-    so no variant always runs first; medians over the rounds."""
-    samples: dict[str, list[float]] = {v: [] for v in VARIANTS}
+def load_cpu() -> int:
+    """The CPU the load generator runs on: BENCH_CPU, else the lowest this
+    process may use."""
+    return int(os.environ.get("BENCH_CPU", min(os.sched_getaffinity(0))))
+
+
+@contextlib.contextmanager
+def off_cpu(cpu: int) -> Iterator[None]:
+    """This (measuring) process kept off ``cpu`` while the block runs, when
+    there is another CPU to go to."""
+    before = os.sched_getaffinity(0)
+    if before - {cpu}:
+        os.sched_setaffinity(0, before - {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def interleaved_bursts(loadgen: Path, op: str, cpu: int, burst: int, cycles: int,
+                       variants: Sequence[VariantArg]) -> list[list[float]]:
+    """One round: ``loadgen -i`` starts a process per variant, pinned to
+    ``cpu``, and runs ``cycles`` cycles of one burst of ``burst``
+    iterations per variant, in an order that changes every cycle.  Per
+    cycle, the variants' ns per iteration."""
+    fds = tuple(fd for _, fd in variants if fd is not None)
+    result = subprocess.run([str(loadgen), "-i", op, str(cpu), str(burst), str(cycles),
+                             str(burst * 10), *(arg for arg, _ in variants)],
+                            capture_output=True, text=True, pass_fds=fds, timeout=600)
+    if result.returncode:
+        raise RuntimeError(f"loadgen -i {op} failed: {result.stderr.strip()}")
+    return [[float(x) for x in line.split()] for line in result.stdout.splitlines()]
+
+
+def median_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """A distribution-free confidence interval of the median of independent
+    values: the order statistics x(k) and x(n+1-k) with the largest k whose
+    binomial coverage P(k <= B(n, 1/2) <= n-k) is at least ``level``."""
+    xs, n = sorted(values), len(values)
+    k = 0
+    while True:
+        nxt = k + 1
+        if 2 * nxt > n:
+            break
+        coverage = sum(math.comb(n, i) for i in range(nxt, n - nxt + 1)) / 2 ** n
+        if coverage < level:
+            break
+        k = nxt
+    if k == 0:
+        return xs[0], xs[-1]     # too few values for the level: the whole range
+    return xs[k - 1], xs[n - k]
+
+
+def hook_cost(built: Built, loadgen: Path, rounds: int, cycles: int, burst: int,
+              cpu: Optional[int] = None) -> HookCost:
+    """``rounds`` rounds of interleaved bursts, each with everything new:
+    the programs loaded and attached again, new cgroups or sockets, new load
+    generator processes.  A round's ratio is
+    the median over its cycles of pybpfc's burst / clang's burst; the
+    result is the median of the rounds' ratios, with its 95% confidence
+    interval over the rounds."""
+    cpu = load_cpu() if cpu is None else cpu
+    bursts: dict[str, list[float]] = {v: [] for v in VARIANTS}
     ratios, hook_ratios = [], []
-    with _variant_targets(built) as targets:
-        for r in range(rounds):
-            order = VARIANTS[r % 3:] + VARIANTS[:r % 3]
-            this = {}
-            for variant in order:
-                this[variant] = run_loadgen(loadgen, built.twin.scenario.op, iterations,
-                                            **targets[variant])
-                samples[variant].append(this[variant])
-            ratios.append(this["pybpfc"] / this["clang"])
-            if this["clang"] > this["none"]:
-                hook_ratios.append((this["pybpfc"] - this["none"])
-                                   / (this["clang"] - this["none"]))
+    with off_cpu(cpu):
+        for _ in range(rounds):
+            with contextlib.ExitStack() as stack:
+                rows = interleaved_bursts(loadgen, built.twin.scenario.op, cpu, burst, cycles,
+                                          _round_variants(built, stack))
+            by = {v: [row[i] for row in rows] for i, v in enumerate(VARIANTS)}
+            for v in VARIANTS:
+                bursts[v] += by[v]
+            ratios.append(statistics.median(p / c for p, c in zip(by["pybpfc"], by["clang"])))
+            med = {v: statistics.median(by[v]) for v in VARIANTS}
+            if med["clang"] > med["none"]:
+                hook_ratios.append((med["pybpfc"] - med["none"]) / (med["clang"] - med["none"]))
     hook_ratio = statistics.median(hook_ratios) if len(hook_ratios) > rounds // 2 else None
-    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
-    return HookCost({v: statistics.median(s) for v, s in samples.items()},
-                    statistics.median(ratios), (quartiles[0], quartiles[2]), hook_ratio,
-                    rounds)
+    return HookCost({v: statistics.median(b) for v, b in bursts.items()},
+                    statistics.median(ratios), median_ci(ratios), hook_ratio, ratios,
+                    len(bursts["none"]))
 
 
 # ----------------------------------------------------------- compile time
