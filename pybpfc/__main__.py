@@ -1,4 +1,4 @@
 """``python -m pybpfc``: the same as the ``pybpfc`` command."""
 from pybpfc.cli import command
 
-raise SystemExit(command())
+command()

@@ -204,7 +204,15 @@ def _version() -> str:
         return str(getattr(pybpfc, "__version__", "unknown"))
 
 
-def _parser() -> argparse.ArgumentParser:
+# The compiler's own commands; the runtime's are in cli_runtime.
+_COMPILER_COMMANDS = ("build", "check")
+
+
+def _parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The command line's grammar.  Given the command that was asked for,
+    a compiler command, the runtime's commands are left out (building their
+    parsers is a tenth of a small build's time); they are there for every
+    other command, for no command, and for ``--help``."""
     parser = _Parser(
         prog="pybpfc",
         description="Compile a typed subset of Python to Linux BPF programs, and load, "
@@ -236,9 +244,22 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("program", metavar="PROGRAM.py", help="the program to check")
     check.set_defaults(run=_check)
 
-    from pybpfc.cli_runtime import add_commands
-    add_commands(commands, [debug])
+    if command not in _COMPILER_COMMANDS:
+        from pybpfc.cli_runtime import add_commands
+        add_commands(commands, [debug])
     return parser
+
+
+def _command_word(argv: Sequence[str]) -> Optional[str]:
+    """The command in ``argv``: its first word that is not an option (the
+    options before the command take no value); None when help for all the
+    commands is asked for first."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 # --------------------------------------------------------------------- main
@@ -247,7 +268,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args: Optional[argparse.Namespace] = None
     try:
-        args = _parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else argv
+        args = _parser(_command_word(words)).parse_args(words)
         status: int = args.run(args)
         sys.stdout.flush()   # meet a closed pipe here, not at interpreter exit
         return status
@@ -276,19 +298,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INTERNAL_ERROR
 
 
-def command() -> int:
+def command() -> NoReturn:
     """The ``pybpfc`` command as a process runs it (the console script and
-    ``python -m pybpfc``): ``main()``, after which the process ends.
+    ``python -m pybpfc``): ``main()``, and then the process ends at once.
 
-    The objects still tracked then are frozen, so that the collection
-    Python makes at exit does not walk them once more: after a build, that
-    walk and freeing the cycles it finds took a fifth of the process's
-    time.  The memory is the system's again when the process ends; pybpfc
-    keeps no resource that only a finaliser would release (the runtime
-    commands close and detach what they opened before they return)."""
+    Python's own ending (freeing every object, a last garbage collection,
+    LLVM's static destructors) took a tenth of a build's time and has
+    nothing left to do: the commands close, detach and remove what they
+    opened before they return, and the output is flushed here."""
+    if _command_word(sys.argv[1:]) in _COMPILER_COMMANDS:
+        # A compile makes objects that live until the end, which is near:
+        # the collector would only walk them (see _without_cycle_collection).
+        gc.disable()
     status = main()
-    gc.freeze()
-    return status
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass   # a closed pipe or stream: nothing more can be said there
+    os._exit(status)
 
 
 def _discard_stdout() -> None:

@@ -61,6 +61,42 @@ def test_command_help(command: str) -> None:
     assert ("-o OUT.o" in result.stdout) == (command == "build")
 
 
+@pytest.mark.parametrize("words", [["--help"], ["-h", "build"], ["--debug", "--help"]])
+def test_help_lists_the_runtime_commands_too(words: list[str]) -> None:
+    result = pybpfc_cli(*words)
+    assert result.returncode == 0, result.stderr
+    for word in ("build", "check", "load", "detach", "maps", "objdump", "run"):
+        assert f"\n    {word} " in result.stdout, word
+
+
+@pytest.mark.parametrize("words, expected", [
+    (["build", "x.py"], "build"), (["--debug", "check", "x.py"], "check"),
+    (["run", "--", "build"], "run"), (["--version"], None), ([], None),
+    (["-h", "build"], None), (["--help"], None)])
+def test_the_command_word(words: list[str], expected: Optional[str]) -> None:
+    assert cli._command_word(words) == expected
+
+
+def test_a_runtime_command_after_options_is_still_known() -> None:
+    result = pybpfc_cli("--debug", "maps", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: pybpfc maps" in result.stdout
+
+
+def test_the_process_ends_with_main_s_status_and_its_output_flushed(tmp_path: Path) -> None:
+    # command() ends the process without Python's teardown; what was
+    # printed still arrives, and the exit status is main()'s.
+    out = tmp_path / "deny_ttl.o"
+    ok = subprocess.run([sys.executable, "-m", "pybpfc", "build", str(DENY_TTL), "-o", str(out)],
+                        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout == f"deny_ttl: cgroup/setsockopt\nwrote {out}\n"
+    bad = subprocess.run([sys.executable, "-m", "pybpfc", "build", str(tmp_path / "none.py")],
+                         capture_output=True, text=True, cwd=REPO_ROOT)
+    assert bad.returncode == cli.EXIT_USER_ERROR
+    assert "none.py" in bad.stderr
+
+
 def test_help_does_not_import_the_compiler() -> None:
     code = ("import sys; from pybpfc import cli\n"
             "try: cli.main(['--help'])\n"
