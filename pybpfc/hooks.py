@@ -12,8 +12,9 @@ runtime may use it too.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
+
+from .records import field, record
 
 # enum bpf_prog_type
 PROG_TYPES = {
@@ -53,7 +54,7 @@ UPDATE_FLAGS = {"BPF_ANY": 0, "BPF_NOEXIST": 1, "BPF_EXIST": 2}
 BPF_SK_STORAGE_GET_F_CREATE = 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MapKind:
     """A kind of map a program declares at module level, e.g.
     ``counts: HashMap[u32, u64] = HashMap(max_entries=64)``.
@@ -119,7 +120,7 @@ MAP_KINDS = {k.python_name: k for k in (
 )}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Helper:
     """A kernel helper function a program may call.
 
@@ -208,7 +209,7 @@ STACK_SIZE = 512
 TRACE_PRINTK_MAX_VALUES = 3
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Field:
     """One member of a context struct.
 
@@ -233,7 +234,7 @@ class Field:
     end: Optional[str] = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Context:
     """A context struct as programs see it: its C name, its Python name and
     its members."""
@@ -253,7 +254,7 @@ class Context:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Returns:
     """What a program's return value means.
 
@@ -265,7 +266,7 @@ class Returns:
     doc: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hook:
     decorator: str
     section: str

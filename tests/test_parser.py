@@ -5,10 +5,11 @@ Run from the repository root: python -m pytest tests/test_parser.py -q
 """
 from __future__ import annotations
 
-import dataclasses
+
 
 import pytest
 
+from pybpfc import records
 from pybpfc.compiler import ast
 from pybpfc.compiler.ast import Pos
 from pybpfc.compiler.errors import CompileError, Source
@@ -70,7 +71,7 @@ def nodes(tree) -> list[ast.Node]:
     def visit(value):
         if isinstance(value, ast.Node):
             found.append(value)
-            for f in dataclasses.fields(value):
+            for f in records.fields(value):
                 if f.name not in ("pos", "ty", "symbol", "attr_pos", "name_pos", "unsupported_pos"):
                     visit(getattr(value, f.name))
         elif isinstance(value, (list, tuple)):

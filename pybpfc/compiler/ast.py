@@ -7,11 +7,12 @@ checker annotates expressions in place (``ty``) and resolves names
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..records import field, record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Pos:
     """1-based line and column of a node's first character; end is exclusive."""
     line: int
@@ -20,14 +21,14 @@ class Pos:
     end_col: int
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Node:
     pos: Pos
 
 
 # ---------------------------------------------------------------- expressions
 
-@dataclass(eq=False)
+@record(eq=False)
 class Expr(Node):
     # Filled in by the checker: the expression's type (pybpfc.compiler.types),
     # and its value when the checker could compute it at compile time.
@@ -35,79 +36,79 @@ class Expr(Node):
     const: Any = field(default=None, init=False, repr=False)
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Name(Expr):
     id: str
     # Filled in by the checker: what the name refers to.
     symbol: Any = field(default=None, init=False, repr=False)
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class IntLit(Expr):
     value: int
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class BoolLit(Expr):
     value: bool
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class BytesLit(Expr):
     value: bytes
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class StrLit(Expr):
     value: str
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class NoneLit(Expr):
     pass
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class UnaryOp(Expr):
     op: str          # '-', '+', '~', 'not'
     operand: Expr
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class BinOp(Expr):
     op: str          # '+', '-', '*', '//', '%', '<<', '>>', '&', '|', '^', '/', '**', '@'
     left: Expr
     right: Expr
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class BoolOp(Expr):
     op: str          # 'and', 'or'
     values: list[Expr]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Compare(Expr):
     """``a < b <= c``: ops[i] compares operands[i] with operands[i + 1]."""
     operands: list[Expr]
     ops: list[str]   # '<', '<=', '>', '>=', '==', '!=', 'is', 'is not', 'in', 'not in'
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class IfExp(Expr):
     test: Expr
     body: Expr
     orelse: Expr
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Attribute(Expr):
     value: Expr
     attr: str
     attr_pos: Pos    # position of the attribute name itself
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Subscript(Expr):
     value: Expr
     index: Expr
@@ -115,13 +116,13 @@ class Subscript(Expr):
     in_range: bool = field(default=False, init=False, repr=False)
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Keyword(Node):
     name: str
     value: Expr
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Call(Expr):
     func: Expr
     args: list[Expr]
@@ -131,12 +132,12 @@ class Call(Expr):
     target: Any = field(default=None, init=False, repr=False)
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ListLit(Expr):
     elts: list[Expr]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Unsupported(Expr):
     """A construct the grammar recognises only to reject it by name,
     e.g. what='lambda', 'list comprehension', 'starred argument'."""
@@ -146,51 +147,51 @@ class Unsupported(Expr):
 
 # ----------------------------------------------------------------- statements
 
-@dataclass(eq=False)
+@record(eq=False)
 class Stmt(Node):
     pass
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ExprStmt(Stmt):
     value: Expr
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Assign(Stmt):
     target: Expr
     value: Expr
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class AnnAssign(Stmt):
     target: Expr
     annotation: Expr
     value: Optional[Expr]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class AugAssign(Stmt):
     target: Expr
     op: str          # the binary operator: '+', '-', ...
     value: Expr
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class If(Stmt):
     test: Expr
     body: list[Stmt]
     orelse: list[Stmt]   # an elif becomes a single nested If here
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class While(Stmt):
     test: Expr
     body: list[Stmt]
     orelse: list[Stmt]   # rejected by the checker when not empty
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class For(Stmt):
     target: Expr
     iter: Expr
@@ -198,32 +199,32 @@ class For(Stmt):
     orelse: list[Stmt]   # rejected by the checker when not empty
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Break(Stmt):
     pass
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Continue(Stmt):
     pass
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Pass(Stmt):
     pass
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Return(Stmt):
     value: Optional[Expr]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Global(Stmt):
     names: list[str]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class UnsupportedStmt(Stmt):
     """A statement recognised only to be rejected by name,
     e.g. what='try statement', 'with statement', 'nonlocal', 'del', 'assert'."""
@@ -232,13 +233,13 @@ class UnsupportedStmt(Stmt):
 
 # --------------------------------------------------------------- definitions
 
-@dataclass(eq=False)
+@record(eq=False)
 class Arg(Node):
     name: str
     annotation: Optional[Expr]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class FunctionDef(Stmt):
     name: str
     name_pos: Pos
@@ -252,7 +253,7 @@ class FunctionDef(Stmt):
     unsupported_pos: Optional[Pos] = None
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ClassDef(Stmt):
     name: str
     name_pos: Pos
@@ -261,25 +262,25 @@ class ClassDef(Stmt):
     decorators: list[Expr]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ImportFrom(Stmt):
     module: str
     names: list[tuple[str, Optional[str]]]   # (name, alias); ('*', None) for a star import
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Import(Stmt):
     names: list[tuple[str, Optional[str]]]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Module(Node):
     body: list[Stmt]
 
 
 # ------------------------------------------------- nodes the checker inserts
 
-@dataclass(eq=False)
+@record(eq=False)
 class Cast(Expr):
     """A conversion the checker made explicit (integer widening, an untyped
     literal taking a type, a truth test).  ``ty`` is the target type."""

@@ -9,10 +9,10 @@ position.  Lowering relies on what it records and never guesses a type.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Union
 
 from .. import hooks, lang
+from ..records import field, record
 from . import ast as A
 from . import semantics
 from .errors import CompileError, Source
@@ -27,7 +27,7 @@ LICENSE_NAME = "LICENSE"
 # ------------------------------------------------------------------ symbols
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class LocalVar:
     name: str
     ty: Type
@@ -39,7 +39,7 @@ class LocalVar:
     tail_room: bool = False
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class GlobalVar:
     name: str
     ty: Type
@@ -54,25 +54,25 @@ class GlobalVar:
         return ".bss" if _all_zero(self.init) else ".data"
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class MapVar:
     name: str
     ty: MapType
     pos: A.Pos
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class MapKindSym:
     kind: hooks.MapKind
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class AnnotationSym:
     """``Ref`` and ``ReadOnly``: names that only appear in annotations."""
     name: str
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class MapCall:
     """What the checker found out about ``some_map.method(...)``: the map,
     the kernel helper the method calls, and its arguments by name."""
@@ -81,49 +81,49 @@ class MapCall:
     args: dict[str, Optional[A.Expr]]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ConstSym:
     name: str
     ty: Type          # an IntType, BOOL, UNTYPED_INT or a BytesLitType
     value: Union[int, bool, bytes]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class TypeSym:
     ty: Type
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ContextTypeSym:
     context: hooks.Context
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class HookDecoratorSym:
     hook: hooks.Hook
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class StructDecoratorSym:
     pass
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class FinalSym:
     pass
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class BuiltinSym:
     name: str
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class HelperSym:
     helper: hooks.Helper
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class FuncSym:
     node: A.FunctionDef
     hook: Optional[hooks.Hook] = None
@@ -179,7 +179,7 @@ WINDOW_METHODS = {
 }
 
 
-@dataclass
+@record
 class CheckedProgram:
     """Everything lowering needs, with every expression typed."""
     source: Source

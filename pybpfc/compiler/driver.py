@@ -5,29 +5,28 @@ object was meant to hold, so tests can read the object back and compare.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import record
 from .checker import CheckedProgram, check
 from .errors import CompileError, Source
 from .parser import parse
 from .types import MapType, map_key_type
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedProgram:
     name: str
     section: str
     hook: str           # the decorator
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedGlobal:
     name: str
     section: str
     size: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedMap:
     name: str
     map_type: int
@@ -37,7 +36,7 @@ class PlannedMap:
     map_flags: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ObjectPlan:
     """What the emitted object must contain."""
     programs: tuple[PlannedProgram, ...]
@@ -46,7 +45,7 @@ class ObjectPlan:
     maps: tuple[PlannedMap, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CompiledObject:
     elf: bytes
     plan: ObjectPlan

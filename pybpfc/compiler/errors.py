@@ -2,13 +2,13 @@
 followed by the source line and a caret under the offending text."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
+from ..records import record
 from .ast import Pos
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Source:
     """A program's text and the path it is reported under."""
     path: str

@@ -7,10 +7,10 @@ the things reached through it are described by the hook table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
 
 from .. import hooks
+from ..records import field, record
 
 
 class Type:
@@ -26,7 +26,7 @@ class Type:
         return self.size
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class IntType(Type):
     name: str
     bits: int
@@ -65,7 +65,7 @@ I32, I64 = INT_TYPES["i32"], INT_TYPES["i64"]
 DEFAULT_INT = I64
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class _Simple(Type):
     name: str
 
@@ -84,7 +84,7 @@ UNTYPED_INT = _Simple("int literal")
 NONE = _Simple("None")
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class BytesLitType(Type):
     """A bytes literal: a constant of ``length`` bytes."""
     length: int
@@ -94,7 +94,7 @@ class BytesLitType(Type):
         return f"bytes literal of {self.length} bytes"
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class ArrayType(Type):
     """``list[T]`` of a fixed length, or ``bytearray`` (``is_bytes``)."""
     elem: Type
@@ -116,7 +116,7 @@ class ArrayType(Type):
         return self.elem.align
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class StructType(Type):
     name: str
     fields: list[tuple[str, Type, int]] = field(default_factory=list)  # (name, type, offset)
@@ -141,7 +141,7 @@ class StructType(Type):
         return self.name
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class ContextType(Type):
     """The hook's context argument (a pointer to the kernel's struct)."""
     context: hooks.Context
@@ -151,13 +151,13 @@ class ContextType(Type):
         return self.context.python_name
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class SockRefType(Type):
     """``ctx.sk``: a read-only ``struct bpf_sock`` reached through a pointer."""
     name: str = "SockContext (through ctx.sk)"
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class WindowType(Type):
     """``ctx.optval``: a bounds-checked window on a kernel byte buffer."""
     start: hooks.Field
@@ -165,7 +165,7 @@ class WindowType(Type):
     name: str = "OptvalWindow"
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class CtxArrayType(Type):
     """An array member of a context struct (``ctx.cb``, ``ctx.src_ip6``),
     indexed with constants only."""
@@ -177,7 +177,7 @@ class CtxArrayType(Type):
         return f"{self.field.name} (an array of {self.field.count} {self.field.kind})"
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class MapType(Type):
     """A map declared at module level; only its methods are used."""
     name: str
@@ -191,7 +191,7 @@ class MapType(Type):
         return f"{self.kind.python_name} '{self.name}'"
 
 
-@dataclass(frozen=True, eq=True)
+@record(frozen=True, eq=True)
 class RefType(Type):
     """A reference to a value in kernel memory, returned by a map lookup.
     ``maybe_none``: the lookup may have found nothing; the program must
