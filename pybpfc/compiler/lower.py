@@ -976,17 +976,16 @@ class Lowering:
                 assert isinstance(ty, IntType)
                 if values and helper.params[len(values) - 1] == "buffer_start":
                     # A length between 1 and what the buffer holds (the verifier
-                    # checks both ends), clamped on a copy LLVM cannot see through.
+                    # checks both ends).
                     buf = args[helper.params.index("buffer_start")].ty
                     value = self.extend(value, ty, 64)
                     if arg.const is None:
                         nonzero = self.builder.icmp_unsigned("!=", value, ir.Constant(I64, 0))
-                        value = self.opaque(value)
-                        value = self.builder.select(self.builder.icmp_unsigned(
-                            "<", value, ir.Constant(I64, 1)), ir.Constant(I64, 1), value)
-                    limit = ir.Constant(I64, buf.size)
-                    value = self.builder.select(
-                        self.builder.icmp_unsigned("<", value, limit), value, limit)
+                        value = self.length_from_one(value, buf.size)
+                    else:
+                        limit = ir.Constant(I64, buf.size)
+                        value = self.builder.select(
+                            self.builder.icmp_unsigned("<", value, limit), value, limit)
                 else:
                     value = self.extend(value, ty, 64)
                 values.append(value)
@@ -994,6 +993,20 @@ class Lowering:
             return self.helper_result(helper, self.call_if(
                 nonzero, lambda: self.call_helper(helper, values), -EINVAL))
         return self.helper_result(helper, self.call_helper(helper, values))
+
+    def length_from_one(self, length: ir.Value, size: int) -> ir.Value:
+        """min(length, size) for a length of at least 1, computed as
+        min(length - 1, size - 1) + 1 on a copy LLVM cannot see through, so
+        that the verifier finds it between 1 and ``size`` on every path.
+        Clamping the length itself from both sides lets the verifier combine
+        what it knows of the length's bits (``x << 14`` has its low bits
+        clear) with a range on a path it cannot rule out (``1 < x < size``):
+        the two contradict, and the length it tracks there collapses to 0."""
+        one = ir.Constant(I64, 1)
+        less = self.opaque(self.builder.sub(length, one))
+        last = ir.Constant(I64, size - 1)
+        less = self.builder.select(self.builder.icmp_unsigned("<", less, last), less, last)
+        return self.builder.add(less, one)
 
     def call_if(self, ok: ir.Value, call, otherwise: int) -> ir.Value:  # type: ignore[no-untyped-def]
         """``call()`` when ``ok``, else the constant ``otherwise``."""
