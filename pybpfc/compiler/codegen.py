@@ -15,9 +15,15 @@ BPF_CPU = "v3"
 # selects, and speculates a context read to do so; BPF has no select
 # instruction, so each becomes a move and a jump again, usually more
 # instructions than the branch (`return a != X or b != 0` came out 3
-# instructions longer).  These are process-wide LLVM options.
+# instructions longer).
+# Tail merging makes two blocks that end in the same instructions share
+# one copy; a store `*(u32 *)(r1 + 0) = r2` to a context field in one
+# branch and to a global in the other became one instruction reached with
+# two kinds of pointer, which the verifier refuses ("same insn cannot be
+# used with different pointers").
+# These are process-wide LLVM options.
 _LLVM_OPTIONS = ("-two-entry-phi-node-folding-threshold=0", "-phi-node-folding-threshold=0",
-                 "-speculate-one-expensive-inst=false")
+                 "-speculate-one-expensive-inst=false", "-enable-tail-merge=false")
 
 
 @functools.cache
