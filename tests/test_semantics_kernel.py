@@ -21,6 +21,8 @@ from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.compiler.types import INT_TYPES, IntType
 from pybpfc.runtime.collection import load
+from pybpfc.runtime.disasm import objdump
+from pybpfc.runtime.elf import read_object
 
 TYPES = list(INT_TYPES.values())
 VARS_PER_TYPE = 3
@@ -179,3 +181,24 @@ def test_min_and_max_of_literals_are_literals_that_take_their_use_s_type() -> No
         assert coll["compute"].test_run(bytes(64)).retval == 0
         assert coll.globals["wide"] == 1 << 63
         assert coll.globals["narrow"] == 255
+
+
+def test_atomic_add_as_a_statement_and_for_its_old_value() -> None:
+    # A statement's add is BPF's plain atomic add; one whose old value is
+    # used is the fetching add, which gives that value.
+    require_root("loading programs")
+    text = "\n".join([
+        "from pybpfc import SkBuff, atomic_add, socket_filter, u64",
+        "total: u64 = 5", "before: u64 = 0", "",
+        "@socket_filter", "def compute(skb: SkBuff) -> int:",
+        "    global before",
+        "    atomic_add(total, 2)",
+        "    before = atomic_add(total, 3)",
+        "    return 0", ""])
+    elf = compile_source(Source("atomics.py", text)).elf
+    listing = objdump(read_object(elf))
+    assert "lock *(u64 *)" in listing and "atomic64_fetch_add(" in listing
+    with load(elf) as coll:
+        assert coll["compute"].test_run(bytes(64)).retval == 0
+        assert coll.globals["total"] == 10
+        assert coll.globals["before"] == 7

@@ -352,7 +352,13 @@ class Lowering:
     def stmt_ExprStmt(self, s: A.ExprStmt) -> None:
         if isinstance(s.value, A.StrLit):
             return
-        self.expr(s.value)
+        e = s.value
+        if (isinstance(e, A.Call) and isinstance(e.func, A.Name)
+                and isinstance(e.func.symbol, BuiltinSym) and e.func.symbol.name == "atomic_add"):
+            with self.at(e):
+                self.atomic_add(e, old_value_used=False)
+            return
+        self.expr(e)
 
     def stmt_Return(self, s: A.Return) -> None:
         fn = self.fn
@@ -1144,12 +1150,18 @@ class Lowering:
         self.call_helper(hooks.HELPERS["trace_printk"], values)
         return ir.Constant(I32, 0)
 
-    def atomic_add(self, e: A.Call) -> ir.Value:
+    def atomic_add(self, e: A.Call, old_value_used: bool = True) -> ir.Value:
         target, amount = e.args
         addr = self.address(target)
         assert not isinstance(addr, tuple)
+        # An add whose old value is not used is monotonic: indivisible and no
+        # more, which LLVM emits as BPF's plain atomic add (`lock +=`).  The
+        # BPF backend emits that for every monotonic add, even one whose old
+        # value is used (it then reads a register the add never set), so an
+        # add whose value is used is seq_cst: the fetching atomic add.
+        ordering = "seq_cst" if old_value_used else "monotonic"
         rmw = ir.instructions.AtomicRMW(self.builder.block, "add", addr, self.expr(amount),
-                                        "seq_cst", "")
+                                        ordering, "")
         self.builder._insert(rmw)
         return rmw
 
