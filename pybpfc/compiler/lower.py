@@ -370,6 +370,13 @@ class Lowering:
         if fn.hook is not None:
             if value.type != I32:
                 value = self.builder.zext(value, I32)
+            if fn.hook.returns.kind == "verdict" and not isinstance(value, ir.Constant):
+                # A verdict is 0 or 1, which LLVM may compute with wider
+                # arithmetic it knows to stay below 2 (`(v >> 15) & 1`
+                # became `v >> 15` for a v it knew was 16-bit) where the
+                # verifier cannot follow; masked on a copy LLVM cannot see
+                # through, the verifier finds it in [0, 1] at the exit.
+                value = self.builder.and_(self.opaque(value), ir.Constant(I32, 1))
         self.builder.ret(value)
 
     def stmt_Assign(self, s: A.Assign) -> None:
