@@ -30,6 +30,8 @@ RANGES = {
     "i32": (-(1 << 31), (1 << 31) - 1), "i64": (-(1 << 63), (1 << 63) - 1),
 }
 INT_TYPES = tuple(RANGES)
+# What atomic_add works on: 32- and 64-bit integers.
+ATOMIC_TYPES = ("u32", "i32", "u64", "i64")
 ARITHMETIC = ("+", "-", "*", "//", "%", "&", "|", "^")
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 AUGMENTED = ("+=", "-=", "*=", "//=", "%=", "&=", "|=", "^=")
@@ -323,6 +325,9 @@ class _Generator:
             kinds += ["context_write", "kernel_helper", "bytes"]
         if any(h[2] == "None" for h in self.helpers):
             kinds.append("call_statement")
+        counters = [g for g in self.globals if g.type in ATOMIC_TYPES]
+        if counters:
+            kinds.append("atomic")
         kind = self.c.choice(kinds)
         if kind == "declare":
             return [pad + self.declaration()]
@@ -371,6 +376,17 @@ class _Generator:
         if kind == "call_statement":
             helper = self.c.choice([h for h in self.helpers if h[2] == "None"])
             return [pad + self.call(helper, 1)]
+        if kind == "atomic":
+            # atomic_add as a statement, or for the value it gives (the old one)
+            counter = self.c.choice(counters)
+            self.imports.add("atomic_add")
+            call = f"atomic_add({counter.name}, {self.expr(counter.type, 1)})"
+            if chance(self.c, 50):
+                return [pad + call]
+            name = self.fresh("old")
+            line = f"{pad}{name}: {counter.type} = {call}"
+            self.fn.locals.append(Var(name, counter.type))
+            return [line]
         return [pad + "pass"]
 
     def declaration(self) -> str:
