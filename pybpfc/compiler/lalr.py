@@ -209,30 +209,28 @@ def _reduce(rule: Any, raw: list) -> Any:
     return node
 
 
+_START = ("line", "column", "start_pos")
+_END = ("end_line", "end_column", "end_pos")
+
+
 def _propagate_positions(meta: Meta, raw: list) -> None:
     # A node spans its children's text, including the tokens the tree drops.
     # An inlined node keeps its own span but records its container's, which
     # is the one its parent starts or ends with.
-    first = _first_meta(raw)
-    if first is not None:
-        if not hasattr(meta, "line"):
-            meta.line = getattr(first, "container_line", first.line)
-            meta.column = getattr(first, "container_column", first.column)
-            meta.start_pos = getattr(first, "container_start_pos", first.start_pos)
-            meta.empty = False
-        meta.container_line = getattr(first, "container_line", first.line)
-        meta.container_column = getattr(first, "container_column", first.column)
-        meta.container_start_pos = getattr(first, "container_start_pos", first.start_pos)
-    last = _first_meta(reversed(raw))
-    if last is not None:
-        if not hasattr(meta, "end_line"):
-            meta.end_line = getattr(last, "container_end_line", last.end_line)
-            meta.end_column = getattr(last, "container_end_column", last.end_column)
-            meta.end_pos = getattr(last, "container_end_pos", last.end_pos)
-            meta.empty = False
-        meta.container_end_line = getattr(last, "container_end_line", last.end_line)
-        meta.container_end_column = getattr(last, "container_end_column", last.end_column)
-        meta.container_end_pos = getattr(last, "container_end_pos", last.end_pos)
+    _take_span(meta, _first_meta(raw), _START)
+    _take_span(meta, _first_meta(reversed(raw)), _END)
+
+
+def _take_span(meta: Meta, source: Any, names: tuple[str, ...]) -> None:
+    if source is None:
+        return
+    span = [getattr(source, "container_" + name, getattr(source, name)) for name in names]
+    if not hasattr(meta, names[0]):
+        for name, value in zip(names, span):
+            setattr(meta, name, value)
+        meta.empty = False
+    for name, value in zip(names, span):
+        setattr(meta, "container_" + name, value)
 
 
 def _first_meta(children: Iterable) -> Any:
