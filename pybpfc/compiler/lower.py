@@ -371,12 +371,14 @@ class Lowering:
             if value.type != I32:
                 value = self.builder.zext(value, I32)
             if fn.hook.returns.kind == "verdict" and not isinstance(value, ir.Constant):
-                # A verdict is 0 or 1, which LLVM may compute with wider
-                # arithmetic it knows to stay below 2 (`(v >> 15) & 1`
-                # became `v >> 15` for a v it knew was 16-bit) where the
-                # verifier cannot follow; masked on a copy LLVM cannot see
-                # through, the verifier finds it in [0, 1] at the exit.
-                value = self.builder.and_(self.opaque(value), ir.Constant(I32, 1))
+                # A verdict is one of the table's values (0 or 1), which LLVM
+                # may compute with wider arithmetic it knows stays in range
+                # (`(v >> 15) & 1` became `v >> 15` for a v it knew was
+                # 16-bit) where the verifier cannot follow; masked on a copy
+                # LLVM cannot see through, the verifier finds it in range.
+                top = max(v for _, v in fn.hook.returns.values)
+                assert top & (top + 1) == 0, "verdicts 0 .. 2**n - 1 can be masked"
+                value = self.builder.and_(self.opaque(value), ir.Constant(I32, top))
         self.builder.ret(value)
 
     def stmt_Assign(self, s: A.Assign) -> None:
