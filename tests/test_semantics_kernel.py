@@ -163,42 +163,36 @@ def test_kernel_agrees_with_reference_semantics(
     assert not mismatches, "\n".join(mismatches) + "\ninputs: " + repr(inputs)
 
 
+def run_once(imports: str, globals_: list[str], body: list[str]) -> tuple[bytes, dict[str, int]]:
+    """A socket filter with these globals and this body, compiled, loaded
+    and run once: its object and its globals afterwards."""
+    names = [line.split(":")[0] for line in globals_]
+    text = "\n".join([f"from pybpfc import SkBuff, socket_filter, {imports}", *globals_, "",
+                      "@socket_filter", "def compute(skb: SkBuff) -> int:",
+                      f"    global {', '.join(names)}", *(f"    {line}" for line in body),
+                      "    return 0", ""])
+    elf = compile_source(Source("once.py", text)).elf
+    with load(elf) as coll:
+        assert coll["compute"].test_run(bytes(64)).retval == 0
+        return elf, {name: coll.globals[name] for name in names}
+
+
 def test_min_and_max_of_literals_are_literals_that_take_their_use_s_type() -> None:
     # As `1 + 2` does, `max(2**63 - 1, 1)` takes the type it is used as:
     # here a u64 and a u8, which an i64 (the type of a literal of its own)
     # would not fit without a conversion.
     require_root("loading programs")
-    text = "\n".join([
-        "from pybpfc import SkBuff, socket_filter, u8, u64",
-        "wide: u64 = 0", "narrow: u8 = 0", "",
-        "@socket_filter", "def compute(skb: SkBuff) -> int:",
-        "    global wide, narrow",
-        "    wide = max(0x7FFF_FFFF_FFFF_FFFF, 1) + 1",
-        "    narrow = min(300, 255)",
-        "    return 0", ""])
-    elf = compile_source(Source("literals.py", text)).elf
-    with load(elf) as coll:
-        assert coll["compute"].test_run(bytes(64)).retval == 0
-        assert coll.globals["wide"] == 1 << 63
-        assert coll.globals["narrow"] == 255
+    _, after = run_once("u8, u64", ["wide: u64 = 0", "narrow: u8 = 0"],
+                        ["wide = max(0x7FFF_FFFF_FFFF_FFFF, 1) + 1", "narrow = min(300, 255)"])
+    assert after == {"wide": 1 << 63, "narrow": 255}
 
 
 def test_atomic_add_as_a_statement_and_for_its_old_value() -> None:
     # A statement's add is BPF's plain atomic add; one whose old value is
     # used is the fetching add, which gives that value.
     require_root("loading programs")
-    text = "\n".join([
-        "from pybpfc import SkBuff, atomic_add, socket_filter, u64",
-        "total: u64 = 5", "before: u64 = 0", "",
-        "@socket_filter", "def compute(skb: SkBuff) -> int:",
-        "    global before",
-        "    atomic_add(total, 2)",
-        "    before = atomic_add(total, 3)",
-        "    return 0", ""])
-    elf = compile_source(Source("atomics.py", text)).elf
+    elf, after = run_once("atomic_add, u64", ["total: u64 = 5", "before: u64 = 0"],
+                          ["atomic_add(total, 2)", "before = atomic_add(total, 3)"])
     listing = objdump(read_object(elf))
     assert "lock *(u64 *)" in listing and "atomic64_fetch_add(" in listing
-    with load(elf) as coll:
-        assert coll["compute"].test_run(bytes(64)).retval == 0
-        assert coll.globals["total"] == 10
-        assert coll.globals["before"] == 7
+    assert after == {"total": 10, "before": 7}
