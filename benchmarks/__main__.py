@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support import mounted_bpffs
+
 from . import harness
 from .registry import REGISTRY, REPO_ROOT
 
@@ -197,7 +199,7 @@ def main() -> int:
 
     # ---- load and attach
     rows = []
-    with harness.mounted_bpffs() as bpffs:
+    with mounted_bpffs(prefix="pybpfc-bench-bpffs-") as bpffs:
         for b in built:
             times = {c: harness.load_time(b.objects[c], b.twin, bpffs, LOAD_ROUNDS)
                      for c in harness.COMPILERS}

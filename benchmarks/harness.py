@@ -9,7 +9,6 @@ in a bpffs mounted on a fresh temporary directory, unmounted afterwards.
 from __future__ import annotations
 
 import contextlib
-import glob
 import math
 import os
 import re
@@ -18,7 +17,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,8 @@ from pybpfc.runtime import bpf
 from pybpfc.runtime.cgroup import TemporaryCgroup
 from pybpfc.runtime.collection import _relocate, load
 
+from tests.support import clang_bpf_command, find_tool
+
 from .registry import Twin
 
 HERE = Path(__file__).resolve().parent
@@ -37,19 +37,14 @@ COMPILERS = ("clang", "pybpfc")
 
 
 def tool(name: str) -> str:
-    # Debian installs bpftool in /usr/sbin, which a non-login PATH may lack.
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    path = find_tool(name)
     if path is None:
         raise SystemExit(f"benchmark: {name} is not installed (make venv installs it)")
     return path
 
 
 def clang_command(c_source: Path, out: Path, *extra: str) -> list[str]:
-    """Debian's clang as a C programmer would run it on a libbpf program."""
-    # <linux/types.h> includes <asm/types.h>, which Debian keeps per architecture.
-    includes = [f"-I{Path(p).parent.parent}" for p in glob.glob("/usr/include/*/asm/types.h")]
-    return [tool("clang"), "-O2", "-g", "-target", "bpf", *extra, *includes, "-c",
-            str(c_source), "-o", str(out)]
+    return clang_bpf_command(tool("clang"), c_source, out, *extra)
 
 
 def pybpfc_command(source: Path, out: Path) -> list[str]:
@@ -332,24 +327,6 @@ def compile_time(twin: Twin, out_dir: Path, rounds: int) -> CompileTime:
 
 
 # ------------------------------------------------------- load and attach
-
-
-@contextlib.contextmanager
-def mounted_bpffs() -> Iterator[Path]:
-    """A fresh bpffs on a new temporary directory, unmounted and removed on
-    the way out whatever happened."""
-    directory = Path(tempfile.mkdtemp(prefix="pybpfc-bench-bpffs-")).resolve()
-    try:
-        subprocess.run(["mount", "-t", "bpf", "bpf", str(directory)], check=True,
-                       capture_output=True)
-        try:
-            yield directory
-        finally:
-            if subprocess.run(["umount", str(directory)], capture_output=True).returncode:
-                subprocess.run(["umount", "-l", str(directory)], capture_output=True)
-    finally:
-        with contextlib.suppress(OSError):
-            directory.rmdir()
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,15 @@ bytes anywhere.
 """
 from __future__ import annotations
 
-import glob
 import io
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
+
+from tests.support import clang_bpf_command, find_tool
 
 from .choose import Chooser
 
@@ -58,22 +58,16 @@ class BaseObject:
     regions: tuple[Region, ...]
 
 
-def c_include_flags() -> list[str]:
-    # <linux/types.h> includes <asm/types.h>, which Debian keeps per architecture.
-    return [f"-I{Path(p).parent.parent}" for p in glob.glob("/usr/include/*/asm/types.h")]
-
-
 def build_c_objects(sources: list[Path] = C_SOURCES) -> dict[str, bytes]:
     """clang -O2 -g -target bpf of each source, in a private temporary directory."""
-    clang = shutil.which("clang")
+    clang = find_tool("clang")
     if clang is None:
         raise RuntimeError("clang is not installed (make venv installs it)")
     built = {}
     with tempfile.TemporaryDirectory(prefix="pybpfc-fuzz-") as tmp:
         for source in sources:
             out = Path(tmp) / f"{source.stem}.o"
-            result = subprocess.run([clang, "-O2", "-g", "-target", "bpf", *c_include_flags(),
-                                     "-c", str(source), "-o", str(out)],
+            result = subprocess.run(clang_bpf_command(clang, source, out),
                                     capture_output=True, text=True)
             if result.returncode != 0:
                 raise RuntimeError(f"clang failed on {source}:\n{result.stderr}")

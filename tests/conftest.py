@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from kernel import find_bpftool, mounted_bpffs, require_root
+from tests.support import find_bpftool, mounted_bpffs, require_root
 from pybpfc.runtime.cgroup import TemporaryCgroup
 
 
@@ -39,7 +39,14 @@ os.environ.setdefault("PYBPFC_TEST_SESSION_START_NS",
                       str(time.clock_gettime_ns(time.CLOCK_BOOTTIME)))
 
 
+KERNEL_TESTS = Path(__file__).resolve().parent / "kernel"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The residue checks run after every other test."""
-    items.sort(key=lambda item: item.module.__name__ == "test_zz_no_residue"
-               if item.module else False)
+    """Every test under tests/kernel/ needs the kernel (marker ``kernel``);
+    tests elsewhere that do say so themselves.  The ``residue`` checks run
+    after every other test."""
+    for item in items:
+        if KERNEL_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.kernel)
+    items.sort(key=lambda item: item.get_closest_marker("residue") is not None)

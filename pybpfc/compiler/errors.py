@@ -59,3 +59,37 @@ class CompileError(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+
+class InternalError(Exception):
+    """A bug in pybpfc, met while compiling: never the user's mistake.
+
+    A phase that meets an unexpected exception raises this with the position
+    of the node it was working on (the exception is its ``__cause__``), so
+    the report says where in the program the compiler failed.  The command
+    line exits with status 2 for it; a traceback is shown under ``--debug``."""
+
+    def __init__(self, phase: str, cause: BaseException, pos: Optional[Pos] = None,
+                 source: Optional[Source] = None):
+        self.phase = phase
+        self.cause = cause
+        self.pos = pos
+        self.source = source
+        super().__init__(self.render())
+
+    def located(self, source: Source) -> "InternalError":
+        if self.source is None:
+            self.source = source
+            self.args = (self.render(),)
+        return self
+
+    def render(self) -> str:
+        where = self.source.path if self.source else "<unknown>"
+        if self.pos is not None:
+            where += f":{self.pos.line}:{self.pos.col}"
+        detail = " ".join(str(self.cause).split())
+        what = f"{type(self.cause).__name__}: {detail}" if detail else type(self.cause).__name__
+        return f"{where}: internal error in pybpfc's {self.phase}: {what}"
+
+    def __str__(self) -> str:
+        return self.render()

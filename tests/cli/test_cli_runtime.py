@@ -1,0 +1,312 @@
+"""The runtime's commands, run as a user runs them: `pybpfc run`, `load`,
+`maps`, `detach` and `objdump`, against the real kernel."""
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO_ROOT, errno_of, pybpfc_cli, require_root, run_in_cgroup
+from pybpfc.runtime.cgroup import TemporaryCgroup, cgroup2_root
+
+DENY_TTL = REPO_ROOT / "examples" / "deny_ttl.py"
+TRY_TTL = ("import socket\n"
+           "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+           "try:\n    s.setsockopt(0, 2, 5); print('ttl: allowed')\n"
+           "except OSError as e:\n    print('ttl: errno', e.errno)\n")
+
+
+def run_cgroups() -> set[str]:
+    """The temporary cgroups `pybpfc run` makes (named pybpfc-PID-...)."""
+    return {p.name for p in cgroup2_root().iterdir() if p.name.startswith("pybpfc-")}
+
+
+@pytest.mark.kernel
+def test_run_attaches_runs_and_removes_everything() -> None:
+    require_root("pybpfc run")
+    before = run_cgroups()
+    result = pybpfc_cli("run", DENY_TTL, "--", sys.executable, "-c", TRY_TTL)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"ttl: errno {errno.EPERM}\n"
+    assert "global refused = 1" in result.stderr
+    assert run_cgroups() == before
+
+
+def start_run_of_sleep() -> "subprocess.Popen[str]":
+    """`pybpfc run` of the example around a command that waits 30 s."""
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
+                             "sleep", "30"], env=env, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.kernel
+def test_run_exits_with_the_commands_status() -> None:
+    require_root("pybpfc run")
+    before = run_cgroups()
+    result = pybpfc_cli("run", DENY_TTL, "--", "sh", "-c", "exit 7")
+    assert result.returncode == 7, result.stderr
+    missing = pybpfc_cli("run", DENY_TTL, "--", "/nonexistent/command")
+    assert missing.returncode == 127
+    assert run_cgroups() == before
+
+
+@pytest.mark.kernel
+def test_run_cleans_up_when_terminated() -> None:
+    require_root("pybpfc run")
+    before = run_cgroups()
+    proc = start_run_of_sleep()
+    try:
+        deadline = time.monotonic() + 20
+        while run_cgroups() == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        made = run_cgroups() - before
+        assert made, "pybpfc run never made its cgroup"
+        (cgroup,) = made
+        while not (cgroup2_root() / cgroup / "cgroup.procs").read_text().strip():
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
+        assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert run_cgroups() == before
+
+
+@pytest.mark.kernel
+def test_run_reports_a_verifier_rejection_and_leaves_nothing(tmp_path: Path) -> None:
+    require_root("pybpfc run")
+    prog = tmp_path / "spin.py"
+    prog.write_text("from pybpfc import SysctlContext, cgroup_sysctl, ALLOW\n\n\n"
+                    "@cgroup_sysctl\ndef spin(ctx: SysctlContext) -> int:\n"
+                    "    while ctx.file_pos < 10:\n        pass\n    return ALLOW\n")
+    before = run_cgroups()
+    result = pybpfc_cli("run", prog, "--", "true")
+    assert result.returncode == 1
+    assert result.stderr.startswith("pybpfc run: error: program 'spin': the verifier "
+                                     "rejected it"), result.stderr
+    assert "spin.py:6: while ctx.file_pos < 10:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_cgroups() == before
+
+
+@pytest.mark.kernel
+def test_load_pin_maps_detach(tmp_path: Path, bpffs: Path) -> None:
+    require_root("attaching to a cgroup")
+    with TemporaryCgroup() as cgroup:
+        pins = bpffs / "deny"
+        loaded = pybpfc_cli("load", DENY_TTL, "--cgroup", cgroup.path, "--pin", pins)
+        assert loaded.returncode == 0, loaded.stderr
+        assert {p.name for p in (pins / "links").iterdir()} == {"deny_ttl"}
+
+        # pybpfc has exited; the pinned link keeps the hook attached.
+        def child() -> int:
+            return errno_of(socket.socket(socket.AF_INET, socket.SOCK_DGRAM).setsockopt,
+                            0, 2, 5)
+        assert run_in_cgroup(cgroup.path, child) == errno.EPERM
+        shown = pybpfc_cli("maps", pins)
+        assert shown.returncode == 0, shown.stderr
+        assert "global refused = 1" in shown.stdout
+
+        detached = pybpfc_cli("detach", pins)
+        assert detached.returncode == 0, detached.stderr
+        assert "removed links/deny_ttl" in detached.stdout
+        assert run_in_cgroup(cgroup.path, child) == 0
+        assert not (pins / "links").exists()
+
+
+@pytest.mark.kernel
+def test_maps_of_an_object_shows_initial_globals(tmp_path: Path) -> None:
+    require_root("loading an object")
+    prog = tmp_path / "g.py"
+    prog.write_text("from pybpfc import SkBuff, socket_filter, u32, u64\n\n"
+                    "limit: u32 = 7\ncounts: list[u64] = [1, 2, 3]\n\n\n"
+                    "@socket_filter\ndef f(skb: SkBuff) -> int:\n    return limit\n")
+    shown = pybpfc_cli("maps", prog)
+    assert shown.returncode == 0, shown.stderr
+    assert "global limit = 7" in shown.stdout
+    assert "global counts = [1, 2, 3]" in shown.stdout
+
+
+def test_objdump_interleaves_python_lines() -> None:
+    dump = pybpfc_cli("objdump", DENY_TTL)
+    assert dump.returncode == 0, dump.stderr
+    assert "deny_ttl (cgroup/setsockopt" in dump.stdout
+    assert ";         refused += 1  [deny_ttl.py:18:9]" in dump.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["load", str(DENY_TTL), "--cgroup", "/nonexistent/cgroup", "--pin", "/tmp"],
+     "/nonexistent/cgroup: error: no such cgroup"),
+    (["load", str(DENY_TTL), "--cgroup", "/tmp"], "not a cgroup v2 directory"),
+    (["maps", "/nonexistent.o"], "/nonexistent.o: error: file not found"),
+    (["detach", "/tmp"], "nothing pybpfc pinned is there"),
+    (["objdump", str(REPO_ROOT / "README.md")], "error:"),
+])
+def test_runtime_command_errors_are_one_clear_line(args: list[str], message: str) -> None:
+    result = pybpfc_cli(*args)
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.kernel
+def test_load_with_a_cgroup_needs_a_pin_directory() -> None:
+    require_root("making a cgroup")
+    with TemporaryCgroup() as cgroup:
+        result = pybpfc_cli("load", DENY_TTL, "--cgroup", cgroup.path)
+        assert result.returncode == 1
+        assert "give --pin DIR" in result.stderr
+
+
+@pytest.mark.kernel
+def test_load_refuses_a_pin_directory_outside_bpffs(tmp_path: Path) -> None:
+    require_root("making a cgroup")
+    with TemporaryCgroup() as cgroup:
+        result = pybpfc_cli("load", DENY_TTL, "--cgroup", cgroup.path, "--pin", tmp_path / "p")
+        assert result.returncode == 1
+        assert "not on a bpffs" in result.stderr
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("delay", [0.0, 0.15, 0.3, 0.6, 1.0])
+def test_run_leaves_nothing_whenever_it_is_terminated(delay: float) -> None:
+    """SIGTERM at any moment (while starting, loading, attaching or running
+    the command) ends pybpfc run without leaving its cgroup behind."""
+    require_root("pybpfc run")
+    before = run_cgroups()
+    proc = start_run_of_sleep()
+    try:
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
+        # Killed before Python set its handlers, or exited as the signal would.
+        assert proc.wait(timeout=20) in (-signal.SIGTERM, 128 + signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert run_cgroups() == before
+
+
+def start_run_of(*command: str) -> "subprocess.Popen[str]":
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
+                             *command], env=env, stderr=subprocess.PIPE, text=True)
+
+
+def cgroups_of(proc: "subprocess.Popen[str]") -> set[str]:
+    """The cgroups that `pybpfc run` process made (TemporaryCgroup puts its
+    pid in the name), whatever other tests on the machine are doing."""
+    return {name for name in run_cgroups() if name.startswith(f"pybpfc-{proc.pid}-")}
+
+
+def wait_for_command_in_cgroup(proc: "subprocess.Popen[str]") -> Path:
+    """The cgroup `pybpfc run` made, once the command is running in it."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        made = cgroups_of(proc)
+        if made:
+            (name,) = made
+            with contextlib.suppress(FileNotFoundError):
+                if (cgroup2_root() / name / "cgroup.procs").read_text().strip():
+                    return cgroup2_root() / name
+        time.sleep(0.05)
+    raise AssertionError("pybpfc run never ran its command in a cgroup")
+
+
+@pytest.mark.kernel
+def test_run_cleans_up_on_ctrl_c() -> None:
+    """Ctrl-C: the terminal sends SIGINT to pybpfc and the command; pybpfc
+    passes it on, the command ends, the cgroup goes, exit 130."""
+    require_root("pybpfc run")
+    proc = start_run_of("sleep", "30")
+    try:
+        cgroup = wait_for_command_in_cgroup(proc)
+        (command_pid,) = map(int, (cgroup / "cgroup.procs").read_text().split())
+        os.kill(proc.pid, signal.SIGINT)        # our own children, by pid
+        # pybpfc may have passed its SIGINT on and reaped the command already.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(command_pid, signal.SIGINT)
+        assert proc.wait(timeout=20) == 128 + signal.SIGINT
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not cgroups_of(proc)
+    assert "Traceback" not in proc.stderr.read()
+
+
+@pytest.mark.kernel
+def test_run_forwards_sigint_to_a_command_that_survives_it() -> None:
+    """SIGINT to pybpfc alone reaches the command; one that ignores it keeps
+    running until it ends by itself, and then everything is removed."""
+    require_root("pybpfc run")
+    proc = start_run_of("sh", "-c", "trap 'echo got INT >&2' INT; sleep 1; sleep 1; exit 3")
+    try:
+        wait_for_command_in_cgroup(proc)
+        time.sleep(0.3)                         # let sh set its trap
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=20) == 3
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = proc.stderr.read()
+    assert "got INT" in stderr
+    assert not cgroups_of(proc)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5, 1.0])
+def test_run_leaves_nothing_whenever_it_is_interrupted(delay: float) -> None:
+    """SIGINT at any moment (starting, loading, attaching, running) ends
+    pybpfc run with its cgroup removed."""
+    require_root("pybpfc run")
+    proc = start_run_of("sleep", "30")
+    try:
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGINT)        # our own child, by pid
+        # Killed before Python set its handlers, interrupted, or the command's status.
+        assert proc.wait(timeout=20) in (-signal.SIGINT, 128 + signal.SIGINT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not cgroups_of(proc)
+
+
+def attached_ids(cgroup: Path, attach_type: int) -> list[int]:
+    from pybpfc.runtime import bpf
+    fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return bpf.prog_query(fd, attach_type).prog_ids
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.kernel
+def test_run_attaches_only_to_the_cgroup_it_made() -> None:
+    require_root("pybpfc run")
+    from pybpfc.runtime import bpf
+    setsockopt = bpf.BPF_CGROUP_SETSOCKOPT
+    root_before = attached_ids(cgroup2_root(), setsockopt)
+    proc = start_run_of("sleep", "30")
+    try:
+        cgroup = wait_for_command_in_cgroup(proc)
+        assert len(attached_ids(cgroup, setsockopt)) == 1
+        assert attached_ids(cgroup2_root(), setsockopt) == root_before
+        os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not cgroups_of(proc)

@@ -1,0 +1,102 @@
+"""Context field rights, generated from the hook table.
+
+For every hook and every field of its context: a read the kernel forbids
+and a write the kernel forbids are compile errors at the field's line and
+column; a program doing every allowed read and write compiles and the real
+kernel verifier accepts it (through bpftool).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import bpftool_loadall
+from pybpfc import hooks
+from pybpfc.compiler.driver import check_source, compile_source
+from pybpfc.compiler.errors import CompileError, Source
+
+HEADER = "from pybpfc import ALLOW, {ctx}, {decorator}\n\n\n@{decorator}\ndef prog(ctx: {ctx}) -> int:\n"
+BODY_LINE = 6   # the first line of the function body in a generated program
+
+
+def program(hook: hooks.Hook, body: list[str]) -> str:
+    head = HEADER.format(ctx=hook.context.python_name, decorator=hook.decorator)
+    return head + "".join(f"    {line}\n" for line in body) + "    return ALLOW\n"
+
+
+def read_expr(f: hooks.Field) -> str:
+    if f.kind == "window":
+        return f"ctx.{f.name}[0]"
+    if f.kind == "sock":
+        return f"ctx.{f.name}.family"
+    if f.count > 1:
+        return f"ctx.{f.name}[0]"
+    return f"ctx.{f.name}"
+
+
+def write_stmt(f: hooks.Field, value: str = "0") -> str:
+    if f.count > 1:
+        return f"ctx.{f.name}[0] = {value}"
+    return f"ctx.{f.name} = {value}"
+
+
+def cases(kind: str) -> list[tuple[hooks.Hook, hooks.Field]]:
+    out = []
+    for hook in hooks.HOOKS:
+        for f in hook.context.fields:
+            allowed = hook.readable if kind == "read" else hook.writable
+            if f.name not in allowed:
+                out.append((hook, f))
+    return out
+
+
+def ident(case: tuple[hooks.Hook, hooks.Field]) -> str:
+    return f"{case[0].decorator}-{case[1].name}"
+
+
+def compile_error(text: str) -> CompileError:
+    with pytest.raises(CompileError) as info:
+        check_source(Source("prog.py", text))
+    return info.value
+
+
+@pytest.mark.parametrize("case", cases("read"), ids=ident)
+def test_forbidden_read_is_an_error_at_the_field(case: tuple[hooks.Hook, hooks.Field]) -> None:
+    hook, f = case
+    err = compile_error(program(hook, [f"x = {read_expr(f)}"]))
+    assert err.pos is not None
+    assert (err.pos.line, err.pos.col) == (BODY_LINE, len("    x = ctx.") + 1), err.render()
+    assert f.name in err.message
+
+
+@pytest.mark.parametrize("case", cases("write"), ids=ident)
+def test_forbidden_write_is_an_error_at_the_field(case: tuple[hooks.Hook, hooks.Field]) -> None:
+    hook, f = case
+    err = compile_error(program(hook, [write_stmt(f)]))
+    assert err.pos is not None
+    assert (err.pos.line, err.pos.col) == (BODY_LINE, len("    ctx.") + 1), err.render()
+    assert f.name in err.message
+
+
+def allowed_body(hook: hooks.Hook) -> list[str]:
+    body = []
+    for f in hook.context.fields:
+        if f.name in hook.readable and f.kind != "window_end":
+            body.append(f"r_{f.name} = {read_expr(f)}")
+    for f in hook.context.fields:
+        if f.name in hook.writable:
+            body.append(write_stmt(f))
+    return body
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("hook", hooks.HOOKS, ids=lambda h: h.decorator)
+def test_every_allowed_access_passes_the_kernel_verifier(
+        hook: hooks.Hook, tmp_path: Path, bpffs: Path) -> None:
+    text = program(hook, allowed_body(hook))
+    obj = tmp_path / "prog.o"
+    obj.write_bytes(compile_source(Source(str(tmp_path / "prog.py"), text)).elf)
+    result = bpftool_loadall(obj, bpffs / "p")
+    assert result.returncode == 0, text + result.stderr
+    assert (bpffs / "p" / "prog").exists()

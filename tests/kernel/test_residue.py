@@ -1,0 +1,59 @@
+"""After the whole suite: no cgroup a test made is left, no bpffs a test
+mounted is still mounted, and no program loaded during the session is
+still attached to any cgroup.  conftest.py runs ``residue`` tests last."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support import mounts_of_type
+from pybpfc import hooks
+from pybpfc.runtime import bpf
+from pybpfc.runtime.cgroup import cgroup2_root
+
+SESSION_START_NS = int(os.environ["PYBPFC_TEST_SESSION_START_NS"])
+pytestmark = pytest.mark.residue
+
+CGROUP_ATTACH_TYPES = sorted({h.attach_type_id for h in hooks.HOOKS if h.attach_type_id})
+
+
+def test_no_test_cgroup_remains() -> None:
+    left = [p for p in cgroup2_root().rglob("pybpfc-*") if p.is_dir()]
+    assert not left, left
+
+
+def test_no_test_bpffs_stays_mounted() -> None:
+    left = [m.mount_point for m in mounts_of_type("bpf")
+            if m.mount_point.name.startswith("pybpfc-")]
+    assert not left, left
+
+
+def attached_programs(cgroup: Path) -> list[tuple[Path, int]]:
+    fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        found = []
+        for attach_type in CGROUP_ATTACH_TYPES:
+            try:
+                found += [(cgroup, pid) for pid in bpf.prog_query(fd, attach_type).prog_ids]
+            except bpf.SyscallError:
+                continue
+        return found
+    finally:
+        os.close(fd)
+
+
+def test_no_program_of_this_session_stays_attached() -> None:
+    root = cgroup2_root()
+    leftovers = []
+    for cgroup in [root, *[p for p in root.rglob("*") if p.is_dir()]]:
+        for where, prog_id in attached_programs(cgroup):
+            fd = bpf.prog_get_fd_by_id(prog_id)
+            try:
+                info = bpf.obj_get_info_by_fd(fd, "prog")
+            finally:
+                os.close(fd)
+            if info.load_time >= SESSION_START_NS:
+                leftovers.append(f"{info.name} (id {prog_id}) on {where}")
+    assert not leftovers, leftovers
