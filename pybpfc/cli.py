@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import gc
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Optional, Sequence
@@ -148,8 +149,10 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``path`` so that readers see the old file or the whole new one,
-    never a half-written object."""
+    never a half-written object.  Only a regular file is replaced, and it
+    keeps its owner and mode."""
     import tempfile
+    existing = _replaceable(path)
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
@@ -157,8 +160,14 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            # mkstemp makes the file 0600; give it the mode open() would.
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
+            if existing is None:
+                # mkstemp makes the file 0600; give it the mode open() would.
+                os.fchmod(f.fileno(), 0o666 & ~_umask())
+            else:
+                # Owner first: chown clears the set-user-ID and set-group-ID bits.
+                if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+                    os.fchown(f.fileno(), existing.st_uid, existing.st_gid)
+                os.fchmod(f.fileno(), stat.S_IMODE(existing.st_mode))
         os.replace(temp, path)
     except BaseException as e:
         with contextlib.suppress(OSError):
@@ -166,6 +175,29 @@ def _write_atomically(path: Path, data: bytes) -> None:
         if isinstance(e, OSError):
             raise UserError.at(path, f"cannot write: {e.strerror or e}") from None
         raise
+
+
+_FILE_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+               (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def _replaceable(path: Path) -> Optional[os.stat_result]:
+    """The regular file at ``path`` that the new object will replace, or
+    None if there is nothing there.  Anything else is refused: as root,
+    renaming over ``/dev/null``, a FIFO or a symlink would replace it
+    with a regular file."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise UserError.at(path, f"cannot write: {e.strerror or e}") from None
+    if stat.S_ISREG(found.st_mode):
+        return found
+    kind = next((name for test, name in _FILE_KINDS if test(found.st_mode)), "not a file")
+    raise UserError.at(path, f"is {kind}, not a regular file; pybpfc build replaces only "
+                             "a regular file (remove it or choose another output)")
 
 
 def _umask() -> int:
