@@ -195,6 +195,24 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     assert result.returncode == cli.EXIT_BROKEN_PIPE
 
 
+# Standard modules that `python -m pybpfc build` imports: the package's own
+# (typing), the CLI's (argparse, contextlib) and build's (tempfile).
+PLANTED_MODULES = ("typing", "argparse", "contextlib", "tempfile")
+
+
+def test_python_m_pybpfc_imports_nothing_from_the_working_directory(tmp_path: Path) -> None:
+    """Python puts the working directory first on sys.path for ``-m``; files
+    that sit next to the program (an argparse.py) must not run as root."""
+    for name in PLANTED_MODULES:
+        (tmp_path / f"{name}.py").write_text(
+            f"open({str(tmp_path / (name + '.imported'))!r}, 'w').close()\n")
+    (tmp_path / "deny_ttl.py").write_bytes(DENY_TTL.read_bytes())
+    result = pybpfc_cli("build", "deny_ttl.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.imported")) == []
+    assert (tmp_path / "deny_ttl.o").read_bytes().startswith(b"\x7fELF")
+
+
 # -------------------------------------------- in-process, stand-in compiler
 
 
