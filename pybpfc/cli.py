@@ -1,5 +1,7 @@
-"""The ``pybpfc`` command: ``build`` compiles a program to a BPF object file,
-``check`` only checks it.
+"""The ``pybpfc`` command: ``main``, the command line's grammar, and the
+compiler's commands (``build`` compiles a program to a BPF object file,
+``check`` only checks it).  The runtime's commands are in ``cli_runtime``,
+which this module imports and which does not import it.
 
 Exit status: 0 success, 1 a mistake the user can fix (a compile error, a bad
 path, a bad option), 2 a bug in pybpfc, 130 interrupted.  A traceback is
@@ -20,22 +22,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Optional, Sequence
 
+from pybpfc.cli_errors import (EXIT_BROKEN_PIPE, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED,
+                               EXIT_OK, EXIT_USER_ERROR, UserError)
+
 if TYPE_CHECKING:
     from pybpfc.compiler.errors import Source
 
-EXIT_OK = 0
-EXIT_USER_ERROR = 1
-EXIT_INTERNAL_ERROR = 2
-EXIT_INTERRUPTED = 130      # 128 + SIGINT, as a shell reports it
-EXIT_BROKEN_PIPE = 141      # 128 + SIGPIPE
-
-
-class UserError(Exception):
-    """A mistake the user can fix; its text is the whole message to print."""
-
-    @classmethod
-    def at(cls, path: object, message: str) -> "UserError":
-        return cls(f"{path}: error: {message}")
+__all__ = ["main", "command", "EXIT_OK", "EXIT_USER_ERROR", "EXIT_INTERNAL_ERROR",
+           "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "UserError"]
 
 
 # ------------------------------------------------------------------ commands
@@ -65,6 +59,18 @@ def _check(args: argparse.Namespace) -> int:
         count = len(plan_of(_compile(check_source, source)).programs)
     print(f"{source.path}: ok ({count} program{'' if count == 1 else 's'})")
     return EXIT_OK
+
+
+def _object_bytes(path_text: str) -> tuple[bytes, str]:
+    """The object a runtime command works on: built from a ``.py`` program,
+    or read from a file; and the name of its object file.  The runtime's
+    commands get this from ``main`` (they do not import this module)."""
+    path = Path(path_text)
+    if path.suffix == ".py":
+        from pybpfc.compiler.driver import compile_source
+        source = _read_source(path)
+        return _compile(compile_source, source).elf, str(path.with_suffix(".o"))
+    return read_file(path), str(path)
 
 
 def _compile(step: Callable[["Source"], Any], source: "Source") -> Any:
@@ -278,7 +284,7 @@ def _parser(command: Optional[str] = None) -> argparse.ArgumentParser:
 
     if command not in _COMPILER_COMMANDS:
         from pybpfc.cli_runtime import add_commands
-        add_commands(commands, [debug])
+        add_commands(commands, [debug], object_bytes=_object_bytes)
     return parser
 
 
