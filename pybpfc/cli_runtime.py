@@ -119,8 +119,15 @@ def _load(args: argparse.Namespace) -> int:
 @_runtime_errors
 def _detach(args: argparse.Namespace) -> int:
     from pybpfc.runtime.pinning import unpin
-    for entry in unpin(args.pin_dir):
+    done = unpin(args.pin_dir)
+    for entry in done.removed:
         print(f"removed {entry}")
+    for entry in done.gone:
+        print(f"already gone: {entry}")
+    for entry in done.kept:
+        print(f"kept {entry}: `pybpfc load` did not pin it")
+    if done.directory_removed:
+        print(f"removed {args.pin_dir}")
     return EXIT_OK
 
 
@@ -301,7 +308,10 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
     detach = commands.add_parser(
         "detach", parents=parents, help="detach and unpin what `load --pin` pinned",
         description="Remove the links (detaching the programs), programs and maps that "
-                    "`pybpfc load --pin DIR` pinned.")
+                    "`pybpfc load --pin DIR` pinned and recorded in DIR/pybpfc-pins, once "
+                    "each is checked to hold the object it recorded; then the folders it "
+                    "emptied. Anything else in DIR is kept; DIR must be on a bpffs, and "
+                    "no symlink is followed.")
     detach.add_argument("pin_dir", metavar="DIR", help="the directory given to --pin")
     detach.set_defaults(run=_detach, command="detach", object_bytes=object_bytes)
 

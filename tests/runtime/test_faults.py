@@ -249,6 +249,6 @@ def test_pinning_into_a_bpffs_that_already_holds_pins_is_refused(bpffs: Path) ->
     with load(deny_ttl_object()) as coll:
         programs = [(p.name, p.fd) for p in coll.programs.values()]
         pin_all(bpffs, programs, [], [])
-        with pytest.raises(BpfError, match="already holds pinned programs; detach it first"):
+        with pytest.raises(BpfError, match="already holds pins; detach it first"):
             pin_all(bpffs, programs, [], [])
         assert [p.name for p in (bpffs / "programs").iterdir()] == ["deny_ttl"]
