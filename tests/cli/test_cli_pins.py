@@ -126,49 +126,52 @@ def test_detach_refuses_a_symlink_to_the_pin_directory(bpffs: Path) -> None:
     assert (pins / "programs" / "deny_ttl").exists()
 
 
+@pytest.fixture
+def attached_pins(bpffs: Path, cgroup: TemporaryCgroup) -> Path:
+    """deny_ttl loaded, attached to the test's cgroup and pinned in its bpffs."""
+    pins = bpffs / "deny"
+    load_pinned(pins, cgroup.path)
+    assert run_in_cgroup(cgroup.path, ttl_errno) == errno.EPERM
+    return pins
+
+
 @pytest.mark.kernel
-def test_detach_removes_only_what_load_pinned(bpffs: Path) -> None:
+def test_detach_removes_only_what_load_pinned(attached_pins: Path,
+                                              cgroup: TemporaryCgroup) -> None:
     """A subdirectory in links/ and another tool's map in maps/ stay; the
     program is detached all the same, and the command succeeds."""
-    require_root("attaching to a cgroup")
-    with TemporaryCgroup() as cgroup:
-        pins = bpffs / "deny"
-        load_pinned(pins, cgroup.path)
-        (pins / "links" / "sub").mkdir()
-        extra = pin_a_map_of_another_tool(pins / "maps" / "extra")
-        assert run_in_cgroup(cgroup.path, ttl_errno) == errno.EPERM
-
-        result = pybpfc_cli("detach", pins)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout == ("removed links/deny_ttl\nremoved programs/deny_ttl\n"
-                                 "removed maps/deny_ttl-bss\n"
-                                 "kept links/sub: `pybpfc load` did not pin it\n"
-                                 "kept maps/extra: `pybpfc load` did not pin it\n")
-        assert ttl_errno_settles_at(cgroup.path, 0)
-        assert tree(pins) == ["links", "links/sub", "maps", "maps/extra"]
-        assert pinned_map_id(pins / "maps" / "extra") == extra
+    pins = attached_pins
+    (pins / "links" / "sub").mkdir()
+    extra = pin_a_map_of_another_tool(pins / "maps" / "extra")
+    result = pybpfc_cli("detach", pins)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("removed links/deny_ttl\nremoved programs/deny_ttl\n"
+                             "removed maps/deny_ttl-bss\n"
+                             "kept links/sub: `pybpfc load` did not pin it\n"
+                             "kept maps/extra: `pybpfc load` did not pin it\n")
+    assert ttl_errno_settles_at(cgroup.path, 0)
+    assert tree(pins) == ["links", "links/sub", "maps", "maps/extra"]
+    assert pinned_map_id(pins / "maps" / "extra") == extra
 
 
 @pytest.mark.kernel
-def test_detach_refuses_a_pin_that_now_holds_another_object(bpffs: Path) -> None:
+def test_detach_refuses_a_pin_that_now_holds_another_object(attached_pins: Path,
+                                                            cgroup: TemporaryCgroup) -> None:
     """The manifest records each object's id: a pin replaced by another
     object makes detach remove nothing, and the program stays attached."""
-    require_root("attaching to a cgroup")
-    with TemporaryCgroup() as cgroup:
-        pins = bpffs / "deny"
-        load_pinned(pins, cgroup.path)
-        (pins / "maps" / "deny_ttl-bss").unlink()
-        other = pin_a_map_of_another_tool(pins / "maps" / "deny_ttl-bss")
-        before = tree(pins)
-        result = pybpfc_cli("detach", pins)
-        assert result.returncode == 1
-        assert "maps/deny_ttl-bss is not the map (id " in result.stderr
-        assert "nothing was removed" in result.stderr
-        assert tree(pins) == before
-        assert pinned_map_id(pins / "maps" / "deny_ttl-bss") == other
-        assert run_in_cgroup(cgroup.path, ttl_errno) == errno.EPERM
-        (pins / "links" / "deny_ttl").unlink()       # detach, in the test's own bpffs
-        assert ttl_errno_settles_at(cgroup.path, 0)
+    pins = attached_pins
+    (pins / "maps" / "deny_ttl-bss").unlink()
+    other = pin_a_map_of_another_tool(pins / "maps" / "deny_ttl-bss")
+    before = tree(pins)
+    result = pybpfc_cli("detach", pins)
+    assert result.returncode == 1
+    assert "maps/deny_ttl-bss is not the map (id " in result.stderr
+    assert "nothing was removed" in result.stderr
+    assert tree(pins) == before
+    assert pinned_map_id(pins / "maps" / "deny_ttl-bss") == other
+    assert run_in_cgroup(cgroup.path, ttl_errno) == errno.EPERM
+    (pins / "links" / "deny_ttl").unlink()       # detach, in the test's own bpffs
+    assert ttl_errno_settles_at(cgroup.path, 0)
 
 
 @pytest.mark.kernel

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -41,13 +42,6 @@ def test_run_attaches_runs_and_removes_everything() -> None:
     assert run_cgroups() == before
 
 
-def start_run_of_sleep() -> "subprocess.Popen[str]":
-    """`pybpfc run` of the example around a command that waits 30 s."""
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    return subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
-                             "sleep", "30"], env=env, stderr=subprocess.PIPE, text=True)
-
-
 @pytest.mark.kernel
 def test_run_exits_with_the_commands_status() -> None:
     require_root("pybpfc run")
@@ -63,22 +57,10 @@ def test_run_exits_with_the_commands_status() -> None:
 def test_run_cleans_up_when_terminated() -> None:
     require_root("pybpfc run")
     before = run_cgroups()
-    proc = start_run_of_sleep()
-    try:
-        deadline = time.monotonic() + 20
-        while run_cgroups() == before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        made = run_cgroups() - before
-        assert made, "pybpfc run never made its cgroup"
-        (cgroup,) = made
-        while not (cgroup2_root() / cgroup / "cgroup.procs").read_text().strip():
-            time.sleep(0.05)
+    with run_of("sleep", "30") as proc:
+        wait_for_command_in_cgroup(proc)
         os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
         assert proc.wait(timeout=20) == 128 + signal.SIGTERM
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert run_cgroups() == before
 
 
@@ -185,23 +167,27 @@ def test_run_leaves_nothing_whenever_it_is_terminated(delay: float) -> None:
     the command) ends pybpfc run without leaving its cgroup behind."""
     require_root("pybpfc run")
     before = run_cgroups()
-    proc = start_run_of_sleep()
-    try:
+    with run_of("sleep", "30") as proc:
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
         # Killed before Python set its handlers, or exited as the signal would.
         assert proc.wait(timeout=20) in (-signal.SIGTERM, 128 + signal.SIGTERM)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert run_cgroups() == before
 
 
-def start_run_of(*command: str) -> "subprocess.Popen[str]":
+@contextlib.contextmanager
+def run_of(*command: str) -> Iterator["subprocess.Popen[str]"]:
+    """`pybpfc run` of the example around ``command``, as a child process;
+    killed at the end of the block if it is still running."""
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    return subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
+    proc = subprocess.Popen([sys.executable, "-m", "pybpfc", "run", str(DENY_TTL), "--",
                              *command], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()                        # our own child, by pid
+            proc.wait()
 
 
 def cgroups_of(proc: "subprocess.Popen[str]") -> set[str]:
@@ -229,8 +215,7 @@ def test_run_cleans_up_on_ctrl_c() -> None:
     """Ctrl-C: the terminal sends SIGINT to pybpfc and the command; pybpfc
     passes it on, the command ends, the cgroup goes, exit 130."""
     require_root("pybpfc run")
-    proc = start_run_of("sleep", "30")
-    try:
+    with run_of("sleep", "30") as proc:
         cgroup = wait_for_command_in_cgroup(proc)
         (command_pid,) = map(int, (cgroup / "cgroup.procs").read_text().split())
         os.kill(proc.pid, signal.SIGINT)        # our own children, by pid
@@ -238,10 +223,6 @@ def test_run_cleans_up_on_ctrl_c() -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(command_pid, signal.SIGINT)
         assert proc.wait(timeout=20) == 128 + signal.SIGINT
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert not cgroups_of(proc)
     assert "Traceback" not in proc.stderr.read()
 
@@ -251,16 +232,11 @@ def test_run_forwards_sigint_to_a_command_that_survives_it() -> None:
     """SIGINT to pybpfc alone reaches the command; one that ignores it keeps
     running until it ends by itself, and then everything is removed."""
     require_root("pybpfc run")
-    proc = start_run_of("sh", "-c", "trap 'echo got INT >&2' INT; sleep 1; sleep 1; exit 3")
-    try:
+    with run_of("sh", "-c", "trap 'echo got INT >&2' INT; sleep 1; sleep 1; exit 3") as proc:
         wait_for_command_in_cgroup(proc)
         time.sleep(0.3)                         # let sh set its trap
         os.kill(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=20) == 3
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     stderr = proc.stderr.read()
     assert "got INT" in stderr
     assert not cgroups_of(proc)
@@ -272,16 +248,11 @@ def test_run_leaves_nothing_whenever_it_is_interrupted(delay: float) -> None:
     """SIGINT at any moment (starting, loading, attaching, running) ends
     pybpfc run with its cgroup removed."""
     require_root("pybpfc run")
-    proc = start_run_of("sleep", "30")
-    try:
+    with run_of("sleep", "30") as proc:
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGINT)        # our own child, by pid
         # Killed before Python set its handlers, interrupted, or the command's status.
         assert proc.wait(timeout=20) in (-signal.SIGINT, 128 + signal.SIGINT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert not cgroups_of(proc)
 
 
@@ -300,17 +271,12 @@ def test_run_attaches_only_to_the_cgroup_it_made() -> None:
     from pybpfc.runtime import bpf
     setsockopt = bpf.BPF_CGROUP_SETSOCKOPT
     root_before = attached_ids(cgroup2_root(), setsockopt)
-    proc = start_run_of("sleep", "30")
-    try:
+    with run_of("sleep", "30") as proc:
         cgroup = wait_for_command_in_cgroup(proc)
         assert len(attached_ids(cgroup, setsockopt)) == 1
         assert attached_ids(cgroup2_root(), setsockopt) == root_before
         os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
         proc.wait(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert not cgroups_of(proc)
 
 
@@ -431,40 +397,36 @@ def test_a_killed_run_takes_its_command_along_and_cleanup_removes_the_rest(
     kills it and removes every cgroup of that run."""
     require_root("pybpfc run")
     log = tmp_path / "log"
-    proc = start_run_of(sys.executable, "-c", DAEMON, str(cgroup2_root()), str(log),
-                        "nested", "sleep")
     daemon = 0
-    try:
-        deadline = time.monotonic() + 20
-        while "command " not in (log.read_text() if log.exists() else ""):
-            assert time.monotonic() < deadline, "the command never started its daemon"
-            time.sleep(0.05)
-        daemon, command = logged_pid(log, "daemon"), logged_pid(log, "command")
-        os.kill(proc.pid, signal.SIGKILL)      # our own child, by pid
-        proc.wait(timeout=20)
-        assert wait_until_gone(command), "the command outlived pybpfc run"
-        assert is_running(daemon)
-        assert cgroups_of(proc)
+    with run_of(sys.executable, "-c", DAEMON, str(cgroup2_root()), str(log), "nested",
+                "sleep") as proc:
+        try:
+            deadline = time.monotonic() + 20
+            while "command " not in (log.read_text() if log.exists() else ""):
+                assert time.monotonic() < deadline, "the command never started its daemon"
+                time.sleep(0.05)
+            daemon, command = logged_pid(log, "daemon"), logged_pid(log, "command")
+            os.kill(proc.pid, signal.SIGKILL)      # our own child, by pid
+            proc.wait(timeout=20)
+            assert wait_until_gone(command), "the command outlived pybpfc run"
+            assert is_running(daemon)
+            assert cgroups_of(proc)
 
-        cleaned = pybpfc_cli("cleanup", "--pid", proc.pid)
-        assert cleaned.returncode == 0, cleaned.stderr
-        assert f"killed 1 process ({daemon})" in cleaned.stdout
-        assert wait_until_gone(daemon)
-        assert not cgroups_of(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if daemon and is_running(daemon):      # our own daemon, by pid
-            os.kill(daemon, signal.SIGKILL)
-            pybpfc_cli("cleanup", "--pid", proc.pid)
+            cleaned = pybpfc_cli("cleanup", "--pid", proc.pid)
+            assert cleaned.returncode == 0, cleaned.stderr
+            assert f"killed 1 process ({daemon})" in cleaned.stdout
+            assert wait_until_gone(daemon)
+            assert not cgroups_of(proc)
+        finally:
+            if daemon and is_running(daemon):      # our own daemon, by pid
+                os.kill(daemon, signal.SIGKILL)
+                pybpfc_cli("cleanup", "--pid", proc.pid)
 
 
 @pytest.mark.kernel
 def test_cleanup_keeps_the_cgroup_of_a_run_that_is_still_going() -> None:
     require_root("pybpfc run")
-    proc = start_run_of("sleep", "30")
-    try:
+    with run_of("sleep", "30") as proc:
         cgroup = wait_for_command_in_cgroup(proc)
         cleaned = pybpfc_cli("cleanup", "--pid", proc.pid)
         assert cleaned.returncode == 0, cleaned.stderr
@@ -473,10 +435,6 @@ def test_cleanup_keeps_the_cgroup_of_a_run_that_is_still_going() -> None:
         assert (cgroup / "cgroup.procs").read_text().strip()
         os.kill(proc.pid, signal.SIGTERM)      # our own child, by pid
         assert proc.wait(timeout=20) == 128 + signal.SIGTERM
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert not cgroups_of(proc)
 
 
