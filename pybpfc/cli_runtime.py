@@ -238,27 +238,29 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
         raise UserError("pybpfc run: error: give the command to run, e.g. "
                         "`pybpfc run prog.py -- python3 -c '...'`")
     spec = _read_spec(args, args.program)
-    status: Optional[int] = None
+    cgroup = CommandCgroup()
     try:
-        with CommandCgroup() as cgroup, load(spec) as coll:
+        with cgroup, load(spec) as coll:
             links = _attach_all(coll, cgroup.path)
             try:
                 names = ", ".join(link.program_name for link in links) or "nothing"
                 print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
                 # Returns once the command and everything it started are gone:
                 # nothing runs in the cgroup while the programs are detached.
-                status = cgroup.run(command)
+                cgroup.run(command)
             finally:
                 _close_all(links)
-            print(f"pybpfc run: {command[0]} exited with status {status}", file=sys.stderr)
+            print(f"pybpfc run: {command[0]} exited with status {cgroup.exit_status}",
+                  file=sys.stderr)
             print_maps(coll.maps, coll.globals.items(), out=sys.stderr)
     except (BpfError, OSError) as error:
-        if status is None:
+        if cgroup.exit_status is None:
             raise
         # The command ran: its status is run's, whatever went wrong after it.
         print(f"pybpfc run: warning: cleaning up after {command[0]}: {error} "
               "(`pybpfc cleanup` removes what a pybpfc run left)", file=sys.stderr)
-    return status
+    assert cgroup.exit_status is not None     # the command ran, or we raised above
+    return cgroup.exit_status
 
 
 @_runtime_errors

@@ -85,6 +85,9 @@ class CommandCgroup(TemporaryCgroup):
                  remove_timeout: float = 2.0, kill_timeout: float = 5.0) -> None:
         super().__init__(parent, prefix=PREFIX, remove_timeout=remove_timeout)
         self._kill_timeout = kill_timeout
+        # The last command's exit status, once it has ended: still known when
+        # what follows it (killing what it left, removing) fails.
+        self.exit_status: Optional[int] = None
 
     def _new_name(self) -> str:
         pid = os.getpid()
@@ -111,13 +114,16 @@ class CommandCgroup(TemporaryCgroup):
         status (128 + N when signal N killed it).  SIGINT, SIGTERM and
         SIGHUP are passed on to it.  Whether it ends or this call is
         interrupted, every process left in the cgroup tree is killed
-        before this returns or raises."""
+        before this returns or raises (``exit_status`` keeps the status
+        if that fails)."""
         if not command:
             raise ValueError("no command to run")
+        self.exit_status = None
         try:
-            return _run_child(command, self)
+            self.exit_status = _run_child(command, self)
         finally:
             self.kill_all()
+        return self.exit_status
 
 
 def _run_child(command: Sequence[str], cgroup: CommandCgroup) -> int:

@@ -480,24 +480,26 @@ def test_maps_shows_a_map_that_cannot_be_listed(keyless_maps_object: Path) -> No
 
 
 @pytest.mark.kernel
+@pytest.mark.parametrize("step", ["kill_all", "remove"])
 def test_run_exits_with_the_commands_status_when_cleaning_up_fails(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """In-process, with the cgroup's removal made to fail after it has
-    really removed it."""
+        step: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process, with killing what the command left, or removing the
+    cgroup, made to fail after it has really been done."""
     require_root("pybpfc run")
     from pybpfc import cli
     from pybpfc.runtime.command import CommandCgroup
     from pybpfc.runtime.errors import CgroupError
-    really_remove = CommandCgroup.remove
+    really = getattr(CommandCgroup, step)
 
-    def remove_then_fail(self: CommandCgroup) -> None:
-        really_remove(self)
-        raise CgroupError(f"cannot remove cgroup '{self.path}': made to fail")
+    def do_then_fail(self: CommandCgroup) -> None:
+        really(self)
+        raise CgroupError(f"cgroup '{self.path}': {step} made to fail")
 
-    monkeypatch.setattr(CommandCgroup, "remove", remove_then_fail)
+    monkeypatch.setattr(CommandCgroup, step, do_then_fail)
     before = run_cgroups()
     assert cli.main(["run", str(DENY_TTL), "--", "sh", "-c", "exit 4"]) == 4
     err = capsys.readouterr().err
-    assert "pybpfc run: warning: cleaning up after sh: cannot remove cgroup" in err
-    assert "made to fail" in err
+    assert "pybpfc run: warning: cleaning up after sh: cgroup '" in err
+    assert f"{step} made to fail" in err
     assert run_cgroups() == before
