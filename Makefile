@@ -16,14 +16,16 @@ INSTALL_STAMP := $(VENV)/.installed
 venv: $(INSTALL_STAMP)
 
 # apt-get runs only when a tool is missing; the stamp keeps later runs fast.
-# python3-venv provides ensurepip, without which Debian's venv fails.
+# python3-venv provides ensurepip, without which Debian's venv fails; nodejs
+# runs pyright, the second type checker the tests hold programs to.
 $(SYSTEM_STAMP):
 	@if ! command -v bpftool >/dev/null || ! command -v clang >/dev/null \
+	    || ! command -v node >/dev/null \
 	    || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
-	    echo "installing bpftool clang llvm libbpf-dev python3-venv with apt-get"; \
+	    echo "installing bpftool clang llvm libbpf-dev python3-venv nodejs with apt-get"; \
 	    apt-get update \
 	    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	        bpftool clang llvm libbpf-dev python3-venv; \
+	        bpftool clang llvm libbpf-dev python3-venv nodejs; \
 	fi
 	mkdir -p $(VENV)
 	touch $@

@@ -1,0 +1,145 @@
+"""Editors and type checkers see pybpfc where a user's program is.
+
+A program is an ordinary Python module that imports from ``pybpfc``, and a
+script that drives it imports ``pybpfc.runtime``.  After ``make venv``, mypy
+and pyright run on such files in a directory outside the repository must
+resolve both to their real types.  An editable install made of an import
+hook would run fine yet leave both checkers with "Cannot find implementation
+or library stub", so every check here runs in a temporary directory, with
+the environment a user's shell would have (no PYTHONPATH pointing at the
+working tree).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO_ROOT
+
+# What a user writes: hook programs, and scripts that load them.
+PROGRAMS = sorted(REPO_ROOT.glob("examples/*.py")) + \
+    sorted(REPO_ROOT.glob("docs/tutorial/lessons/*.py")) + [REPO_ROOT / "scripts/try_ttl.py"]
+
+RUNTIME_USER = '''\
+"""Loads an object, attaches it to a new cgroup and reads a global."""
+from pybpfc.runtime.cgroup import TemporaryCgroup
+from pybpfc.runtime.collection import Collection, load
+
+
+def refused(path: str) -> int:
+    with TemporaryCgroup() as group, load(path) as objects:
+        with objects["deny_ttl"].attach(group.path):
+            pass
+        count: int = objects.globals["refused"]
+        return count
+
+
+def opened(path: str) -> Collection:
+    return load(path)
+'''
+
+# Wrong uses of pybpfc's own types: a checker that resolved the package
+# reports each of them; one that did not would see Any and say nothing.
+MISUSE = '''\
+from pybpfc import u8
+from pybpfc.runtime.cgroup import TemporaryCgroup
+from pybpfc.runtime.collection import load
+
+objects = load(42)
+group = TemporaryCgroup(prefix=7)
+small: u8 = "text"
+'''
+MISUSE_LINES = (5, 6, 7)
+
+
+def user_environment() -> dict[str, str]:
+    """The caller's environment without what points Python at the working
+    tree: the checkers must find pybpfc through the installation."""
+    env = dict(os.environ)
+    for name in ("PYTHONPATH", "MYPYPATH", "PYTHONSAFEPATH"):
+        env.pop(name, None)
+    return env
+
+
+def outside_repository(tmp_path: Path) -> Path:
+    workdir = tmp_path / "my_project"
+    workdir.mkdir()
+    assert REPO_ROOT not in workdir.resolve().parents
+    return workdir
+
+
+def run_mypy(workdir: Path, *files: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                           "--cache-dir", str(workdir / ".mypy_cache"), *files],
+                          capture_output=True, text=True, cwd=workdir, env=user_environment())
+
+
+def run_pyright(workdir: Path, *files: str) -> "subprocess.CompletedProcess[str]":
+    # --pythonpath: the interpreter whose installed packages pyright reads,
+    # as an editor does with the interpreter selected for the project.
+    (workdir / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}\n')
+    return subprocess.run([sys.executable, "-m", "pyright", "--pythonpath", sys.executable,
+                           *files], capture_output=True, text=True, cwd=workdir,
+                          env=user_environment(), timeout=300)
+
+
+@pytest.fixture
+def user_files(tmp_path: Path) -> Path:
+    """The programs and a runtime script, copied into a directory outside
+    the repository."""
+    workdir = outside_repository(tmp_path)
+    for path in PROGRAMS:
+        shutil.copy(path, workdir / path.name)
+    (workdir / "drive.py").write_text(RUNTIME_USER)
+    return workdir
+
+
+def checked_files(workdir: Path) -> list[str]:
+    return sorted(p.name for p in workdir.glob("*.py"))
+
+
+def test_pybpfc_is_installed_where_the_checkers_look(tmp_path: Path) -> None:
+    workdir = outside_repository(tmp_path)
+    found = subprocess.run(
+        [sys.executable, "-c", "import pybpfc, pybpfc.runtime.collection as c; print(c.__file__)"],
+        capture_output=True, text=True, cwd=workdir, env=user_environment())
+    assert found.returncode == 0, (
+        f"{sys.executable} cannot import pybpfc outside the repository; run `make venv`\n"
+        f"{found.stderr}")
+
+
+def test_mypy_resolves_pybpfc_outside_the_repository(user_files: Path) -> None:
+    result = run_mypy(user_files, *checked_files(user_files))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"in {len(checked_files(user_files))} source files" in result.stdout
+
+
+def test_pyright_resolves_pybpfc_outside_the_repository(user_files: Path) -> None:
+    result = run_pyright(user_files, *checked_files(user_files))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors" in result.stdout
+
+
+def test_mypy_knows_pybpfc_types(tmp_path: Path) -> None:
+    workdir = outside_repository(tmp_path)
+    (workdir / "misuse.py").write_text(MISUSE)
+    result = run_mypy(workdir, "misuse.py")
+    assert "import-not-found" not in result.stdout, result.stdout
+    flagged = {int(line.split(":")[1]) for line in result.stdout.splitlines()
+               if line.startswith("misuse.py:") and ": error:" in line}
+    assert flagged == set(MISUSE_LINES), result.stdout
+
+
+def test_pyright_knows_pybpfc_types(tmp_path: Path) -> None:
+    workdir = outside_repository(tmp_path)
+    (workdir / "misuse.py").write_text(MISUSE)
+    result = run_pyright(workdir, "misuse.py")
+    assert "reportMissingImports" not in result.stdout, result.stdout
+    flagged = {int(line.split(":")[1]) for line in result.stdout.splitlines()
+               if "misuse.py:" in line and " - error:" in line}
+    assert flagged == set(MISUSE_LINES), result.stdout
