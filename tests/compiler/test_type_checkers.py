@@ -15,7 +15,9 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -24,6 +26,9 @@ from tests.support import REPO_ROOT
 # What a user writes: hook programs, and scripts that load them.
 PROGRAMS = sorted(REPO_ROOT.glob("examples/*.py")) + \
     sorted(REPO_ROOT.glob("docs/tutorial/lessons/*.py")) + [REPO_ROOT / "scripts/try_ttl.py"]
+
+# Lesson files that are wrong on purpose, and the line the checkers flag.
+WRONG_ON_PURPOSE = {"04_forgot_none.py": 10}
 
 RUNTIME_USER = '''\
 """Loads an object, attaches it to a new cgroup and reads a global."""
@@ -88,6 +93,29 @@ def run_pyright(workdir: Path, *files: str) -> "subprocess.CompletedProcess[str]
                           env=user_environment(), timeout=300)
 
 
+@dataclass(frozen=True)
+class Checker:
+    name: str
+    run: Callable[..., "subprocess.CompletedProcess[str]"]
+    error_mark: str         # what marks an error line: PATH:LINE:... then this
+    missing_import: str     # what it says of a module it cannot find
+
+    def errors(self, workdir: Path, *files: str) -> tuple[set[tuple[str, int]], str]:
+        """(file name, line) of each error it reports, and its output."""
+        result = self.run(workdir, *files)
+        found = set()
+        for line in result.stdout.splitlines():
+            if self.error_mark in line:
+                path, number = line.strip().split(":")[:2]
+                found.add((Path(path).name, int(number)))
+        assert self.missing_import not in result.stdout, result.stdout
+        return found, result.stdout + result.stderr
+
+
+CHECKERS = [Checker("mypy", run_mypy, ": error:", "import-not-found"),
+            Checker("pyright", run_pyright, " - error:", "reportMissingImports")]
+
+
 @pytest.fixture
 def user_files(tmp_path: Path) -> Path:
     """The programs and a runtime script, copied into a directory outside
@@ -113,33 +141,16 @@ def test_pybpfc_is_installed_where_the_checkers_look(tmp_path: Path) -> None:
         f"{found.stderr}")
 
 
-def test_mypy_resolves_pybpfc_outside_the_repository(user_files: Path) -> None:
-    result = run_mypy(user_files, *checked_files(user_files))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"in {len(checked_files(user_files))} source files" in result.stdout
+@pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.name)
+def test_checker_resolves_pybpfc_outside_the_repository(checker: Checker,
+                                                        user_files: Path) -> None:
+    errors, output = checker.errors(user_files, *checked_files(user_files))
+    assert errors == set(WRONG_ON_PURPOSE.items()), output
 
 
-def test_pyright_resolves_pybpfc_outside_the_repository(user_files: Path) -> None:
-    result = run_pyright(user_files, *checked_files(user_files))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 errors" in result.stdout
-
-
-def test_mypy_knows_pybpfc_types(tmp_path: Path) -> None:
+@pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.name)
+def test_checker_knows_pybpfc_types(checker: Checker, tmp_path: Path) -> None:
     workdir = outside_repository(tmp_path)
     (workdir / "misuse.py").write_text(MISUSE)
-    result = run_mypy(workdir, "misuse.py")
-    assert "import-not-found" not in result.stdout, result.stdout
-    flagged = {int(line.split(":")[1]) for line in result.stdout.splitlines()
-               if line.startswith("misuse.py:") and ": error:" in line}
-    assert flagged == set(MISUSE_LINES), result.stdout
-
-
-def test_pyright_knows_pybpfc_types(tmp_path: Path) -> None:
-    workdir = outside_repository(tmp_path)
-    (workdir / "misuse.py").write_text(MISUSE)
-    result = run_pyright(workdir, "misuse.py")
-    assert "reportMissingImports" not in result.stdout, result.stdout
-    flagged = {int(line.split(":")[1]) for line in result.stdout.splitlines()
-               if "misuse.py:" in line and " - error:" in line}
-    assert flagged == set(MISUSE_LINES), result.stdout
+    errors, output = checker.errors(workdir, "misuse.py")
+    assert errors == {("misuse.py", line) for line in MISUSE_LINES}, output
