@@ -53,6 +53,13 @@ demo: venv
 	$(VENV)/bin/pybpfc objdump build/deny_ttl.o
 	@echo "== pybpfc run: the same command in a cgroup with the hook attached"
 	$(VENV)/bin/pybpfc run build/deny_ttl.o -- $(VENV)/bin/python scripts/try_ttl.py
+	@echo
+	@echo "== next: pybpfc, and a python3 that imports it, are in $(VENV)/bin;"
+	@echo "put them first on your shell's PATH with"
+	@echo "    . $(VENV)/bin/activate"
+	@echo "then run a hook on a command of your own, e.g."
+	@echo "    pybpfc run examples/deny_ttl.py -- python3 scripts/try_ttl.py"
+	@echo "and learn BPF with the tutorial: docs/tutorial/README.md"
 
 # Writes docs/performance.md; BENCH_QUICK=1 for a short check of the harness.
 bench: venv

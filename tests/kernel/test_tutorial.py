@@ -1,10 +1,9 @@
-"""The tutorial, run as a reader runs it.
+"""The tutorial and the README's quick start, run as a reader runs them.
 
 Every command a lesson shows runs, in the order shown, in one shell with
 the virtual environment activated (as the tutorial's first page asks), and
 prints what the lesson shows (tests/doc_commands.py says what may differ).
-The first page's own commands run from a shell where nothing is activated
-yet.
+The README's quick start runs from a shell where nothing is activated yet.
 """
 from __future__ import annotations
 
@@ -101,6 +100,15 @@ def fresh_shell_environment() -> dict[str, str]:
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
                                   if p and Path(p) not in venvs)
     return env
+
+
+def test_readme_quick_start_runs_as_written() -> None:
+    """``make demo``, then the commands after it, exactly as the README
+    shows them, from a shell that has activated nothing."""
+    require_root("the quick start")
+    quick_start = console_blocks(REPO_ROOT / "README.md")[0]
+    assert [c.text for c in quick_start.commands][:2] == ["make demo", ". .venv/bin/activate"]
+    check_session([quick_start], fresh_shell_environment())
 
 
 def test_tutorial_start_puts_pybpfc_on_the_path() -> None:
