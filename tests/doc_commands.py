@@ -171,7 +171,10 @@ def activated_environment() -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
     env["VIRTUAL_ENV"] = sys.prefix
     env["TERM"] = "dumb"
-    env.pop("PYTHONHOME", None)
+    # What `make test` passes down to the tests is not in a reader's shell
+    # (with it, a `make` in a page would print "Entering directory").
+    for name in ("PYTHONHOME", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        env.pop(name, None)
     return env
 
 
