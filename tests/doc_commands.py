@@ -52,10 +52,6 @@ class Block:
     conditions: tuple[str, ...]
     commands: tuple[Command, ...]
 
-    @property
-    def where(self) -> str:
-        return f"{self.page.relative_to(REPO_ROOT)}:{self.line}"
-
 
 def console_blocks(page: Path) -> list[Block]:
     lines = page.read_text().splitlines()
