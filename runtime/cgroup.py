@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Optional, Union
 
 from .errors import CgroupError
+from .system import signals_held
 
 __all__ = ["Mount", "parse_mountinfo", "cgroup2_root", "mount_of", "is_cgroup2_dir",
            "open_cgroup", "cgroup_id", "is_populated", "tree_pids", "kill_cgroup_tree",
@@ -255,14 +256,15 @@ class TemporaryCgroup:
         _check_cgroup2_dir(parent, "parent cgroup")
         for _ in range(100):
             path = parent / self._new_name()
-            try:
-                os.mkdir(path)
-            except FileExistsError:
-                continue
-            except OSError as error:
-                raise CgroupError(f"cannot create cgroup '{path}': {error.strerror}"
-                                  ) from error
-            self._path = path
+            with signals_held():      # no Ctrl-C between making it and remembering it
+                try:
+                    os.mkdir(path)
+                except FileExistsError:
+                    continue
+                except OSError as error:
+                    raise CgroupError(f"cannot create cgroup '{path}': {error.strerror}"
+                                      ) from error
+                self._path = path
             return self
         raise CgroupError(f"cannot find an unused cgroup name in '{parent}'")
 
@@ -270,7 +272,11 @@ class TemporaryCgroup:
         return f"{self._prefix}{os.getpid()}-{secrets.token_hex(4)}"
 
     def __enter__(self) -> "TemporaryCgroup":
-        return self.create()
+        try:
+            return self.create()
+        except BaseException:      # a signal handled as create() returns
+            self.remove()
+            raise
 
     def __exit__(self, kind: Optional[type[BaseException]], value: Optional[BaseException],
                  traceback: Optional[TracebackType]) -> None:

@@ -29,7 +29,8 @@ from typing import Callable, Iterator, NoReturn, Optional, Sequence
 
 from .cgroup import (TemporaryCgroup, cgroup2_root, kill_cgroup_tree, remove_cgroup_tree,
                      tree_pids)
-from .system import parent_death_signal_setter, process_start_time
+from .system import (STOPPING_SIGNALS, parent_death_signal_setter, process_start_time,
+                     signals_held)
 
 __all__ = ["CommandCgroup", "Terminated", "FORWARDED_SIGNALS", "terminate_on_signals",
            "Leftover", "command_cgroups", "leftovers", "remove_leftover", "owner_of"]
@@ -37,7 +38,7 @@ __all__ = ["CommandCgroup", "Terminated", "FORWARDED_SIGNALS", "terminate_on_sig
 PREFIX = "pybpfc-run-"
 _NAME = re.compile(rf"^{re.escape(PREFIX)}(\d+)-(\d+)-[0-9a-f]+$")
 
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+FORWARDED_SIGNALS = STOPPING_SIGNALS
 
 
 class Terminated(SystemExit):
@@ -143,16 +144,17 @@ def _run_child(command: Sequence[str], cgroup: CommandCgroup) -> int:
     try:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()            # the child must not print them again
-        pid = os.fork()
-        if pid == 0:
-            _become_command(command, parent, die_with_parent, ready_r, ready_w)
-        child = pid
+        with signals_held(FORWARDED_SIGNALS):     # a child is never left unknown
+            pid = os.fork()
+            if pid == 0:
+                _become_command(command, parent, die_with_parent, ready_r, ready_w)
+            child = pid
         os.close(ready_r)
-        try:
-            cgroup.add_pid(pid)
-            os.write(ready_w, b"x")      # now in the cgroup: go on
-        finally:
-            os.close(ready_w)
+        ready_r = -1
+        cgroup.add_pid(pid)
+        os.write(ready_w, b"x")      # now in the cgroup: go on
+        os.close(ready_w)
+        ready_w = -1
         status = _wait(pid)
     except BaseException:
         if child > 0:
@@ -161,6 +163,9 @@ def _run_child(command: Sequence[str], cgroup: CommandCgroup) -> int:
             _wait(child)
         raise
     finally:
+        for fd in (ready_r, ready_w):
+            if fd >= 0:
+                os.close(fd)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if os.WIFSIGNALED(status):
@@ -184,6 +189,7 @@ def _become_command(command: Sequence[str], parent: int, die_with_parent: Callab
     try:
         for signum in FORWARDED_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)   # held over the fork
         die_with_parent()
         if os.getppid() != parent:           # the parent died before prctl
             os._exit(1)

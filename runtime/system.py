@@ -1,12 +1,15 @@
 """The few system calls the runtime needs that ``os`` does not offer
-(``statfs``, ``prctl``), and a process's start time from ``/proc``.  Like
-``bpf.py`` for ``bpf(2)``, this is the one place they are made."""
+(``statfs``, ``prctl``), a process's start time from ``/proc``, and
+holding signals back while a step must not be cut in two.  Like ``bpf.py``
+for ``bpf(2)``, this is the one place they are made."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import signal
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Iterable, Iterator, Optional, Union
 
 from .errors import BpfError
 
@@ -72,3 +75,20 @@ def process_start_time(pid: int) -> Optional[int]:
     # even ") "; the fields after the last ')' start with field 3.
     fields = text[text.rindex(")") + 2:].split()
     return int(fields[22 - 3])
+
+
+# The signals that stop a pybpfc command (and raise in Python).
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def signals_held(signals: Iterable[int] = STOPPING_SIGNALS) -> Iterator[None]:
+    """Hold ``signals`` back inside the block (``pthread_sigmask``); one that
+    arrives meanwhile is handled when the block ends.  For steps whose
+    result must be recorded before a handler can raise: a directory made
+    and not yet remembered would be left behind."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
