@@ -82,8 +82,8 @@ def build_all(twins: Sequence[Twin], out_dir: Path) -> list[Built]:
 
 def build_loadgen(out_dir: Path) -> Path:
     out = out_dir / "loadgen"
-    subprocess.run([tool("gcc"), "-O2", "-Wall", "-o", str(out), str(HERE / "loadgen.c")],
-                   check=True)
+    subprocess.run([tool("gcc"), "-O2", "-Wall", "-o", str(out), str(HERE / "loadgen.c"),
+                    str(HERE / "loadgen_ops.c")], check=True)
     return out
 
 
