@@ -75,23 +75,30 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     Twin("getsockopt_chain", "stack_layers", scenarios.GETSOCKOPT_CHAIN),
 )
 
+def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:
+    return Twin(name, programs, scenario, folder=PROGRAMS_DIR)
+
+
 # Socket storage fetched or created, then several optval reads and writes;
 # several strtoul() calls over one sysctl value, each continuing where the
 # last stopped; packet parsers with many skb_load_bytes() and header loads.
-PROGRAM_TWINS: tuple[Twin, ...] = tuple(Twin(*row, folder=PROGRAMS_DIR) for row in (
-    ("sockopt_option_cache", ("cache_option", "read_cache"), scenarios.OPTION_CACHE),
-    ("sockopt_linger_clamp", "clamp_linger", scenarios.LINGER),
-    ("sockopt_buffer_budget", ("budget_buffers", "report_granted"), scenarios.BUFFER_BUDGET),
-    ("getsockopt_tcp_info", "coarse_tcp_info", scenarios.TCP_INFO),
-    ("sysctl_port_range", "port_range", scenarios.PORT_RANGE),
-    ("sysctl_tcp_wmem", "guard_tcp_wmem", scenarios.TCP_WMEM),
-    ("sysctl_rmem_ceiling", "rmem_ceiling", scenarios.RMEM_CEILING),
-    ("sysctl_reserved_ports", "check_reserved_ports", scenarios.RESERVED_PORTS),
-    ("filter_udp_ports", "udp_ports", scenarios.PACKET_UDP),
-    ("filter_tcp_flags", "tcp_flags", scenarios.PACKET_TCP),
-    ("filter_ipv6_flows", "ipv6_flows", scenarios.PACKET_UDP6),
-    ("filter_dns_queries", "dns_queries", scenarios.PACKET_DNS),
-))
+PROGRAM_TWINS: tuple[Twin, ...] = (
+    benchmark_only("sockopt_option_cache", ("cache_option", "read_cache"),
+                   scenarios.OPTION_CACHE),
+    benchmark_only("sockopt_linger_clamp", "clamp_linger", scenarios.LINGER),
+    benchmark_only("sockopt_buffer_budget", ("budget_buffers", "report_granted"),
+                   scenarios.BUFFER_BUDGET),
+    benchmark_only("getsockopt_tcp_info", "coarse_tcp_info", scenarios.TCP_INFO),
+    benchmark_only("sysctl_port_range", "port_range", scenarios.PORT_RANGE),
+    benchmark_only("sysctl_tcp_wmem", "guard_tcp_wmem", scenarios.TCP_WMEM),
+    benchmark_only("sysctl_rmem_ceiling", "rmem_ceiling", scenarios.RMEM_CEILING),
+    benchmark_only("sysctl_reserved_ports", "check_reserved_ports",
+                   scenarios.RESERVED_PORTS),
+    benchmark_only("filter_udp_ports", "udp_ports", scenarios.PACKET_UDP),
+    benchmark_only("filter_tcp_flags", "tcp_flags", scenarios.PACKET_TCP),
+    benchmark_only("filter_ipv6_flows", "ipv6_flows", scenarios.PACKET_UDP6),
+    benchmark_only("filter_dns_queries", "dns_queries", scenarios.PACKET_DNS),
+)
 
 REGISTRY: tuple[Twin, ...] = EXAMPLE_TWINS + PROGRAM_TWINS
 

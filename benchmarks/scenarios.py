@@ -2,12 +2,12 @@
 
 A scenario names the loop the load generator (loadgen.c) runs to time the
 hook, and a behaviour probe: a few syscalls whose outcomes show what the
-program decided.  tests/test_bench_twins.py runs the probe against both
+program decided.  tests/kernel/test_bench_twins.py runs the probe against both
 compilers' objects and demands the same outcomes and the same globals.
 
-How a scenario attaches the example's programs (``attach``):
+How a scenario attaches a row's programs (``attach``):
 
-- "cgroup": every program of the example to one temporary cgroup; the probe
+- "cgroup": every program of the row to one temporary cgroup; the probe
   runs in a forked child that has moved into it and returns what it saw
   (picklable).
 - "socket": the socket filter on a UDP socket; the probe gets an
@@ -23,8 +23,6 @@ How a scenario attaches the example's programs (``attach``):
 """
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import os
 import socket
 import struct
@@ -447,7 +445,7 @@ PACKET_UDP6 = Scenario("packet_udp6", "packet_lo6",
                        "(private netns)", 100_000, probe_packet_mix, attach="packet")
 PACKET_TCP = Scenario("packet_tcp", "packet_lo_tcp",
                       "send 64 bytes over a loopback TCP connection + recv, a packet socket "
-                      "on lo (private netns)", 25_000, probe_packet_mix, attach="packet")
+                      "on lo (private netns)", 100_000, probe_packet_mix, attach="packet")
 RESERVED_PORTS = Scenario("reserved_ports", "write_reserved_ports",
                           "pwrite of net.ipv4.ip_local_reserved_ports in a private netns",
                           100_000, probe_reserved_ports)
