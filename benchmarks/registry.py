@@ -37,6 +37,7 @@ class Twin:
     programs: Union[str, tuple[str, ...]]   # hook functions, the same names in both
     scenario: Scenario
     folder: Path = EXAMPLES_DIR    # where the Python program is
+    c_dir: Path = C_DIR            # where its C twin is
 
     def __post_init__(self) -> None:
         if isinstance(self.programs, str):
@@ -54,7 +55,7 @@ class Twin:
 
     @property
     def c_source(self) -> Path:
-        return C_DIR / f"{self.name}.c"
+        return self.c_dir / f"{self.name}.c"
 
 
 EXAMPLE_TWINS: tuple[Twin, ...] = (

@@ -21,7 +21,7 @@ import pytest
 
 from tests.support import require_kernel_feature, require_root, run_in_cgroup
 
-from benchmarks import harness
+from benchmarks import harness, side_by_side
 from benchmarks.registry import (C_DIR, EXAMPLE_TWINS, EXAMPLES_DIR, PROGRAM_TWINS,
                                  PROGRAMS_DIR, REGISTRY, Twin)
 from pybpfc.compiler.driver import compile_source
@@ -206,3 +206,19 @@ def test_load_generator_builds_and_times_each_scenario(tmp_path: Path) -> None:
         assert harness.run_loadgen(loadgen, op, 50) > 0, op
     bad = subprocess.run([str(loadgen), "no_such_op", "1"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown op" in bad.stderr
+
+
+FINDINGS_DIR = C_DIR.parent / "findings"
+
+
+@pytest.mark.parametrize("source", sorted(FINDINGS_DIR.glob("*.py")), ids=lambda p: p.stem)
+def test_findings_pairs_build_and_list_side_by_side(source: Path, tmp_path: Path) -> None:
+    """benchmarks/findings/: each minimal program of FINDINGS.md has its C
+    twin beside it, both compile, and side_by_side lists both."""
+    require_kernel_feature("clang", shutil.which("clang") is not None, "clang is not installed")
+    assert source.with_suffix(".c").is_file()
+    listing = side_by_side.listings(side_by_side.file_pair(source), tmp_path)
+    programs = read_object(tmp_path / f"{source.stem}.pybpfc.o").programs
+    assert programs
+    for program in programs:
+        assert f"{program} (" in listing and f"<{program}>:" in listing
