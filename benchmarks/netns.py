@@ -43,3 +43,31 @@ def icmp_echo_request(payload: bytes) -> bytes:
     total = (total >> 16) + (total & 0xFFFF)
     checksum = ~(total + (total >> 16)) & 0xFFFF
     return header[:2] + struct.pack("!H", checksum) + header[4:] + payload
+
+
+def packet_socket_on_lo() -> socket.socket:
+    """An AF_PACKET socket that sees every frame on lo, both ways."""
+    packets = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    packets.bind(("lo", 0))
+    return packets
+
+
+def ping_loopback() -> None:
+    """An ICMP echo to 127.0.0.1, waited for: once its reply is back, every
+    frame sent before it has passed the packet sockets on lo."""
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as icmp:
+        icmp.settimeout(5)
+        icmp.sendto(icmp_echo_request(b"p" * 56), ("127.0.0.1", 0))
+        while icmp.recv(2000)[20] != 0:    # the request it sent, then the reply
+            pass
+
+
+def frame_lengths(packets: socket.socket) -> list[int]:
+    """The lengths of the frames queued on a packet socket, in order."""
+    packets.setblocking(False)
+    lengths = []
+    while True:
+        try:
+            lengths.append(len(packets.recv(65536)))
+        except BlockingIOError:
+            return lengths

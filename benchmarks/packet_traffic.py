@@ -22,7 +22,7 @@ import socket
 import struct
 from typing import Any, Callable, ContextManager
 
-from .netns import ETH_P_ALL, icmp_echo_request, link_up, udp, unshare_network
+from .netns import frame_lengths, link_up, packet_socket_on_lo, ping_loopback, udp, unshare_network
 
 MTU = 1500
 SO_NO_CHECK = 11                  # <asm-generic/socket.h>: send UDP without a checksum
@@ -117,22 +117,7 @@ def probe_packet_mix(attach: Callable[[socket.socket], ContextManager[Any]]) -> 
     filter let through, in order."""
     unshare_network()
     link_up("lo", mtu=MTU)
-    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)) as packets, \
-            contextlib.ExitStack() as stack:
-        packets.bind(("lo", 0))
-        stack.enter_context(attach(packets))
+    with packet_socket_on_lo() as packets, attach(packets), contextlib.ExitStack() as stack:
         seen = [udp4_traffic(stack), tcp4_traffic(stack), ipv6_traffic(stack)]
-        icmp = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_RAW,
-                                                 socket.IPPROTO_ICMP))
-        icmp.settimeout(5)
-        icmp.sendto(icmp_echo_request(b"p" * 56), ("127.0.0.1", 0))
-        while icmp.recv(2000)[20] != 0:       # the request it sent, then the reply
-            pass
-        packets.setblocking(False)
-        frames = []
-        while True:
-            try:
-                frames.append(len(packets.recv(65536)))
-            except BlockingIOError:
-                break
-        return tuple(seen), tuple(frames)
+        ping_loopback()
+        return tuple(seen), tuple(frame_lengths(packets))

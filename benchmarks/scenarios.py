@@ -29,7 +29,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Callable, ContextManager
 
-from .netns import ETH_P_ALL, icmp_echo_request, link_up, udp, unshare_network
+from .netns import (frame_lengths, link_up, packet_socket_on_lo, ping_loopback, udp,
+                    unshare_network)
 from .packet_traffic import probe_packet_mix
 
 SOL_IP, IP_TOS, IP_TTL, IP_FREEBIND = 0, 1, 2, 15
@@ -229,26 +230,13 @@ def probe_packet_socket(attach: Callable[[socket.socket], ContextManager[Any]]
     socket itself received shows the filter's verdicts."""
     unshare_network()
     link_up("lo")
-    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)) as packets:
-        packets.bind(("lo", 0))
-        with attach(packets), udp() as rx, udp() as tx, \
-                socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as icmp:
-            rx.bind(("127.0.0.1", 9999))
-            for size in (10, 200, 1000):
-                tx.sendto(b"u" * size, ("127.0.0.1", 9999))
-            got = [len(rx.recv(2000)) for _ in range(3)]
-            icmp.settimeout(5)
-            icmp.sendto(icmp_echo_request(b"p" * 56), ("127.0.0.1", 0))
-            while icmp.recv(2000)[20] != 0:    # the request it sent, then the reply
-                pass
-            packets.setblocking(False)
-            frames = []
-            while True:
-                try:
-                    frames.append(len(packets.recv(4000)))
-                except BlockingIOError:
-                    break
-            return tuple(got), tuple(frames)
+    with packet_socket_on_lo() as packets, attach(packets), udp() as rx, udp() as tx:
+        rx.bind(("127.0.0.1", 9999))
+        for size in (10, 200, 1000):
+            tx.sendto(b"u" * size, ("127.0.0.1", 9999))
+        got = [len(rx.recv(2000)) for _ in range(3)]
+        ping_loopback()
+        return tuple(got), tuple(frame_lengths(packets))
 
 
 def probe_getsockopt_tos() -> int:

@@ -1,8 +1,7 @@
 // Twin of benchmarks/programs/sysctl_reserved_ports.py: writes to
 // net.ipv4.ip_local_reserved_ports ("8080,9000-9010") must name ports of at
 // least FLOOR, ascending ranges, at most MAX_ITEMS items and MAX_PORTS ports.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#include "sysctl_text.h"
 
 #define BASE_NAME 1
 #define FLOOR 1024
@@ -10,32 +9,11 @@
 #define MAX_ITEMS 6
 #define MAX_PORTS 4096
 #define TEXT 64
-#define EINVAL 22
 
 __u64 reserved_ports = 0;
 __u64 refused = 0;
 
-const char wanted[24] = "ip_local_reserved_ports";   // with its NUL; in .rodata
-
-// No memcmp on BPF; kept a loop for the reason sysctl_by_name.c gives.
-static int starts_with_wanted(const char *name)
-{
-#pragma clang loop unroll(disable)
-	for (unsigned int i = 0; i < sizeof(wanted); i++)
-		if (name[i] != wanted[i])
-			return 0;
-	return 1;
-}
-
-// strtoul from pos on, as the Python program's strtoul(): an offset at or
-// past the end gives -EINVAL without a call.  The verifier checks the
-// largest offset with the largest length, so text is 2 * TEXT zeroed bytes.
-static long parse(char *text, unsigned long pos, unsigned long *value)
-{
-	if (pos >= TEXT)
-		return -EINVAL;
-	return bpf_strtoul(text + pos, TEXT - pos, 10, value);
-}
+const char wanted[24] = "ip_local_reserved_ports";   // with its NUL
 
 // text[pos], 0 past the end (the Python program's bounds-checked index).
 static unsigned char at(const char *text, unsigned long pos)
@@ -55,19 +33,19 @@ int check_reserved_ports(struct bpf_sysctl *ctx)
 	if (!ctx->write)
 		return 1;
 	if (bpf_sysctl_get_name(ctx, name, sizeof(name), BASE_NAME) <= 0 ||
-	    !starts_with_wanted(name))
+	    !starts_with(name, wanted, sizeof(wanted)))
 		return 1;
 	size = bpf_sysctl_get_new_value(ctx, text, TEXT);
 	if (size <= 0)
 		goto refuse;
 	for (int item = 0; item < MAX_ITEMS; item++) {
-		length = parse(text, pos, &low);
+		length = parse(text, TEXT, pos, &low);
 		if (length <= 0)
 			break;            // the end of the list (or nothing at all)
 		pos += length;
 		high = low;
 		if (at(text, pos) == '-') {
-			length = parse(text, pos + 1, &high);
+			length = parse(text, TEXT, pos + 1, &high);
 			if (length <= 0)
 				goto refuse;  // "8080-"
 			pos += 1 + length;

@@ -1,14 +1,12 @@
 // Twin of benchmarks/programs/sysctl_tcp_wmem.py: writes to net.ipv4.tcp_wmem
 // must hold three ascending numbers, a default of at least MIN_DEFAULT and a
 // max at most GROWTH times the current one.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#include "sysctl_text.h"
 
 #define BASE_NAME 1
 #define MIN_DEFAULT 4096
 #define GROWTH 4
 #define TEXT 48
-#define EINVAL 22
 
 enum { ACCEPTED, MALFORMED, DISORDERED, TOO_LARGE };
 
@@ -22,27 +20,7 @@ struct Change {
 __u64 outcomes[4] = {};
 struct Change last = {};
 
-const char wanted[9] = "tcp_wmem";   // with its NUL; in .rodata
-
-// No memcmp on BPF; kept a loop for the reason sysctl_by_name.c gives.
-static int starts_with_wanted(const char *name)
-{
-#pragma clang loop unroll(disable)
-	for (unsigned int i = 0; i < sizeof(wanted); i++)
-		if (name[i] != wanted[i])
-			return 0;
-	return 1;
-}
-
-// strtoul from pos on, as the Python program's strtoul(): an offset at or
-// past the end gives -EINVAL without a call.  The verifier checks the
-// largest offset with the largest length, so text is 2 * TEXT zeroed bytes.
-static long parse(char *text, unsigned long pos, unsigned long *value)
-{
-	if (pos >= TEXT)
-		return -EINVAL;
-	return bpf_strtoul(text + pos, TEXT - pos, 10, value);
-}
+const char wanted[9] = "tcp_wmem";   // with its NUL
 
 SEC("cgroup/sysctl")
 int guard_tcp_wmem(struct bpf_sysctl *ctx)
@@ -55,15 +33,15 @@ int guard_tcp_wmem(struct bpf_sysctl *ctx)
 	if (!ctx->write)
 		return 1;
 	if (bpf_sysctl_get_name(ctx, name, sizeof(name), BASE_NAME) <= 0 ||
-	    !starts_with_wanted(name))
+	    !starts_with(name, wanted, sizeof(wanted)))
 		return 1;
 	if (bpf_sysctl_get_new_value(ctx, text, TEXT) <= 0)
 		goto malformed;
 	// As in the Python program, each offset is the u32 sum of the lengths
 	// before it (a failed parse's -EINVAL included).
-	l1 = parse(text, 0, &first);
-	l2 = parse(text, (__u32)l1, &second);
-	l3 = parse(text, (__u32)((__u32)l1 + (__u32)l2), &third);
+	l1 = parse(text, TEXT, 0, &first);
+	l2 = parse(text, TEXT, (__u32)l1, &second);
+	l3 = parse(text, TEXT, (__u32)((__u32)l1 + (__u32)l2), &third);
 	if (l1 <= 0 || l2 <= 0 || l3 <= 0)
 		goto malformed;
 	if (!(first <= second && second <= third) || second < MIN_DEFAULT) {
@@ -76,7 +54,7 @@ int guard_tcp_wmem(struct bpf_sysctl *ctx)
 	if (bpf_sysctl_get_current_value(ctx, current, TEXT) <= 0)
 		goto malformed;
 	for (int i = 0; i < 3; i++) {
-		long length = parse(current, pos, &value);
+		long length = parse(current, TEXT, pos, &value);
 
 		if (length <= 0)
 			goto malformed;
