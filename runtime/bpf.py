@@ -11,9 +11,9 @@ close them).  On failure they raise :class:`SyscallError` (or
 
 ``union bpf_attr`` is a ctypes Union of one Structure per command, laid out
 as in ``linux/bpf.h``; every call passes a zero-filled instance and its size
-(the largest command structure used here).  Constants are named as in
-``linux/bpf.h`` and take the values of the enums and defines there (a test
-parses the header and compares).
+(the largest command structure used here).  The kernel's numbers are those
+of ``pybpfc.abi.kernel``, re-exported here so callers write
+``bpf.BPF_MAP_TYPE_HASH``.
 """
 from __future__ import annotations
 
@@ -25,260 +25,18 @@ import re
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Optional, Union
 
+from pybpfc.abi.kernel import *  # noqa: F401,F403 - re-exported, see above
+
 from .errors import BpfError, SyscallError, VerifierError
 
 StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-
-# ------------------------------------------------------------ enum bpf_cmd
-
-BPF_MAP_CREATE = 0
-BPF_MAP_LOOKUP_ELEM = 1
-BPF_MAP_UPDATE_ELEM = 2
-BPF_MAP_DELETE_ELEM = 3
-BPF_MAP_GET_NEXT_KEY = 4
-BPF_PROG_LOAD = 5
-BPF_OBJ_PIN = 6
-BPF_OBJ_GET = 7
-BPF_PROG_ATTACH = 8
-BPF_PROG_DETACH = 9
-BPF_PROG_TEST_RUN = 10
-BPF_PROG_RUN = 10
-BPF_PROG_GET_NEXT_ID = 11
-BPF_MAP_GET_NEXT_ID = 12
-BPF_PROG_GET_FD_BY_ID = 13
-BPF_MAP_GET_FD_BY_ID = 14
-BPF_OBJ_GET_INFO_BY_FD = 15
-BPF_PROG_QUERY = 16
-BPF_RAW_TRACEPOINT_OPEN = 17
-BPF_BTF_LOAD = 18
-BPF_BTF_GET_FD_BY_ID = 19
-BPF_TASK_FD_QUERY = 20
-BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21
-BPF_MAP_FREEZE = 22
-BPF_BTF_GET_NEXT_ID = 23
-BPF_MAP_LOOKUP_BATCH = 24
-BPF_MAP_LOOKUP_AND_DELETE_BATCH = 25
-BPF_MAP_UPDATE_BATCH = 26
-BPF_MAP_DELETE_BATCH = 27
-BPF_LINK_CREATE = 28
-BPF_LINK_UPDATE = 29
-BPF_LINK_GET_FD_BY_ID = 30
-BPF_LINK_GET_NEXT_ID = 31
-BPF_ENABLE_STATS = 32
-BPF_ITER_CREATE = 33
-BPF_LINK_DETACH = 34
-BPF_PROG_BIND_MAP = 35
-
-# -------------------------------------------------------- enum bpf_map_type
-
-BPF_MAP_TYPE_UNSPEC = 0
-BPF_MAP_TYPE_HASH = 1
-BPF_MAP_TYPE_ARRAY = 2
-BPF_MAP_TYPE_PROG_ARRAY = 3
-BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4
-BPF_MAP_TYPE_PERCPU_HASH = 5
-BPF_MAP_TYPE_PERCPU_ARRAY = 6
-BPF_MAP_TYPE_STACK_TRACE = 7
-BPF_MAP_TYPE_CGROUP_ARRAY = 8
-BPF_MAP_TYPE_LRU_HASH = 9
-BPF_MAP_TYPE_LRU_PERCPU_HASH = 10
-BPF_MAP_TYPE_LPM_TRIE = 11
-BPF_MAP_TYPE_ARRAY_OF_MAPS = 12
-BPF_MAP_TYPE_HASH_OF_MAPS = 13
-BPF_MAP_TYPE_DEVMAP = 14
-BPF_MAP_TYPE_SOCKMAP = 15
-BPF_MAP_TYPE_CPUMAP = 16
-BPF_MAP_TYPE_XSKMAP = 17
-BPF_MAP_TYPE_SOCKHASH = 18
-BPF_MAP_TYPE_CGROUP_STORAGE = 19
-BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20
-BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21
-BPF_MAP_TYPE_QUEUE = 22
-BPF_MAP_TYPE_STACK = 23
-BPF_MAP_TYPE_SK_STORAGE = 24
-BPF_MAP_TYPE_DEVMAP_HASH = 25
-BPF_MAP_TYPE_STRUCT_OPS = 26
-BPF_MAP_TYPE_RINGBUF = 27
-BPF_MAP_TYPE_INODE_STORAGE = 28
-BPF_MAP_TYPE_TASK_STORAGE = 29
-BPF_MAP_TYPE_BLOOM_FILTER = 30
-BPF_MAP_TYPE_USER_RINGBUF = 31
-
-# ------------------------------------------------------- enum bpf_prog_type
-
-BPF_PROG_TYPE_UNSPEC = 0
-BPF_PROG_TYPE_SOCKET_FILTER = 1
-BPF_PROG_TYPE_KPROBE = 2
-BPF_PROG_TYPE_SCHED_CLS = 3
-BPF_PROG_TYPE_SCHED_ACT = 4
-BPF_PROG_TYPE_TRACEPOINT = 5
-BPF_PROG_TYPE_XDP = 6
-BPF_PROG_TYPE_PERF_EVENT = 7
-BPF_PROG_TYPE_CGROUP_SKB = 8
-BPF_PROG_TYPE_CGROUP_SOCK = 9
-BPF_PROG_TYPE_LWT_IN = 10
-BPF_PROG_TYPE_LWT_OUT = 11
-BPF_PROG_TYPE_LWT_XMIT = 12
-BPF_PROG_TYPE_SOCK_OPS = 13
-BPF_PROG_TYPE_SK_SKB = 14
-BPF_PROG_TYPE_CGROUP_DEVICE = 15
-BPF_PROG_TYPE_SK_MSG = 16
-BPF_PROG_TYPE_RAW_TRACEPOINT = 17
-BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18
-BPF_PROG_TYPE_LWT_SEG6LOCAL = 19
-BPF_PROG_TYPE_LIRC_MODE2 = 20
-BPF_PROG_TYPE_SK_REUSEPORT = 21
-BPF_PROG_TYPE_FLOW_DISSECTOR = 22
-BPF_PROG_TYPE_CGROUP_SYSCTL = 23
-BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE = 24
-BPF_PROG_TYPE_CGROUP_SOCKOPT = 25
-BPF_PROG_TYPE_TRACING = 26
-BPF_PROG_TYPE_STRUCT_OPS = 27
-BPF_PROG_TYPE_EXT = 28
-BPF_PROG_TYPE_LSM = 29
-BPF_PROG_TYPE_SK_LOOKUP = 30
-BPF_PROG_TYPE_SYSCALL = 31
-
-# ----------------------------------------------------- enum bpf_attach_type
-
-BPF_CGROUP_INET_INGRESS = 0
-BPF_CGROUP_INET_EGRESS = 1
-BPF_CGROUP_INET_SOCK_CREATE = 2
-BPF_CGROUP_SOCK_OPS = 3
-BPF_SK_SKB_STREAM_PARSER = 4
-BPF_SK_SKB_STREAM_VERDICT = 5
-BPF_CGROUP_DEVICE = 6
-BPF_SK_MSG_VERDICT = 7
-BPF_CGROUP_INET4_BIND = 8
-BPF_CGROUP_INET6_BIND = 9
-BPF_CGROUP_INET4_CONNECT = 10
-BPF_CGROUP_INET6_CONNECT = 11
-BPF_CGROUP_INET4_POST_BIND = 12
-BPF_CGROUP_INET6_POST_BIND = 13
-BPF_CGROUP_UDP4_SENDMSG = 14
-BPF_CGROUP_UDP6_SENDMSG = 15
-BPF_LIRC_MODE2 = 16
-BPF_FLOW_DISSECTOR = 17
-BPF_CGROUP_SYSCTL = 18
-BPF_CGROUP_UDP4_RECVMSG = 19
-BPF_CGROUP_UDP6_RECVMSG = 20
-BPF_CGROUP_GETSOCKOPT = 21
-BPF_CGROUP_SETSOCKOPT = 22
-BPF_TRACE_RAW_TP = 23
-BPF_TRACE_FENTRY = 24
-BPF_TRACE_FEXIT = 25
-BPF_MODIFY_RETURN = 26
-BPF_LSM_MAC = 27
-BPF_TRACE_ITER = 28
-BPF_CGROUP_INET4_GETPEERNAME = 29
-BPF_CGROUP_INET6_GETPEERNAME = 30
-BPF_CGROUP_INET4_GETSOCKNAME = 31
-BPF_CGROUP_INET6_GETSOCKNAME = 32
-BPF_XDP_DEVMAP = 33
-BPF_CGROUP_INET_SOCK_RELEASE = 34
-BPF_XDP_CPUMAP = 35
-BPF_SK_LOOKUP = 36
-BPF_XDP = 37
-BPF_SK_SKB_VERDICT = 38
-BPF_SK_REUSEPORT_SELECT = 39
-BPF_SK_REUSEPORT_SELECT_OR_MIGRATE = 40
-BPF_PERF_EVENT = 41
-BPF_TRACE_KPROBE_MULTI = 42
-BPF_LSM_CGROUP = 43
-
-# ------------------------------------------------------- enum bpf_link_type
-
-BPF_LINK_TYPE_UNSPEC = 0
-BPF_LINK_TYPE_RAW_TRACEPOINT = 1
-BPF_LINK_TYPE_TRACING = 2
-BPF_LINK_TYPE_CGROUP = 3
-BPF_LINK_TYPE_ITER = 4
-BPF_LINK_TYPE_NETNS = 5
-BPF_LINK_TYPE_XDP = 6
-BPF_LINK_TYPE_PERF_EVENT = 7
-BPF_LINK_TYPE_KPROBE_MULTI = 8
-BPF_LINK_TYPE_STRUCT_OPS = 9
-
-# -------------------------------------------------------------------- flags
-
-# BPF_MAP_UPDATE_ELEM / BPF_MAP_LOOKUP_ELEM flags
-BPF_ANY = 0
-BPF_NOEXIST = 1
-BPF_EXIST = 2
-BPF_F_LOCK = 4
-
-# BPF_MAP_CREATE map_flags
-BPF_F_NO_PREALLOC = 1 << 0
-BPF_F_NO_COMMON_LRU = 1 << 1
-BPF_F_NUMA_NODE = 1 << 2
-BPF_F_RDONLY = 1 << 3
-BPF_F_WRONLY = 1 << 4
-BPF_F_STACK_BUILD_ID = 1 << 5
-BPF_F_ZERO_SEED = 1 << 6
-BPF_F_RDONLY_PROG = 1 << 7
-BPF_F_WRONLY_PROG = 1 << 8
-BPF_F_CLONE = 1 << 9
-BPF_F_MMAPABLE = 1 << 10
-BPF_F_PRESERVE_ELEMS = 1 << 11
-BPF_F_INNER_MAP = 1 << 12
-
-# BPF_PROG_ATTACH attach_flags (cgroups)
-BPF_F_ALLOW_OVERRIDE = 1 << 0
-BPF_F_ALLOW_MULTI = 1 << 1
-BPF_F_REPLACE = 1 << 2
-
-# BPF_PROG_LOAD prog_flags
-BPF_F_STRICT_ALIGNMENT = 1 << 0
-BPF_F_ANY_ALIGNMENT = 1 << 1
-BPF_F_TEST_RND_HI32 = 1 << 2
-BPF_F_TEST_STATE_FREQ = 1 << 3
-BPF_F_SLEEPABLE = 1 << 4
-
-# BPF_PROG_QUERY query_flags
-BPF_F_QUERY_EFFECTIVE = 1 << 0
-
-# BPF_PROG_TEST_RUN flags
-BPF_F_TEST_RUN_ON_CPU = 1 << 0
-
-# ld_imm64 src_reg values and call src_reg values (for relocating instructions)
-BPF_PSEUDO_MAP_FD = 1
-BPF_PSEUDO_MAP_VALUE = 2
-BPF_PSEUDO_BTF_ID = 3
-BPF_PSEUDO_FUNC = 4
-BPF_PSEUDO_MAP_IDX = 5
-BPF_PSEUDO_MAP_IDX_VALUE = 6
-BPF_PSEUDO_CALL = 1
-BPF_PSEUDO_KFUNC_CALL = 2
-
-BPF_OBJ_NAME_LEN = 16
-BPF_TAG_SIZE = 8
-
-# Verifier log levels (bits of log_level; kernel-internal names, not in the UAPI).
-LOG_LEVEL_BASIC = 1      # the log of the failing path (and a summary)
-LOG_LEVEL_VERBOSE = 2    # every instruction of every path
-LOG_LEVEL_STATS = 4      # statistics only ("processed N insns ...")
 
 DEFAULT_LOG_SIZE = 256 * 1024
 # A verifier log buffer is grown on ENOSPC up to this size (the kernel
 # refuses anything above UINT32_MAX >> 2).
 MAX_LOG_SIZE = 256 * 1024 * 1024
 
-INSN_SIZE = 8
-
 # ------------------------------------------------------ the syscall itself
-
-# bpf(2)'s number per architecture (platform.machine() spelling).
-SYSCALL_NUMBERS = {
-    "x86_64": 321, "amd64": 321,
-    "aarch64": 280, "arm64": 280,
-    "i386": 357, "i486": 357, "i586": 357, "i686": 357,
-    "armv6l": 386, "armv7l": 386, "armv8l": 386,
-    "riscv64": 280,
-    "loongarch64": 280,
-    "ppc64": 361, "ppc64le": 361,
-    "s390x": 351,
-}
-
 
 def syscall_number(machine: Optional[str] = None) -> int:
     """bpf(2)'s number on ``machine`` (default: this one)."""
