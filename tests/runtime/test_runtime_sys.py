@@ -28,9 +28,9 @@ from tests import support as kernel
 from tests.support import REPO_ROOT, require_kernel_feature, require_root
 
 try:
-    from pybpfc.runtime import bpf, cgroup, errors  # type: ignore[import-not-found]
+    from pybpfc.runtime import bpf, bpf_structs, cgroup, errors  # type: ignore[import-not-found]
 except ImportError:   # the working tree, not installed: runtime/ is still a top-level package
-    from runtime import bpf, cgroup, errors  # type: ignore[no-redef]
+    from runtime import bpf, bpf_structs, cgroup, errors  # type: ignore[no-redef]
 
 
 BPF_H = Path("/usr/include/linux/bpf.h")
@@ -116,7 +116,7 @@ def _c_fields(struct_type: Any) -> Iterator[tuple[str, int, int]]:
 def _layout_probes() -> list[tuple[str, str, int]]:
     """(key, C expression, value the runtime's ctypes layout has)."""
     probes = []
-    for attr in bpf.ATTR_STRUCTS:
+    for attr in bpf_structs.ATTR_STRUCTS:
         prefix = attr._c_member_ + "." if attr._c_member_ else ""
         for name, offset, _ in _c_fields(attr):
             probes.append((f"bpf_attr.{prefix}{name}",
@@ -125,14 +125,14 @@ def _layout_probes() -> list[tuple[str, str, int]]:
             probes.append((f"sizeof bpf_attr.{attr._c_member_}",
                            f"sizeof(((union bpf_attr *)0)->{attr._c_member_})",
                            ctypes.sizeof(attr)))
-    for info in bpf.INFO_STRUCTS:
+    for info in bpf_structs.INFO_STRUCTS:
         for name, offset, _ in _c_fields(info):
             probes.append((f"{info._c_type_}.{name}", f"offsetof({info._c_type_}, {name})",
                            offset))
         probes.append((f"sizeof {info._c_type_}", f"sizeof({info._c_type_})",
                        ctypes.sizeof(info)))
-    union = bpf.BpfLinkInfo._u.offset
-    for name, offset, _ in _c_fields(bpf._LinkCgroup):
+    union = bpf_structs.BpfLinkInfo._u.offset
+    for name, offset, _ in _c_fields(bpf_structs._LinkCgroup):
         probes.append((f"struct bpf_link_info.cgroup.{name}",
                        f"offsetof(struct bpf_link_info, cgroup.{name})", union + offset))
     return probes
@@ -161,24 +161,24 @@ def test_struct_layouts_match_the_header(tmp_path: Path) -> None:
     assert not wrong, f"(runtime, C) layouts differ: {wrong}"
     # Every command structure fits in the header's union, so no byte we pass
     # is one the kernel of this header would refuse as unknown.
-    assert bpf.ATTR_SIZE <= measured["sizeof union bpf_attr"]
+    assert bpf_structs.ATTR_SIZE <= measured["sizeof union bpf_attr"]
 
 
 def test_struct_layouts_are_sane_without_a_compiler() -> None:
-    assert bpf.ATTR_SIZE == max(ctypes.sizeof(t) for t in bpf.ATTR_STRUCTS)
-    assert bpf.ATTR_SIZE % 8 == 0
+    assert bpf_structs.ATTR_SIZE == max(ctypes.sizeof(t) for t in bpf_structs.ATTR_STRUCTS)
+    assert bpf_structs.ATTR_SIZE % 8 == 0
     assert ctypes.alignment(bpf.BpfAttr) == 8
-    assert bpf.ProgLoadAttr.prog_name.offset == 48
-    assert bpf.ProgLoadAttr.expected_attach_type.offset == 68
-    assert bpf.ProgLoadAttr.func_info.offset == 80
-    assert bpf.MapCreateAttr.map_name.offset == 28
-    assert bpf.MapCreateAttr.map_extra.offset == 64
-    assert bpf.MapElemAttr.key.offset == 8
-    assert bpf.TestRunAttr.duration.offset == 36
-    assert bpf.BpfProgInfo.name.offset == 64
-    assert bpf.BpfProgInfo.verified_insns.offset == 216
-    assert ctypes.sizeof(bpf.BpfMapInfo) == 88
-    assert bpf.BpfLinkInfo._u.offset == 16
+    assert bpf_structs.ProgLoadAttr.prog_name.offset == 48
+    assert bpf_structs.ProgLoadAttr.expected_attach_type.offset == 68
+    assert bpf_structs.ProgLoadAttr.func_info.offset == 80
+    assert bpf_structs.MapCreateAttr.map_name.offset == 28
+    assert bpf_structs.MapCreateAttr.map_extra.offset == 64
+    assert bpf_structs.MapElemAttr.key.offset == 8
+    assert bpf_structs.TestRunAttr.duration.offset == 36
+    assert bpf_structs.BpfProgInfo.name.offset == 64
+    assert bpf_structs.BpfProgInfo.verified_insns.offset == 216
+    assert ctypes.sizeof(bpf_structs.BpfMapInfo) == 88
+    assert bpf_structs.BpfLinkInfo._u.offset == 16
 
 
 # ------------------------------------------- errors, with a fake bpf(2)
@@ -203,13 +203,14 @@ def test_map_create_encodes_the_attr(monkeypatch: pytest.MonkeyPatch) -> None:
                           flags=bpf.BPF_F_NO_PREALLOC, btf_fd=5, btf_key_type_id=2,
                           btf_value_type_id=3) == 7
     [(cmd, raw)] = fake.calls
-    assert cmd == bpf.BPF_MAP_CREATE and len(raw) == bpf.ATTR_SIZE
-    attr = bpf.MapCreateAttr.from_buffer_copy(raw[:ctypes.sizeof(bpf.MapCreateAttr)])
+    assert cmd == bpf.BPF_MAP_CREATE and len(raw) == bpf_structs.ATTR_SIZE
+    size = ctypes.sizeof(bpf_structs.MapCreateAttr)
+    attr = bpf_structs.MapCreateAttr.from_buffer_copy(raw[:size])
     assert (attr.map_type, attr.key_size, attr.value_size, attr.max_entries,
             attr.map_flags) == (9, 8, 16, 1024, 1)
     assert (attr.btf_fd, attr.btf_key_type_id, attr.btf_value_type_id) == (5, 2, 3)
     assert attr.map_name == b"sessions_by_use"      # 15 characters of [A-Za-z0-9_.]
-    assert raw[ctypes.sizeof(bpf.MapCreateAttr):] == bytes(len(raw) - 72)
+    assert raw[size:] == bytes(len(raw) - 72)
 
 
 def test_object_names() -> None:
