@@ -24,8 +24,11 @@ from typing import Callable, NamedTuple, Optional, Union
 
 from pybpfc.abi.kernel import *  # noqa: F401,F403 - re-exported, see above
 
-from .bpf_structs import (BpfAttr, BpfBtfInfo, BpfLinkInfo, BpfMapInfo, BpfProgInfo, BtfInfo,
-                          InfoKind, LinkInfo, MapInfo, ProgInfo, u32)
+# BpfAttr (what a fake _sys_bpf receives) and the records the info calls
+# return are re-exported for the runtime's other modules.
+from .bpf_structs import (BpfAttr as BpfAttr, BtfInfo as BtfInfo, LinkInfo as LinkInfo,
+                          MapInfo as MapInfo, ProgInfo as ProgInfo)
+from .bpf_structs import BpfBtfInfo, BpfLinkInfo, BpfMapInfo, BpfProgInfo, InfoKind, u32
 from .errors import BpfError, SyscallError, VerifierError
 
 StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]

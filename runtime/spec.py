@@ -10,8 +10,9 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from pybpfc.abi.kernel import INSN_SIZE as INSN_SIZE    # re-exported for the loader
 from pybpfc.abi.kernel import (BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD,
-                               BPF_PSEUDO_MAP_VALUE, INSN_SIZE)
+                               BPF_PSEUDO_MAP_VALUE)
 
 from .errors import BpfError
 
