@@ -15,10 +15,10 @@ from . import btf_values
 # Callers import the records and .BTF.ext from here (see __all__).
 from .btf_ext import (CORE_RELO_SIZE, FUNC_INFO_SIZE, LINE_INFO_SIZE, BtfExt, CoreRelo,
                       FuncInfo, LineInfo)
-from .btf_types import (BTF_MAGIC, EXTERN_DATASECS, INT_BOOL, INT_CHAR, INT_SIGNED,
+from .btf_types import (BTF_MAGIC, EXTERN_DATASECS, HEADER, INT_BOOL, INT_CHAR, INT_SIGNED,
                         LINKAGE_EXTERN, LINKAGE_GLOBAL, LINKAGE_STATIC, MAX_CHAIN,
                         MODIFIER_KINDS, SIZED_KINDS, BtfType, Enumerator, Kind, Member,
-                        StringTable, StructValue, VarSecinfo, to_signed)
+                        StringTable, StructValue, VarSecinfo, to_signed, unpack_header)
 from .spec import SpecError
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "LINKAGE_EXTERN", "LINKAGE_GLOBAL", "LINKAGE_STATIC",
 ]
 
-_HEADER = struct.Struct("<HBBIIIII")       # magic, version, flags, hdr_len, type/str off+len
 _TYPE = struct.Struct("<III")              # name_off, info, size_or_type
 _U32 = struct.Struct("<I")
 
@@ -52,20 +51,7 @@ class Btf:
     @classmethod
     def parse(cls, data: bytes) -> Btf:
         data = bytes(data)
-        if len(data) < _HEADER.size:
-            raise SpecError(f"BTF: {len(data)} bytes is too short for the "
-                            f"{_HEADER.size}-byte header")
-        magic, version, flags, hdr_len, type_off, type_len, str_off, str_len = \
-            _HEADER.unpack_from(data)
-        if magic == 0x9FEB:
-            raise SpecError("BTF: big-endian BTF is not supported")
-        if magic != BTF_MAGIC:
-            raise SpecError(f"BTF: bad magic {magic:#06x} (expected {BTF_MAGIC:#06x})")
-        if version != 1:
-            raise SpecError(f"BTF: unsupported version {version}")
-        if not _HEADER.size <= hdr_len <= len(data):
-            raise SpecError(f"BTF: header length {hdr_len} is invalid for "
-                            f"{len(data)} bytes of BTF")
+        flags, hdr_len, type_off, type_len, str_off, str_len = unpack_header(data, "BTF")
         body = data[hdr_len:]
         for what, off, length in (("type", type_off, type_len), ("string", str_off, str_len)):
             if off + length > len(body):
@@ -109,7 +95,7 @@ class Btf:
             out += self._encode_type(t)
         types = bytes(out)
         strings = bytes(self.strings.data)
-        header = _HEADER.pack(BTF_MAGIC, 1, self.flags, _HEADER.size,
+        header = HEADER.pack(BTF_MAGIC, 1, self.flags, HEADER.size,
                               0, len(types), len(types), len(strings))
         return header + types + strings
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
-from .btf_types import BTF_MAGIC, Kind
+from .btf_types import HEADER, Kind, unpack_header
 from .spec import SpecError
 
 
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from .btf import Btf
 
 
-_EXT_HEADER = struct.Struct("<HBBIIIII")   # magic, version, flags, hdr_len, func/line off+len
 _U32 = struct.Struct("<I")
 
 
@@ -87,20 +86,10 @@ class BtfExt:
     @classmethod
     def parse(cls, data: bytes, btf: Btf) -> BtfExt:
         data = bytes(data)
-        if len(data) < _EXT_HEADER.size:
-            raise SpecError(f"BTF.ext: {len(data)} bytes is too short for the "
-                            f"{_EXT_HEADER.size}-byte header")
-        magic, version, _flags, hdr_len, fi_off, fi_len, li_off, li_len = \
-            _EXT_HEADER.unpack_from(data)
-        if magic != BTF_MAGIC:
-            raise SpecError(f"BTF.ext: bad magic {magic:#06x} (expected {BTF_MAGIC:#06x})")
-        if version != 1:
-            raise SpecError(f"BTF.ext: unsupported version {version}")
-        if not _EXT_HEADER.size <= hdr_len <= len(data):
-            raise SpecError(f"BTF.ext: header length {hdr_len} is invalid for {len(data)} bytes")
+        _flags, hdr_len, fi_off, fi_len, li_off, li_len = unpack_header(data, "BTF.ext")
         core_off = core_len = 0
-        if hdr_len >= _EXT_HEADER.size + 8:
-            core_off, core_len = struct.unpack_from("<II", data, _EXT_HEADER.size)
+        if hdr_len >= HEADER.size + 8:
+            core_off, core_len = struct.unpack_from("<II", data, HEADER.size)
         body = data[hdr_len:]
         ext = cls()
         for sec, records in _ext_records(body, fi_off, fi_len, FUNC_INFO_SIZE, "func_info", btf):

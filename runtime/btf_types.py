@@ -3,6 +3,7 @@ the string table; the layouts of ``linux/btf.h``.  No parsing here (``btf.py``
 does it), no syscalls."""
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 from .spec import SpecError
 
 BTF_MAGIC = 0xEB9F
+# .BTF's and .BTF.ext's header: magic, version, flags, hdr_len, then two
+# (offset, length) pairs (types and strings; func info and line info).
+HEADER = struct.Struct("<HBBIIIII")
 
 # INT encoding bits
 INT_SIGNED, INT_CHAR, INT_BOOL = 1, 2, 4
@@ -165,3 +169,21 @@ def to_signed(value: int, bits: int, signed: bool) -> int:
     if signed and bits and value >> (bits - 1):
         return value - (1 << bits)
     return value
+
+
+def unpack_header(data: bytes, what: str) -> tuple[int, int, int, int, int, int]:
+    """flags, hdr_len and the two (offset, length) pairs of the header of a
+    ``.BTF`` or ``.BTF.ext`` (``what``) section, checked."""
+    if len(data) < HEADER.size:
+        raise SpecError(f"{what}: {len(data)} bytes is too short for the "
+                        f"{HEADER.size}-byte header")
+    magic, version, flags, hdr_len, off1, len1, off2, len2 = HEADER.unpack_from(data)
+    if magic == 0x9FEB:
+        raise SpecError(f"{what}: big-endian BTF is not supported")
+    if magic != BTF_MAGIC:
+        raise SpecError(f"{what}: bad magic {magic:#06x} (expected {BTF_MAGIC:#06x})")
+    if version != 1:
+        raise SpecError(f"{what}: unsupported version {version}")
+    if not HEADER.size <= hdr_len <= len(data):
+        raise SpecError(f"{what}: header length {hdr_len} is invalid for {len(data)} bytes")
+    return flags, hdr_len, off1, len1, off2, len2
