@@ -54,13 +54,14 @@ def _check_cgroup(path_text: str) -> Path:
 
 
 def _attach_all(coll: Any, cgroup: Path) -> list[Any]:
-    from pybpfc.runtime import bpf
+    from pybpfc.abi import hooks
     links = []
     try:
         for prog in coll.programs.values():
-            if prog.spec.prog_type == bpf.BPF_PROG_TYPE_SOCKET_FILTER:
-                print(f"{prog.name}: not attached: a socket filter attaches to a socket, "
-                      "not a cgroup", file=sys.stderr)
+            if prog.attach_target != hooks.TARGET_CGROUP:
+                print(f"{prog.name}: not attached: it attaches to "
+                      f"{hooks.ATTACH_TARGETS[prog.attach_target]}, not a cgroup",
+                      file=sys.stderr)
                 continue
             links.append(prog.attach(cgroup))
     except BaseException:

@@ -82,6 +82,25 @@ def test_run_reports_a_verifier_rejection_and_leaves_nothing(tmp_path: Path) -> 
 
 
 @pytest.mark.kernel
+def test_run_attaches_what_attaches_to_a_cgroup_and_says_what_it_left(tmp_path: Path) -> None:
+    """A socket filter is not attached to run's cgroup: its hook's row says
+    it attaches to a socket."""
+    require_root("pybpfc run")
+    prog = tmp_path / "two.py"
+    prog.write_text("from pybpfc import ALLOW, SkBuff, SockContext, cgroup_sock_create, "
+                    "socket_filter\n\n\n"
+                    "@socket_filter\ndef keep(skb: SkBuff) -> int:\n    return skb.len\n\n\n"
+                    "@cgroup_sock_create\ndef allow(ctx: SockContext) -> int:\n"
+                    "    return ALLOW\n")
+    result = pybpfc_cli("run", prog, "--", "true")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == ("keep: not attached: it attaches to a socket (setsockopt(SOL_SOCKET, "
+                        "SO_ATTACH_BPF)), not a cgroup")
+    assert lines[1].startswith("pybpfc run: attached allow to ")
+
+
+@pytest.mark.kernel
 def test_load_pin_maps_detach(tmp_path: Path, bpffs: Path) -> None:
     require_root("attaching to a cgroup")
     with TemporaryCgroup() as cgroup:
