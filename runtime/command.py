@@ -116,7 +116,8 @@ class CommandCgroup(TemporaryCgroup):
         SIGHUP are passed on to it.  Whether it ends or this call is
         interrupted, every process left in the cgroup tree is killed
         before this returns or raises (``exit_status`` keeps the status
-        if that fails)."""
+        if that fails).  Call it from the main thread: it sets signal
+        handlers, and the command dies with the thread that forked it."""
         if not command:
             raise ValueError("no command to run")
         self.exit_status = None
