@@ -5,14 +5,16 @@ lark analyses the grammar into tables once (:mod:`.grammar_tables`); a build
 needs only to run them, which is what this module does, without importing
 lark.  It follows lark's conventions (lark's `basic` lexer, positions
 propagated to every tree node, `[x]` leaving None when absent) so that the
-trees are the ones lark itself would build; tests/test_lalr.py compares the
+trees are the ones lark itself would build; tests/compiler/test_lalr.py compares the
 two on every program the tests have.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Iterable, Iterator, Optional
 
+from . import grammar_tables
 from .grammar_tables import Tables
 
 END = "$END"
@@ -93,6 +95,13 @@ class UnexpectedToken(Exception):
         super().__init__(f"unexpected {token.type} at line {token.line} column {token.column}")
         self.token, self.state, self.expected = token, state, expected
         self.line, self.column = token.line, token.column
+
+
+@functools.cache
+def language() -> tuple[Tables, "Lexer"]:
+    """grammar.lark's tables and a lexer for them, loaded once."""
+    tables = grammar_tables.load()
+    return tables, Lexer(tables)
 
 
 # ---------------------------------------------------------------- lexer
