@@ -198,8 +198,18 @@ def _reduce(rule: Any, raw: list) -> Any:
     """The node for one reduction, shaped as lark shapes it: filtered tokens
     dropped, `_rules` spliced into their parent, None for an absent `[x]`,
     and a `?rule` with one child replaced by that child."""
-    children: list = []
-    for index, splice, nones in rule.keep:
+    keep = rule.keep
+    start = 0
+    if keep and keep[0][1] and not keep[0][2]:
+        # A repetition (`x*` is a left-recursive `_rule`) splices the list so
+        # far into the new node: take that list over instead of copying it,
+        # or a long repetition costs time quadratic in its length.  The
+        # spliced node itself is dropped.
+        children = raw[keep[0][0]].children
+        start = 1
+    else:
+        children = []
+    for index, splice, nones in keep[start:] if start else keep:
         if nones:
             children += [None] * nones
         if splice:
