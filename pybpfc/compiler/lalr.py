@@ -60,6 +60,13 @@ class Meta:
     end_line: int
     end_column: int
     end_pos: int
+    # The span of the node this one stands for when it is inlined (lark's names).
+    container_line: int
+    container_column: int
+    container_start_pos: int
+    container_end_line: int
+    container_end_column: int
+    container_end_pos: int
 
     def __init__(self) -> None:
         self.empty = True
@@ -228,28 +235,33 @@ def _reduce(rule: Any, raw: list) -> Any:
     return node
 
 
-_START = ("line", "column", "start_pos")
-_END = ("end_line", "end_column", "end_pos")
-
-
 def _propagate_positions(meta: Meta, raw: list) -> None:
     # A node spans its children's text, including the tokens the tree drops.
     # An inlined node keeps its own span but records its container's, which
-    # is the one its parent starts or ends with.
-    _take_span(meta, _first_meta(raw), _START)
-    _take_span(meta, _first_meta(reversed(raw)), _END)
-
-
-def _take_span(meta: Meta, source: Any, names: tuple[str, ...]) -> None:
-    if source is None:
+    # is the one its parent starts or ends with.  (The hottest code of a
+    # parse, hence written out attribute by attribute.)
+    first = _first_meta(raw)
+    if first is None:
         return
-    span = [getattr(source, "container_" + name, getattr(source, name)) for name in names]
-    if not hasattr(meta, names[0]):
-        for name, value in zip(names, span):
-            setattr(meta, name, value)
+    last = _first_meta(reversed(raw))
+    if isinstance(first, Token):
+        line, column, start_pos = first.line, first.column, first.start_pos
+    else:
+        line, column, start_pos = (first.container_line, first.container_column,
+                                   first.container_start_pos)
+    if isinstance(last, Token):
+        end_line, end_column, end_pos = last.end_line, last.end_column, last.end_pos
+    else:
+        end_line, end_column, end_pos = (last.container_end_line, last.container_end_column,
+                                         last.container_end_pos)
+    if meta.empty:
+        meta.line, meta.column, meta.start_pos = line, column, start_pos
+        meta.end_line, meta.end_column, meta.end_pos = end_line, end_column, end_pos
         meta.empty = False
-    for name, value in zip(names, span):
-        setattr(meta, "container_" + name, value)
+    meta.container_line, meta.container_column, meta.container_start_pos = (
+        line, column, start_pos)
+    meta.container_end_line, meta.container_end_column, meta.container_end_pos = (
+        end_line, end_column, end_pos)
 
 
 def _first_meta(children: Iterable) -> Any:
