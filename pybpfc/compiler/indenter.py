@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Optional
 from .ast import Pos
 from .lalr import Token
 from .positions import pos_of_token
+from .source import MAX_INDENT_LEVELS, MAX_OPEN_BRACKETS
 
 NEWLINE = "_NEWLINE"
 OPENERS = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}  # each with its closing text
@@ -50,6 +51,7 @@ class Indenter:
         self.match_blocks = [False]     # whether that block holds `case` clauses
         self.open_brackets: list[Token] = []
         self.after_match_header = False
+        self.last: Optional[Token] = None   # the last token read, for an internal error
 
     def process(self, stream: Iterable[Token]) -> Iterator[Token]:
         return self._process(stream)
@@ -93,10 +95,14 @@ class Indenter:
             yield _marker(self.DEDENT_type, last)
 
     def _emit(self, token: Token) -> Iterator[Token]:
+        self.last = token
         if token.type == NEWLINE:
             yield from self.handle_NL(token)
             return
         if token.type in OPENERS:
+            if len(self.open_brackets) == MAX_OPEN_BRACKETS:
+                raise LayoutError("too many nested parentheses", pos_of_token(token),
+                                  f"at most {MAX_OPEN_BRACKETS} brackets may be open at once")
             self.open_brackets.append(token)
         elif token.type in CLOSERS:
             if not self.open_brackets:
@@ -120,6 +126,10 @@ class Indenter:
         if indent == current:
             return
         if indent.startswith(current) and not _mixes_tabs_and_spaces(indent):
+            if len(self.indents) > MAX_INDENT_LEVELS:
+                raise LayoutError("too many levels of indentation",
+                                  Pos(token.end_line, 1, token.end_line, token.end_column),
+                                  f"blocks nest at most {MAX_INDENT_LEVELS} deep")
             self.indents.append(indent)
             self.match_blocks.append(opens_match_block)
             yield _marker(self.INDENT_type, token)

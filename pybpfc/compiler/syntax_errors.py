@@ -53,17 +53,9 @@ ERROR_EXAMPLES: list[tuple[str, list[str]]] = [
 
 
 def syntax_error(err: UnexpectedCharacters | UnexpectedToken, text: str, source: Source,
-                  indenter: Indenter) -> CompileError:
-    try:
-        return _describe_syntax_error(err, text, source, indenter)
-    except Exception:  # a slip in describing the error must not hide it
-        line, column = getattr(err, "line", None), getattr(err, "column", None)
-        pos = Pos(line, column, line, column + 1) if isinstance(line, int) and isinstance(column, int) else None
-        return CompileError("invalid syntax", pos, source)
-
-
-def _describe_syntax_error(err: UnexpectedCharacters | UnexpectedToken, text: str,
-                           source: Source, indenter: Indenter) -> CompileError:
+                 indenter: Indenter) -> CompileError:
+    """The CompileError for where the lexer or the parser stopped.  (A slip
+    in describing it is a bug in pybpfc, and left to surface as one.)"""
     if isinstance(err, UnexpectedCharacters):
         return _bad_character(err, text, source)
     # The post-lexer's state when the parser stopped.
@@ -242,9 +234,10 @@ def _bad_character(err: UnexpectedCharacters, text: str, source: Source) -> Comp
         return CompileError("unterminated string literal", pos, source)
     if char == "\\":
         return CompileError("unexpected character after line continuation character", pos, source)
-    if char.isprintable() and char.isascii():
+    if char.isprintable():
         return CompileError(f"invalid character '{char}'", pos, source)
-    return CompileError(f"invalid character {char!r} (U+{ord(char):04X})", pos, source)
+    # (Only an ASCII character gets here: the lexer takes any other for a name.)
+    return CompileError(f"invalid non-printable character U+{ord(char):04X}", pos, source)
 
 
 def _string_start(text: str, quote: int) -> int:

@@ -14,9 +14,13 @@ from typing import NamedTuple, Optional
 
 from . import ast
 from .ast import Pos
-from .errors import CompileError, Source
+from .errors import CompileError, InternalError, Source
 from .lalr import Token, Tree
 from .positions import keyword_pos, pos_of_meta, pos_of_token
+from .source import MAX_INT_LITERAL_BITS
+
+_INT_BASES = {"0x": 16, "0o": 8, "0b": 2}
+
 
 class _Param(NamedTuple):
     kind: str                  # 'plain', 'star', 'bare_star', 'double_star', 'slash'
@@ -94,19 +98,38 @@ class TreeBuilder:
         # Parenthesised expressions: their span including the parentheses.
         self.parenthesized: dict[ast.Expr, Pos] = {}
 
-    def transform(self, tree: Tree):
-        children = [self.transform(child) if isinstance(child, Tree) else child
-                    for child in tree.children]
+    def transform(self, root: Tree):
+        """Build bottom-up, without recursion: a parse tree may be as deep
+        as the program is long (`- - - x`, `a.b.c.d`)."""
+        # Each frame: a tree, how many of its children were taken, and those built.
+        stack: list[tuple[Tree, int, list]] = [(root, 0, [])]
+        while True:
+            tree, taken, built = stack[-1]
+            children = tree.children
+            while taken < len(children) and not isinstance(children[taken], Tree):
+                built.append(children[taken])
+                taken += 1
+            if taken < len(children):
+                stack[-1] = (tree, taken + 1, built)
+                stack.append((children[taken], 0, []))
+                continue
+            stack.pop()
+            value = self._build(tree, built)
+            if not stack:
+                return value
+            stack[-1][2].append(value)
+
+    def _build(self, tree: Tree, children: list):
         build = None if tree.data.startswith("_") else getattr(self, tree.data, None)
         if build is None:
             return Tree(tree.data, children, tree.meta)
         try:
             return build(tree.meta, *children)
-        except (CompileError, RecursionError):
+        except CompileError:
             raise
-        except Exception as err:  # a slip here must still point at the program
+        except Exception as err:  # a bug here: say where in the program it struck
             pos = pos_of_meta(tree.meta) if not tree.meta.empty else None
-            raise CompileError(f"could not parse the program: {err}", pos, self.source) from None
+            raise InternalError("parser", err, pos, self.source) from err
 
     def _error(self, message: str, pos: Pos, note: Optional[str] = None) -> CompileError:
         return CompileError(message, pos, self.source, note)
@@ -466,6 +489,15 @@ class TreeBuilder:
         return ast.Name(pos_of_token(token), str(token))
 
     def int_literal(self, meta, token):
+        # Bounded before it is converted: a literal of thousands of digits
+        # would cost time here and at every later step that computes with it.
+        digits = str(token).replace("_", "").lower()
+        base = _INT_BASES.get(digits[:2], 10)
+        significant = (digits[2:] if base != 10 else digits).lstrip("0")
+        if len(significant) > MAX_INT_LITERAL_BITS or (
+                significant and int(significant, base).bit_length() > MAX_INT_LITERAL_BITS):
+            raise self._error(f"integer literal too large: more than {MAX_INT_LITERAL_BITS} bits",
+                              pos_of_token(token), "pybpfc's integers have at most 64 bits")
         return ast.IntLit(pos_of_token(token), self._literal(token))
 
     def float_literal(self, meta, token):
