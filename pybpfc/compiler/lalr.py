@@ -52,7 +52,12 @@ class Token(str):
 
 class Meta:
     """Where a tree node's text is: the span from its first to its last token,
-    brackets and keywords included.  `empty` when the node has no text."""
+    brackets and keywords included.  `empty` when the node has no text.
+    (Slots: a parse makes one per reduction, and a dict each would take
+    most of a large program's memory.)"""
+    __slots__ = ("empty", "line", "column", "start_pos", "end_line", "end_column", "end_pos",
+                 "container_line", "container_column", "container_start_pos",
+                 "container_end_line", "container_end_column", "container_end_pos")
 
     line: int
     column: int

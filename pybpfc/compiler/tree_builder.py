@@ -20,6 +20,7 @@ from .positions import keyword_pos, pos_of_meta, pos_of_token
 from .source import MAX_INT_LITERAL_BITS
 
 _INT_BASES = {"0x": 16, "0o": 8, "0b": 2}
+_DEBUG = "__debug__"     # Python's constant, never bound
 
 
 class _Param(NamedTuple):
@@ -100,7 +101,9 @@ class TreeBuilder:
 
     def transform(self, root: Tree):
         """Build bottom-up, without recursion: a parse tree may be as deep
-        as the program is long (`- - - x`, `a.b.c.d`)."""
+        as the program is long (`- - - x`, `a.b.c.d`).  Consumes the parse
+        tree: each subtree is let go once its node is built, so that a large
+        program's parse tree and syntax tree are never whole at once."""
         # Each frame: a tree, how many of its children were taken, and those built.
         stack: list[tuple[Tree, int, list]] = [(root, 0, [])]
         while True:
@@ -112,6 +115,7 @@ class TreeBuilder:
             if taken < len(children):
                 stack[-1] = (tree, taken + 1, built)
                 stack.append((children[taken], 0, []))
+                children[taken] = None
                 continue
             stack.pop()
             value = self._build(tree, built)
@@ -133,6 +137,12 @@ class TreeBuilder:
 
     def _error(self, message: str, pos: Pos, note: Optional[str] = None) -> CompileError:
         return CompileError(message, pos, self.source, note)
+
+    def _binding(self, name: str, pos: Pos) -> None:
+        """A name a definition, parameter, keyword or import binds: never
+        __debug__, which Python refuses to bind."""
+        if name == _DEBUG:
+            raise self._error(f"cannot assign to {_DEBUG}", pos)
 
     # ------------------------------------------------------------- module
 
@@ -176,10 +186,17 @@ class TreeBuilder:
 
     def _check_target(self, target: ast.Expr, how: str) -> None:
         """Reject what Python itself cannot assign to (a syntax error there too)."""
+        if isinstance(target, ast.Name) and target.id == _DEBUG or (
+                isinstance(target, ast.Attribute) and target.attr == _DEBUG and how != "augment"):
+            raise self._error(f"cannot assign to {_DEBUG}", target.pos)
         if isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)):
             return
         is_sequence = _is_tuple(target) or isinstance(target, ast.ListLit)
         what = _describe_expr(target)
+        if how in ("assign", "loop") and is_sequence:
+            for part in target.parts if isinstance(target, ast.Unsupported) else target.elts:
+                if isinstance(part, (ast.Name, ast.Attribute)):
+                    self._check_target(part, how)
         if how == "assign" and is_sequence:
             return
         if how == "augment":
@@ -222,6 +239,7 @@ class TreeBuilder:
         return ast.Import(pos_of_meta(meta), list(names))
 
     def dotted_as_name(self, meta, dotted, alias):
+        self._binding(alias if alias is not None else dotted.split(".")[0], pos_of_meta(meta))
         return (dotted, str(alias) if alias is not None else None)
 
     def dotted_name(self, meta, *parts):
@@ -240,6 +258,7 @@ class TreeBuilder:
         return ("*", None)
 
     def import_name(self, meta, name, alias):
+        self._binding(alias if alias is not None else name, pos_of_meta(meta))
         return (str(name), str(alias) if alias is not None else None)
 
     # ------------------------------------------------ compound statements
@@ -293,6 +312,7 @@ class TreeBuilder:
         return function
 
     def funcdef(self, meta, name, parameters, returns, body):
+        self._binding(name, pos_of_token(name))
         args, problem = self._signature(parameters or [])
         return ast.FunctionDef(
             pos=_compound_pos(meta, body), name=str(name), name_pos=pos_of_token(name),
@@ -301,6 +321,7 @@ class TreeBuilder:
             unsupported_pos=problem[1] if problem else None)
 
     def classdef(self, meta, name, arguments, body):
+        self._binding(name, pos_of_token(name))
         bases: list[ast.Expr] = []
         if arguments is not None:
             bases = list(arguments.args)
@@ -313,15 +334,18 @@ class TreeBuilder:
         return list(params)
 
     def plain_param(self, meta, name, annotation, default):
+        self._binding(name, pos_of_token(name))
         return _Param("plain", pos_of_meta(meta), str(name), annotation, default)
 
     def star_param(self, meta, name, annotation):
+        self._binding(name, pos_of_token(name))
         return _Param("star", pos_of_meta(meta), str(name), annotation)
 
     def bare_star_param(self, meta):
         return _Param("bare_star", pos_of_meta(meta))
 
     def double_star_param(self, meta, name, annotation):
+        self._binding(name, pos_of_token(name))
         return _Param("double_star", pos_of_meta(meta), str(name), annotation)
 
     def slash_param(self, meta):
@@ -461,6 +485,7 @@ class TreeBuilder:
         return _Arguments([ast.Unsupported(pos_of_meta(meta), "generator expression")], [])
 
     def keyword_arg(self, meta, name, value):
+        self._binding(name, pos_of_token(name))
         return ast.Keyword(pos_of_meta(meta), str(name), value)
 
     def star_arg(self, meta, _value):

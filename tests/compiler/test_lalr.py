@@ -98,7 +98,8 @@ def _token(token: Any) -> tuple:
 
 
 def _meta(meta: Any) -> dict[str, Any]:
-    return {k: v for k, v in vars(meta).items() if not k.startswith("_")}
+    names = getattr(type(meta), "__slots__", None) or vars(meta)   # ours has slots, lark's not
+    return {k: getattr(meta, k) for k in names if not k.startswith("_") and hasattr(meta, k)}
 
 
 def _shape(node: Any) -> Any:
