@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tests.support import mounted_bpffs
 
-from . import harness
+from . import harness, scaling
 from .registry import REGISTRY, REPO_ROOT
 
 OUT_DIR = REPO_ROOT / "build" / "bench"
@@ -215,6 +215,10 @@ def main() -> int:
                 "load+attach (clang .o)", "load+attach (pybpfc .o)",
                 "bpftool loadall (clang .o)", "bpftool loadall (pybpfc .o)"], rows), "")
 
+    # ---- compile time against program size (benchmarks/scaling.py)
+    progress("compile time against program size")
+    scaling_met = scaling.section(say, table, QUICK)
+
     # ---- targets
     gm = geomean(xl_ratios)
     worst = max(zip(xl_ratios, xl_names), key=lambda p: p[0])
@@ -230,6 +234,8 @@ def main() -> int:
          verdict(max(build_ratios) <= 3)],
         ["in-process compile below clang's whole process",
          f"{sum(inproc_ok)} of {len(inproc_ok)} examples", verdict(all(inproc_ok))],
+        [f"compile time: ten times the lines <= {scaling.TARGET_FACTOR}x the time",
+         "see Compile time against program size", verdict(scaling_met)],
     ]), "")
     say(f"Benchmark time: {time.monotonic() - started:.0f} s.")
 

@@ -85,3 +85,17 @@ def test_a_token_of_a_million_lines_takes_constant_memory() -> None:
     assert result.returncode == 0, result.stderr
     grown_kb = int(result.stdout)
     assert grown_kb < 64 * 1024, f"lexing 1.3 MB grew the process by {grown_kb} KB"
+
+
+def test_the_benchmark_of_compile_time_against_size_reports_each_kind() -> None:
+    # benchmarks/scaling.py, as make bench runs it (here with BENCH_QUICK's
+    # sizes): every kind of program at each size, and the target's verdict.
+    from benchmarks import scaling
+    said: list[str] = []
+    met = scaling.section(lambda *lines: said.extend(lines),
+                          lambda header, rows: [" | ".join(row) for row in [header, *rows]],
+                          quick=True)
+    rows = [line for line in said if line.count(" | ") == 6]
+    assert len(rows) == 1 + len(scaling.FAMILIES) * 2
+    assert said[-2].startswith("Target: ten times the lines at most 12 times the time")
+    assert said[-2].endswith("met.") and met == said[-2].endswith(": met.")
