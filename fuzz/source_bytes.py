@@ -25,6 +25,11 @@ LINES = [
     "'''docstring'''", "x = 1 +AAo-y = 2", "\\", "pass", "if True:",
 ]
 
+# Inserted at the start of a line: what CPython's tokenizer counts in an
+# indentation (a tab to the next multiple of 8, a form feed back to 0, a
+# backslash continuing the indentation on the next line).
+INDENTS = [b" ", b"    ", b"\t", b"\x0c", b"  \x0c", b"\x0c  ", b"\\\n", b"  \\\n", b"\t  "]
+
 # Fragments inserted at a random byte offset.
 FRAGMENTS: list[bytes] = [
     b"\x00", b"\r", b"\n", b"\r\n", b"\n\r", b"\\", b"\\\n", b"\\ \n", b"\\\r\n", b"\t",
@@ -53,7 +58,7 @@ def mutate_bytes(chooser: Chooser, data: bytes, steps: int) -> bytes:
     buffer = bytearray(data)
     for _ in range(steps):
         action = chooser.choice(["insert", "insert", "replace", "delete", "line",
-                                 "confuse", "line ends"])
+                                 "confuse", "line ends", "indent"])
         at = chooser.integer(0, len(buffer))
         if action == "insert":
             buffer[at:at] = chooser.choice(FRAGMENTS)
@@ -65,6 +70,9 @@ def mutate_bytes(chooser: Chooser, data: bytes, steps: int) -> bytes:
             _insert_line(chooser, buffer)
         elif action == "confuse":
             _confuse_a_letter(chooser, buffer)
+        elif action == "indent":
+            line_start = buffer.find(b"\n", at) + 1
+            buffer[line_start:line_start] = chooser.choice(INDENTS)
         elif action == "line ends":
             ending = chooser.choice([b"\r\n", b"\r", b"\n\r"])
             buffer[:] = buffer.replace(b"\n", ending, chooser.integer(1, 20))

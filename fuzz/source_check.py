@@ -7,8 +7,9 @@ them as PEP 263 says, parses and compiles.  pybpfc's is
 - pybpfc fails otherwise than with a located CompileError: an internal error;
 - Python refuses the file and pybpfc compiles it: a disagreement;
 - both parse it, and a name in pybpfc's tree is not the name Python reads
-  at that place (or any identifier is one Python does not have): a
-  disagreement, even if pybpfc's checker refuses the program later;
+  at that place (or any identifier is one Python does not have), or a
+  statement is not in the block Python puts it in: a disagreement, even if
+  pybpfc's checker refuses the program later;
 - anything else is fine: both refuse, only pybpfc refuses (the language
   is a subset), or both accept with the same names.
 """
@@ -56,9 +57,9 @@ def judge_file(data: bytes) -> Verdict:
     try:
         source = decode_source(data, PATH)
         module = parse(source)
-        # Names are compared whenever both parse the file, even when the
-        # checker then refuses it: a name read otherwise is a bug either way.
-        mismatch = "" if refused_by_python else name_mismatch(source.text, module, data)
+        # Readings are compared whenever both parse the file, even when the
+        # checker then refuses it: a name or block read otherwise is a bug.
+        mismatch = "" if refused_by_python else reading_mismatch(source.text, module, data)
         if mismatch:
             return Verdict(DISAGREEMENT, mismatch)
         compile_source(source)
@@ -78,18 +79,27 @@ def judge_file(data: bytes) -> Verdict:
 
 # ------------------------------------------------------------------ names
 
-def name_mismatch(text: str, module: ast.Module, data: bytes) -> str:
-    """How pybpfc's names differ from Python's, or ""."""
+def reading_mismatch(text: str, module: ast.Module, data: bytes) -> str:
+    """How pybpfc's reading of a file differs from Python's, or ""."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         python_tree = compile(data, PATH, "exec", python_ast.PyCF_ONLY_AST, dont_inherit=True)
     lines = text.split("\n")
-    python_names = {}
-    for node in python_ast.walk(python_tree):
-        if isinstance(node, python_ast.Name):
-            line = lines[node.lineno - 1].encode()
-            col = len(line[:node.col_offset].decode()) + 1
-            python_names[(node.lineno, col)] = node.id
+
+    def where(node: Any) -> tuple[int, int]:
+        # Python counts columns in UTF-8 bytes, pybpfc in characters.
+        return node.lineno, len(lines[node.lineno - 1].encode()[:node.col_offset].decode()) + 1
+
+    python_names = {where(node): node.id for node in python_ast.walk(python_tree)
+                    if isinstance(node, python_ast.Name)}
+    python_blocks = dict(_python_blocks(python_tree, where))
+    for stmt, parent in _blocks(module):
+        at = (stmt.pos.line, stmt.pos.col)
+        if at not in python_blocks:
+            return f"pybpfc reads a statement at {at[0]}:{at[1]}, Python none"
+        if python_blocks[at] != parent:
+            return (f"the statement at {at[0]}:{at[1]} is in the block of {parent} for "
+                    f"pybpfc, of {python_blocks[at]} for Python")
     for name in _nodes(module, ast.Name):
         at = (name.pos.line, name.pos.col)
         if python_names.get(at) != name.id:
@@ -113,6 +123,37 @@ def _nodes(root: ast.Node, kind: type) -> Iterator[Any]:
             stack += [v for k, v in vars(value).items() if k not in ("ty", "symbol", "target")]
         elif isinstance(value, (list, tuple)):
             stack += value
+
+
+_BLOCKS = ("body", "orelse")
+
+
+def _blocks(module: ast.Module) -> Iterator[tuple[ast.Stmt, Optional[tuple[int, int]]]]:
+    """Each statement of pybpfc's tree with the position of the statement
+    whose block holds it (None at module level)."""
+    stack: list[tuple[Any, Optional[tuple[int, int]]]] = [(s, None) for s in module.body]
+    while stack:
+        stmt, parent = stack.pop()
+        yield stmt, parent
+        at = (stmt.pos.line, stmt.pos.col)
+        for block in _BLOCKS:
+            stack += [(s, at) for s in getattr(stmt, block, None) or ()
+                      if isinstance(s, ast.Stmt)]
+
+
+def _python_blocks(tree: python_ast.AST, where: Any) -> Iterator[tuple[tuple[int, int], Any]]:
+    stack: list[tuple[Any, Any]] = [(s, None) for s in tree.body]   # type: ignore[attr-defined]
+    while stack:
+        stmt, parent = stack.pop()
+        at = where(stmt)
+        yield at, parent
+        for block in (*_BLOCKS, "finalbody"):
+            stack += [(s, at) for s in getattr(stmt, block, None) or ()
+                      if isinstance(s, python_ast.stmt)]
+        for handler in getattr(stmt, "handlers", None) or ():
+            stack += [(s, at) for s in handler.body]
+        for case in getattr(stmt, "cases", None) or ():
+            stack += [(s, at) for s in case.body]
 
 
 def _identifiers(module: ast.Module) -> Iterator[str]:

@@ -37,36 +37,42 @@ class Indenter:
     """Python's layout rules on top of the lexer's token stream.
 
     Emits _INDENT/_DEDENT around indented blocks and drops line breaks inside
-    brackets, comparing indentation as text so that tabs mixed with spaces
-    are an error rather than a guess; checks that brackets match; and retypes
-    the soft keywords `match`/`case` (plain names elsewhere) where they start
-    a match statement or one of its cases.  One per parse: after a syntax
-    error, its state tells whether the error is inside brackets.
+    brackets; checks that brackets match; and retypes the soft keywords
+    `match`/`case` (plain names elsewhere) where they start a match
+    statement or one of its cases.  A line's indentation is measured as
+    CPython's tokenizer measures it (see :func:`_columns`), so that every
+    statement lands in the block Python puts it in.  One per parse: after a
+    syntax error, its state tells whether the error is inside brackets.
     """
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
 
     def __init__(self) -> None:
-        self.indents = [""]             # the indentation of each open block
+        # The columns of each open block: with tabs to multiples of 8, and
+        # with tabs as one column (CPython's indstack and altindstack).
+        self.blocks = [(0, 0)]
         self.match_blocks = [False]     # whether that block holds `case` clauses
         self.open_brackets: list[Token] = []
         self.after_match_header = False
+        self.opens_match_block = False
         self.last: Optional[Token] = None   # the last token read, for an internal error
+        self.text = ""
+        # While the next token starts a logical line: where the line's
+        # indentation starts in the text, and the line break before it.
+        self.line_start: Optional[int] = 0
+        self.newline: Optional[Token] = None
 
-    def process(self, stream: Iterable[Token]) -> Iterator[Token]:
+    def process(self, stream: Iterable[Token], text: str) -> Iterator[Token]:
+        """`stream`, the tokens the lexer made of `text`, laid out."""
+        self.text = text
         return self._process(stream)
 
     def _process(self, stream: Iterable[Token]) -> Iterator[Token]:
         tokens = iter(stream)
-        at_line_start = True
-        first_line = True
         last: Optional[Token] = None
         for token in tokens:
-            if at_line_start:
-                at_line_start = False
-                if first_line and token.type != NEWLINE and token.column > 1:
-                    raise LayoutError("unexpected indent", pos_of_token(token))
-                first_line = False
+            if self.line_start is not None and token.type != NEWLINE:
+                yield from self._indentation(token)
                 if _is_name(token, "case") and self.match_blocks[-1]:
                     token = _retyped(token, "CASE")
                 elif _is_name(token, "match"):
@@ -79,18 +85,16 @@ class Indenter:
                     for queued in line:
                         yield from self._emit(queued)
                     last = line[-1]
-                    at_line_start = last.type == NEWLINE
                     continue
             yield from self._emit(token)
             last = token
-            at_line_start = token.type == NEWLINE and not self.open_brackets
 
         if self.open_brackets:
             opener = self.open_brackets[-1]
             raise LayoutError(f"'{opener}' was never closed", pos_of_token(opener),
-                                 unclosed_offset=opener.start_pos)
-        while len(self.indents) > 1:
-            self.indents.pop()
+                              unclosed_offset=opener.start_pos)
+        while len(self.blocks) > 1:
+            self.blocks.pop()
             self.match_blocks.pop()
             yield _marker(self.DEDENT_type, last)
 
@@ -99,6 +103,7 @@ class Indenter:
         if token.type == NEWLINE:
             yield from self.handle_NL(token)
             return
+        self.line_start = None
         if token.type in OPENERS:
             if len(self.open_brackets) == MAX_OPEN_BRACKETS:
                 raise LayoutError("too many nested parentheses", pos_of_token(token),
@@ -113,38 +118,81 @@ class Indenter:
                 if opener.line != token.line:
                     note = f"the '{opener}' is on line {opener.line}"
                 raise LayoutError(f"closing '{token}' does not match opening '{opener}'",
-                                     pos_of_token(token), note)
+                                  pos_of_token(token), note)
         yield token
 
     def handle_NL(self, token: Token) -> Iterator[Token]:
         if self.open_brackets:
             return  # line breaks inside brackets are insignificant
         yield token
-        opens_match_block, self.after_match_header = self.after_match_header, False
-        indent = token.rsplit("\n", 1)[1]
-        current = self.indents[-1]
-        if indent == current:
-            return
-        if indent.startswith(current) and not _mixes_tabs_and_spaces(indent):
-            if len(self.indents) > MAX_INDENT_LEVELS:
-                raise LayoutError("too many levels of indentation",
-                                  Pos(token.end_line, 1, token.end_line, token.end_column),
+        # The indentation is measured at the next token: what lies between
+        # (blanks, form feeds, continuations) counts as CPython counts it.
+        self.line_start = token.start_pos + token.rindex("\n") + 1
+        self.newline = token
+        if self.after_match_header:
+            self.opens_match_block, self.after_match_header = True, False
+
+    def _indentation(self, token: Token) -> Iterator[Token]:
+        """The _INDENT or _DEDENTs before `token`, the first of a logical line."""
+        assert self.line_start is not None
+        column, alt_column = _columns(self.text, self.line_start, token.start_pos)
+        opens_match_block, self.opens_match_block = self.opens_match_block, False
+        top, alt_top = self.blocks[-1]
+        where = Pos(token.line, 1, token.line, token.column)
+        if self.newline is None and column > 0:
+            raise LayoutError("unexpected indent", pos_of_token(token))
+        if column > top:
+            if len(self.blocks) > MAX_INDENT_LEVELS:
+                raise LayoutError("too many levels of indentation", where,
                                   f"blocks nest at most {MAX_INDENT_LEVELS} deep")
-            self.indents.append(indent)
+            if alt_column <= alt_top:
+                raise _inconsistent_tabs(where)
+            self.blocks.append((column, alt_column))
             self.match_blocks.append(opens_match_block)
-            yield _marker(self.INDENT_type, token)
+            yield _marker(self.INDENT_type, self.newline)
             return
-        if indent in self.indents:
-            while self.indents[-1] != indent:
-                self.indents.pop()
-                self.match_blocks.pop()
-                yield _marker(self.DEDENT_type, token)
-            return
-        where = Pos(token.end_line, 1, token.end_line, token.end_column)
-        if _mixes_tabs_and_spaces(indent + "".join(self.indents)):
-            raise LayoutError("inconsistent use of tabs and spaces in indentation", where,
-                                 "indent with spaces only (or with tabs only)")
-        raise LayoutError("unindent does not match any outer indentation level", where)
+        while len(self.blocks) > 1 and column < self.blocks[-1][0]:
+            self.blocks.pop()
+            self.match_blocks.pop()
+            yield _marker(self.DEDENT_type, self.newline)
+        if column != self.blocks[-1][0]:
+            raise LayoutError("unindent does not match any outer indentation level", where)
+        if alt_column != self.blocks[-1][1]:
+            raise _inconsistent_tabs(where)
+
+
+def _columns(text: str, start: int, end: int) -> tuple[int, int]:
+    """The indentation of the line whose first token is at `end`, from
+    `start`, where its indentation starts: as CPython's tokenizer counts it,
+    a tab to the next multiple of 8 (and, for the second count, to the next
+    column), a form feed back to column 0, and when a backslash continues
+    the indentation on the next line, the column of the first backslash,
+    unless that is 0."""
+    column = alt_column = 0
+    continued_at = 0
+    at = start
+    while at < end:
+        char = text[at]
+        if char == " ":
+            column += 1
+            alt_column += 1
+        elif char == "\t":
+            column = (column // 8 + 1) * 8
+            alt_column += 1
+        elif char == "\f":
+            column = alt_column = 0
+        elif char == "\\":
+            continued_at = continued_at or column
+            at += 1     # the line break it escapes
+        at += 1
+    if continued_at:
+        return continued_at, continued_at
+    return column, alt_column
+
+
+def _inconsistent_tabs(where: Pos) -> LayoutError:
+    return LayoutError("inconsistent use of tabs and spaces in indentation", where,
+                       "indent with spaces only (or with tabs only)")
 
 
 def _is_name(token: Token, word: str) -> bool:
@@ -172,10 +220,6 @@ def _is_match_header(line: list[Token]) -> bool:
     # No simple statement can end with ':', so `match ... :` is a match statement.
     return (len(line) >= 4 and line[-1].type == NEWLINE
             and line[-2].type == "COLON")
-
-
-def _mixes_tabs_and_spaces(indentation: str) -> bool:
-    return " " in indentation and "\t" in indentation
 
 
 def _marker(kind: str, newline: Optional[Token]) -> Token:

@@ -23,7 +23,7 @@ from .source import MAX_IDENTIFIER_LENGTH
 def token_stream(text: str, indenter: Indenter) -> Iterator[Token]:
     """The tokens of `text` as the parser takes them; `indenter`'s state
     tells, after a syntax error, whether the error is inside brackets."""
-    return indenter.process(python_names(lalr.language()[1].lex(text), text))
+    return indenter.process(python_names(lalr.language()[1].lex(text), text), text)
 
 
 def python_names(tokens: Iterable[Token], text: str) -> Iterator[Token]:

@@ -37,13 +37,15 @@ SEED = 20261122
 
 
 class _LarkIndenter:
-    """pybpfc's post-lexer between lark's lexer and lark's parser."""
+    """pybpfc's post-lexer between lark's lexer and lark's parser; `text` is
+    the text being parsed (the indenter measures indentation in it)."""
     always_accept = ()
+    text = ""
 
     def process(self, stream: Any) -> Iterator[Any]:
         ours = (Token(t.type, str(t), t.start_pos, t.line, t.column,
                       t.end_line, t.end_column, t.end_pos) for t in stream)
-        for t in Indenter().process(ours):
+        for t in Indenter().process(ours, self.text):
             yield LarkToken(t.type, str(t), t.start_pos, t.line, t.column,
                             t.end_line, t.end_column, t.end_pos)
 
@@ -114,8 +116,9 @@ def _shape(node: Any) -> Any:
 def test_corpus_is_large_and_has_both_valid_and_broken_programs(lark_parser: Lark) -> None:
     parsed = broken = 0
     for _, text in CORPUS:
+        _LarkIndenter.text = _normalise(text)
         try:
-            lark_parser.parse(_normalise(text))
+            lark_parser.parse(_LarkIndenter.text)
             parsed += 1
         except Exception:
             broken += 1
@@ -149,13 +152,14 @@ def test_trees_and_syntax_errors_are_lark_s(lark_parser: Lark) -> None:
     for name, text in CORPUS:
         text = _normalise(text)
         try:
-            ours = ("tree", _shape(lalr.parse(tables, Indenter().process(lexer.lex(text)))))
+            ours = ("tree", _shape(lalr.parse(tables, Indenter().process(lexer.lex(text), text))))
         except lalr.UnexpectedToken as err:
             ours = ("token", _token(err.token), sorted(err.expected))
         except lalr.UnexpectedCharacters as err:
             ours = ("characters", err.pos_in_stream)
         except LayoutError as err:
             ours = ("layout", err.message, err.pos)
+        _LarkIndenter.text = text
         try:
             theirs = ("tree", _shape(lark_parser.parse(text)))
         except LarkUnexpectedToken as err:

@@ -107,6 +107,65 @@ def test_names_are_at_most_1024_characters() -> None:
     assert err.message == "name longer than 1,024 characters" and where(err) == (2, 1)
 
 
+# ------------------------------------------------------------ indentation
+
+def block_of_y(text: str) -> str:
+    """'if' or 'module': where the statement `y = 1` is."""
+    module = parse(Source("prog.py", text))
+    return "module" if any(isinstance(s, ast.Assign) for s in module.body) else "if"
+
+
+@pytest.mark.parametrize("text, python_block", [
+    # A form feed sets the column back to 0, as in CPython's tokenizer.
+    ("if x:\n    pass\n    \x0cy = 1\n", "module"),
+    ("if x:\n    pass\n\x0c    y = 1\n", "if"),
+    # A backslash at column 0 leaves the indentation to the next line.
+    ("if x:\n    pass\n\\\n    y = 1\n", "if"),
+    ("if x:\n    pass\n    \\\ny = 1\n", "if"),
+    # A tab to the next multiple of 8, consistently.
+    ("if x:\n\t  pass\n\t  y = 1\n", "if"),
+])
+def test_a_statement_is_in_the_block_python_puts_it_in(text: str, python_block: str) -> None:
+    body = python_ast.parse(text).body
+    assert ("module" if len(body) == 2 else "if") == python_block
+    assert block_of_y(text) == python_block
+
+
+@pytest.mark.parametrize("text", [
+    "if x:\n\x0c    pass\n", "if x:\n    \x0c\n    y = 1\n", " \x0cx = 1\n", "\x0cx = 1\n",
+    "if x:\n    pass\n  \x0c    y = 1\n",
+])
+def test_form_feeds_python_accepts_are_accepted(text: str) -> None:
+    assert not python_refuses(text)
+    parse(Source("prog.py", text))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("\x0c x = 1\n", "unexpected indent"),
+    ("if x:\n\tpass\n        pass\n", "inconsistent use of tabs and spaces in indentation"),
+    ("if x:\n        pass\n\tpass\n", "inconsistent use of tabs and spaces in indentation"),
+    ("if x:\n  \tpass\n\tpass\n", "inconsistent use of tabs and spaces in indentation"),
+    ("if x:\n    a = 1\n  \\\n    b = 2\n", "unindent does not match any outer indentation level"),
+])
+def test_indentation_python_refuses_is_refused(text: str, message: str) -> None:
+    with pytest.raises(SyntaxError) as python_error:
+        compile(text, "prog.py", "exec")
+    assert python_error.value.msg == message
+    assert refused(text).message == message
+
+
+@pytest.mark.parametrize("binding", [
+    "__debug__ = 1", "x.__debug__ = 1", "__debug__ += 1", "for __debug__ in x: pass",
+    "a, __debug__ = 1, 2", "def __debug__(): pass", "class __debug__: pass",
+    "def f(__debug__): pass", "f(__debug__=1)", "import a as __debug__",
+    "from a import __debug__",
+])
+def test_debug_is_never_bound(binding: str) -> None:
+    with pytest.raises(SyntaxError, match="cannot assign to __debug__"):
+        compile(binding, "prog.py", "exec")
+    assert refused(binding + "\n").message == "cannot assign to __debug__"
+
+
 # ----------------------------------------------- what Python refuses
 
 @pytest.mark.parametrize("text", [
