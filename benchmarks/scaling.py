@@ -88,15 +88,17 @@ def section(say: Callable[..., None], table: Callable[[list[str], list[list[str]
     """Measure, and write the section with the report's `say` and `table`;
     whether the target is met."""
     rows = measure(quick)
-    lines, worst = [], {}
+    lines: list[list[str]] = []
+    worst: dict[str, tuple[float, float]] = {}       # the largest growth, check and build
     previous: dict[str, tuple[float, float]] = {}
     for family, n, size, check_ms, build_ms in rows:
         growth = ["", ""]
         if family in previous:
-            before_check, before_build = previous[family]
-            growth = [f"{check_ms / before_check:.1f}x", f"{build_ms / before_build:.1f}x"]
-            worst[family] = max(worst.get(family, (0.0, 0.0))[0], check_ms / before_check), \
-                max(worst.get(family, (0.0, 0.0))[1], build_ms / before_build)
+            check_growth = check_ms / previous[family][0]
+            build_growth = build_ms / previous[family][1]
+            growth = [f"{check_growth:.1f}x", f"{build_growth:.1f}x"]
+            so_far = worst.get(family, (0.0, 0.0))
+            worst[family] = (max(so_far[0], check_growth), max(so_far[1], build_growth))
         previous[family] = (check_ms, build_ms)
         lines.append([family, f"{n:,}", f"{size:,}", f"{check_ms:.1f}", growth[0],
                       f"{build_ms:.1f}", growth[1]])

@@ -124,8 +124,8 @@ def _unclosed_bracket(text: str) -> Optional[LayoutError]:
     return None
 
 
-def _error_pos(token: Optional[Token], text: str) -> Pos:
-    at_end = (token is None or token.type == "$END" or not isinstance(token.start_pos, int)
+def _error_pos(token: Token, text: str) -> Pos:
+    at_end = (token.type == lalr.END
               or token.line > text.count("\n"))  # the blocks closed after the last line
     if at_end:
         return _end_of_code(text)

@@ -194,7 +194,8 @@ class TreeBuilder:
         is_sequence = _is_tuple(target) or isinstance(target, ast.ListLit)
         what = _describe_expr(target)
         if how in ("assign", "loop") and is_sequence:
-            for part in target.parts if isinstance(target, ast.Unsupported) else target.elts:
+            parts = target.elts if isinstance(target, ast.ListLit) else getattr(target, "parts", [])
+            for part in parts:
                 if isinstance(part, (ast.Name, ast.Attribute)):
                     self._check_target(part, how)
         if how == "assign" and is_sequence:
