@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from typing import Callable, Iterator, Optional, Union
 
-from .. import hooks, lang
+from .. import abi as hooks, lang
 from ..records import field, record
 from . import ast as A
 from . import semantics
@@ -147,18 +147,6 @@ Symbol = Union[LocalVar, GlobalVar, ConstSym, TypeSym, ContextTypeSym, HookDecor
 BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list", "print")
 # Builtins that pybpfc exports and the compiler implements itself.
 PYBPFC_BUILTINS = ("htons", "ntohs", "htonl", "ntohl", "atomic_add")
-
-# The Python parameters of each map method, by the helper it calls:
-# (name, required).  Optional ones default to 0 / False.
-METHOD_PARAMS = {
-    "map_lookup_elem": (("key", True),),
-    "map_update_elem": (("key", True), ("value", True), ("flags", False)),
-    "map_delete_elem": (("key", True),),
-    "sk_storage_get": (("sk", True), ("create", False)),
-    "sk_storage_delete": (("sk", True),),
-    "get_local_storage": (),
-    "ringbuf_output": (("record", True), ("flags", False)),
-}
 
 # ``ctx.load_u8(offset)`` and friends: packet loads (socket filters).
 PACKET_LOADS = {"load_u8": U8, "load_u16": U16, "load_u32": U32}
@@ -1944,14 +1932,18 @@ class Checker:
 
     def map_call(self, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
         kind = mv.ty.kind
-        helper_name = kind.helper_for(f.attr)
-        if helper_name is None:
+        method = kind.method(f.attr)
+        if method is None:
             raise _error(f"{mv.ty} has no method '{f.attr}'", f.attr_pos,
                          note="its methods: " + ", ".join(m for m, _ in kind.methods))
+        helper_name = method.helper
         helper = hooks.HELPERS[helper_name]
         spelled = f"{mv.name}.{f.attr}()"
         self.require_helper(helper, f.attr_pos, spelled)
-        args = self.bind_arguments(e, METHOD_PARAMS[helper_name], spelled)
+        # Bound by the names a program writes, kept by what the helper gets.
+        bound = self.bind_arguments(e, tuple((p.name, p.required) for p in method.params),
+                                    spelled)
+        args = {p.role: bound[p.name] for p in method.params}
         for name, a in args.items():
             if a is None:
                 continue

@@ -12,7 +12,7 @@ from typing import Optional
 
 import llvmlite.ir as ir
 
-from .. import hooks
+from .. import abi as hooks
 from .errors import Source
 from .types import BOOL, ArrayType, ContextType, IntType, StructType, Type
 

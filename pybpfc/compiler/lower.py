@@ -25,7 +25,7 @@ from typing import Iterator, Optional, Union
 
 import llvmlite.ir as ir
 
-from .. import hooks
+from .. import abi as hooks
 from . import ast as A
 from .checker import (BuiltinSym, CheckedProgram, ConstSym, FuncSym, GlobalVar, HelperSym,
                       LocalVar, MapCall, MapVar, memory_root)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import hooks
+from .. import abi as hooks
 from ..records import field, record
 
 

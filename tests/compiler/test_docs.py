@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pybpfc import hooks
+from pybpfc import abi
 from pybpfc.compiler.driver import check_source, compile_source
 from pybpfc.compiler.errors import CompileError, Source
 
@@ -103,8 +103,10 @@ def test_program_blocks_pass_mypy(tmp_path: Path) -> None:
         path = tmp_path / f"doc_{block.id}.py"
         path.write_text(block.text)
         paths.append(str(path))
+    # Run where the files are, outside the repository: pybpfc must come from
+    # the installation, as it does for a user's program.
     result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                             *paths], capture_output=True, text=True, cwd=REPO_ROOT)
+                             *paths], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -150,7 +152,7 @@ class Row:
 
     def program(self) -> str:
         at_module = self.where == "module"
-        hook = hooks.hook_named(DEFAULT_HOOK if at_module else self.where)
+        hook = abi.hook_named(DEFAULT_HOOK if at_module else self.where)
         return HOOK_TEMPLATE.format(
             context=hook.context.python_name, decorator=hook.decorator,
             module_statement=self.statement if at_module else "",
@@ -184,7 +186,7 @@ def refused_rows() -> list[Row]:
             place = DEFAULT_HOOK
             if "where" in names:
                 place = code(row[names.index("where")], at).lstrip("@")
-                assert place == "module" or place in hooks.HOOKS_BY_DECORATOR, \
+                assert place == "module" or place in abi.HOOKS_BY_DECORATOR, \
                     f"{at}: `module` or a hook decorator, not {place!r}"
             rows.append(Row(i + 1, place, code(row[-2], at), code(row[-1], at)))
     return rows
