@@ -99,6 +99,7 @@ BODIES = [
 
 # Whole programs; HOOK is where a hook is needed.
 MODULES = [
+    'async def f(): pass\n@d\nasync def g(): pass\n' + HOOK + '    return ALLOW\n',
     'def f(a: u32, a: u32) -> u32:\n    return a\n' + HOOK + '    return ALLOW\n',
     'def f(a: u32) -> u32:\n    global a\n    return a\n' + HOOK + '    return ALLOW\n',
     'x: u32 = 0\ndef f() -> u32:\n    x = 1\n    global x\n    return x\n' + HOOK + '    return ALLOW\n',

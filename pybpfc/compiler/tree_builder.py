@@ -310,6 +310,8 @@ class TreeBuilder:
     def async_funcdef(self, meta, function):
         function.unsupported = "async function"
         function.unsupported_pos = keyword_pos(meta, "async")
+        # The definition starts at `async`, as Python's does.
+        function.pos = Pos(meta.line, meta.column, function.pos.end_line, function.pos.end_col)
         return function
 
     def funcdef(self, meta, name, parameters, returns, body):
