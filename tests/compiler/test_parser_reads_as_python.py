@@ -41,6 +41,14 @@ def refused(text: str) -> CompileError:
     return info.value
 
 
+def refused_as_python(text: str, message: str) -> None:
+    """Python refuses `text` with `message`, and pybpfc with the same words."""
+    with pytest.raises(SyntaxError) as python_error:
+        compile(text, "prog.py", "exec")
+    assert python_error.value.msg == message
+    assert refused(text).message == message
+
+
 def where(err: CompileError) -> tuple[int, int]:
     assert err.pos is not None, err.render()
     return err.pos.line, err.pos.col
@@ -131,15 +139,6 @@ def test_a_statement_is_in_the_block_python_puts_it_in(text: str, python_block: 
     assert block_of_y(text) == python_block
 
 
-@pytest.mark.parametrize("text", [
-    "if x:\n\x0c    pass\n", "if x:\n    \x0c\n    y = 1\n", " \x0cx = 1\n", "\x0cx = 1\n",
-    "if x:\n    pass\n  \x0c    y = 1\n",
-])
-def test_form_feeds_python_accepts_are_accepted(text: str) -> None:
-    assert not python_refuses(text)
-    parse(Source("prog.py", text))
-
-
 @pytest.mark.parametrize("text, message", [
     ("\x0c x = 1\n", "unexpected indent"),
     ("if x:\n\tpass\n        pass\n", "inconsistent use of tabs and spaces in indentation"),
@@ -148,10 +147,7 @@ def test_form_feeds_python_accepts_are_accepted(text: str) -> None:
     ("if x:\n    a = 1\n  \\\n    b = 2\n", "unindent does not match any outer indentation level"),
 ])
 def test_indentation_python_refuses_is_refused(text: str, message: str) -> None:
-    with pytest.raises(SyntaxError) as python_error:
-        compile(text, "prog.py", "exec")
-    assert python_error.value.msg == message
-    assert refused(text).message == message
+    refused_as_python(text, message)
 
 
 @pytest.mark.parametrize("binding", [
@@ -161,9 +157,7 @@ def test_indentation_python_refuses_is_refused(text: str, message: str) -> None:
     "from a import __debug__",
 ])
 def test_debug_is_never_bound(binding: str) -> None:
-    with pytest.raises(SyntaxError, match="cannot assign to __debug__"):
-        compile(binding, "prog.py", "exec")
-    assert refused(binding + "\n").message == "cannot assign to __debug__"
+    refused_as_python(binding + "\n", "cannot assign to __debug__")
 
 
 # ----------------------------------------------- what Python refuses
@@ -187,9 +181,12 @@ def test_a_backslash_followed_by_anything_but_the_line_break_is_refused(text: st
     assert refused(text).message == "unexpected character after line continuation character"
 
 
-@pytest.mark.parametrize("text", ["x = 1 \\\n\n", "x = \\\n  1\n", "\\\nx = 1\n",
-                                  "x = [1,\n\\\n2]\n"])
-def test_a_continuation_python_accepts_is_accepted(text: str) -> None:
+@pytest.mark.parametrize("text", [
+    "x = 1 \\\n\n", "x = \\\n  1\n", "\\\nx = 1\n", "x = [1,\n\\\n2]\n",
+    "if x:\n\x0c    pass\n", "if x:\n    \x0c\n    y = 1\n", " \x0cx = 1\n", "\x0cx = 1\n",
+    "if x:\n    pass\n  \x0c    y = 1\n",
+])
+def test_continuations_and_form_feeds_python_accepts_are_accepted(text: str) -> None:
     assert not python_refuses(text)
     parse(Source("prog.py", text))
 
@@ -209,10 +206,7 @@ def test_a_continuation_python_accepts_is_accepted(text: str) -> None:
      "from __future__ imports must occur at the beginning of the file"),
 ])
 def test_future_imports_python_refuses_are_refused(text: str, message: str) -> None:
-    with pytest.raises(SyntaxError) as python_error:
-        compile(text, "prog.py", "exec")
-    assert python_error.value.msg == message
-    assert refused(text).message == message
+    refused_as_python(text, message)
 
 
 @pytest.mark.parametrize("text", [
