@@ -54,13 +54,13 @@ def _check_cgroup(path_text: str) -> Path:
 
 
 def _attach_all(coll: Any, cgroup: Path) -> list[Any]:
-    from pybpfc.abi import hooks
+    from pybpfc import abi
     links = []
     try:
         for prog in coll.programs.values():
-            if prog.attach_target != hooks.TARGET_CGROUP:
+            if prog.attach_target != abi.TARGET_CGROUP:
                 print(f"{prog.name}: not attached: it attaches to "
-                      f"{hooks.ATTACH_TARGETS[prog.attach_target]}, not a cgroup",
+                      f"{abi.ATTACH_TARGETS[prog.attach_target]}, not a cgroup",
                       file=sys.stderr)
                 continue
             links.append(prog.attach(cgroup))

@@ -6,7 +6,7 @@ import os
 import socket
 from typing import Optional, Union
 
-from pybpfc.abi import hooks
+from pybpfc import abi
 
 from . import bpf
 from .errors import BpfError
@@ -36,23 +36,23 @@ class Program(OwnedFd):
 
     @property
     def attach_target(self) -> str:
-        """What the program attaches to, from its hook's row in the ABI
-        tables: ``hooks.TARGET_CGROUP`` or ``hooks.TARGET_SOCKET``."""
-        hook = hooks.hook_named(self.spec.hook) if self.spec.hook \
-            else hooks.hook_for_section(self.spec.section)
-        if hook is None:
-            raise BpfError(f"{self.what}: section '{self.spec.section}' names no hook")
-        return hook.attach_target
+        """What the program attaches to, from its kind's row in the ABI
+        tables (``abi.TARGET_CGROUP``, ``abi.TARGET_SOCKET``, ...)."""
+        kind = abi.program_kind_for_section(self.spec.section)
+        if kind is None:
+            raise BpfError(f"{self.what}: section '{self.spec.section}' names no kind of "
+                           "program pybpfc attaches")
+        return kind.attach_target
 
     def attach(self, target: Union[str, "os.PathLike[str]", socket.socket]
                ) -> Union[Link, SocketFilter]:
         """Attach to a cgroup (a path) or a socket, whichever the program's
         hook attaches to."""
-        wanted = hooks.TARGET_SOCKET if isinstance(target, socket.socket) \
-            else hooks.TARGET_CGROUP
+        wanted = abi.TARGET_SOCKET if isinstance(target, socket.socket) \
+            else abi.TARGET_CGROUP
         if self.attach_target != wanted:
             raise BpfError(f"{self.what}: section '{self.spec.section}' attaches to "
-                           f"{hooks.ATTACH_TARGETS[self.attach_target]}, not to a {wanted}")
+                           f"{abi.ATTACH_TARGETS[self.attach_target]}, not to a {wanted}")
         if isinstance(target, socket.socket):
             return attach_socket(self.fd, self.name, target)
         assert self.spec.expected_attach_type is not None     # every cgroup hook has one

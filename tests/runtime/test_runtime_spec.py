@@ -502,7 +502,7 @@ MALFORMED: dict[str, tuple[Callable[[bytes], bytes], str]] = {
                                                  struct.pack("<H", 0)),
                                 r"^BTF: DATASEC '.bss': no ELF symbol for variable 'refused'"),
     "unknown section": (lambda d: _rename_section(d, "cgroup/sysctl", "kprobe/sysctl"),
-                        r"^program 'guard_sysctl': section 'kprobe/sysctl' names no hook"),
+                        r"^program 'guard_sysctl': section 'kprobe/sysctl' names no kind of program"),
     "odd program size": (lambda d: _patch(d, _symbol_offset(d, "guard_sysctl") + 16,
                                           struct.pack("<Q", 13)),
                          r"^program 'guard_sysctl': offset 0 or size 13 .* not a whole number"),
