@@ -55,9 +55,14 @@ def _check(args: argparse.Namespace) -> int:
     source = _read_source(Path(args.program))
 
     with _without_cycle_collection():
-        from pybpfc.compiler.driver import check_source, plan_of
-        count = len(plan_of(_compile(check_source, source)).programs)
+        from pybpfc.compiler.driver import check_source, compile_source, plan_of
+        compiled = _compile(compile_source if args.load else check_source, source)
+        count = len((compiled.plan if args.load else plan_of(compiled)).programs)
     print(f"{source.path}: ok ({count} program{'' if count == 1 else 's'})")
+    if args.load:
+        from pybpfc.cli_verifier import check_load
+        return check_load(compiled.elf, str(Path(source.path).with_suffix(".o")),
+                          args.verifier_log)
     return EXIT_OK
 
 
@@ -273,6 +278,11 @@ def _parser(command: Optional[str] = None) -> argparse.ArgumentParser:
         "check", parents=[debug], help="check a program without writing anything",
         description="Parse and type-check a pybpfc program; write nothing.")
     check.add_argument("program", metavar="PROGRAM.py", help="the program to check")
+    check.add_argument("--load", action="store_true",
+                       help="also ask the kernel's verifier: load every program, attaching "
+                            "nothing, report and close them")
+    from pybpfc.cli_verifier import add_log_option
+    add_log_option(check)
     check.set_defaults(run=_check)
 
     if command not in _COMPILER_COMMANDS:

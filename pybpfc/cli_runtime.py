@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from pybpfc.cli_errors import EXIT_OK, UserError
+from pybpfc.cli_verifier import add_log_option, write_logs_of
 
 # Reads the object a command names: (ELF bytes, object file name).
 ObjectBytes = Callable[[str], tuple[bytes, str]]
@@ -22,9 +23,12 @@ def _runtime_errors(command: Callable[[argparse.Namespace], int]
     """Report runtime errors (BpfError) as user errors: they are about the
     object, the kernel or the machine, not bugs in pybpfc."""
     def run(args: argparse.Namespace) -> int:
-        from pybpfc.runtime.errors import BpfError
+        from pybpfc.runtime.errors import BpfError, VerifierError
         try:
             return command(args)
+        except VerifierError as e:
+            from pybpfc.cli_verifier import refusal
+            raise refusal(args.command, e, getattr(args, "verifier_log", None)) from e
         except BpfError as e:
             raise UserError(f"pybpfc {args.command}: error: {e}") from e
         except PermissionError as e:
@@ -95,6 +99,7 @@ def _load(args: argparse.Namespace) -> int:
                         "when pybpfc exits; give --pin DIR (on a bpffs) to keep it attached")
     spec = _read_spec(args, args.object)
     with load(spec) as coll:
+        write_logs_of(args.verifier_log, coll.programs.values())
         links = _attach_all(coll, cgroup) if cgroup is not None else []
         try:
             for prog in coll.programs.values():
@@ -213,6 +218,12 @@ def _maps(args: argparse.Namespace) -> int:
 @_runtime_errors
 def _objdump(args: argparse.Namespace) -> int:
     from pybpfc.runtime.disasm import objdump
+    if args.load and not args.html:
+        raise UserError("pybpfc objdump: error: --load goes with --html (the page shows "
+                        "what the verifier knew)")
+    if args.html:
+        from pybpfc.cli_verifier import objdump_html
+        return objdump_html(_read_spec(args, args.object), args.load)
     print(objdump(_read_spec(args, args.object)), end="")
     return EXIT_OK
 
@@ -242,6 +253,7 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     cgroup = CommandCgroup()
     try:
         with cgroup, load(spec) as coll:
+            write_logs_of(args.verifier_log, coll.programs.values())
             links = _attach_all(coll, cgroup.path)
             try:
                 names = ", ".join(link.program_name for link in links) or "nothing"
@@ -306,6 +318,7 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
     load.add_argument("object", metavar="OBJ", help="a BPF object file, or a pybpfc program")
     load.add_argument("--cgroup", metavar="PATH", help="the cgroup v2 directory to attach to")
     load.add_argument("--pin", metavar="DIR", help="a directory on a bpffs to pin into")
+    add_log_option(load)
     load.set_defaults(run=_load, command="load", object_bytes=object_bytes)
 
     detach = commands.add_parser(
@@ -330,6 +343,12 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
         description="Print each program's instructions, interleaved with the source lines "
                     "(Python or C) they came from.")
     objdump.add_argument("object", metavar="OBJ", help="a BPF object file, or a pybpfc program")
+    objdump.add_argument("--html", action="store_true",
+                         help="write one self-contained HTML page instead: the source, each "
+                              "line's instructions folded under it")
+    objdump.add_argument("--load", action="store_true",
+                         help="with --html: load each program (attaching nothing) and show "
+                              "the verifier's state at each instruction, or why it refused")
     objdump.set_defaults(run=_objdump, command="objdump", object_bytes=object_bytes)
 
     run = commands.add_parser(
@@ -340,6 +359,7 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
                     "everything. CMD dies with pybpfc; `pybpfc cleanup` removes what a "
                     "killed run left. The exit status is CMD's.")
     run.add_argument("program", metavar="PROGRAM", help="a pybpfc program (.py) or an object")
+    add_log_option(run)
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
                      help="the command to run")
     run.set_defaults(run=_run, command="run", object_bytes=object_bytes)

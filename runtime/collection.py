@@ -16,7 +16,7 @@ from typing import Union
 
 from . import bpf
 from .elf import read_object
-from .errors import BpfError
+from .errors import BpfError, VerifierError
 from .maps import DataSectionMap, Globals, Map, as_created, check_creatable, open_map
 from .program import Program
 from .spec import (INSN_SIZE, OP_LD_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, MapSpec,
@@ -57,8 +57,25 @@ class Collection:
                            f"{', '.join(self.programs) or 'none'})") from None
 
 
-def load(source: Union[ObjectSpec, str, "os.PathLike[str]", bytes]) -> Collection:
-    """Load an object (a spec, a path or the ELF bytes) into the kernel."""
+def load(source: Union[ObjectSpec, str, "os.PathLike[str]", bytes], *,
+         log_level: int = bpf.LOG_LEVEL_BASIC) -> Collection:
+    """Load an object (a spec, a path or the ELF bytes) into the kernel.
+    ``log_level`` 2 keeps the verifier's state at every instruction in each
+    program's ``verifier_log``."""
+    coll = prepare(source)
+    try:
+        for prog in coll.spec.programs.values():
+            coll.programs[prog.name] = load_program(coll, prog, log_level)
+    except BaseException:
+        coll.close()
+        raise
+    return coll
+
+
+def prepare(source: Union[ObjectSpec, str, "os.PathLike[str]", bytes]) -> Collection:
+    """An object's BTF, maps and globals in the kernel, and no program yet:
+    ``load_program`` loads them one by one (``pybpfc check --load`` asks
+    the verifier about each, whatever it says about the others)."""
     spec = source if isinstance(source, ObjectSpec) else read_object(source)
     _refuse_unsupported(spec)
     coll = Collection(spec)
@@ -66,8 +83,6 @@ def load(source: Union[ObjectSpec, str, "os.PathLike[str]", bytes]) -> Collectio
         _load_btf(coll)
         _create_maps(coll)
         _create_data_maps(coll)
-        for prog in spec.programs.values():
-            coll.programs[prog.name] = _load_program(coll, prog)
     except BaseException:
         coll.close()
         raise
@@ -161,15 +176,23 @@ def _relocate(coll: Collection, prog: ProgramSpec) -> bytes:
     return bytes(insns)
 
 
-def _load_program(coll: Collection, prog: ProgramSpec) -> Program:
+def load_program(coll: Collection, prog: ProgramSpec,
+                 log_level: int = bpf.LOG_LEVEL_BASIC) -> Program:
+    """Load one program of a prepared collection (it is not added to
+    ``coll.programs``).  A refusal is a VerifierError that knows the
+    program, so it explains itself at the program's source lines."""
     what = f"program '{prog.name}'"
     insns = _relocate(coll, prog)
     with_btf = coll.btf_fd >= 0 and bool(prog.func_info)
-    result = bpf.prog_load(
-        prog.prog_type, insns, prog.license or coll.spec.license, prog.name,
-        expected_attach_type=prog.expected_attach_type or 0,
-        prog_btf_fd=coll.btf_fd if with_btf else 0,
-        func_info=b"".join(f.pack() for f in prog.func_info) if with_btf else b"",
-        line_info=b"".join(li.pack() for li in prog.line_info) if with_btf else b"",
-        what=what)
+    try:
+        result = bpf.prog_load(
+            prog.prog_type, insns, prog.license or coll.spec.license, prog.name,
+            expected_attach_type=prog.expected_attach_type or 0,
+            prog_btf_fd=coll.btf_fd if with_btf else 0,
+            func_info=b"".join(f.pack() for f in prog.func_info) if with_btf else b"",
+            line_info=b"".join(li.pack() for li in prog.line_info) if with_btf else b"",
+            log_level=log_level, what=what)
+    except VerifierError as refused:
+        from .verifier import explain
+        raise refused.explained(prog, explain) from None
     return Program(result.fd, prog, result.log)

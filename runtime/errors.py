@@ -6,14 +6,23 @@ command and errno, and adds a hint for the errnos people usually hit::
 
     map 'counts': BPF_MAP_CREATE failed: Invalid argument (EINVAL) -- check ...
 
-A verifier rejection is a :class:`VerifierError`; its message ends with a
-summary line of the verifier log and ``.log`` holds the whole log.
+A verifier rejection is a :class:`VerifierError`; its message explains the
+refusal at the program's source line, and ``.log`` holds the whole log.
 """
 from __future__ import annotations
 
 import errno as _errno
 import os
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+if TYPE_CHECKING:
+    from .spec import ProgramSpec
+    from .verifier import Explanation
+
+    # pybpfc.runtime.verifier.explain: (log, program) -> Explanation.  It is
+    # handed in, not imported: the verifier's modules read specs, which
+    # import this module.
+    Explain = Callable[[str, Optional[ProgramSpec]], Explanation]
 
 __all__ = ["BpfError", "SyscallError", "VerifierError", "CgroupError",
            "ENOTSUPP", "errno_name", "describe_errno", "hint_for"]
@@ -157,19 +166,56 @@ def _is_statistics(line: str) -> bool:
 
 class VerifierError(SyscallError):
     """``BPF_PROG_LOAD`` failed; ``log`` holds the verifier's whole log.
-    The message shows the verifier's complaint under the source line it
-    refers to (from the program's line info)."""
+
+    A loader that knows the program re-raises it ``explained``: with the
+    program's spec and ``pybpfc.runtime.verifier.explain``, the message
+    explains the refusal at the Python line that caused it, with the
+    verifier's own words, why and what to write instead, and
+    ``explanation`` holds that as data.  It is worked out when first asked
+    for (a refused loop's log can be a hundred megabytes).  Without them
+    the message shows the verifier's complaint alone."""
+
+    def __init__(self, command: str, errno: int, what: str, log: str = "",
+                 program: Optional["ProgramSpec"] = None,
+                 explain: Optional["Explain"] = None) -> None:
+        self.program = program
+        self._explain = explain
+        self._explanation: Optional["Explanation"] = None
+        self._rendered: Optional[str] = None
+        super().__init__(command, errno, what, log)
+
+    def explained(self, program: "ProgramSpec", explain: "Explain") -> "VerifierError":
+        """The same refusal, told at the program's source lines."""
+        return VerifierError(self.command, self.errno, self.what, self.log, program, explain)
 
     def _message(self) -> str:
-        from .verifier import complaint
+        return ""                        # rendered on demand: see __str__
+
+    @property
+    def explanation(self) -> Optional["Explanation"]:
+        if self._explanation is None and self._explain is not None and self.log.strip():
+            self._explanation = self._explain(self.log, self.program)
+        return self._explanation
+
+    def log_lines(self) -> int:
+        return self.log.count("\n") + (0 if self.log.endswith("\n") else 1)
+
+    def describe(self, full_log: str) -> str:
+        """The message, ending with ``full_log``: where the whole log is."""
         if not self.log.strip():
             return super()._message()
-        found = complaint(self.log)
-        message = f"{self.what}: the verifier rejected it ({describe_errno(self.errno)})"
-        if found.file is not None:
-            message += f"\n  {found.file}:{found.line}: {found.source}"
-        message += f"\n  verifier: {found.message}"
-        lines = len(self.log.splitlines())
-        if lines:
-            message += f"\n  (the full verifier log, {lines} lines, is in the error's .log)"
-        return message
+        header = f"{self.what}: the verifier rejected it ({describe_errno(self.errno)})"
+        explanation = self.explanation
+        body = explanation.render() if explanation is not None else \
+            f"  verifier: {self.log_summary()}"
+        return f"{header}\n{body}\n  ({full_log})"
+
+    def __str__(self) -> str:
+        if self._rendered is None:
+            self._rendered = self.describe(
+                f"the full verifier log, {self.log_lines()} lines, is in the error's .log")
+        return self._rendered
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.command, self.errno, self.what, self.log, self.program,
+                             self._explain))
