@@ -17,15 +17,19 @@ venv: $(INSTALL_STAMP)
 
 # apt-get runs only when a tool is missing; the stamp keeps later runs fast.
 # python3-venv provides ensurepip, without which Debian's venv fails; nodejs
-# runs pyright, the second type checker the tests hold programs to.
+# runs pyright, the second type checker the tests hold programs to;
+# chromium and tesseract-ocr render and read back `pybpfc objdump --html`.
 $(SYSTEM_STAMP):
 	@if ! command -v bpftool >/dev/null || ! command -v clang >/dev/null \
 	    || ! command -v node >/dev/null \
+	    || ! command -v chromium >/dev/null || ! command -v tesseract >/dev/null \
 	    || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
-	    echo "installing bpftool clang llvm libbpf-dev python3-venv nodejs with apt-get"; \
+	    echo "installing bpftool clang llvm libbpf-dev python3-venv nodejs chromium" \
+	        "tesseract-ocr with apt-get"; \
 	    apt-get update \
 	    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	        bpftool clang llvm libbpf-dev python3-venv nodejs; \
+	        bpftool clang llvm libbpf-dev python3-venv nodejs \
+	        chromium tesseract-ocr tesseract-ocr-eng; \
 	fi
 	mkdir -p $(VENV)
 	touch $@

@@ -19,6 +19,7 @@ The lines it reads (Linux 6.x)::
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from array import array
 from dataclasses import dataclass, field
@@ -169,16 +170,30 @@ class VerifierLog:
 
     def visits(self, stop: Optional[int] = None) -> Iterator[Visit]:
         """The steps in log order, up to step ``stop``, each with the whole
-        state before and after it, as the log's states and changes tell it."""
+        state before and after it, as the log's states and changes tell it.
+
+        A ``from X to Y`` line, and the state a followed jump landed in
+        (level 1), are whole states: the path changes there.  A ``N: ...``
+        state line lists only what changed: straight after a step it is
+        that step's doing (what a call set, at level 2), and counts among
+        the step's changes."""
         state: dict[str, str] = {}
         number = 0
-        for event in range(len(self._kinds)):
-            if stop is not None and number >= stop:
-                return
-            if self._kinds[event] != _STEP:
-                state = self._state(event)
+        event = 0
+        while event < len(self._kinds) and (stop is None or number < stop):
+            kind = self._kinds[event]
+            event += 1
+            if kind == _FROM:
+                state = self._state(event - 1)
+                continue
+            if kind == _STATE:
+                state = {**state, **self._state(event - 1)}
                 continue
             step = self.step(number)
+            if event < len(self._kinds) and self._kinds[event] == _STATE:
+                step = dataclasses.replace(step, changes={**step.changes,
+                                                          **self._state(event)})
+                event += 1
             after = {**state, **step.changes}
             yield Visit(step, state, after, number)
             state = dict(step.landed) if step.landed is not None else after

@@ -11,6 +11,7 @@ import glob
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -193,6 +194,14 @@ def bpftool_dump_xlated_linum(pinned_prog_path: StrPath) -> str:
             f"bpftool prog dump xlated {pinned_prog_path} failed "
             f"(exit {result.returncode}): {result.stderr.strip()}")
     return result.stdout
+
+
+# ----------------------------------------------------------- hand assembly
+
+
+def insn(code: int, dst: int = 0, src: int = 0, off: int = 0, imm: int = 0) -> bytes:
+    """One struct bpf_insn (little-endian register nibbles)."""
+    return struct.pack("<BBhi", code, (src << 4) | dst, off, imm)
 
 
 # ---------------------------------------------------------------------- CLI

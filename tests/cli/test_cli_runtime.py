@@ -76,7 +76,8 @@ def test_run_reports_a_verifier_rejection_and_leaves_nothing(tmp_path: Path) -> 
     assert result.returncode == 1
     assert result.stderr.startswith("pybpfc run: error: program 'spin': the verifier "
                                      "rejected it"), result.stderr
-    assert "spin.py:6: while ctx.file_pos < 10:" in result.stderr
+    assert f"{prog}:6:11: error: this loop can never end\n" \
+           "        while ctx.file_pos < 10:\n" in result.stderr
     assert "Traceback" not in result.stderr
     assert run_cgroups() == before
 

@@ -66,7 +66,8 @@ def test_verifier_rejection_is_explained_and_leaves_nothing_open() -> None:
         load(elf)
     message = str(caught.value)
     assert message.startswith("program 'spin': the verifier rejected it")
-    assert "spin.py:6: while ctx.file_pos < 10:" in message
+    assert "spin.py:6:11: error: this loop can never end\n" \
+           "        while ctx.file_pos < 10:\n" in message
     assert caught.value.log            # the whole log is kept for the user
     assert open_fds() == before        # the BTF and the .bss map were closed
 

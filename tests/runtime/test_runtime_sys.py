@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from tests import support as kernel
-from tests.support import REPO_ROOT, require_kernel_feature, require_root
+from tests.support import REPO_ROOT, insn, require_kernel_feature, require_root
 
 try:
     from pybpfc.runtime import bpf, bpf_structs, cgroup, errors  # type: ignore[import-not-found]
@@ -38,11 +38,6 @@ IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
 
 
 # ------------------------------------------------------- hand assembly
-
-
-def insn(code: int, dst: int = 0, src: int = 0, off: int = 0, imm: int = 0) -> bytes:
-    """One struct bpf_insn (little-endian register nibbles)."""
-    return struct.pack("<BBhi", code, (src << 4) | dst, off, imm)
 
 
 def mov64_imm(dst: int, imm: int) -> bytes:
