@@ -2,8 +2,9 @@
 
 The parser builds these nodes; every node carries the position of the source
 text it came from, so any later stage can point at the user's line.  The
-checker annotates expressions in place (``ty``) and resolves names
-(``symbol``); lowering reads those annotations and never guesses a type.
+checker annotates expressions in place: their type (``ty``), their value when
+known at compile time (``const``), and what they are (``resolved``, a record
+of :mod:`.contract`); lowering reads those and never guesses.
 """
 from __future__ import annotations
 
@@ -31,9 +32,11 @@ class Node:
 @record(eq=False)
 class Expr(Node):
     # Filled in by the checker: the expression's type (pybpfc.compiler.types),
-    # and its value when the checker could compute it at compile time.
+    # its value when the checker could compute it at compile time, and what
+    # it is (a record of pybpfc.compiler.contract; None for an operator).
     ty: Any = field(default=None, init=False, repr=False)
     const: Any = field(default=None, init=False, repr=False)
+    resolved: Any = field(default=None, init=False, repr=False)
 
 
 @record(eq=False)
@@ -112,8 +115,6 @@ class Attribute(Expr):
 class Subscript(Expr):
     value: Expr
     index: Expr
-    # Set by the checker when the index is known to be in range.
-    in_range: bool = field(default=False, init=False, repr=False)
 
 
 @record(eq=False)
@@ -127,9 +128,6 @@ class Call(Expr):
     func: Expr
     args: list[Expr]
     keywords: list[Keyword]
-    # Filled in by the checker for calls lowering needs more about: the map
-    # a method is called on, or the format string of a print().
-    target: Any = field(default=None, init=False, repr=False)
 
 
 @record(eq=False)
@@ -285,3 +283,37 @@ class Cast(Expr):
     """A conversion the checker made explicit (integer widening, an untyped
     literal taking a type, a truth test).  ``ty`` is the target type."""
     value: Expr
+
+
+# ---------------------------------------------------------------- walking
+
+# Words in a field's annotation that say it holds nodes.
+_NODE_TYPES = ("Expr", "Stmt", "Node", "Keyword", "Arg")
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that hold nodes (or lists of them),
+    read from their annotations."""
+    names: dict[str, None] = {}
+    for klass in reversed(cls.__mro__):
+        for name, annotation in klass.__dict__.get("__annotations__", {}).items():
+            if name != "pos" and any(word in str(annotation) for word in _NODE_TYPES):
+                names[name] = None
+    found = _CHILD_FIELDS[cls] = tuple(names)
+    return found
+
+
+def children(node: Node) -> list[Node]:
+    """The nodes directly inside ``node``, in source order."""
+    names = _CHILD_FIELDS.get(type(node))
+    if names is None:
+        names = _child_fields(type(node))
+    found: list[Node] = []
+    for name in names:
+        value = getattr(node, name)
+        if type(value) is list:
+            found.extend(value)
+        elif value is not None:
+            found.append(value)
+    return found

@@ -6,9 +6,11 @@ object was meant to hold, so tests can read the object back and compare.
 from __future__ import annotations
 
 from ..records import record
-from .checker import CheckedProgram, check
-from .errors import CompileError, Source
+from .check import check
+from .errors import CompileError, InternalError, Source
+from .frame import Frame, plan_frames
 from .parser import parse
+from .symbols import CheckedProgram
 from .types import MapType, map_key_type
 
 
@@ -53,10 +55,16 @@ class CompiledObject:
 
 
 def check_source(source: Source) -> CheckedProgram:
-    """Everything but emitting: parse and check, raising CompileError."""
+    """Everything but emitting: parse, check and plan the stack frames,
+    raising CompileError (or InternalError for a bug in pybpfc)."""
+    return _checked(source)[0]
+
+
+def _checked(source: Source) -> tuple[CheckedProgram, dict[int, Frame]]:
     try:
-        return check(source, parse(source))
-    except CompileError as err:
+        program = check(source, parse(source))
+        return program, plan_frames(program)
+    except (CompileError, InternalError) as err:
         raise err.located(source)
 
 
@@ -77,14 +85,14 @@ def _planned_map(ty: MapType) -> PlannedMap:
 
 
 def compile_source(source: Source) -> CompiledObject:
-    program = check_source(source)
+    program, frames = _checked(source)
     # The code generator is imported only when an object is emitted, so that
     # `pybpfc check` and the error paths stay quick.
     from . import codegen
     from .lower import lower
     try:
-        module = lower(program)
-    except CompileError as err:
+        module = lower(program, frames)
+    except (CompileError, InternalError) as err:
         raise err.located(source)
     text = str(module)
     return CompiledObject(codegen.emit_object(text), plan_of(program), text)

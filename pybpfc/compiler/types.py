@@ -225,6 +225,18 @@ def map_key_type(ty: MapType) -> Optional[Type]:
     return INT_TYPES[ty.kind.key_type] if ty.kind.key_type else None
 
 
+# Byte buffers (a bytearray variable's own storage, on the stack or global)
+# start 8-aligned so that comparisons can read them a word at a time.
+BUFFER_ALIGN = 8
+
+
+def storage_align(ty: Type) -> int:
+    """The alignment of a variable's own storage (a stack slot or a global)."""
+    if isinstance(ty, ArrayType) and ty.is_bytes:
+        return BUFFER_ALIGN
+    return ty.align
+
+
 def int_type(name: str) -> IntType:
     return INT_TYPES[name]
 

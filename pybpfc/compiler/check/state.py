@@ -1,0 +1,160 @@
+"""The checker's state and its dispatch.
+
+:class:`Checker` holds everything the walk knows (the module scope, the
+function being checked, what narrowing has proven) and dispatches each
+statement and expression to the function registered for its node type in
+the topic modules beside this one.  The dispatch carries the error policy:
+a :class:`CompileError` passes through as it is, and any other exception
+is a bug in pybpfc, raised as :class:`InternalError` at the node being
+checked.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Optional, Union
+
+from ... import hooks
+from .. import ast as A
+from ..errors import CompileError, InternalError, Source
+from ..symbols import BuiltinSym, FuncSym, GlobalVar, MapVar
+from ..types import NONE, StructType, Type
+
+PHASE = "checker"
+
+DEFAULT_LICENSE = "GPL"
+
+# Names every program has without importing them (Python's builtins we support).
+BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list", "print")
+
+if TYPE_CHECKING:    # (typing's objects are not made at run time: imports stay quick)
+    from typing import TypeVar
+
+    from ..symbols import Symbol
+    ExprCheck = Callable[["Checker", A.Expr], None]
+    StmtCheck = Callable[["Checker", A.Stmt], None]
+    _F = TypeVar("_F", bound=Callable[..., None])
+
+EXPRESSIONS: dict[type, ExprCheck] = {}
+STATEMENTS: dict[type, StmtCheck] = {}
+
+
+def expression(*node_types: type) -> Callable[[_F], _F]:
+    """Register the checker of an expression node type."""
+    def register(check: _F) -> _F:
+        for t in node_types:
+            EXPRESSIONS[t] = check
+        return check
+    return register
+
+
+def statement(*node_types: type) -> Callable[[_F], _F]:
+    """Register the checker of a statement node type."""
+    def register(check: _F) -> _F:
+        for t in node_types:
+            STATEMENTS[t] = check
+        return check
+    return register
+
+
+def error(message: str, node: Union[A.Node, A.Pos, None],
+          note: Optional[str] = None) -> CompileError:
+    """A mistake in the program, at ``node``."""
+    pos = node.pos if isinstance(node, A.Node) else node
+    return CompileError(message, pos, note=note)
+
+
+def arity(e: A.Call, n: int, name: str) -> None:
+    if len(e.args) != n:
+        raise error(f"{name}() takes {n} argument{'s' if n != 1 else ''}, "
+                    f"got {len(e.args)}", e)
+
+
+def internal(err: Exception, node: Union[A.Node, A.Pos, None]) -> InternalError:
+    pos = node.pos if isinstance(node, A.Node) else node
+    return InternalError(PHASE, err, pos)
+
+
+class Checker:
+    def __init__(self, source: Source, module: A.Module):
+        self.source = source
+        self.module = module
+        self.scope: dict[str, Symbol] = {name: BuiltinSym(name) for name in BUILTINS}
+        self.globals: list[GlobalVar] = []
+        self.structs: list[StructType] = []
+        self.functions: list[FuncSym] = []
+        self.maps: list[MapVar] = []
+        self.license = DEFAULT_LICENSE
+        self.func: Optional[FuncSym] = None
+        self.loop_depth = 0
+        # Local references (map lookups) proven not None where the walk is.
+        self.nonnull: set[str] = set()
+        # Loop variables of enclosing `for ... in range(<constants>)` loops
+        # that their body never assigns: name -> (smallest, largest value).
+        self.loop_ranges: dict[str, tuple[int, int]] = {}
+
+    # ---------------------------------------------------------- dispatch
+
+    def expr(self, e: A.Expr, allow_none: bool = False) -> Type:
+        check = EXPRESSIONS.get(type(e))
+        if check is None:
+            raise error(f"{type(e).__name__} expressions are not supported", e)
+        try:
+            check(self, e)
+        except (CompileError, InternalError):
+            raise
+        except Exception as err:
+            raise internal(err, e) from err
+        if e.ty is NONE and not allow_none:
+            raise error("this call returns no value", e)
+        return e.ty
+
+    def stmt(self, s: A.Stmt) -> None:
+        check = STATEMENTS.get(type(s))
+        if check is None:
+            raise error(f"{type(s).__name__} statements are not supported", s)
+        try:
+            check(self, s)
+        except (CompileError, InternalError):
+            raise
+        except Exception as err:
+            raise internal(err, s) from err
+
+    def block(self, stmts: list[A.Stmt]) -> None:
+        for s in stmts:
+            self.stmt(s)
+
+    # ------------------------------------------------------------ scope
+
+    def bind(self, name: str, symbol: Symbol, node: A.Node | A.Pos) -> None:
+        if name in self.scope and not isinstance(self.scope[name], BuiltinSym):
+            raise error(f"'{name}' is already defined", node)
+        self.scope[name] = symbol
+
+    def is_builtin(self, e: A.Name, name: str) -> bool:
+        if self.func is not None and e.id in self.func.locals:
+            return False
+        sym = self.scope.get(e.id)
+        return isinstance(sym, BuiltinSym) and sym.name == name
+
+    def current(self) -> FuncSym:
+        assert self.func is not None
+        return self.func
+
+    def current_hook(self) -> hooks.Hook:
+        fn = self.current()
+        if fn.hook is None:
+            raise error("a helper function cannot use the context's fields; read them in "
+                        "the hook and pass the values", None)
+        return fn.hook
+
+    def require_helper(self, helper: hooks.Helper, node: Union[A.Node, A.Pos],
+                       spelled: str) -> None:
+        """The hook being checked may call ``helper`` (the kernel's rule)."""
+        fn = self.current()
+        if fn.hook is not None and helper.name not in fn.hook.helpers:
+            where = [h.decorator for h in hooks.HOOKS if helper.name in h.helpers]
+            raise error(f"{spelled} is not available in a @{fn.hook.decorator} hook", node,
+                        note=f"it calls the kernel helper {helper.name}, available in "
+                             + ", ".join("@" + w for w in where))
+        if fn.hook is None and not all(helper.name in h.helpers for h in hooks.HOOKS):
+            raise error(f"{spelled} is available only in some hooks: call it from "
+                        "the hook itself", node)

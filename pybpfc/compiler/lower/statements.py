@@ -1,0 +1,156 @@
+"""Lowering statements: assignments, control flow and returns."""
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from .. import ast as A
+from ..contract import RangeLoop
+from . import memory
+from .state import I32, Lowering, reg_type, statement
+
+
+@statement(A.Pass, A.Global)
+def lower_nothing(lw: Lowering, s: A.Stmt) -> None:
+    pass
+
+
+@statement(A.ExprStmt)
+def lower_expr_statement(lw: Lowering, s: A.ExprStmt) -> None:
+    if isinstance(s.value, A.StrLit):
+        return      # a docstring
+    lw.expr(s.value)
+
+
+@statement(A.Return)
+def lower_return(lw: Lowering, s: A.Return) -> None:
+    fn = lw.fn
+    assert fn is not None
+    if s.value is None or isinstance(s.value, A.NoneLit):
+        lw.builder.ret_void()
+        return
+    value = lw.expr(s.value)
+    if fn.hook is not None:
+        if value.type != I32:
+            value = lw.builder.zext(value, I32)
+        if fn.hook.returns.kind == "verdict" and not isinstance(value, ir.Constant):
+            # A verdict is one of the table's values (0 or 1), which LLVM
+            # may compute with wider arithmetic it knows stays in range
+            # (`(v >> 15) & 1` became `v >> 15` for a v it knew was
+            # 16-bit) where the verifier cannot follow; masked on a copy
+            # LLVM cannot see through, the verifier finds it in range.
+            top = max(v for _, v in fn.hook.returns.values)
+            assert top & (top + 1) == 0, "verdicts 0 .. 2**n - 1 can be masked"
+            value = lw.builder.and_(lw.opaque(value), ir.Constant(I32, top))
+    lw.builder.ret(value)
+
+
+@statement(A.Assign)
+def lower_assign(lw: Lowering, s: A.Assign) -> None:
+    memory.store(lw, s.target, s.value)
+
+
+@statement(A.AnnAssign)
+def lower_annassign(lw: Lowering, s: A.AnnAssign) -> None:
+    if s.value is not None:
+        memory.store(lw, s.target, s.value)
+
+
+@statement(A.AugAssign)
+def lower_augassign(lw: Lowering, s: A.AugAssign) -> None:
+    memory.update(lw, s.target, s.op, s.value)
+
+
+@statement(A.If)
+def lower_if(lw: Lowering, s: A.If) -> None:
+    if s.test.const is not None:
+        # A constant condition: lower only the branch that can run.
+        lw.block(s.body if s.test.const else s.orelse)
+        return
+    then_bb, else_bb, end_bb = lw.new_block("if.then"), lw.new_block("if.else"), \
+        lw.new_block("if.end")
+    lw.builder.cbranch(lw.expr(s.test), then_bb, else_bb)
+    for bb, stmts in ((then_bb, s.body), (else_bb, s.orelse)):
+        lw.builder.position_at_end(bb)
+        with lw.conditional():
+            lw.block(stmts)
+        if not lw.builder.block.is_terminated:
+            lw.builder.branch(end_bb)
+    lw.builder.position_at_end(end_bb)
+
+
+@statement(A.While)
+def lower_while(lw: Lowering, s: A.While) -> None:
+    cond_bb, body_bb, end_bb = lw.new_block("while.cond"), lw.new_block("while.body"), \
+        lw.new_block("while.end")
+    lw.builder.branch(cond_bb)
+    lw.builder.position_at_end(cond_bb)
+    with lw.at(s.test):
+        lw.builder.cbranch(lw.expr(s.test), body_bb, end_bb)
+    lw.builder.position_at_end(body_bb)
+    lw.loops.append((cond_bb, end_bb))
+    with lw.conditional():
+        lw.block(s.body)
+    lw.loops.pop()
+    if not lw.builder.block.is_terminated:
+        lw.builder.branch(cond_bb)
+    lw.builder.position_at_end(end_bb)
+
+
+@statement(A.For)
+def lower_for(lw: Lowering, s: A.For) -> None:
+    """``for i in range(start, stop, step)``.  A hidden counter drives
+    the loop, so assigning ``i`` in the body does not change the
+    iteration (as in Python), and the counter never wraps past ``stop``."""
+    it = s.iter
+    loop = it.resolved
+    assert isinstance(loop, RangeLoop)
+    ty, step = loop.ty, loop.step
+    args = [lw.expr(a) for a in it.args]  # type: ignore[attr-defined]
+    if len(args) == 1:
+        start, stop = ir.Constant(reg_type(ty), 0), args[0]
+    else:
+        start, stop = args[0], args[1]
+    counter = lw.stack_slot(s, "range")
+    lw.mem_store(start, counter)
+    target = memory.address(lw, s.target)
+    assert not isinstance(target, tuple)
+    cond_bb, body_bb, step_bb, end_bb = (lw.new_block("for.cond"), lw.new_block("for.body"),
+                                         lw.new_block("for.step"), lw.new_block("for.end"))
+    lw.builder.branch(cond_bb)
+    lw.builder.position_at_end(cond_bb)
+    cur = lw.builder.load(counter)
+    going = lw.compare("<" if step > 0 else ">", cur, stop, ty)
+    lw.builder.cbranch(going, body_bb, end_bb)
+    lw.builder.position_at_end(body_bb)
+    lw.mem_store(lw.to_memory(cur, ty), target)
+    lw.loops.append((step_bb, end_bb))
+    with lw.conditional():
+        lw.block(s.body)
+    lw.loops.pop()
+    if not lw.builder.block.is_terminated:
+        lw.builder.branch(step_bb)
+    lw.builder.position_at_end(step_bb)
+    cur = lw.builder.load(counter)
+    magnitude = ir.Constant(reg_type(ty), abs(step))
+    if abs(step) == 1:
+        nxt = (lw.builder.add if step > 0 else lw.builder.sub)(cur, magnitude)
+        lw.mem_store(nxt, counter)
+        lw.builder.branch(cond_bb)
+    else:
+        # Stop when fewer than |step| values remain, before the add can wrap.
+        remaining = lw.builder.sub(stop, cur) if step > 0 else lw.builder.sub(cur, stop)
+        more = lw.builder.icmp_unsigned(">", remaining, magnitude)
+        nxt = (lw.builder.add if step > 0 else lw.builder.sub)(cur, magnitude)
+        lw.mem_store(nxt, counter)
+        lw.builder.cbranch(more, cond_bb, end_bb)
+    lw.builder.position_at_end(end_bb)
+
+
+@statement(A.Break)
+def lower_break(lw: Lowering, s: A.Break) -> None:
+    lw.builder.branch(lw.loops[-1][1])
+
+
+@statement(A.Continue)
+def lower_continue(lw: Lowering, s: A.Continue) -> None:
+    lw.builder.branch(lw.loops[-1][0])
