@@ -148,8 +148,15 @@ class DebugInfo:
             reference = self._scopes.get(id(scope))
             if reference is None:
                 reference = self._scopes[id(scope)] = _Reference(scope)
-            found = self._locations[key] = self.module.add_debug_info(
-                "DILocation", {"line": line, "column": col, "scope": reference})
+            # Made directly rather than through add_debug_info, which would
+            # sort, key and look up its operands only to find it new: this
+            # dict is the only way locations are made.  (Operands in the
+            # order add_debug_info sorts them.)
+            module = self.module
+            found = self._locations[key] = ir.DIValue(
+                module, False, "DILocation",
+                (("column", col), ("line", line), ("scope", reference)),
+                name=str(len(module.metadata)))
         return found
 
     # ------------------------------------------------------------- maps
