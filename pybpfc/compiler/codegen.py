@@ -8,6 +8,8 @@ import re
 
 import llvmlite.binding as llvm
 
+from .errors import InternalError
+
 BPF_CPU = "v3"
 
 
@@ -37,17 +39,25 @@ def _target_machine() -> llvm.TargetMachine:
                                         codemodel="default")
 
 
+PHASE = "code generation"
+
+
 def emit_object(ir_text: str) -> bytes:
-    tm = _target_machine()
-    module = llvm.parse_assembly(ir_text)
-    module.verify()
-    pto = llvm.create_pipeline_tuning_options(speed_level=2)
-    builder = llvm.create_pass_builder(tm, pto)
-    builder.getModulePassManager().run(module, builder)
-    laid_out = _lay_out_blocks(module)
-    if laid_out is not None:
-        module = laid_out
-    return tm.emit_object(module)
+    """The object for lowering's IR.  IR that LLVM refuses is a bug in
+    pybpfc: an InternalError, as is any other failure here."""
+    try:
+        tm = _target_machine()
+        module = llvm.parse_assembly(ir_text)
+        module.verify()
+        pto = llvm.create_pipeline_tuning_options(speed_level=2)
+        builder = llvm.create_pass_builder(tm, pto)
+        builder.getModulePassManager().run(module, builder)
+        laid_out = _lay_out_blocks(module)
+        if laid_out is not None:
+            module = laid_out
+        return tm.emit_object(module)
+    except Exception as err:
+        raise InternalError(PHASE, err) from err
 
 
 # ------------------------------------------------------------ block layout

@@ -2,6 +2,11 @@
 
 ``compile_source`` returns the ELF bytes together with the plan of what the
 object was meant to hold, so tests can read the object back and compare.
+
+A mistake in the program is a CompileError at its position; anything else
+that goes wrong is a bug in pybpfc, an InternalError naming the phase and,
+where there is one, the node it was working on (each phase's dispatch makes
+it; the exception it met is its ``__cause__``).
 """
 from __future__ import annotations
 
@@ -89,10 +94,15 @@ def compile_source(source: Source) -> CompiledObject:
     # The code generator is imported only when an object is emitted, so that
     # `pybpfc check` and the error paths stay quick.
     from . import codegen
-    from .lower import lower
+    from .lower import PHASE, lower
     try:
-        module = lower(program, frames)
+        try:
+            text = str(lower(program, frames))
+        except (CompileError, InternalError):
+            raise
+        except Exception as err:     # writing out the module lowering made
+            raise InternalError(PHASE, err) from err
+        elf = codegen.emit_object(text)
     except (CompileError, InternalError) as err:
         raise err.located(source)
-    text = str(module)
-    return CompiledObject(codegen.emit_object(text), plan_of(program), text)
+    return CompiledObject(elf, plan_of(program), text)

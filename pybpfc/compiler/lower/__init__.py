@@ -21,12 +21,12 @@ from ..symbols import CheckedProgram
 # Imported for what they register.
 from . import calls, context, expressions, memory, statements  # noqa: F401
 from .module import lower_module
-from .state import Lowering
+from .state import PHASE, Lowering
 
 BPF_TRIPLE = "bpfel"
 BPF_DATA_LAYOUT = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
 
-__all__ = ["lower"]
+__all__ = ["lower", "PHASE"]
 
 
 def lower(program: CheckedProgram, frames: dict[int, Frame]) -> ir.Module:
