@@ -10,6 +10,7 @@ it; the exception it met is its ``__cause__``).
 """
 from __future__ import annotations
 
+from ..hooks import STACK_SIZE
 from ..records import record
 from .check import check
 from .errors import CompileError, InternalError, Source
@@ -103,6 +104,25 @@ def compile_source(source: Source) -> CompiledObject:
         except Exception as err:     # writing out the module lowering made
             raise InternalError(PHASE, err) from err
         elf = codegen.emit_object(text)
+        _check_stack_depths(program, frames, codegen.stack_depths(elf))
     except (CompileError, InternalError) as err:
         raise err.located(source)
     return CompiledObject(elf, plan_of(program), text)
+
+
+def _check_stack_depths(program: CheckedProgram, frames: dict[int, Frame],
+                        depths: dict[str, int]) -> None:
+    """Each hook's frame as emitted fits the BPF stack.  Frame planning
+    has refused any hook whose own slots do not fit; what LLVM adds (values
+    it keeps on the stack while registers run out) is found here."""
+    for hook in program.hooks:
+        depth = depths.get(hook.name, 0)
+        if depth > STACK_SIZE:
+            raise CompileError(
+                f"hook '{hook.name}' uses {depth} bytes of stack once compiled; BPF allows "
+                f"{STACK_SIZE}", hook.node.name_pos,
+                note=f"its variables and the values it hands the kernel take "
+                     f"{frames[id(hook)].total} bytes; the rest holds values LLVM keeps on "
+                     "the stack when registers run out.  Move a large buffer into a map "
+                     "(e.g. a PerCpuArrayMap with one entry), or keep fewer values alive "
+                     "across helper calls")

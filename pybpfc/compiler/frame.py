@@ -206,7 +206,7 @@ def _too_big(hook: FuncSym, frames: dict[int, Frame]) -> CompileError:
         if frames[id(callee)].total:
             parts.append((frames[id(callee)].total,
                           f"{callee.name}() called at line {call.pos.line}"))
-    parts.sort(key=lambda p: -p[0])
+    parts.sort(key=lambda p: -p[0])    # the largest first; equal ones in plan order
     shown = "; ".join(f"{size} bytes: {what}" for size, what in parts[:4])
     more = f"; and {len(parts) - 4} more" if len(parts) > 4 else ""
     return CompileError(
