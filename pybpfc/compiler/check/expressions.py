@@ -3,7 +3,8 @@ coercions, truth tests and untyped constants.
 
 A value changes type only through an explicit ``Cast`` node the checker
 inserts (an integer widening, a truth test); a literal takes its type in
-place.  Untyped constants are folded with Python's integers.
+place.  Untyped constants are folded with Python's integers, within
+:data:`semantics.UNTYPED_LIMIT`.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def check_unsupported(ck: Checker, e: A.Unsupported) -> None:
 
 @expression(A.IntLit)
 def check_int(ck: Checker, e: A.IntLit) -> None:
-    e.ty, e.const = UNTYPED_INT, e.value
+    e.ty, e.const = UNTYPED_INT, bounded(e.value, e)
 
 
 @expression(A.BoolLit)
@@ -128,7 +129,7 @@ def check_unary(ck: Checker, e: A.UnaryOp) -> None:
     if t is UNTYPED_INT:
         e.ty = UNTYPED_INT
         value = e.operand.const
-        e.const = ~value if e.op == "~" else {"-": -1, "+": 1}.get(e.op, 0) * value
+        e.const = bounded(~value if e.op == "~" else {"-": -1, "+": 1}.get(e.op, 0) * value, e)
         return
     if not isinstance(t, IntType):
         raise error(f"unary '{e.op}' needs an integer, not {t}", e.operand)
@@ -432,8 +433,21 @@ def fold_untyped(e: A.BinOp) -> int:
         raise error("division by zero in a constant", e.right)
     if op in ("<<", ">>") and b < 0:
         raise error("a negative shift count", e.right)
-    if op == "<<" and b > 128:
-        raise error("this constant is too large", e)
+    if op == "<<" and b > semantics.UNTYPED_LIMIT_BITS:
+        raise too_large(e)
     # Only the operator asked for is computed: `-2 << (1 << 64)` would not fit
     # in memory, and it is no business of `-2 - (1 << 64)`.
-    return UNTYPED_FOLDS[op](a, b)
+    return bounded(UNTYPED_FOLDS[op](a, b), e)
+
+
+def bounded(value: int, e: A.Expr) -> int:
+    """An untyped constant, refused beyond the language's bound."""
+    if not semantics.untyped_in_bounds(value):
+        raise too_large(e)
+    return value
+
+
+def too_large(e: A.Expr) -> Exception:
+    return error("this constant is too large", e,
+                 note=f"an integer constant lies between -2**{semantics.UNTYPED_LIMIT_BITS} "
+                      f"and 2**{semantics.UNTYPED_LIMIT_BITS} until it takes a type")

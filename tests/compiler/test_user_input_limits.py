@@ -1,0 +1,83 @@
+"""Programs at the edges of what the compiler can take: each is a located
+CompileError or compiles, never an internal error, a crash or LLVM ending
+the process.  (Every test runs the whole compile in process.)"""
+from __future__ import annotations
+
+import textwrap
+import time
+
+import pytest
+
+from pybpfc.compiler.driver import compile_source
+from pybpfc.compiler.errors import CompileError, InternalError, Source
+
+HEADER = textwrap.dedent("""\
+    from typing import Final
+    from pybpfc import ALLOW, SysctlContext, cgroup_sysctl, u8, u32, u64
+""")
+
+HOOK = textwrap.dedent("""\
+
+
+    @cgroup_sysctl
+    def h(ctx: SysctlContext) -> int:
+        BODY
+        return ALLOW
+""")
+
+
+def program(body: str = "pass", module: str = "") -> str:
+    return HEADER + module + HOOK.replace("BODY", body)
+
+
+def compile_error(text: str) -> CompileError:
+    with pytest.raises(CompileError) as caught:
+        compile_source(Source("prog.py", text))
+    assert not isinstance(caught.value, InternalError)
+    return caught.value
+
+
+def line_of(text: str, fragment: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+# ------------------------------------------------------------ constants
+
+def test_a_literal_beyond_python_s_int_to_str_limit_is_located() -> None:
+    """Python refuses to turn an int of over 4,300 digits into text, which
+    the message that it does not fit in u32 did."""
+    text = program("x: u32 = 0x" + "f" * 5000)
+    err = compile_error(text)
+    assert err.pos is not None and (err.pos.line, err.pos.col) == (line_of(text, "0xff"), 14)
+    assert err.message == "this constant is too large"
+    assert "2**128" in (err.note or "")
+
+
+def test_a_decimal_literal_beyond_the_limit_is_a_compile_error() -> None:
+    err = compile_error(program("x: u32 = " + "9" * 5000))
+    assert err.pos is not None
+
+
+def test_chained_squarings_stop_at_the_bound() -> None:
+    """40 chained squarings of 2 once took 4.2 GB and ended in MemoryError."""
+    constants = "\n".join(["A0: Final = 2"] + [f"A{i + 1}: Final = A{i} * A{i}"
+                                                for i in range(40)])
+    text = program("x: u8 = A40", module=constants + "\n")
+    start = time.perf_counter()
+    err = compile_error(text)
+    assert time.perf_counter() - start < 5
+    # 2**(2**7) = 2**128 is the largest; its square is refused.
+    assert err.pos is not None and err.pos.line == line_of(text, "A8: Final")
+    assert err.message == "this constant is too large"
+
+
+@pytest.mark.parametrize("expression", ["(1 << 128) * 2", "-(1 << 128) - 1",
+                                        "~(1 << 128)", "(1 << 100) << 100"])
+def test_every_operator_keeps_constants_bounded(expression: str) -> None:
+    err = compile_error(program(f"x = {expression}"))
+    assert err.message == "this constant is too large"
+
+
+def test_constants_up_to_the_bound_still_fold() -> None:
+    compile_source(Source("prog.py", program(
+        "x: u64 = ((1 << 128) - 1) >> 64\n    y: u8 = (1 << 128) // (1 << 125)")))
