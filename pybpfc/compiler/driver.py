@@ -10,6 +10,10 @@ it; the exception it met is its ``__cause__``).
 """
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
 from ..hooks import STACK_SIZE
 from ..records import record
 from .check import check
@@ -68,10 +72,34 @@ def check_source(source: Source) -> CheckedProgram:
 
 def _checked(source: Source) -> tuple[CheckedProgram, dict[int, Frame]]:
     try:
-        program = check(source, parse(source))
-        return program, plan_frames(program)
+        with _recursion_room():
+            program = check(source, parse(source))
+            return program, plan_frames(program)
     except (CompileError, InternalError) as err:
         raise err.located(source)
+
+
+# Python frames the phases' walks may need beyond the caller's: the checker
+# bounds nesting (check.state.MAX_EXPRESSION_DEPTH, MAX_BLOCK_DEPTH) and
+# each level of it takes a few frames.
+RECURSION_ROOM = 6000
+
+
+@contextmanager
+def _recursion_room() -> Iterator[None]:
+    """Python's recursion limit raised, while compiling, to leave the walks
+    RECURSION_ROOM frames whatever the caller's depth.  (Calls between
+    Python functions take no C stack.)"""
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    if depth + RECURSION_ROOM > limit:
+        sys.setrecursionlimit(depth + RECURSION_ROOM)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def plan_of(program: CheckedProgram) -> ObjectPlan:
@@ -98,7 +126,8 @@ def compile_source(source: Source) -> CompiledObject:
     from .lower import PHASE, lower
     try:
         try:
-            text = str(lower(program, frames))
+            with _recursion_room():
+                text = str(lower(program, frames))
         except (CompileError, InternalError):
             raise
         except Exception as err:     # writing out the module lowering made

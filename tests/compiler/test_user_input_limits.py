@@ -81,3 +81,65 @@ def test_every_operator_keeps_constants_bounded(expression: str) -> None:
 def test_constants_up_to_the_bound_still_fold() -> None:
     compile_source(Source("prog.py", program(
         "x: u64 = ((1 << 128) - 1) >> 64\n    y: u8 = (1 << 128) // (1 << 125)")))
+
+
+# ---------------------------------------------------------------- depth
+
+def deep_caller(frames: int, work):  # type: ignore[no-untyped-def]
+    """``work()`` run ``frames`` Python frames deep, as an in-process
+    caller might."""
+    return work() if frames == 0 else deep_caller(frames - 1, work)
+
+
+def test_a_5000_operand_chain_is_located() -> None:
+    text = program("x = ctx.file_pos\n    y = " + " + ".join(["x"] * 5000)
+                   + "\n    x = y")
+    err = compile_error(text)
+    assert err.pos is not None and err.pos.line == line_of(text, "y = x + x")
+    assert "nested" in err.message
+
+
+def test_a_long_chain_within_the_limit_compiles() -> None:
+    compile_source(Source("prog.py", program(
+        "x = ctx.file_pos\n    y = " + " + ".join(["x"] * 190) + "\n    x = y")))
+
+
+def test_600_functions_each_calling_the_next_compile() -> None:
+    functions = "".join(f"def f{i}(x: u32) -> u32:\n    return f{i + 1}(x) + 1\n\n\n"
+                        for i in range(599)) + "def f599(x: u32) -> u32:\n    return x\n"
+    text = program("x = f0(ctx.file_pos)\n    if x == 7:\n        return 0",
+                   module="\n\n" + functions)
+    assert deep_caller(400, lambda: compile_source(Source("prog.py", text))).elf
+
+
+def test_a_600_function_cycle_is_located() -> None:
+    functions = "".join(f"def f{i}(x: u32) -> u32:\n    return f{(i + 1) % 600}(x)\n\n\n"
+                        for i in range(600))
+    text = program("x = f0(ctx.file_pos)", module="\n\n" + functions)
+    err = compile_error(text)
+    assert err.message.startswith("recursion is not supported (f0 -> f1 -> f2")
+    assert err.pos is not None and err.pos.line == line_of(text, "return f0(x)")
+
+
+def elif_chain(n: int, last: str = "return ALLOW") -> str:
+    return ("x = ctx.file_pos\n    if x == 0:\n        return ALLOW\n"
+            + "".join(f"    elif x == {i}:\n        return 0\n" for i in range(1, n))
+            + f"    else:\n        {last}")
+
+
+def test_a_long_elif_chain_with_a_deep_expression_compiles_from_a_deep_caller() -> None:
+    deep = " + ".join(["x"] * 190)
+    text = program(elif_chain(990, f"y = {deep}\n        return ALLOW if y else 0"))
+    assert deep_caller(500, lambda: compile_source(Source("prog.py", text))).elf
+
+
+def test_an_elif_chain_beyond_the_limit_is_located() -> None:
+    err = compile_error(program(elif_chain(1200)))
+    assert err.pos is not None
+    assert "nested" in err.message
+
+
+def test_nested_blocks_python_accepts_compile() -> None:
+    body = "x = ctx.file_pos\n" + "".join("    " * (i + 1) + f"if x != {i}:\n"
+                                           for i in range(90)) + "    " * 91 + "return 0"
+    compile_source(Source("prog.py", program(body)))

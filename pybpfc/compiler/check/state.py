@@ -20,6 +20,14 @@ from ..types import NONE, StructType, Type
 
 PHASE = "checker"
 
+# Nesting the checker accepts; deeper is a located error, never a crash.
+# The walks of every phase recurse this deep at most (the driver gives
+# them the room).  An expression as deep as Python's own parser allows in
+# parentheses; blocks far deeper than its 100 indentation levels, because
+# each `elif` of a chain is one level more.
+MAX_EXPRESSION_DEPTH = 200
+MAX_BLOCK_DEPTH = 1000
+
 DEFAULT_LICENSE = "GPL"
 
 # Names every program has without importing them (Python's builtins we support).
@@ -90,6 +98,8 @@ class Checker:
         # Loop variables of enclosing `for ... in range(<constants>)` loops
         # that their body never assigns: name -> (smallest, largest value).
         self.loop_ranges: dict[str, tuple[int, int]] = {}
+        self.expr_depth = 0
+        self.block_depth = 0
 
     # ---------------------------------------------------------- dispatch
 
@@ -97,12 +107,18 @@ class Checker:
         check = EXPRESSIONS.get(type(e))
         if check is None:
             raise error(f"{type(e).__name__} expressions are not supported", e)
+        if self.expr_depth >= MAX_EXPRESSION_DEPTH:
+            raise error(f"this expression is nested more than {MAX_EXPRESSION_DEPTH} levels "
+                        "deep", e, note="compute parts of it into variables first")
+        self.expr_depth += 1
         try:
             check(self, e)
         except (CompileError, InternalError):
             raise
         except Exception as err:
             raise internal(err, e) from err
+        finally:
+            self.expr_depth -= 1
         if e.ty is NONE and not allow_none:
             raise error("this call returns no value", e)
         return e.ty
@@ -119,8 +135,16 @@ class Checker:
             raise internal(err, s) from err
 
     def block(self, stmts: list[A.Stmt]) -> None:
-        for s in stmts:
-            self.stmt(s)
+        if self.block_depth >= MAX_BLOCK_DEPTH and stmts:
+            raise error(f"blocks are nested more than {MAX_BLOCK_DEPTH} levels deep (an elif "
+                        "is one level more)", stmts[0],
+                        note="move the inner part into a helper function")
+        self.block_depth += 1
+        try:
+            for s in stmts:
+                self.stmt(s)
+        finally:
+            self.block_depth -= 1
 
     # ------------------------------------------------------------ scope
 
