@@ -143,3 +143,43 @@ def test_nested_blocks_python_accepts_compile() -> None:
     body = "x = ctx.file_pos\n" + "".join("    " * (i + 1) + f"if x != {i}:\n"
                                            for i in range(90)) + "    " * 91 + "return 0"
     compile_source(Source("prog.py", program(body)))
+
+
+# ------------------------------------------------------ names in the object
+
+SOCKET_FILTER = textwrap.dedent("""\
+    from pybpfc import SkBuff, socket_filter, u32
+
+    NAME: u32 = 1
+
+
+    @socket_filter
+    def keep(skb: SkBuff) -> int:
+        return 0
+""")
+
+
+@pytest.mark.parametrize("text, where", [
+    # The license section's name (LLVM: "invalid symbol redefinition", exit(1)).
+    (program().replace("def h(", "def license("), "license("),
+    (program(module="\n\ndef license() -> int:\n    return 1\n"), "license()"),
+    (program(module="license: u32 = 1\n"), "license: u32"),
+    # The license string's own symbol (llvmlite: DuplicatedNameError).
+    (program(module="_license: u32 = 0\n"), "_license: u32"),
+    (program().replace("def h(", "def _license("), "_license("),
+    # The section of a hook of the object.
+    (SOCKET_FILTER.replace("NAME", "socket"), "socket: u32"),
+    (SOCKET_FILTER.replace("def keep(", "def socket("), "socket("),
+])
+def test_a_name_the_object_gives_a_section_or_its_license_is_refused(
+        text: str, where: str) -> None:
+    err = compile_error(text)
+    name = where.split("(")[0].split(":")[0]
+    assert err.message.startswith(f"'{name}' is also the name of ")
+    assert err.pos is not None
+    line = line_of(text, where)
+    assert (err.pos.line, err.pos.col) == (line, text.splitlines()[line - 1].index(name) + 1)
+
+
+def test_a_section_name_of_a_hook_the_object_lacks_is_free() -> None:
+    compile_source(Source("prog.py", program(module="socket: u32 = 1\n")))

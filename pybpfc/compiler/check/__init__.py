@@ -27,7 +27,7 @@ from ..symbols import CheckedProgram
 # Imported for the checkers they register.
 from . import access, calls, expressions, statements  # noqa: F401
 from .declarations import (declare_function, function_body, function_signature,
-                           module_statement, reject_recursion)
+                           module_statement, reject_object_name_clashes, reject_recursion)
 from .state import Checker, error, internal
 
 __all__ = ["check", "CheckedProgram"]
@@ -41,6 +41,7 @@ def check(source: Source, module: A.Module) -> CheckedProgram:
             functions.append(_at(stmt, declare_function, ck, stmt))
         else:
             _at(stmt, module_statement, ck, stmt)
+    _at(module, reject_object_name_clashes, ck)
     # Functions may call functions defined after them, as in Python.
     for fn in functions:
         _at(fn.node, function_signature, ck, fn)

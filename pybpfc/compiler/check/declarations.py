@@ -1,17 +1,18 @@
 """Checking declarations: module-level statements (imports, LICENSE,
 constants, globals, @struct classes; maps are in :mod:`.maps`), the
 annotations that name types, and functions as a whole (hook decorators,
-signatures, bodies that must return, the call graph)."""
+signatures, bodies that must return, the call graph, the names the object
+reserves)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Union
 
 from ... import hooks, lang
 from .. import ast as A
 from ..contract import BytesInit, ListInit
-from ..symbols import (AnnotationSym, BuiltinSym, ConstSym,
+from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSym, ConstSym,
                        ContextTypeSym, FinalSym, FuncSym, GlobalVar, HelperSym, HookDecoratorSym,
-                       LocalVar, MapKindSym, StructDecoratorSym, TypeSym, all_zero)
+                       LocalVar, MapKindSym, MapVar, StructDecoratorSym, TypeSym, all_zero)
 from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
                      ContextType, IntType, StructType, Type, int_type, is_scalar)
 from . import maps, narrowing, statements
@@ -133,7 +134,7 @@ def module_annassign(ck: Checker, stmt: A.AnnAssign) -> None:
         if final:
             raise error(f"constant '{name}' needs a value", stmt)
         ty = resolve_type(ck, declared, None)
-        gv = GlobalVar(name, ty, stmt.pos, None)
+        gv = GlobalVar(name, ty, stmt.target.pos, None)
         ck.bind(name, gv, stmt.target)
         ck.globals.append(gv)
         return
@@ -148,7 +149,7 @@ def module_annassign(ck: Checker, stmt: A.AnnAssign) -> None:
         return
     ty = resolve_type(ck, declared, stmt.value)
     init = global_initializer(ck, ty, stmt.value, name)
-    gv = GlobalVar(name, ty, stmt.pos, init, readonly=readonly)
+    gv = GlobalVar(name, ty, stmt.target.pos, init, readonly=readonly)
     ck.bind(name, gv, stmt.target)
     ck.globals.append(gv)
 
@@ -496,3 +497,21 @@ def reject_recursion(functions: list[FuncSym]) -> None:
                 on_path.add(id(callee))
                 pending.append(iter(callee.calls))
 
+
+def reject_object_name_clashes(ck: Checker) -> None:
+    """A function, global or map takes its name as a symbol of the object,
+    which must not be the name of one of the object's sections (the
+    assembler refuses the pair) or of the license symbol."""
+    taken = {LICENSE_SYMBOL: "the symbol of the program's LICENSE string",
+             LICENSE_SECTION: "the section that holds the program's LICENSE string"}
+    for fn in ck.functions:
+        if fn.hook is not None and fn.hook.section.isidentifier():
+            taken.setdefault(fn.hook.section, f"the section of the @{fn.hook.decorator} "
+                                               "hooks")
+    named: Iterable[Union[FuncSym, GlobalVar, MapVar]] = [*ck.functions, *ck.globals, *ck.maps]
+    for thing in named:
+        why = taken.get(thing.name)
+        if why is not None:
+            where = thing.node.name_pos if isinstance(thing, FuncSym) else thing.pos
+            raise error(f"'{thing.name}' is also the name of {why} in the object", where,
+                        note="give it another name")

@@ -68,7 +68,8 @@ def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: hooks.MapKi
         flags |= hooks.BPF_F_NO_PREALLOC
     if options.get("clone"):
         flags |= hooks.BPF_F_CLONE
-    mv = MapVar(name, MapType(name, kind, key, value, max_entries, flags), stmt.pos)
+    mv = MapVar(name, MapType(name, kind, key, value, max_entries, flags),
+                stmt.target.pos)
     ck.bind(name, mv, stmt.target)
     ck.maps.append(mv)
 
