@@ -183,3 +183,22 @@ def test_a_name_the_object_gives_a_section_or_its_license_is_refused(
 
 def test_a_section_name_of_a_hook_the_object_lacks_is_free() -> None:
     compile_source(Source("prog.py", program(module="socket: u32 = 1\n")))
+
+
+def test_a_license_pybpfc_s_own_loader_would_refuse_is_refused() -> None:
+    """The runtime reads the license section as ASCII (as the kernel
+    compares it with the licenses it knows)."""
+    text = program(module='LICENSE = "GPL \u00e9dition"\n')
+    err = compile_error(text)
+    assert err.message == "LICENSE must be ASCII text"
+    assert err.pos is not None and (err.pos.line, err.pos.col) == (line_of(text, "LICENSE"), 11)
+
+
+@pytest.mark.kernel
+def test_an_ascii_license_loads() -> None:
+    from pybpfc.runtime.collection import load
+    from tests.support import require_root
+    require_root("loading a program")
+    elf = compile_source(Source("prog.py", program(module='LICENSE = "Dual BSD/GPL"\n'))).elf
+    with load(elf) as collection:
+        assert collection.spec.license == "Dual BSD/GPL"

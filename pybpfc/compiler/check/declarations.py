@@ -108,6 +108,10 @@ def set_license(ck: Checker, value: A.Expr) -> None:
         raise error("LICENSE must be a string literal, e.g. \"GPL\"", value)
     if not value.value or "\0" in value.value:
         raise error("LICENSE must be a non-empty string without NUL characters", value)
+    if not value.value.isascii():
+        raise error("LICENSE must be ASCII text", value,
+                    note="the kernel compares it with the names of licenses it knows, "
+                         "such as \"GPL\" or \"Dual BSD/GPL\"")
     ck.license = value.value
 
 
