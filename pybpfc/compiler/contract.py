@@ -259,6 +259,11 @@ class BufferEquals(Resolved):
     negate: bool
 
 
+@record(frozen=True, eq=False)
+class Docstring(Resolved):
+    """A string standing as a statement: it does nothing."""
+
+
 # ------------------------------------------------- initialisers and loops
 
 @record(frozen=True, eq=False)

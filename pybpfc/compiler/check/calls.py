@@ -11,7 +11,7 @@ from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MinMax, Pri
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, HelperSym, LocalVar, MapKindSym, TypeSym
 from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U16, U32, U64, UNTYPED_INT,
                      ArrayType, BytesLitType, ContextType, IntType, RefType, SockRefType,
-                     StructType, Type, WindowType, int_type, is_int)
+                     StructType, Type, WindowType, int_type, is_int, is_scalar)
 from . import access, maps
 from .access import lvalue_path, memory_root, reject_readonly_root
 from .expressions import coerce, is_lvalue, truth, unify_ints
@@ -92,7 +92,7 @@ def conversion(ck: Checker, e: A.Call, to: Type) -> None:
         else:
             raise error(f"{arg.const} does not fit in 64 bits", arg)
         return
-    if not isinstance(arg.ty, IntType) and arg.ty is not BOOL:
+    if not is_scalar(arg.ty):
         raise error(f"cannot convert {arg.ty} to {to}", arg)
     e.ty = to
     if arg.const is not None:

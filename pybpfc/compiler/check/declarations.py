@@ -167,7 +167,7 @@ def const_value(ck: Checker, expr: A.Expr) -> Union[int, bool, bytes]:
 
 def global_initializer(ck: Checker, ty: Type, value: A.Expr,
                        name: str) -> Union[int, bool, bytes, list, None]:
-    if isinstance(ty, IntType) or ty is BOOL:
+    if is_scalar(ty):
         ck.expr(value)
         coerce(value, ty, f"global '{name}'")
         if value.const is None:

@@ -7,11 +7,11 @@ from typing import Optional, Union
 
 from ... import hooks
 from .. import ast as A
-from ..contract import AtomicAdd, ParseNumber, RangeLoop, StructInit
+from ..contract import AtomicAdd, Docstring, ParseNumber, RangeLoop, StructInit
 from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapVar, TypeSym
 from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
                      BytesLitType, ContextType, IntType, RefType, StructType, Type, is_aggregate,
-                     is_int)
+                     is_int, is_scalar)
 from . import access, calls, declarations, narrowing
 from .expressions import (binop, coerce, coerce_tree, condition, resolve_variable,
                           unify_ints)
@@ -75,7 +75,8 @@ def check_global(ck: Checker, s: A.Global) -> None:
 @statement(A.ExprStmt)
 def check_expr_statement(ck: Checker, s: A.ExprStmt) -> None:
     if isinstance(s.value, A.StrLit):
-        return  # a docstring or comment string
+        s.value.resolved = Docstring()      # a docstring or comment string
+        return
     if not isinstance(s.value, A.Call):
         if isinstance(s.value, A.Unsupported):
             ck.expr(s.value)
@@ -94,6 +95,7 @@ def check_return(ck: Checker, s: A.Return) -> None:
     if s.value is None or isinstance(s.value, A.NoneLit):
         if fn.ret is not NONE:
             raise error(f"function '{fn.name}' must return {fn.ret}", s)
+        s.value = None      # `return None` is `return`
         return
     if fn.ret is NONE:
         raise error(f"function '{fn.name}' is declared `-> None` and returns nothing",
@@ -326,7 +328,7 @@ def infer_new_local(ck: Checker, value: A.Expr) -> Type:
     if value.ty is UNTYPED_INT:
         coerce(value, DEFAULT_INT, "value")
         return DEFAULT_INT
-    if not isinstance(value.ty, IntType) and value.ty is not BOOL:
+    if not is_scalar(value.ty):
         raise error(f"a variable cannot hold {value.ty}", value)
     return value.ty
 
@@ -371,7 +373,7 @@ def constructor_type(ck: Checker, value: A.Expr) -> Type:
     elem = first.ty
     if elem is UNTYPED_INT:
         elem = DEFAULT_INT
-    if not isinstance(elem, IntType) and elem is not BOOL:
+    if not is_scalar(elem):
         raise error(f"a list cannot hold {elem}", first)
     ty = declarations.list_type(ck, elem, value, value)
     declarations.array_initializer(ck, ty, value, constant=False)

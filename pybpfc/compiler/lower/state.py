@@ -21,7 +21,7 @@ from ..debuginfo import DebugInfo
 from ..errors import CompileError, InternalError
 from ..frame import Frame
 from ..symbols import CheckedProgram, FuncSym
-from ..types import BOOL, IntType, RefType, Type
+from ..types import BOOL, IntType, RefType, Type, is_scalar
 
 PHASE = "lowering"
 
@@ -122,7 +122,7 @@ class Lowering:
         saved = builder.debug_metadata
         builder.debug_metadata = self.di.location(e.pos.line, e.pos.col, self.scope)
         try:
-            if e.const is not None and (isinstance(e.ty, IntType) or e.ty is BOOL):
+            if e.const is not None and is_scalar(e.ty):
                 ty = reg_type(e.ty)
                 return ir.Constant(ty, int(e.const) & ((1 << ty.width) - 1))
             r = e.resolved
@@ -234,7 +234,7 @@ class Lowering:
         return instr
 
     def zero(self, slot: ir.Value, ty: Type) -> None:
-        if isinstance(ty, IntType) or ty is BOOL:
+        if is_scalar(ty):
             self.mem_store(ir.Constant(mem_type(ty), 0), slot)
         else:
             self.mem_store(ir.Constant(mem_type(ty), None), slot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import RangeLoop
+from ..contract import Docstring, RangeLoop
 from . import memory
 from .state import I32, Lowering, reg_type, statement
 
@@ -16,16 +16,15 @@ def lower_nothing(lw: Lowering, s: A.Stmt) -> None:
 
 @statement(A.ExprStmt)
 def lower_expr_statement(lw: Lowering, s: A.ExprStmt) -> None:
-    if isinstance(s.value, A.StrLit):
-        return      # a docstring
-    lw.expr(s.value)
+    if not isinstance(s.value.resolved, Docstring):
+        lw.expr(s.value)
 
 
 @statement(A.Return)
 def lower_return(lw: Lowering, s: A.Return) -> None:
     fn = lw.fn
     assert fn is not None
-    if s.value is None or isinstance(s.value, A.NoneLit):
+    if s.value is None:
         lw.builder.ret_void()
         return
     value = lw.expr(s.value)
