@@ -16,14 +16,16 @@ INSTALL_STAMP := $(VENV)/.installed
 venv: $(INSTALL_STAMP)
 
 # apt-get runs only when a tool is missing; the stamp keeps later runs fast.
-# python3-venv provides ensurepip, without which Debian's venv fails.
+# python3-venv provides ensurepip, without which Debian's venv fails; nodejs
+# runs pyright, the second type checker the tests hold programs to.
 $(SYSTEM_STAMP):
 	@if ! command -v bpftool >/dev/null || ! command -v clang >/dev/null \
+	    || ! command -v node >/dev/null \
 	    || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
-	    echo "installing bpftool clang llvm libbpf-dev python3-venv with apt-get"; \
+	    echo "installing bpftool clang llvm libbpf-dev python3-venv nodejs with apt-get"; \
 	    apt-get update \
 	    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	        bpftool clang llvm libbpf-dev python3-venv; \
+	        bpftool clang llvm libbpf-dev python3-venv nodejs; \
 	fi
 	mkdir -p $(VENV)
 	touch $@
@@ -51,6 +53,13 @@ demo: venv
 	$(VENV)/bin/pybpfc objdump build/deny_ttl.o
 	@echo "== pybpfc run: the same command in a cgroup with the hook attached"
 	$(VENV)/bin/pybpfc run build/deny_ttl.o -- $(VENV)/bin/python scripts/try_ttl.py
+	@echo
+	@echo "== next: pybpfc, and a python3 that imports it, are in $(VENV)/bin;"
+	@echo "put them first on your shell's PATH with"
+	@echo "    . $(VENV)/bin/activate"
+	@echo "then run a hook on a command of your own, e.g."
+	@echo "    pybpfc run examples/deny_ttl.py -- python3 scripts/try_ttl.py"
+	@echo "and learn BPF with the tutorial: docs/tutorial/README.md"
 
 # Writes docs/performance.md; BENCH_QUICK=1 for a short check of the harness.
 bench: venv
