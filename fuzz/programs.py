@@ -1,7 +1,7 @@
 """Programs for fuzzing the compiler.
 
 - ``valid_program``: a program built from the language's grammar and typing
-  rules (docs/language.md), one hook from ``pybpfc.hooks`` with the context
+  rules (docs/language.md), one hook from ``pybpfc.abi`` with the context
   fields it may read and write, globals, structs, lists, bytearrays, loops,
   helpers, kernel helper calls.  Each should compile, and the kernel should
   accept the object.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from pybpfc import hooks
+from pybpfc import abi
 
 from .choose import Chooser, chance
 
@@ -64,7 +64,7 @@ class _Function:
 
 
 class _Generator:
-    def __init__(self, chooser: Chooser, hook: hooks.Hook):
+    def __init__(self, chooser: Chooser, hook: abi.Hook):
         self.c = chooser
         self.hook = hook
         self.imports: set[str] = {hook.decorator, hook.context.python_name}
@@ -110,7 +110,7 @@ class _Generator:
             else:
                 out.append(f"{CONTEXT_PARAMETER}.{f.name}")
         if "sk" in self.hook.readable and ty in ("u32", "u16", "i32"):
-            for f in hooks.BPF_SOCK.fields:
+            for f in abi.BPF_SOCK.fields:
                 if f.kind == ty and f.count == 1:
                     out.append(f"{CONTEXT_PARAMETER}.sk.{f.name}")
         if "optval" in self.hook.readable and indexed:
@@ -126,7 +126,7 @@ class _Generator:
         if not self.fn.in_hook:
             return []
         calls = []
-        for helper in hooks.HELPERS.values():
+        for helper in abi.HELPERS.values():
             if helper.name not in self.hook.helpers or helper.returns != ty \
                     or helper.call != "function":
                 continue
@@ -505,7 +505,7 @@ class _Generator:
         return [f"{target} = {self.expr(f.kind, 2)}"]
 
     def kernel_helper_statement(self) -> list[str]:
-        allowed = [h for h in hooks.HELPERS.values() if h.name in self.hook.helpers
+        allowed = [h for h in abi.HELPERS.values() if h.name in self.hook.helpers
                    and h.call == "function" and h.returns in RANGES
                    and all(p in ("ctx", "buffer", "buffer_start") or p in RANGES
                            for p in h.params)]
@@ -626,7 +626,7 @@ class _Generator:
             functions += self.helper_function() + ["", ""]
         functions += self.hook_function()
         for _ in range(self.c.integer(0, 1)):
-            self.hook = self.c.choice(hooks.HOOKS)
+            self.hook = self.c.choice(abi.HOOKS)
             self.imports.update((self.hook.decorator, self.hook.context.python_name))
             functions += ["", ""] + self.hook_function()
         # Globals a helper conjured up (to have a dynamic value) come first.
@@ -639,7 +639,7 @@ class _Generator:
                 self.imports.add(var.type)
         used = "\n".join(module + functions)
         self.imports.update(t for t in INT_TYPES if re.search(rf"\b{t}\b", used))
-        self.imports.update(h for h in hooks.HELPERS if re.search(rf"\b{h}\(", used))
+        self.imports.update(h for h in abi.HELPERS if re.search(rf"\b{h}\(", used))
         header = [f"from pybpfc import {', '.join(sorted(self.imports))}", "", ""]
         if self.constants:
             header.insert(0, "from typing import Final")
@@ -647,7 +647,7 @@ class _Generator:
 
 
 def valid_program(chooser: Chooser) -> str:
-    hook = chooser.choice(hooks.HOOKS)
+    hook = chooser.choice(abi.HOOKS)
     return _Generator(chooser, hook).program()
 
 

@@ -3,13 +3,14 @@
 A pybpfc program is an ordinary, importable Python module: these objects let
 it import, let editors complete it and let type checkers check it.  The
 compiler never runs them; it reads the program's source.  Every fact about a
-hook comes from ``pybpfc.hooks``.
+hook comes from the tables in ``pybpfc.abi``, and a test holds these stubs to
+them: decorators, context fields, helpers' and map methods' parameter names.
 """
 from __future__ import annotations
 
 from typing import Annotated, Callable, Final, Generic, Optional, TypeVar
 
-from . import hooks as _hooks
+from .abi import hooks as _hooks, kernel as _kernel
 
 # --------------------------------------------------------------- integers
 # Fixed-width integer types.  To Python and to type checkers they are int;
@@ -43,10 +44,10 @@ ALLOW: Final[int] = _return_value("ALLOW")
 REJECT: Final[int] = _return_value("REJECT")
 DROP: Final[int] = _return_value("DROP")
 KEEP_ALL: Final[int] = _return_value("KEEP_ALL")
-PAGE_SIZE: Final[int] = _hooks.PAGE_SIZE
-BPF_ANY: Final[int] = _hooks.UPDATE_FLAGS["BPF_ANY"]
-BPF_NOEXIST: Final[int] = _hooks.UPDATE_FLAGS["BPF_NOEXIST"]
-BPF_EXIST: Final[int] = _hooks.UPDATE_FLAGS["BPF_EXIST"]
+PAGE_SIZE: Final[int] = _kernel.PAGE_SIZE
+BPF_ANY: Final[int] = _kernel.BPF_ANY
+BPF_NOEXIST: Final[int] = _kernel.BPF_NOEXIST
+BPF_EXIST: Final[int] = _kernel.BPF_EXIST
 
 # ------------------------------------------------------------ decorators
 
@@ -83,7 +84,7 @@ def struct(cls: C) -> C:
 
 # -------------------------------------------------------------- contexts
 # What each hook's function receives.  The attributes mirror the table in
-# pybpfc.hooks (a test keeps them equal); which of them a hook may read or
+# pybpfc.abi.contexts (a test keeps them equal); which of them a hook may read or
 # write is checked by the compiler.
 
 
@@ -217,7 +218,8 @@ def ntohl(x: int) -> int:
 
 # ------------------------------------------------------- kernel helpers
 # Signatures for editors and type checkers; the compiler turns each call into
-# a call of the kernel helper of the same name (see pybpfc.hooks.HELPERS).
+# a call of the kernel helper of the same name (see pybpfc.abi.helpers).  The
+# compiler takes no keyword arguments for them, hence the positional-only `/`.
 
 
 def _helper_outside_a_hook(name: str) -> RuntimeError:
@@ -244,27 +246,27 @@ def get_current_cgroup_id() -> int:
     raise _helper_outside_a_hook("get_current_cgroup_id")
 
 
-def get_socket_cookie(ctx: object) -> int:
+def get_socket_cookie(ctx: object, /) -> int:
     raise _helper_outside_a_hook("get_socket_cookie")
 
 
-def get_netns_cookie(ctx: object) -> int:
+def get_netns_cookie(ctx: object, /) -> int:
     raise _helper_outside_a_hook("get_netns_cookie")
 
 
-def sysctl_get_name(ctx: SysctlContext, buf: bytearray, flags: int) -> int:
+def sysctl_get_name(ctx: SysctlContext, buf: bytearray, flags: int, /) -> int:
     raise _helper_outside_a_hook("sysctl_get_name")
 
 
-def sysctl_get_current_value(ctx: SysctlContext, buf: bytearray) -> int:
+def sysctl_get_current_value(ctx: SysctlContext, buf: bytearray, /) -> int:
     raise _helper_outside_a_hook("sysctl_get_current_value")
 
 
-def sysctl_get_new_value(ctx: SysctlContext, buf: bytearray) -> int:
+def sysctl_get_new_value(ctx: SysctlContext, buf: bytearray, /) -> int:
     raise _helper_outside_a_hook("sysctl_get_new_value")
 
 
-def sysctl_set_new_value(ctx: SysctlContext, buf: bytearray, length: int) -> int:
+def sysctl_set_new_value(ctx: SysctlContext, buf: bytearray, length: int, /) -> int:
     raise _helper_outside_a_hook("sysctl_set_new_value")
 
 
@@ -272,27 +274,27 @@ def get_retval() -> int:
     raise _helper_outside_a_hook("get_retval")
 
 
-def set_retval(value: int) -> int:
+def set_retval(value: int, /) -> int:
     raise _helper_outside_a_hook("set_retval")
 
 
-def get_current_comm(buf: bytearray) -> int:
+def get_current_comm(buf: bytearray, /) -> int:
     raise _helper_outside_a_hook("get_current_comm")
 
 
-def skb_load_bytes(ctx: SkBuff, offset: int, buf: bytearray) -> int:
+def skb_load_bytes(ctx: SkBuff, offset: int, buf: bytearray, /) -> int:
     raise _helper_outside_a_hook("skb_load_bytes")
 
 
-def get_socket_uid(ctx: SkBuff) -> int:
+def get_socket_uid(ctx: SkBuff, /) -> int:
     raise _helper_outside_a_hook("get_socket_uid")
 
 
-def setsockopt(sk: SockContext, level: int, optname: int, buf: bytearray) -> int:
+def setsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> int:
     raise _helper_outside_a_hook("setsockopt")
 
 
-def getsockopt(sk: SockContext, level: int, optname: int, buf: bytearray) -> int:
+def getsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> int:
     raise _helper_outside_a_hook("getsockopt")
 
 
@@ -310,18 +312,18 @@ class ParsedUint:
     value: u64
 
 
-def strtol(buf: bytearray, offset: int, base: int) -> ParsedInt:
+def strtol(buf: bytearray, offset: int, base: int, /) -> ParsedInt:
     raise _helper_outside_a_hook("strtol")
 
 
-def strtoul(buf: bytearray, offset: int, base: int) -> ParsedUint:
+def strtoul(buf: bytearray, offset: int, base: int, /) -> ParsedUint:
     raise _helper_outside_a_hook("strtoul")
 
 
 # ------------------------------------------------------------------- maps
 # Declared at module level with their key and value types, e.g.
 #     counts: HashMap[u32, u64] = HashMap(max_entries=64)
-# What each kind is in the kernel comes from pybpfc.hooks.MAP_KINDS.
+# What each kind is in the kernel comes from pybpfc.abi.maps.
 
 K = TypeVar("K")
 V = TypeVar("V")

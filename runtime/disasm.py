@@ -25,7 +25,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Iterable, Mapping, Optional
 
-from pybpfc import hooks
+from pybpfc import abi
 
 from .spec import INSN_SIZE, Insn, Relocation, decode_insn
 
@@ -107,7 +107,7 @@ def parse_helper_names(header_text: str) -> dict[int, str]:
 
 
 def _load_helper_names(path: str = BPF_HEADER) -> dict[int, str]:
-    names = {h.func_id: "bpf_" + h.name for h in hooks.HELPERS.values()}
+    names = {h.func_id: "bpf_" + h.name for h in abi.HELPERS.values()}
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             names.update(parse_helper_names(f.read()))
@@ -394,7 +394,7 @@ def disassemble(insns: bytes, relocations: Iterable[Relocation] = (),
 
 # ---------------------------------------------------------------- objdump
 
-_PROG_TYPE_NAMES = {number: name for name, number in hooks.PROG_TYPES.items()}
+_PROG_TYPE_NAMES = {number: name for name, number in abi.PROG_TYPES.items()}
 
 
 def prog_type_name(prog_type: int) -> str:

@@ -3,7 +3,7 @@
 What is read, following libbpf's conventions:
 
 - programs: global functions in executable sections other than ``.text``;
-  the section name picks the hook (``pybpfc.hooks``), several programs may
+  the section name picks the hook (``pybpfc.abi.hooks``), several programs may
   share a section;
 - subprograms: functions in ``.text`` (and static functions anywhere) that
   programs call; they are appended to each calling program and the calls
@@ -28,7 +28,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 from elftools.elf.sections import Symbol, SymbolTableSection
 
-from pybpfc import hooks
+from pybpfc.abi import hooks
 
 from .btf import Btf, BtfExt, CoreRelo, FuncInfo, Kind, LineInfo
 from .spec import (INSN_SIZE, OP_CALL, OP_LD_IMM64, PSEUDO_CALL, PSEUDO_FUNC, DataSectionSpec,
@@ -43,11 +43,6 @@ SHN_UNDEF, SHN_LORESERVE = 0, 0xFF00
 R_BPF_64_64, R_BPF_64_32 = 1, 10        # ld_imm64 and call relocations
 # A data section becomes one array map value; the kernel caps those far lower.
 MAX_DATA_SECTION = 1 << 30
-
-# libbpf section names that mean the same hook as one of ours.
-SECTION_ALIASES = {"cgroup/sock": "cgroup/sock_create"}
-# Sections that may carry a "/anything" suffix (libbpf: SEC("socket/foo")).
-SECTION_PREFIXES = ("socket",)
 
 # BTF map definition members that carry a number as `int (*name)[N]`.
 _MAP_INT_FIELDS = ("type", "key_size", "value_size", "max_entries", "map_flags",
@@ -68,17 +63,6 @@ def read_object(source: Source) -> ObjectSpec:
         except OSError as err:
             raise SpecError(f"file '{path}': {err.strerror or err}") from None
     return _Reader(_ElfFile(data), path).read()
-
-
-def hook_for_section(section: str) -> Optional[hooks.Hook]:
-    """The hook a program section names, or None."""
-    section = SECTION_ALIASES.get(section, section)
-    if section in hooks.HOOKS_BY_SECTION:
-        return hooks.HOOKS_BY_SECTION[section]
-    for prefix in SECTION_PREFIXES:
-        if section.startswith(prefix + "/"):
-            return hooks.HOOKS_BY_SECTION[prefix]
-    return None
 
 
 def is_data_section(name: str) -> bool:
@@ -431,9 +415,9 @@ class _Reader:
     # ---------------------------------------------------------- programs
 
     def _program(self, fn: _Function) -> ProgramSpec:
-        hook = hook_for_section(fn.section.name)
+        hook = hooks.hook_for_section(fn.section.name)
         if hook is None:
-            known = ", ".join(sorted(hooks.HOOKS_BY_SECTION) + sorted(SECTION_ALIASES))
+            known = ", ".join(hooks.section_names())
             raise SpecError(f"program '{fn.name}': section '{fn.section.name}' names no hook "
                             f"pybpfc supports (known: {known})")
         linker = _Linker(self, fn)

@@ -10,6 +10,10 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from pybpfc.abi.kernel import INSN_SIZE as INSN_SIZE    # re-exported for the loader
+from pybpfc.abi.kernel import (BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD,
+                               BPF_PSEUDO_MAP_VALUE)
+
 from .errors import BpfError
 
 if TYPE_CHECKING:
@@ -21,15 +25,17 @@ class SpecError(BpfError):
     about: ``section 'x': …``, ``program 'y': …``, ``map 'z': …``, ``BTF: …``."""
 
 
-INSN_SIZE = 8
-
 # Instruction fields pybpfc's loader and tests look at.
 OP_LD_IMM64 = 0x18       # BPF_LD | BPF_IMM | BPF_DW, two slots
 OP_CALL = 0x85           # BPF_JMP | BPF_CALL
-PSEUDO_MAP_FD = 1        # src_reg of ld_imm64: imm is a map fd
-PSEUDO_MAP_VALUE = 2     # src_reg of ld_imm64: imm is a map fd, next imm an offset in its value
-PSEUDO_CALL = 1          # src_reg of call: a bpf-to-bpf call, imm = relative target
-PSEUDO_FUNC = 4          # src_reg of ld_imm64: address of a subprogram (callbacks)
+# src_reg of ld_imm64: PSEUDO_MAP_FD, imm is a map fd; PSEUDO_MAP_VALUE, imm is a
+# map fd and the next imm an offset in its value; PSEUDO_FUNC, the address of a
+# subprogram (callbacks).  src_reg of call: PSEUDO_CALL, a bpf-to-bpf call,
+# imm = relative target.
+PSEUDO_MAP_FD = BPF_PSEUDO_MAP_FD
+PSEUDO_MAP_VALUE = BPF_PSEUDO_MAP_VALUE
+PSEUDO_CALL = BPF_PSEUDO_CALL
+PSEUDO_FUNC = BPF_PSEUDO_FUNC
 
 
 class Insn(NamedTuple):

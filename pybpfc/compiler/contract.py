@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import hooks
+from .. import abi
 from ..records import record
 from . import ast as A
 from .symbols import FuncSym, GlobalVar, LocalVar, MapVar
@@ -92,20 +92,20 @@ class ContextField(Resolved):
     """``ctx.f``, an integer field of the context.  ``stable``: the hook
     cannot write it and the verifier accepts narrower reads, so a read may
     be reused; otherwise every read is its own, of the field's width."""
-    field: hooks.Field
+    field: abi.Field
     stable: bool
 
 
 @record(frozen=True, eq=False)
 class SocketPointer(Resolved):
-    """``ctx.sk``: the pointer to the socket, never NULL in these hooks."""
-    field: hooks.Field
+    """``ctx.sk``: the pointer to the socket, never NULL in these abi."""
+    field: abi.Field
 
 
 @record(frozen=True, eq=False)
 class SocketField(Resolved):
     """``ctx.sk.f``: a field of the socket behind ``ctx.sk``."""
-    field: hooks.Field
+    field: abi.Field
     stable: bool
 
 
@@ -114,7 +114,7 @@ class ContextArrayElement(Resolved):
     """``ctx.cb[2]``, ``ctx.sk.src_ip6[1]``: an element of an array member,
     at ``offset`` from the pointer ``base`` evaluates to (the context or
     the socket)."""
-    field: hooks.Field
+    field: abi.Field
     offset: int
     base: A.Expr
     stable: bool
@@ -175,17 +175,18 @@ class PacketLoad(Resolved):
 class HelperCall(Resolved):
     """A kernel helper called as a function; the call's arguments match
     ``helper.params`` one for one."""
-    helper: hooks.Helper
+    helper: abi.Helper
 
 
 @record(frozen=True, eq=False)
 class MapMethodCall(Resolved):
     """``some_map.method(...)``: the map, the method and the helper it
-    calls, and the checked arguments by parameter name (None: the
-    default)."""
+    calls, and the checked arguments by the role the helper receives them
+    in (``abi.MethodParam.role``: key, value, flags, sk, create, record;
+    None: the parameter's default)."""
     map: MapVar
     method: str
-    helper: hooks.Helper
+    helper: abi.Helper
     args: dict[str, Optional[A.Expr]]
 
 
@@ -290,7 +291,7 @@ class ParseNumber(Resolved):
     from ``offset`` into the ParsedInt/ParsedUint variable being
     initialised; an offset past the end gives length -EINVAL and no call.
     The call's arguments are (buffer, offset, base)."""
-    helper: hooks.Helper
+    helper: abi.Helper
 
 
 @record(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from typing import Optional
 
 import llvmlite.ir as ir
 
-from .. import hooks
+from .. import abi
 from .errors import Source
 from .types import BOOL, ArrayType, ContextType, IntType, StructType, Type
 
@@ -106,7 +106,7 @@ class DebugInfo:
             return self.context_pointer(ty.context)
         raise TypeError(f"no debug type for {ty}")
 
-    def context_pointer(self, context: hooks.Context) -> ir.DIValue:
+    def context_pointer(self, context: abi.Context) -> ir.DIValue:
         """A pointer to the kernel's context struct, declared by name only:
         the kernel knows its layout."""
         key = ("ctx", context.c_name)

@@ -14,7 +14,7 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator
 
-from ..hooks import STACK_SIZE
+from ..abi import STACK_SIZE
 from ..records import record
 from .check import check
 from .errors import CompileError, InternalError, Source

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from .. import hooks
+from .. import abi
 from ..records import record
 from . import ast as A
 from .contract import MapMethodCall, ParseNumber, RangeLoop, operands
@@ -80,7 +80,7 @@ def plan_frames(program: CheckedProgram) -> dict[int, Frame]:
         frame = frames[id(fn)]
         frame.total = frame.own + sum(frames[id(callee)].total for callee, _ in fn.calls)
     for fn in program.hooks:
-        if frames[id(fn)].total > hooks.STACK_SIZE:
+        if frames[id(fn)].total > abi.STACK_SIZE:
             raise _too_big(fn, frames)
     return frames
 
@@ -211,6 +211,6 @@ def _too_big(hook: FuncSym, frames: dict[int, Frame]) -> CompileError:
     more = f"; and {len(parts) - 4} more" if len(parts) > 4 else ""
     return CompileError(
         f"hook '{hook.name}' needs {total} bytes of stack (helper functions included); "
-        f"BPF allows {hooks.STACK_SIZE}", hook.node.name_pos,
+        f"BPF allows {abi.STACK_SIZE}", hook.node.name_pos,
         note=f"{shown}{more}. A large buffer can live in a map instead, e.g. a "
              "PerCpuArrayMap with one entry")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Union
 
-from .. import hooks
+from .. import abi
 from ..records import field, record
 from . import ast as A
 from .types import NONE, MapType, StructType, Type
@@ -57,7 +57,7 @@ class MapVar:
 
 @record(eq=False)
 class MapKindSym:
-    kind: hooks.MapKind
+    kind: abi.MapKind
 
 
 @record(eq=False)
@@ -80,12 +80,12 @@ class TypeSym:
 
 @record(eq=False)
 class ContextTypeSym:
-    context: hooks.Context
+    context: abi.Context
 
 
 @record(eq=False)
 class HookDecoratorSym:
-    hook: hooks.Hook
+    hook: abi.Hook
 
 
 @record(eq=False)
@@ -105,13 +105,13 @@ class BuiltinSym:
 
 @record(eq=False)
 class HelperSym:
-    helper: hooks.Helper
+    helper: abi.Helper
 
 
 @record(eq=False)
 class FuncSym:
     node: A.FunctionDef
-    hook: Optional[hooks.Hook] = None
+    hook: Optional[abi.Hook] = None
     params: list[LocalVar] = field(default_factory=list)
     ret: Type = NONE
     locals: dict[str, LocalVar] = field(default_factory=dict)

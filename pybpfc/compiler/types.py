@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import hooks
+from .. import abi
 from ..records import field, record
 
 
@@ -144,7 +144,7 @@ class StructType(Type):
 @record(frozen=True, eq=True)
 class ContextType(Type):
     """The hook's context argument (a pointer to the kernel's struct)."""
-    context: hooks.Context
+    context: abi.Context
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -160,8 +160,8 @@ class SockRefType(Type):
 @record(frozen=True, eq=True)
 class WindowType(Type):
     """``ctx.optval``: a bounds-checked window on a kernel byte buffer."""
-    start: hooks.Field
-    end: hooks.Field
+    start: abi.Field
+    end: abi.Field
     name: str = "OptvalWindow"
 
 
@@ -169,7 +169,7 @@ class WindowType(Type):
 class CtxArrayType(Type):
     """An array member of a context struct (``ctx.cb``, ``ctx.src_ip6``),
     indexed with constants only."""
-    field: hooks.Field
+    field: abi.Field
     through_sock: bool = False
 
     @property
@@ -181,7 +181,7 @@ class CtxArrayType(Type):
 class MapType(Type):
     """A map declared at module level; only its methods are used."""
     name: str
-    kind: hooks.MapKind
+    kind: abi.MapKind
     key: Optional[Type]       # None: the kind fixes the key (index, socket, cgroup, none)
     value: Optional[Type]     # None: a ring buffer's records
     max_entries: int

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import bpftool_loadall
-from pybpfc import hooks
+from pybpfc import abi
 from pybpfc.compiler.driver import check_source, compile_source
 from pybpfc.compiler.errors import CompileError, Source
 
@@ -20,12 +20,12 @@ HEADER = "from pybpfc import ALLOW, {ctx}, {decorator}\n\n\n@{decorator}\ndef pr
 BODY_LINE = 6   # the first line of the function body in a generated program
 
 
-def program(hook: hooks.Hook, body: list[str]) -> str:
+def program(hook: abi.Hook, body: list[str]) -> str:
     head = HEADER.format(ctx=hook.context.python_name, decorator=hook.decorator)
     return head + "".join(f"    {line}\n" for line in body) + "    return ALLOW\n"
 
 
-def read_expr(f: hooks.Field) -> str:
+def read_expr(f: abi.Field) -> str:
     if f.kind == "window":
         return f"ctx.{f.name}[0]"
     if f.kind == "sock":
@@ -35,15 +35,15 @@ def read_expr(f: hooks.Field) -> str:
     return f"ctx.{f.name}"
 
 
-def write_stmt(f: hooks.Field, value: str = "0") -> str:
+def write_stmt(f: abi.Field, value: str = "0") -> str:
     if f.count > 1:
         return f"ctx.{f.name}[0] = {value}"
     return f"ctx.{f.name} = {value}"
 
 
-def cases(kind: str) -> list[tuple[hooks.Hook, hooks.Field]]:
+def cases(kind: str) -> list[tuple[abi.Hook, abi.Field]]:
     out = []
-    for hook in hooks.HOOKS:
+    for hook in abi.HOOKS:
         for f in hook.context.fields:
             allowed = hook.readable if kind == "read" else hook.writable
             if f.name not in allowed:
@@ -51,7 +51,7 @@ def cases(kind: str) -> list[tuple[hooks.Hook, hooks.Field]]:
     return out
 
 
-def ident(case: tuple[hooks.Hook, hooks.Field]) -> str:
+def ident(case: tuple[abi.Hook, abi.Field]) -> str:
     return f"{case[0].decorator}-{case[1].name}"
 
 
@@ -62,7 +62,7 @@ def compile_error(text: str) -> CompileError:
 
 
 @pytest.mark.parametrize("case", cases("read"), ids=ident)
-def test_forbidden_read_is_an_error_at_the_field(case: tuple[hooks.Hook, hooks.Field]) -> None:
+def test_forbidden_read_is_an_error_at_the_field(case: tuple[abi.Hook, abi.Field]) -> None:
     hook, f = case
     err = compile_error(program(hook, [f"x = {read_expr(f)}"]))
     assert err.pos is not None
@@ -71,7 +71,7 @@ def test_forbidden_read_is_an_error_at_the_field(case: tuple[hooks.Hook, hooks.F
 
 
 @pytest.mark.parametrize("case", cases("write"), ids=ident)
-def test_forbidden_write_is_an_error_at_the_field(case: tuple[hooks.Hook, hooks.Field]) -> None:
+def test_forbidden_write_is_an_error_at_the_field(case: tuple[abi.Hook, abi.Field]) -> None:
     hook, f = case
     err = compile_error(program(hook, [write_stmt(f)]))
     assert err.pos is not None
@@ -79,7 +79,7 @@ def test_forbidden_write_is_an_error_at_the_field(case: tuple[hooks.Hook, hooks.
     assert f.name in err.message
 
 
-def allowed_body(hook: hooks.Hook) -> list[str]:
+def allowed_body(hook: abi.Hook) -> list[str]:
     body = []
     for f in hook.context.fields:
         if f.name in hook.readable and f.kind != "window_end":
@@ -91,9 +91,9 @@ def allowed_body(hook: hooks.Hook) -> list[str]:
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("hook", hooks.HOOKS, ids=lambda h: h.decorator)
+@pytest.mark.parametrize("hook", abi.HOOKS, ids=lambda h: h.decorator)
 def test_every_allowed_access_passes_the_kernel_verifier(
-        hook: hooks.Hook, tmp_path: Path, bpffs: Path) -> None:
+        hook: abi.Hook, tmp_path: Path, bpffs: Path) -> None:
     text = program(hook, allowed_body(hook))
     obj = tmp_path / "prog.o"
     obj.write_bytes(compile_source(Source(str(tmp_path / "prog.py"), text)).elf)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pybpfc import hooks
+from pybpfc import abi
 from pybpfc.compiler.driver import check_source, compile_source
 from pybpfc.compiler.errors import CompileError, Source
 
@@ -152,7 +152,7 @@ class Row:
 
     def program(self) -> str:
         at_module = self.where == "module"
-        hook = hooks.hook_named(DEFAULT_HOOK if at_module else self.where)
+        hook = abi.hook_named(DEFAULT_HOOK if at_module else self.where)
         return HOOK_TEMPLATE.format(
             context=hook.context.python_name, decorator=hook.decorator,
             module_statement=self.statement if at_module else "",
@@ -186,7 +186,7 @@ def refused_rows() -> list[Row]:
             place = DEFAULT_HOOK
             if "where" in names:
                 place = code(row[names.index("where")], at).lstrip("@")
-                assert place == "module" or place in hooks.HOOKS_BY_DECORATOR, \
+                assert place == "module" or place in abi.HOOKS_BY_DECORATOR, \
                     f"{at}: `module` or a hook decorator, not {place!r}"
             rows.append(Row(i + 1, place, code(row[-2], at), code(row[-1], at)))
     return rows

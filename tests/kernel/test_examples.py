@@ -13,7 +13,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.constants import SH_FLAGS
 
 from tests.support import REPO_ROOT, bpftool_dump_xlated_linum, bpftool_loadall, pybpfc_cli
-from pybpfc import hooks
+from pybpfc import abi
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.elf import read_object
@@ -34,7 +34,7 @@ def test_every_hook_has_an_example() -> None:
     for example in EXAMPLES:
         plan = compile_source(Source(str(example), example.read_text())).plan
         used.update(p.hook for p in plan.programs)
-    assert used == set(hooks.HOOKS_BY_DECORATOR)
+    assert used == set(abi.HOOKS_BY_DECORATOR)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

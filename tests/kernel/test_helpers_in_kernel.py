@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import require_root
-from pybpfc import hooks
+from pybpfc import abi
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.collection import load
@@ -28,9 +28,9 @@ METHOD_CALLS = {
 }
 
 
-def call_of(hook: hooks.Hook, helper: hooks.Helper) -> tuple[str, str]:
+def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
     """(module-level declaration, statement in the hook)."""
-    sock = "ctx.sk" if hook.context is hooks.BPF_SOCKOPT else "ctx"
+    sock = "ctx.sk" if hook.context is abi.BPF_SOCKOPT else "ctx"
     if helper.call == "method":
         declaration, statement = METHOD_CALLS[helper.name]
         return declaration, statement.format(sock=sock)
@@ -49,7 +49,7 @@ def call_of(hook: hooks.Hook, helper: hooks.Helper) -> tuple[str, str]:
     return "", f"x = {call}" if helper.returns != "None" else call
 
 
-def program(hook: hooks.Hook, helper: hooks.Helper) -> str:
+def program(hook: abi.Hook, helper: abi.Helper) -> str:
     declaration, statement = call_of(hook, helper)
     names = ["ALLOW", "ArrayMap", "CgroupStorage", "HashMap", "RingBuf", "SockStorage",
              "u32", "u64", hook.decorator, hook.context.python_name]
@@ -61,19 +61,19 @@ def program(hook: hooks.Hook, helper: hooks.Helper) -> str:
             f"    buf = bytearray(16)\n    {statement}\n    return {verdict}\n")
 
 
-CASES = [(hook, hooks.HELPERS[name]) for hook in hooks.HOOKS for name in sorted(hook.helpers)
-         if name in hooks.HELPERS]
+CASES = [(hook, abi.HELPERS[name]) for hook in abi.HOOKS for name in sorted(hook.helpers)
+         if name in abi.HELPERS]
 
 
 def test_every_allowed_helper_of_the_table_is_callable() -> None:
     """The table's helper sets name helpers pybpfc knows how to call."""
-    unknown = {name for hook in hooks.HOOKS for name in hook.helpers} - set(hooks.HELPERS)
+    unknown = {name for hook in abi.HOOKS for name in hook.helpers} - set(abi.HELPERS)
     assert not unknown, unknown
 
 
 @pytest.mark.parametrize("hook,helper", CASES,
                          ids=[f"{h.decorator}-{x.name}" for h, x in CASES])
-def test_kernel_accepts_each_allowed_helper(hook: hooks.Hook, helper: hooks.Helper) -> None:
+def test_kernel_accepts_each_allowed_helper(hook: abi.Hook, helper: abi.Helper) -> None:
     require_root("loading programs")
     text = program(hook, helper)
     elf = compile_source(Source(f"{helper.name}.py", text)).elf

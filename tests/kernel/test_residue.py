@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.support import mounts_of_type
-from pybpfc import hooks
+from pybpfc import abi
 from pybpfc.runtime import bpf
 from pybpfc.runtime.cgroup import cgroup2_root
 
 SESSION_START_NS = int(os.environ["PYBPFC_TEST_SESSION_START_NS"])
 pytestmark = pytest.mark.residue
 
-CGROUP_ATTACH_TYPES = sorted({h.attach_type_id for h in hooks.HOOKS if h.attach_type_id})
+CGROUP_ATTACH_TYPES = sorted({h.attach_type_id for h in abi.HOOKS
+                              if h.attach_target == abi.TARGET_CGROUP})
 
 
 def test_no_test_cgroup_remains() -> None:

@@ -561,7 +561,7 @@ def test_helper_names_from_both_header_forms() -> None:
 
 def test_helper_names_without_the_header() -> None:
     names = disasm._load_helper_names("/nonexistent/bpf.h")
-    assert names[101] == "bpf_sysctl_get_name"         # from pybpfc.hooks
+    assert names[101] == "bpf_sysctl_get_name"         # from pybpfc.abi
     assert names[1] == "bpf_map_lookup_elem"
     assert 4 not in names                               # probe_read: not in the table
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support import REPO_ROOT, require_kernel_feature, require_root
-from pybpfc import hooks
+from pybpfc import abi
 from pybpfc.compiler.driver import ObjectPlan, compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.btf import (INT_BOOL, INT_SIGNED, Btf, BtfExt, BtfType, Enumerator, Kind, Member,
@@ -102,7 +102,7 @@ def test_example_reads_back_as_planned(example: Path) -> None:
         {(p.name, p.section) for p in plan.programs}
     for planned in plan.programs:
         prog = spec.programs[planned.name]
-        hook = hooks.HOOKS_BY_DECORATOR[planned.hook]
+        hook = abi.HOOKS_BY_DECORATOR[planned.hook]
         assert prog.hook == planned.hook
         assert prog.prog_type == hook.prog_type_id
         assert prog.expected_attach_type == hook.attach_type_id
@@ -229,8 +229,8 @@ def test_c_maps_and_globals(c_objects: dict[str, bytes]) -> None:
     assert create.instructions + too.instructions == text
     assert alias.section == "cgroup/sock"
     for prog in (create, too, alias):
-        assert prog.prog_type == hooks.PROG_TYPES["BPF_PROG_TYPE_CGROUP_SOCK"]
-        assert prog.expected_attach_type == hooks.ATTACH_TYPES["BPF_CGROUP_INET_SOCK_CREATE"]
+        assert prog.prog_type == abi.PROG_TYPES["BPF_PROG_TYPE_CGROUP_SOCK"]
+        assert prog.expected_attach_type == abi.ATTACH_TYPES["BPF_CGROUP_INET_SOCK_CREATE"]
         assert prog.hook == "cgroup_sock_create"
 
     kinds = {(r.kind, r.target, r.offset) for r in create.relocations}
@@ -250,7 +250,7 @@ def test_c_subprograms_are_appended_and_linked(c_objects: dict[str, bytes]) -> N
     short, twice, loop = (spec.programs[n] for n in ("keep_short", "keep_twice", "sum_loop"))
     assert (short.section, twice.section, loop.section) == ("socket", "socket/second", "socket")
     for prog in (short, twice, loop):
-        assert prog.prog_type == hooks.PROG_TYPES["BPF_PROG_TYPE_SOCKET_FILTER"]
+        assert prog.prog_type == abi.PROG_TYPES["BPF_PROG_TYPE_SOCKET_FILTER"]
         assert prog.expected_attach_type is None
     assert short.subprograms == ["clamp_len"]
     assert twice.subprograms == ["twice", "clamp_len"]       # twice calls clamp_len itself
@@ -287,7 +287,7 @@ def test_c_subprograms_are_appended_and_linked(c_objects: dict[str, bytes]) -> N
 def test_c_sysctl_program(c_objects: dict[str, bytes]) -> None:
     spec = read_object(c_objects["sysctl"])
     prog = spec.programs["guard_sysctl"]
-    hook = hooks.HOOKS_BY_SECTION["cgroup/sysctl"]
+    hook = abi.HOOKS_BY_SECTION["cgroup/sysctl"]
     assert (prog.prog_type, prog.expected_attach_type, prog.hook) == \
         (hook.prog_type_id, hook.attach_type_id, "cgroup_sysctl")
     assert [(r.kind, r.target, r.offset) for r in prog.relocations] == [("data", ".bss", 0)]
@@ -321,7 +321,7 @@ def test_kernel_btf_round_trips() -> None:
     btf = Btf.parse(raw)
     assert btf.encode() == raw
     sock = btf.find("bpf_sock", Kind.STRUCT)
-    assert sock is not None and btf.size_of(sock) == hooks.BPF_SOCK.size
+    assert sock is not None and btf.size_of(sock) == abi.BPF_SOCK.size
     kinds = {t.kind for t in btf.types}
     assert {Kind.ENUM64, Kind.FUNC_PROTO, Kind.FLOAT, Kind.UNION} <= kinds
 

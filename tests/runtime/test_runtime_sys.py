@@ -1,17 +1,17 @@
 """The runtime's system layer against the real kernel: runtime/bpf.py (the
 one ctypes layer over bpf(2)), runtime/cgroup.py and runtime/errors.py.
 
-Constants and struct layouts are checked against /usr/include/linux/bpf.h;
-maps, programs, pins and cgroup attachments are exercised for real.  Cgroup
-tests use only cgroups they create (TemporaryCgroup, below the cgroup v2
-root) and move only their own forked children into them.
+Struct layouts are checked against /usr/include/linux/bpf.h (the constants
+are, in tests/compiler/test_abi_tables.py); maps, programs, pins and cgroup
+attachments are exercised for real.  Cgroup tests use only cgroups they
+create (TemporaryCgroup, below the cgroup v2 root) and move only their own
+forked children into them.
 """
 from __future__ import annotations
 
 import ctypes
 import errno
 import os
-import re
 import shutil
 import signal
 import struct
@@ -28,11 +28,10 @@ from tests import support as kernel
 from tests.support import REPO_ROOT, require_kernel_feature, require_root
 
 try:
-    from pybpfc.runtime import bpf, cgroup, errors  # type: ignore[import-not-found]
+    from pybpfc.runtime import bpf, bpf_structs, cgroup, errors  # type: ignore[import-not-found]
 except ImportError:   # the working tree, not installed: runtime/ is still a top-level package
-    from runtime import bpf, cgroup, errors  # type: ignore[no-redef]
+    from runtime import bpf, bpf_structs, cgroup, errors  # type: ignore[no-redef]
 
-from pybpfc import hooks
 
 BPF_H = Path("/usr/include/linux/bpf.h")
 IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
@@ -91,107 +90,7 @@ def cgroup_root() -> Path:
         raise
 
 
-# --------------------------------------------------- linux/bpf.h parsing
-
-
-def _strip_comments(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-    return re.sub(r"//[^\n]*", "", text)
-
-
-def _evaluate(expression: str, known: dict[str, int]) -> int | None:
-    expression = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]+\b", r"\1", expression.strip())
-
-    def name(match: re.Match[str]) -> str:
-        word = match.group(0)
-        if re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", word):
-            return word
-        if word in known:
-            return str(known[word])
-        raise KeyError(word)
-
-    try:
-        expression = re.sub(r"\b\w+\b", name, expression)
-    except KeyError:
-        return None
-    if not re.fullmatch(r"[0-9a-fA-FxX\s()<>|&+\-~*]+", expression):
-        return None
-    return int(eval(expression, {"__builtins__": {}}))  # noqa: S307 - digits and operators only
-
-
-def parse_bpf_h(text: str) -> dict[str, int]:
-    """Every enumerator (named and anonymous enums) and every #define with an
-    integer value in linux/bpf.h."""
-    text = _strip_comments(text)
-    values: dict[str, int] = {}
-    for body in re.findall(r"\benum\s*\w*\s*\{(.*?)\}", text, flags=re.S):
-        previous = -1
-        for item in body.split(","):
-            item = item.strip()
-            if not item:
-                continue
-            name, _, expression = item.partition("=")
-            name = name.strip()
-            value = _evaluate(expression, values) if expression else previous + 1
-            assert value is not None, f"cannot evaluate enumerator {item!r}"
-            values[name] = previous = value
-    for name, expression in re.findall(r"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+([^\n]+)$", text,
-                                       flags=re.M):
-        value = _evaluate(expression, values)
-        if value is not None:
-            values.setdefault(name, value)
-    return values
-
-
-@pytest.fixture(scope="module")
-def header() -> dict[str, int]:
-    require_kernel_feature("linux/bpf.h", BPF_H.is_file(), f"{BPF_H} is not installed")
-    return parse_bpf_h(BPF_H.read_text())
-
-
-def module_constants() -> dict[str, int]:
-    return {name: value for name, value in vars(bpf).items()
-            if re.fullmatch(r"BPF_[A-Z0-9_]+", name) and type(value) is int}
-
-
-def test_header_parser_reads_enums_and_defines() -> None:
-    sample = """
-    enum bpf_cmd { BPF_A, BPF_B, /* c */ BPF_C = BPF_B, BPF_D, };
-    enum { BPF_F_X = (1U << 3), BPF_F_Y };
-    #define BPF_F_Z\t(1U << 2)
-    #define BPF_NAME_LEN 16U
-    #define BPF_MACRO(x) ((x) + 1)
-    """
-    assert parse_bpf_h(sample) == {"BPF_A": 0, "BPF_B": 1, "BPF_C": 1, "BPF_D": 2,
-                                   "BPF_F_X": 8, "BPF_F_Y": 9, "BPF_F_Z": 4,
-                                   "BPF_NAME_LEN": 16}
-
-
-def test_constants_equal_linux_bpf_h(header: dict[str, int]) -> None:
-    constants = module_constants()
-    assert len(constants) > 150
-    missing = sorted(name for name in constants if name not in header)
-    assert not missing, f"not in {BPF_H}: {missing}"
-    wrong = {name: (value, header[name]) for name, value in constants.items()
-             if header[name] != value}
-    assert not wrong, f"(runtime, bpf.h) values differ: {wrong}"
-
-
-def test_every_enumerator_of_the_main_enums_is_defined(header: dict[str, int]) -> None:
-    text = _strip_comments(BPF_H.read_text())
-    for enum in ("bpf_cmd", "bpf_map_type", "bpf_prog_type", "bpf_attach_type",
-                 "bpf_link_type"):
-        body = re.search(rf"enum {enum}\s*\{{(.*?)\}}", text, flags=re.S)
-        assert body, enum
-        names = [item.split("=")[0].strip() for item in body.group(1).split(",")]
-        names = [n for n in names if n and not n.startswith(("__", "MAX_"))]
-        absent = [n for n in names if not hasattr(bpf, n)]
-        assert not absent, f"enum {enum}: {absent} missing from runtime/bpf.py"
-
-
-def test_hook_table_agrees_with_runtime_constants() -> None:
-    for name, value in {**hooks.PROG_TYPES, **hooks.ATTACH_TYPES}.items():
-        assert getattr(bpf, name) == value, name
+# ------------------------------------------------------ the system call
 
 
 def test_syscall_numbers() -> None:
@@ -217,7 +116,7 @@ def _c_fields(struct_type: Any) -> Iterator[tuple[str, int, int]]:
 def _layout_probes() -> list[tuple[str, str, int]]:
     """(key, C expression, value the runtime's ctypes layout has)."""
     probes = []
-    for attr in bpf.ATTR_STRUCTS:
+    for attr in bpf_structs.ATTR_STRUCTS:
         prefix = attr._c_member_ + "." if attr._c_member_ else ""
         for name, offset, _ in _c_fields(attr):
             probes.append((f"bpf_attr.{prefix}{name}",
@@ -226,14 +125,14 @@ def _layout_probes() -> list[tuple[str, str, int]]:
             probes.append((f"sizeof bpf_attr.{attr._c_member_}",
                            f"sizeof(((union bpf_attr *)0)->{attr._c_member_})",
                            ctypes.sizeof(attr)))
-    for info in bpf.INFO_STRUCTS:
+    for info in bpf_structs.INFO_STRUCTS:
         for name, offset, _ in _c_fields(info):
             probes.append((f"{info._c_type_}.{name}", f"offsetof({info._c_type_}, {name})",
                            offset))
         probes.append((f"sizeof {info._c_type_}", f"sizeof({info._c_type_})",
                        ctypes.sizeof(info)))
-    union = bpf.BpfLinkInfo._u.offset
-    for name, offset, _ in _c_fields(bpf._LinkCgroup):
+    union = bpf_structs.BpfLinkInfo._u.offset
+    for name, offset, _ in _c_fields(bpf_structs._LinkCgroup):
         probes.append((f"struct bpf_link_info.cgroup.{name}",
                        f"offsetof(struct bpf_link_info, cgroup.{name})", union + offset))
     return probes
@@ -262,24 +161,24 @@ def test_struct_layouts_match_the_header(tmp_path: Path) -> None:
     assert not wrong, f"(runtime, C) layouts differ: {wrong}"
     # Every command structure fits in the header's union, so no byte we pass
     # is one the kernel of this header would refuse as unknown.
-    assert bpf.ATTR_SIZE <= measured["sizeof union bpf_attr"]
+    assert bpf_structs.ATTR_SIZE <= measured["sizeof union bpf_attr"]
 
 
 def test_struct_layouts_are_sane_without_a_compiler() -> None:
-    assert bpf.ATTR_SIZE == max(ctypes.sizeof(t) for t in bpf.ATTR_STRUCTS)
-    assert bpf.ATTR_SIZE % 8 == 0
+    assert bpf_structs.ATTR_SIZE == max(ctypes.sizeof(t) for t in bpf_structs.ATTR_STRUCTS)
+    assert bpf_structs.ATTR_SIZE % 8 == 0
     assert ctypes.alignment(bpf.BpfAttr) == 8
-    assert bpf.ProgLoadAttr.prog_name.offset == 48
-    assert bpf.ProgLoadAttr.expected_attach_type.offset == 68
-    assert bpf.ProgLoadAttr.func_info.offset == 80
-    assert bpf.MapCreateAttr.map_name.offset == 28
-    assert bpf.MapCreateAttr.map_extra.offset == 64
-    assert bpf.MapElemAttr.key.offset == 8
-    assert bpf.TestRunAttr.duration.offset == 36
-    assert bpf.BpfProgInfo.name.offset == 64
-    assert bpf.BpfProgInfo.verified_insns.offset == 216
-    assert ctypes.sizeof(bpf.BpfMapInfo) == 88
-    assert bpf.BpfLinkInfo._u.offset == 16
+    assert bpf_structs.ProgLoadAttr.prog_name.offset == 48
+    assert bpf_structs.ProgLoadAttr.expected_attach_type.offset == 68
+    assert bpf_structs.ProgLoadAttr.func_info.offset == 80
+    assert bpf_structs.MapCreateAttr.map_name.offset == 28
+    assert bpf_structs.MapCreateAttr.map_extra.offset == 64
+    assert bpf_structs.MapElemAttr.key.offset == 8
+    assert bpf_structs.TestRunAttr.duration.offset == 36
+    assert bpf_structs.BpfProgInfo.name.offset == 64
+    assert bpf_structs.BpfProgInfo.verified_insns.offset == 216
+    assert ctypes.sizeof(bpf_structs.BpfMapInfo) == 88
+    assert bpf_structs.BpfLinkInfo._u.offset == 16
 
 
 # ------------------------------------------- errors, with a fake bpf(2)
@@ -304,13 +203,14 @@ def test_map_create_encodes_the_attr(monkeypatch: pytest.MonkeyPatch) -> None:
                           flags=bpf.BPF_F_NO_PREALLOC, btf_fd=5, btf_key_type_id=2,
                           btf_value_type_id=3) == 7
     [(cmd, raw)] = fake.calls
-    assert cmd == bpf.BPF_MAP_CREATE and len(raw) == bpf.ATTR_SIZE
-    attr = bpf.MapCreateAttr.from_buffer_copy(raw[:ctypes.sizeof(bpf.MapCreateAttr)])
+    assert cmd == bpf.BPF_MAP_CREATE and len(raw) == bpf_structs.ATTR_SIZE
+    size = ctypes.sizeof(bpf_structs.MapCreateAttr)
+    attr = bpf_structs.MapCreateAttr.from_buffer_copy(raw[:size])
     assert (attr.map_type, attr.key_size, attr.value_size, attr.max_entries,
             attr.map_flags) == (9, 8, 16, 1024, 1)
     assert (attr.btf_fd, attr.btf_key_type_id, attr.btf_value_type_id) == (5, 2, 3)
     assert attr.map_name == b"sessions_by_use"      # 15 characters of [A-Za-z0-9_.]
-    assert raw[ctypes.sizeof(bpf.MapCreateAttr):] == bytes(len(raw) - 72)
+    assert raw[size:] == bytes(len(raw) - 72)
 
 
 def test_object_names() -> None:

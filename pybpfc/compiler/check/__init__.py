@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from ..errors import CompileError, InternalError, Source
 from ..symbols import CheckedProgram
@@ -51,7 +51,7 @@ def check(source: Source, module: A.Module) -> CheckedProgram:
     if not any(f.hook for f in ck.functions):
         raise error("the program defines no hook: decorate a function with a hook "
                     "decorator such as @cgroup_sysctl", None,
-                    note="hook decorators: " + ", ".join(h.decorator for h in hooks.HOOKS))
+                    note="hook decorators: " + ", ".join(h.decorator for h in abi.HOOKS))
     return CheckedProgram(source, module, ck.license, ck.globals, ck.structs, ck.functions,
                           ck.maps)
 

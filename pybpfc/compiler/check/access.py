@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from ..contract import (ArrayElement, ContextArrayElement, ContextField, OptvalAccess,
                         OptvalByte, OptvalWindow, PacketLoad, RefValue, SocketField,
@@ -187,7 +187,7 @@ def reject_readonly_root(t: A.Expr) -> None:
 
 # ------------------------------------------------------------ the context
 
-def stable_field(hook: hooks.Hook, f: hooks.Field) -> bool:
+def stable_field(hook: abi.Hook, f: abi.Field) -> bool:
     """Whether the hook's reads of ``f`` may be plain loads: the hook
     cannot write it, and the verifier accepts whatever width LLVM makes
     of the load."""
@@ -210,14 +210,14 @@ def ctx_field(ck: Checker, e: A.Attribute, write: bool) -> None:
                     "of the option buffer", e.attr_pos)
     if write:
         if e.attr not in hook.writable:
-            who = [h.decorator for h in hooks.HOOKS
+            who = [h.decorator for h in abi.HOOKS
                    if h.context is ctx and e.attr in h.writable]
             note = ("writable only in " + ", ".join("@" + w for w in who)) if who \
                 else "no hook may write it"
             raise error(f"{ctx_text(e)}.{e.attr} is read-only in a @{hook.decorator} hook",
                         e.attr_pos, note=note)
     elif e.attr not in hook.readable:
-        who = [h.decorator for h in hooks.HOOKS if h.context is ctx and e.attr in h.readable]
+        who = [h.decorator for h in abi.HOOKS if h.context is ctx and e.attr in h.readable]
         raise error(f"a @{hook.decorator} hook cannot read {ctx_text(e)}.{e.attr}", e.attr_pos,
                     note=("readable only in " + ", ".join("@" + w for w in who)) if who
                     else None)
@@ -230,9 +230,9 @@ def ctx_field(ck: Checker, e: A.Attribute, write: bool) -> None:
         e.resolved = ContextField(f, stable_field(hook, f))
 
 
-def field_type(f: hooks.Field, through_sock: bool = False) -> Type:
+def field_type(f: abi.Field, through_sock: bool = False) -> Type:
     if f.kind == "window":
-        ctx_end = hooks.BPF_SOCKOPT.field(f.end or "")
+        ctx_end = abi.BPF_SOCKOPT.field(f.end or "")
         assert ctx_end is not None
         return WindowType(f, ctx_end)
     if f.kind == "sock":
@@ -243,14 +243,14 @@ def field_type(f: hooks.Field, through_sock: bool = False) -> Type:
 
 
 def sock_field(e: A.Attribute) -> None:
-    f = hooks.BPF_SOCK.field(e.attr)
+    f = abi.BPF_SOCK.field(e.attr)
     if f is None:
         raise error(f"SockContext has no field '{e.attr}'", e.attr_pos)
-    if e.attr not in hooks.SOCK_POINTER_READABLE:
+    if e.attr not in abi.SOCK_POINTER_READABLE:
         raise error(f"ctx.sk.{e.attr} cannot be read", e.attr_pos)
     e.ty = field_type(f, through_sock=True)
     if f.count == 1:
-        e.resolved = SocketField(f, hooks.BPF_SOCK.narrow_reads)
+        e.resolved = SocketField(f, abi.BPF_SOCK.narrow_reads)
 
 
 def ctx_array_element(ck: Checker, e: A.Subscript, base: CtxArrayType, write: bool) -> None:

@@ -3,7 +3,7 @@ function of the program, a conversion, a builtin) is decided here and
 recorded on the call for lowering."""
 from __future__ import annotations
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from .. import semantics
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MinMax, Print, StartsWith,
@@ -182,7 +182,7 @@ def bytes_method(ck: Checker, e: A.Call, f: A.Attribute) -> None:
     e.resolved = StartsWith(f.value, prefix.const, isinstance(f.value, A.Name))
 
 
-def helper_call(ck: Checker, e: A.Call, helper: hooks.Helper) -> None:
+def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
     """A kernel helper called as a function of pybpfc's."""
     ck.require_helper(helper, e.func, f"{helper.name}()")
     arity(e, len(helper.params), helper.name)
@@ -225,7 +225,7 @@ def require_buffer(a: A.Expr, who: str) -> None:
 def print_call(ck: Checker, e: A.Call) -> None:
     """``print("text", value, ...)``: one line in the kernel's trace
     buffer; the checker builds the format string."""
-    helper = hooks.HELPERS["trace_printk"]
+    helper = abi.HELPERS["trace_printk"]
     ck.require_helper(helper, e.func, "print()")
     if e.keywords:
         raise error("print() takes no keyword arguments here", e.keywords[0])
@@ -246,8 +246,8 @@ def print_call(ck: Checker, e: A.Call) -> None:
         else:
             raise error(f"print() shows strings and integers, not {a.ty}", a)
         values.append(a)
-        if len(values) > hooks.TRACE_PRINTK_MAX_VALUES:
-            raise error(f"print() shows at most {hooks.TRACE_PRINTK_MAX_VALUES} values "
+        if len(values) > abi.TRACE_PRINTK_MAX_VALUES:
+            raise error(f"print() shows at most {abi.TRACE_PRINTK_MAX_VALUES} values "
                         "(the limit of the kernel's bpf_trace_printk)", a)
         e.args[i] = a
     e.args = [a for a in e.args if not isinstance(a, A.StrLit)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Optional, Union
 
-from ... import hooks, lang
+from ... import abi, lang
 from .. import ast as A
 from ..contract import BytesInit, ListInit
 from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSym, ConstSym,
@@ -78,18 +78,18 @@ def pybpfc_symbol(name: str, stmt: A.ImportFrom) -> Symbol:
     import pybpfc
     if name not in pybpfc.__all__:
         raise error(f"pybpfc has no '{name}'", stmt)
-    if name in hooks.HOOKS_BY_DECORATOR:
-        return HookDecoratorSym(hooks.HOOKS_BY_DECORATOR[name])
-    if name in hooks.CONTEXTS_BY_PYTHON_NAME:
-        return ContextTypeSym(hooks.CONTEXTS_BY_PYTHON_NAME[name])
+    if name in abi.HOOKS_BY_DECORATOR:
+        return HookDecoratorSym(abi.HOOKS_BY_DECORATOR[name])
+    if name in abi.CONTEXTS_BY_PYTHON_NAME:
+        return ContextTypeSym(abi.CONTEXTS_BY_PYTHON_NAME[name])
     if name == "struct":
         return StructDecoratorSym()
     if name in PYBPFC_BUILTINS:
         return BuiltinSym(name)
-    if name in hooks.HELPERS:
-        return HelperSym(hooks.HELPERS[name])
-    if name in hooks.MAP_KINDS:
-        return MapKindSym(hooks.MAP_KINDS[name])
+    if name in abi.HELPERS:
+        return HelperSym(abi.HELPERS[name])
+    if name in abi.MAP_KINDS:
+        return MapKindSym(abi.MAP_KINDS[name])
     if name in ("Ref", "ReadOnly"):
         return AnnotationSym(name)
     for parsed in PARSED_TYPES.values():
@@ -335,9 +335,9 @@ def bytearray_length(ck: Checker, value: A.Expr) -> int:
             value.resolved = BytesInit(arg.const)
             return len(arg.const)
         if isinstance(arg.const, int) and not isinstance(arg.const, bool):
-            if not 1 <= arg.const <= hooks.STACK_SIZE:
-                raise error(f"a bytearray's size must be between 1 and {hooks.STACK_SIZE} "
-                            f"bytes (the BPF stack is {hooks.STACK_SIZE} bytes)", arg)
+            if not 1 <= arg.const <= abi.STACK_SIZE:
+                raise error(f"a bytearray's size must be between 1 and {abi.STACK_SIZE} "
+                            f"bytes (the BPF stack is {abi.STACK_SIZE} bytes)", arg)
             value.resolved = BytesInit(None)
             return arg.const
         raise error("bytearray() takes a constant size or a bytes literal", arg)
@@ -360,9 +360,9 @@ def list_type(ck: Checker, elem: Type, value: Optional[A.Expr], ann: A.Node) -> 
     if length < 1:
         raise error("a list cannot be empty", value)
     ty = ArrayType(elem, length)
-    if ty.size > hooks.STACK_SIZE:
+    if ty.size > abi.STACK_SIZE:
         raise error(f"this list takes {ty.size} bytes; the BPF stack has "
-                    f"{hooks.STACK_SIZE}", value)
+                    f"{abi.STACK_SIZE}", value)
     return ty
 
 

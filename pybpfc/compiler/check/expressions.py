@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from typing import Callable
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from .. import semantics
 from ..contract import (BufferEquals, ContextArgument, GlobalVariable, LocalVariable,
@@ -283,7 +283,7 @@ def window_length_test(e: A.Compare) -> WindowLengthTest | None:
         length = length.value
     n = bound.const
     if not (isinstance(length.resolved, WindowLength) and isinstance(n, int)
-            and 0 <= n <= hooks.PAGE_SIZE):
+            and 0 <= n <= abi.PAGE_SIZE):
         return None
     op = e.ops[0]
     need = n if op in (">=", "<") else n + 1

@@ -1,10 +1,11 @@
 """Checking maps: their declarations at module level and their methods,
-each of which calls one kernel helper (the hook table's ``MapKind``)."""
+each of which calls one kernel helper (``abi.MapKind``: a method's
+parameters, the helper it calls and what it returns)."""
 from __future__ import annotations
 
 from typing import Optional
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from ..contract import MapMethodCall
 from ..symbols import MapKindSym, MapVar
@@ -14,22 +15,10 @@ from . import declarations
 from .expressions import coerce, is_lvalue
 from .state import Checker, error
 
-# The Python parameters of each map method, by the helper it calls:
-# (name, required).  Optional ones default to 0 / False.
-METHOD_PARAMS = {
-    "map_lookup_elem": (("key", True),),
-    "map_update_elem": (("key", True), ("value", True), ("flags", False)),
-    "map_delete_elem": (("key", True),),
-    "sk_storage_get": (("sk", True), ("create", False)),
-    "sk_storage_delete": (("sk", True),),
-    "get_local_storage": (),
-    "ringbuf_output": (("record", True), ("flags", False)),
-}
-
 
 # ---------------------------------------------------------- declarations
 
-def map_annotation(ck: Checker, ann: A.Expr) -> Optional[tuple[hooks.MapKind, list[A.Expr]]]:
+def map_annotation(ck: Checker, ann: A.Expr) -> Optional[tuple[abi.MapKind, list[A.Expr]]]:
     """``HashMap[K, V]`` -> (HashMap's kind, [K, V]); None when ``ann``
     does not name a map."""
     base, params = ann, []
@@ -44,7 +33,7 @@ def map_annotation(ck: Checker, ann: A.Expr) -> Optional[tuple[hooks.MapKind, li
     return sym.kind, params
 
 
-def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: hooks.MapKind,
+def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: abi.MapKind,
                     params: list[A.Expr]) -> None:
     wanted = (["K"] if kind.key == "declared" else []) + (["V"] if kind.has_value else [])
     spelled = kind.python_name + (f"[{', '.join(wanted)}]" if wanted else "")
@@ -65,9 +54,9 @@ def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: hooks.MapKi
         max_entries = kind.fixed_max_entries
     flags = kind.map_flags
     if options.get("no_prealloc"):
-        flags |= hooks.BPF_F_NO_PREALLOC
+        flags |= abi.BPF_F_NO_PREALLOC
     if options.get("clone"):
-        flags |= hooks.BPF_F_CLONE
+        flags |= abi.BPF_F_CLONE
     mv = MapVar(name, MapType(name, kind, key, value, max_entries, flags),
                 stmt.target.pos)
     ck.bind(name, mv, stmt.target)
@@ -83,7 +72,7 @@ def map_element_type(ck: Checker, ann: A.Expr, role: str) -> Type:
     return ty
 
 
-def map_options(ck: Checker, call: A.Call, kind: hooks.MapKind) -> dict[str, int]:
+def map_options(ck: Checker, call: A.Call, kind: abi.MapKind) -> dict[str, int]:
     if len(call.args) > len(kind.options):
         raise error(f"{kind.python_name}() takes " + (
             ", ".join(kind.options) if kind.options else "no arguments"), call)
@@ -107,14 +96,14 @@ def map_options(ck: Checker, call: A.Call, kind: hooks.MapKind) -> dict[str, int
     return options
 
 
-def max_entries(value: A.Expr, kind: hooks.MapKind) -> int:
+def max_entries(value: A.Expr, kind: abi.MapKind) -> int:
     n = value.const
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= U32.max:
         raise error("max_entries must be a constant between 1 and 4294967295", value)
     if kind.key == "none":
-        if n % hooks.PAGE_SIZE or n & (n - 1):
+        if n % abi.PAGE_SIZE or n & (n - 1):
             raise error(f"a RingBuf's size must be a power of 2 and a multiple of "
-                        f"{hooks.PAGE_SIZE} bytes", value)
+                        f"{abi.PAGE_SIZE} bytes", value)
     return n
 
 
@@ -133,39 +122,41 @@ def map_named(ck: Checker, e: A.Expr) -> Optional[MapVar]:
 
 def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
     kind = mv.ty.kind
-    helper_name = kind.helper_for(f.attr)
-    if helper_name is None:
+    method = kind.method(f.attr)
+    if method is None:
         raise error(f"{mv.ty} has no method '{f.attr}'", f.attr_pos,
                     note="its methods: " + ", ".join(m for m, _ in kind.methods))
-    helper = hooks.HELPERS[helper_name]
+    helper = abi.HELPERS[method.helper]
     spelled = f"{mv.name}.{f.attr}()"
     ck.require_helper(helper, f.attr_pos, spelled)
-    args = bind_arguments(e, METHOD_PARAMS[helper_name], spelled)
-    for name, a in args.items():
+    # Bound by the names a program writes, kept by what the helper gets.
+    bound = bind_arguments(e, tuple((p.name, p.required) for p in method.params), spelled)
+    args = {p.role: bound[p.name] for p in method.params}
+    for role, a in args.items():
         if a is None:
             continue
-        if name == "key":
-            args[name] = map_operand(ck, a, mv.ty.key or U32, "key")
-        elif name == "value":
+        if role == "key":
+            args[role] = map_operand(ck, a, mv.ty.key or U32, "key")
+        elif role == "value":
             assert mv.ty.value is not None
-            args[name] = map_operand(ck, a, mv.ty.value, "value")
-        elif name == "flags":
+            args[role] = map_operand(ck, a, mv.ty.value, "value")
+        elif role == "flags":
             ck.expr(a)
-            args[name] = coerce(a, U64, "flags")
-            if helper_name == "map_update_elem" and args[name].const is not None \
-                    and args[name].const not in hooks.UPDATE_FLAGS.values():
+            args[role] = coerce(a, U64, "flags")
+            if method.helper == "map_update_elem" and args[role].const is not None \
+                    and args[role].const not in abi.UPDATE_FLAGS.values():
                 raise error("update flags are BPF_ANY, BPF_NOEXIST or BPF_EXIST", a)
-        elif name == "sk":
+        elif role == "sk":
             ck.expr(a)
-            sock_ctx = isinstance(a.ty, ContextType) and a.ty.context is hooks.BPF_SOCK
+            sock_ctx = isinstance(a.ty, ContextType) and a.ty.context is abi.BPF_SOCK
             if not (sock_ctx or isinstance(a.ty, SockRefType)):
                 raise error(f"{spelled} takes the socket: ctx in a sock hook, ctx.sk in "
                             "a sockopt hook", a)
-        elif name == "create":
+        elif role == "create":
             ck.expr(a)
             if not isinstance(a.const, bool):
                 raise error("create is True or False", a)
-        elif name == "record":
+        elif role == "record":
             ck.expr(a)
             if isinstance(a.ty, (StructType, ArrayType)):
                 if not is_lvalue(a):
@@ -174,11 +165,11 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
                 raise error(f"a record is an integer, a struct or a bytearray, not {a.ty}",
                             a, note="give a literal a type, e.g. u64(1)")
     e.resolved = MapMethodCall(mv, f.attr, helper, args)
-    if helper.returns == "ref":
+    if method.returns in ("ref", "optional_ref"):
         assert mv.ty.value is not None
-        e.ty = RefType(mv.ty.value, maybe_none=helper_name != "get_local_storage")
+        e.ty = RefType(mv.ty.value, maybe_none=method.returns == "optional_ref")
     else:
-        e.ty = int_type(helper.returns)
+        e.ty = int_type(method.returns)
 
 
 def bind_arguments(e: A.Call, params: tuple[tuple[str, bool], ...],

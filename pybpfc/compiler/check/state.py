@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from ..errors import CompileError, InternalError, Source
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, MapVar
@@ -163,22 +163,22 @@ class Checker:
         assert self.func is not None
         return self.func
 
-    def current_hook(self) -> hooks.Hook:
+    def current_hook(self) -> abi.Hook:
         fn = self.current()
         if fn.hook is None:
             raise error("a helper function cannot use the context's fields; read them in "
                         "the hook and pass the values", None)
         return fn.hook
 
-    def require_helper(self, helper: hooks.Helper, node: Union[A.Node, A.Pos],
+    def require_helper(self, helper: abi.Helper, node: Union[A.Node, A.Pos],
                        spelled: str) -> None:
         """The hook being checked may call ``helper`` (the kernel's rule)."""
         fn = self.current()
         if fn.hook is not None and helper.name not in fn.hook.helpers:
-            where = [h.decorator for h in hooks.HOOKS if helper.name in h.helpers]
+            where = [h.decorator for h in abi.HOOKS if helper.name in h.helpers]
             raise error(f"{spelled} is not available in a @{fn.hook.decorator} hook", node,
                         note=f"it calls the kernel helper {helper.name}, available in "
                              + ", ".join("@" + w for w in where))
-        if fn.hook is None and not all(helper.name in h.helpers for h in hooks.HOOKS):
+        if fn.hook is None and not all(helper.name in h.helpers for h in abi.HOOKS):
             raise error(f"{spelled} is available only in some hooks: call it from "
                         "the hook itself", node)

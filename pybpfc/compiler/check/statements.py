@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from ..contract import AtomicAdd, Docstring, ParseNumber, RangeLoop, StructInit
 from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapVar, TypeSym
@@ -104,7 +104,7 @@ def check_return(ck: Checker, s: A.Return) -> None:
     s.value = coerce(s.value, fn.ret, "return value")
 
 
-def hook_return(ck: Checker, hook: hooks.Hook, s: A.Return) -> None:
+def hook_return(ck: Checker, hook: abi.Hook, s: A.Return) -> None:
     if s.value is None:
         raise error(f"a @{hook.decorator} hook must return a value: " + hook.returns.doc, s)
     ck.expr(s.value)

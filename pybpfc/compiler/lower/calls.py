@@ -6,7 +6,7 @@ from typing import Optional
 
 import llvmlite.ir as ir
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MapMethodCall, MinMax,
                         Print, StartsWith, UserCall)
@@ -73,14 +73,14 @@ def length_from_one(lw: Lowering, length: ir.Value, size: int) -> ir.Value:
     return lw.builder.add(less, one)
 
 
-def helper_result(lw: Lowering, helper: hooks.Helper, result: ir.Value) -> ir.Value:
+def helper_result(lw: Lowering, helper: abi.Helper, result: ir.Value) -> ir.Value:
     if helper.returns == "None":
         return ir.Constant(I32, 0)
     bits = int_type(helper.returns).bits
     return result if bits == 64 else lw.builder.trunc(result, ir.IntType(bits))
 
 
-def call_helper(lw: Lowering, helper: hooks.Helper, values: list[ir.Value]) -> ir.Value:
+def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value]) -> ir.Value:
     """BPF calls helpers by number, which LLVM spells as a call through
     the number cast to a function pointer.  Integers travel as 64 bits;
     a helper that returns a reference returns a pointer."""
@@ -236,7 +236,7 @@ def lower_print(lw: Lowering, e: A.Call) -> ir.Value:
         ty = a.ty
         values.append(lw.builder.zext(value, I64) if ty is BOOL
                       else lw.extend(value, ty, 64))  # type: ignore[arg-type]
-    call_helper(lw, hooks.HELPERS["trace_printk"], values)
+    call_helper(lw, abi.HELPERS["trace_printk"], values)
     return ir.Constant(I32, 0)
 
 

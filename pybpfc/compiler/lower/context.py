@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import llvmlite.ir as ir
 
-from ... import hooks
+from ... import abi
 from .. import ast as A
 from ..contract import (ContextArrayElement, ContextField, OptvalAccess, OptvalByte, PacketLoad,
                         SocketField, SocketPointer, WindowLength, WindowLengthTest)
@@ -81,7 +81,7 @@ def static_offsets(lw: Lowering, pointer: ir.Value) -> ir.Value:
     return lw.builder.call(marker, [pointer])
 
 
-def ctx_load(lw: Lowering, base: ir.Value, f: hooks.Field, stable: bool = False) -> ir.Value:
+def ctx_load(lw: Lowering, base: ir.Value, f: abi.Field, stable: bool = False) -> ir.Value:
     return ctx_load_at(lw, base, f.offset, f.size, ir.IntType(f.size * 8), stable)
 
 
@@ -110,7 +110,7 @@ def ctx_load_at(lw: Lowering, base: ir.Value, offset: int, size: int, ty: ir.Typ
     return instr
 
 
-def ctx_store(lw: Lowering, base: ir.Value, f: hooks.Field, value: ir.Value) -> None:
+def ctx_store(lw: Lowering, base: ir.Value, f: abi.Field, value: ir.Value) -> None:
     ctx_store_at(lw, base, f.offset, f.size, value)
 
 
@@ -179,8 +179,8 @@ def window_access(lw: Lowering, w: WindowType, index: A.Expr,
     wide = lw.extend(lw.expr(index), index_ty, 64)
     # The verifier needs the variable offset bounded: the window is at most a
     # page, so mask to a page after an opaque copy (which LLVM cannot see through).
-    small = lw.builder.icmp_unsigned("<", wide, ir.Constant(I64, hooks.PAGE_SIZE))
-    masked = lw.builder.and_(lw.opaque(wide), ir.Constant(I64, hooks.PAGE_SIZE - 1))
+    small = lw.builder.icmp_unsigned("<", wide, ir.Constant(I64, abi.PAGE_SIZE))
+    masked = lw.builder.and_(lw.opaque(wide), ir.Constant(I64, abi.PAGE_SIZE - 1))
     ptr = lw.builder.gep(start, [masked], source_etype=I8)
     last = lw.offset(ptr, size)
     inside = lw.builder.icmp_unsigned("<=", last, end)

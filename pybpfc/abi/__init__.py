@@ -1,0 +1,43 @@
+"""The kernel's ABI as pybpfc uses it: every number, layout, right and
+signature the compiler, the runtime, the docs and the tests read.
+
+- ``kernel``: the enums, flags and limits of ``linux/bpf.h``;
+- ``contexts``: the context structs hooks receive;
+- ``helpers``: the kernel helpers, with their ids and Python signatures;
+- ``maps``: the map kinds, with their methods' signatures;
+- ``hooks``: one row per hook, with its section names and attach target.
+
+This package imports nothing else of pybpfc (a test checks), so the
+runtime can use it without the compiler and it stays cheap to import: its
+records are NamedTuples, and the modules that define them evaluate their
+annotations (no ``from __future__ import annotations``), because NamedTuple
+compiles string annotations one by one, a third of the package's import
+time.  The names below are the tables' public names, for
+``from pybpfc import abi``.
+"""
+from __future__ import annotations
+
+from . import kernel
+from .contexts import (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, CONTEXTS, CONTEXTS_BY_PYTHON_NAME,
+                       SK_BUFF, SOCK_POINTER_READABLE, Context, Field)
+from .helpers import HELPERS, TRACE_PRINTK_MAX_VALUES, Helper, Param
+from .hooks import (ATTACH_TARGETS, EXACT, HOOKS, HOOKS_BY_DECORATOR, HOOKS_BY_SECTION,
+                    OPTIONAL_SUFFIX, REQUIRED_SUFFIX, TARGET_CGROUP, TARGET_SOCKET, Hook,
+                    Returns, Section, hook_for_section, hook_named, section_names)
+from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
+                     BPF_SK_STORAGE_GET_F_CREATE, MAP_TYPES, PAGE_SIZE, PROG_TYPES, STACK_SIZE,
+                     UPDATE_FLAGS)
+from .maps import MAP_KINDS, MapKind, Method, MethodParam
+
+__all__ = [
+    "kernel",
+    "ATTACH_TYPES", "BPF_F_CLONE", "BPF_F_NO_PREALLOC", "BPF_SK_STORAGE_GET_F_CREATE",
+    "MAP_TYPES", "PAGE_SIZE", "PROG_TYPES", "STACK_SIZE", "UPDATE_FLAGS",
+    "BPF_SOCK", "BPF_SOCKOPT", "BPF_SYSCTL", "CONTEXTS", "CONTEXTS_BY_PYTHON_NAME", "SK_BUFF",
+    "SOCK_POINTER_READABLE", "Context", "Field",
+    "HELPERS", "TRACE_PRINTK_MAX_VALUES", "Helper", "Param",
+    "MAP_KINDS", "MapKind", "Method", "MethodParam",
+    "ATTACH_TARGETS", "EXACT", "HOOKS", "HOOKS_BY_DECORATOR", "HOOKS_BY_SECTION",
+    "OPTIONAL_SUFFIX", "REQUIRED_SUFFIX", "TARGET_CGROUP", "TARGET_SOCKET", "Hook", "Returns",
+    "Section", "hook_for_section", "hook_named", "section_names",
+]

@@ -1,0 +1,111 @@
+"""The context structs hooks receive, as the kernel lays them out.
+
+Offsets and sizes are those of ``linux/bpf.h`` (tests compare them with the
+header and with the running kernel's BTF).  Which fields a hook may read or
+write is not a property of the struct but of the hook: see ``hooks.py``.
+"""
+from typing import NamedTuple, Optional
+
+
+class Field(NamedTuple):
+    """One member of a context struct.
+
+    ``kind`` is a pybpfc integer type name (``"u32"``, ``"i32"``, ``"u16"``,
+    ``"u64"``), or one of the special kinds:
+
+    - ``"window"``: a pointer to the start of a byte buffer whose end is the
+      field named by ``end``; programs reach it only through bounds-checked
+      accesses, never as a pointer;
+    - ``"window_end"``: that end pointer, never used directly;
+    - ``"sock"``: a pointer to a ``struct bpf_sock`` (attribute access only).
+
+    ``count`` > 1 makes the member an array of ``count`` elements of ``kind``,
+    indexed with constants.
+    """
+    name: str
+    offset: int
+    kind: str
+    size: int
+    doc: str
+    count: int = 1  # type: ignore[assignment]  # replaces tuple.count on purpose
+    end: Optional[str] = None
+
+
+class Context(NamedTuple):
+    """A context struct as programs see it: its Python name, its C name, its
+    size and its members."""
+    python_name: str
+    c_name: str
+    size: int
+    fields: tuple[Field, ...]
+    # The verifier accepts loads narrower than a field when only its low
+    # bytes are used (bpf_ctx_narrow_access_ok), so the compiler may let LLVM
+    # narrow or reuse reads of fields the hook cannot write.
+    narrow_reads: bool = False
+
+    def field(self, name: str) -> Optional[Field]:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+
+BPF_SOCK = Context("SockContext", "bpf_sock", 80, (
+    Field("bound_dev_if", 0, "u32", 4, "index of the device the socket is bound to"),
+    Field("family", 4, "u32", 4, "address family (AF_INET, AF_INET6, ...)"),
+    Field("type", 8, "u32", 4, "socket type (SOCK_STREAM, SOCK_DGRAM, ...)"),
+    Field("protocol", 12, "u32", 4, "protocol (IPPROTO_TCP, IPPROTO_UDP, ...)"),
+    Field("mark", 16, "u32", 4, "socket mark (SO_MARK)"),
+    Field("priority", 20, "u32", 4, "socket priority (SO_PRIORITY)"),
+    Field("src_ip4", 24, "u32", 4, "source IPv4 address, network byte order"),
+    Field("src_ip6", 28, "u32", 4, "source IPv6 address, four words in network byte order", count=4),
+    Field("src_port", 44, "u32", 4, "source port, host byte order"),
+    Field("dst_port", 48, "u16", 2, "destination port, network byte order"),
+    Field("dst_ip4", 52, "u32", 4, "destination IPv4 address, network byte order"),
+    Field("dst_ip6", 56, "u32", 4, "destination IPv6 address, four words in network byte order", count=4),
+    Field("state", 72, "u32", 4, "connection state (BPF_TCP_*)"),
+    Field("rx_queue_mapping", 76, "i32", 4, "receive queue of the connection, or -1"),
+), narrow_reads=True)
+
+BPF_SOCKOPT = Context("SockoptContext", "bpf_sockopt", 40, (
+    Field("sk", 0, "sock", 8, "the socket the option is for"),
+    Field("optval", 8, "window", 8, "the option's value, a byte buffer of at most PAGE_SIZE bytes",
+          end="optval_end"),
+    Field("optval_end", 16, "window_end", 8, "end of the optval buffer"),
+    Field("level", 24, "i32", 4, "option level (SOL_SOCKET, SOL_IP, ...)"),
+    Field("optname", 28, "i32", 4, "option name (IP_TTL, SO_MARK, ...)"),
+    Field("optlen", 32, "i32", 4, "length of the option's value in bytes"),
+    Field("retval", 36, "i32", 4, "the kernel's result for getsockopt (0 or -errno)"),
+))
+
+BPF_SYSCTL = Context("SysctlContext", "bpf_sysctl", 8, (
+    Field("write", 0, "u32", 4, "1 when the sysctl is being written, 0 when read"),
+    Field("file_pos", 4, "u32", 4, "file position of the read or write"),
+))
+
+SK_BUFF = Context("SkBuff", "__sk_buff", 192, (
+    Field("len", 0, "u32", 4, "length of the packet in bytes"),
+    Field("pkt_type", 4, "u32", 4, "packet type (PACKET_HOST, PACKET_BROADCAST, ...)"),
+    Field("mark", 8, "u32", 4, "packet mark"),
+    Field("queue_mapping", 12, "u32", 4, "queue the packet was received on"),
+    Field("protocol", 16, "u32", 4, "link-layer protocol (ETH_P_*), network byte order"),
+    Field("vlan_present", 20, "u32", 4, "1 when a VLAN tag is present"),
+    Field("vlan_tci", 24, "u32", 4, "VLAN tag control information"),
+    Field("vlan_proto", 28, "u32", 4, "VLAN protocol, network byte order"),
+    Field("priority", 32, "u32", 4, "packet priority"),
+    Field("ingress_ifindex", 36, "u32", 4, "index of the device the packet arrived on"),
+    Field("ifindex", 40, "u32", 4, "index of the device the packet is on"),
+    Field("tc_index", 44, "u32", 4, "traffic control index"),
+    Field("cb", 48, "u32", 4, "scratch space shared between programs", count=5),
+    Field("hash", 68, "u32", 4, "the packet's flow hash"),
+    Field("napi_id", 84, "u32", 4, "NAPI id of the receive queue"),
+    Field("gso_segs", 164, "u32", 4, "number of GSO segments"),
+    Field("gso_size", 176, "u32", 4, "size of a GSO segment"),
+), narrow_reads=True)
+
+CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF)
+CONTEXTS_BY_PYTHON_NAME = {c.python_name: c for c in CONTEXTS}
+
+# A socket reached through a pointer (``ctx.sk`` in sockopt hooks, never NULL
+# there) can be read in full but never written.
+SOCK_POINTER_READABLE = frozenset(f.name for f in BPF_SOCK.fields)

@@ -1,0 +1,118 @@
+"""The kernel helpers programs may call: ``enum bpf_func_id`` numbers and
+the Python signature each has in ``pybpfc.lang``.
+
+Which hooks may call a helper is the hook's property (``hooks.py``); the
+helpers that map methods call take the method's parameters (``maps.py``).
+"""
+from typing import NamedTuple
+
+# bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3): at most three values.
+TRACE_PRINTK_MAX_VALUES = 3
+
+
+class Param(NamedTuple):
+    """One parameter of a helper as a program calls it.
+
+    ``name`` is the parameter's name in ``pybpfc.lang``.  ``kind`` says what
+    the program passes: ``"ctx"`` the hook's context; ``"sock"`` a socket
+    (``ctx.sk``); ``"buffer"`` a bytearray, passed to the kernel as its
+    address and its size; ``"buffer_start"`` a bytearray passed by address
+    only, its size given by the next (int) argument and capped at the
+    buffer's size; ``"buffer_tail"`` a bytearray passed from the offset the
+    next (int) argument gives, with the length that remains; or an integer
+    type name."""
+    name: str
+    kind: str
+
+
+class Helper(NamedTuple):
+    """A kernel helper function a program may call.
+
+    ``returns`` is an integer type name, ``"None"``, ``"ref"`` (a reference
+    to a map value, or None) or ``"parsed_i64"``/``"parsed_u64"`` (a
+    ParsedInt/ParsedUint: the characters read, or -errno, and the value).
+
+    ``call`` says how a program reaches it: ``"function"`` (a function of
+    the same name exported by pybpfc, with ``signature``), ``"method"`` (a
+    method of a map: its parameters are the method's, see ``maps.py``) or
+    ``"print"`` (the builtin ``print``)."""
+    name: str
+    func_id: int          # enum bpf_func_id
+    signature: tuple[Param, ...]
+    returns: str
+    doc: str
+    call: str = "function"
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The kinds of the parameters, in order."""
+        return tuple(p.kind for p in self.signature)
+
+
+def _signature(text: str) -> tuple[Param, ...]:
+    """``"ctx: ctx, buf: buffer"`` -> its Params."""
+    params = []
+    for param in filter(None, text.split(", ")):
+        name, _, kind = param.partition(": ")
+        params.append(Param(name, kind))
+    return tuple(params)
+
+
+def _helper(name: str, func_id: int, signature: str, returns: str, doc: str,
+            call: str = "function") -> Helper:
+    return Helper(name, func_id, _signature(signature), returns, doc, call)
+
+
+HELPERS = {h.name: h for h in (
+    _helper("map_lookup_elem", 1, "", "ref", "the value stored under a key, or None",
+            call="method"),
+    _helper("map_update_elem", 2, "", "i64",
+            "store a value under a key (flags BPF_ANY, BPF_NOEXIST, BPF_EXIST); 0 or -errno",
+            call="method"),
+    _helper("map_delete_elem", 3, "", "i64", "remove a key; 0 or -errno", call="method"),
+    _helper("ktime_get_ns", 5, "", "u64", "nanoseconds since boot (CLOCK_MONOTONIC)"),
+    _helper("trace_printk", 6, "", "i64",
+            "write a line to the kernel's trace buffer (/sys/kernel/tracing/trace_pipe); "
+            "called as print() with up to three integer arguments", call="print"),
+    _helper("get_prandom_u32", 7, "", "u32", "a pseudo-random number"),
+    _helper("get_current_pid_tgid", 14, "", "u64",
+            "the current task: thread group id << 32 | thread id"),
+    _helper("get_current_uid_gid", 15, "", "u64", "the current task: gid << 32 | uid"),
+    _helper("get_current_comm", 16, "buf: buffer", "i64",
+            "copy the current task's command name, NUL-terminated, into the buffer"),
+    _helper("skb_load_bytes", 26, "ctx: ctx, offset: u32, buf: buffer", "i64",
+            "copy bytes of the packet from an offset into the buffer (all of it); 0 or -errno"),
+    _helper("get_socket_cookie", 46, "ctx: ctx", "u64", "the socket's unique cookie"),
+    _helper("get_socket_uid", 47, "ctx: ctx", "u32", "the uid of the socket's owner"),
+    _helper("setsockopt", 49, "sk: sock, level: i32, optname: i32, buf: buffer", "i64",
+            "set a socket option on the socket, from the whole buffer; 0 or -errno"),
+    _helper("getsockopt", 57, "sk: sock, level: i32, optname: i32, buf: buffer", "i64",
+            "read a socket option of the socket into the buffer; 0 or -errno"),
+    _helper("get_current_cgroup_id", 80, "", "u64", "the current task's cgroup v2 id"),
+    _helper("get_local_storage", 81, "", "ref", "this cgroup's value in a CgroupStorage",
+            call="method"),
+    _helper("sysctl_get_name", 101, "ctx: ctx, buf: buffer, flags: u64", "i64",
+            "copy the sysctl's name into the buffer (flags 1: the base name only); "
+            "the length, or -E2BIG when truncated"),
+    _helper("sysctl_get_current_value", 102, "ctx: ctx, buf: buffer", "i64",
+            "copy the sysctl's current value (text) into the buffer; the length or -errno"),
+    _helper("sysctl_get_new_value", 103, "ctx: ctx, buf: buffer", "i64",
+            "copy the value being written into the buffer; the length or -errno"),
+    _helper("sysctl_set_new_value", 104, "ctx: ctx, buf: buffer_start, length: u64", "i64",
+            "replace the value being written with the first N bytes of the buffer"),
+    _helper("strtol", 105, "buf: buffer_tail, offset: u32, base: u64", "parsed_i64",
+            "parse a signed integer from the buffer at an offset, in a base (0, 8, 10 or 16)"),
+    _helper("strtoul", 106, "buf: buffer_tail, offset: u32, base: u64", "parsed_u64",
+            "parse an unsigned integer from the buffer at an offset, in a base (0, 8, 10 or 16)"),
+    _helper("sk_storage_get", 107, "", "ref",
+            "the socket's value, or None; create=True makes a zeroed one when missing",
+            call="method"),
+    _helper("sk_storage_delete", 108, "", "i64", "remove the socket's value; 0 or -errno",
+            call="method"),
+    _helper("get_netns_cookie", 122, "ctx: ctx", "u64", "the network namespace's cookie"),
+    _helper("ringbuf_output", 130, "", "i64",
+            "copy a record (an integer, struct or bytearray) into the ring buffer; 0 or -errno",
+            call="method"),
+    _helper("get_retval", 186, "", "i32", "the syscall's result so far (0 or -errno)"),
+    _helper("set_retval", 187, "value: i32", "i32", "set the syscall's result (0 or -errno)"),
+)}

@@ -1,0 +1,145 @@
+"""The kinds of map a program declares, with the kernel map type each is
+and the Python methods it has.
+
+A method's parameters here are the only statement of them: the compiler
+binds a call's arguments with them (keywords by these names), and a test
+holds the typing stubs in ``pybpfc.lang`` to them, so what mypy accepts and
+what pybpfc compiles agree.
+"""
+from typing import NamedTuple, Optional
+
+from .kernel import BPF_ANY, BPF_F_NO_PREALLOC, MAP_TYPES
+
+
+class MethodParam(NamedTuple):
+    """One parameter of a map method.
+
+    ``name`` is what a program writes (a keyword argument's name).  ``role``
+    is what the kernel helper receives it as: ``"key"``, ``"value"``,
+    ``"flags"``, ``"sk"``, ``"create"`` or ``"record"``.  ``type`` is
+    ``"K"``/``"V"`` (the map's declared key or value type), an integer type
+    name, ``"bool"``, ``"socket"`` (the context of a sock hook, or
+    ``ctx.sk``) or ``"record"`` (an integer, a struct or a bytearray).
+    ``default`` is None for a required parameter."""
+    name: str
+    role: str
+    type: str
+    default: Optional[int] = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+class Method(NamedTuple):
+    """A map method: the kernel helper it calls, its parameters and what it
+    returns (``"optional_ref"``: a reference to the value or None; ``"ref"``:
+    a reference that is never None; or an integer type name)."""
+    name: str
+    helper: str
+    params: tuple[MethodParam, ...]
+    returns: str
+
+    def param(self, name: str) -> Optional[MethodParam]:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+class MapKind(NamedTuple):
+    """A kind of map a program declares at module level, e.g.
+    ``counts: HashMap[u32, u64] = HashMap(max_entries=64)``.
+
+    ``key`` says what the program indexes it with: ``"declared"`` (the
+    annotation's first type), ``"index"`` (a u32 index: arrays), ``"socket"``
+    (socket storage), ``"cgroup"`` (the cgroup the program runs for) or
+    ``"none"`` (ring buffer).  ``key_type`` is the integer type the kernel
+    keys the map with when the program does not declare one.
+    ``signatures`` are its methods.  ``map_flags`` are always set;
+    ``options`` are the constructor's keyword arguments."""
+    python_name: str
+    map_type: str
+    key: str
+    has_value: bool
+    per_cpu: bool
+    signatures: tuple[Method, ...]
+    options: tuple[str, ...]
+    doc: str
+    map_flags: int = 0
+    fixed_max_entries: Optional[int] = None   # the kernel requires this value
+    key_type: Optional[str] = None
+
+    @property
+    def map_type_id(self) -> int:
+        return MAP_TYPES[self.map_type]
+
+    @property
+    def methods(self) -> tuple[tuple[str, str], ...]:
+        """(method, helper) of each method."""
+        return tuple((m.name, m.helper) for m in self.signatures)
+
+    def method(self, name: str) -> Optional[Method]:
+        for m in self.signatures:
+            if m.name == name:
+                return m
+        return None
+
+    def helper_for(self, method: str) -> Optional[str]:
+        found = self.method(method)
+        return found.helper if found else None
+
+
+def _element_methods(key: str, key_type: str) -> tuple[Method, ...]:
+    """lookup, update and delete of a map keyed by ``key``."""
+    by_key = MethodParam(key, "key", key_type)
+    return (
+        Method("lookup", "map_lookup_elem", (by_key,), "optional_ref"),
+        Method("update", "map_update_elem",
+               (by_key, MethodParam("value", "value", "V"),
+                MethodParam("flags", "flags", "u64", BPF_ANY)), "i64"),
+        Method("delete", "map_delete_elem", (by_key,), "i64"),
+    )
+
+
+_HASH_METHODS = _element_methods("key", "K")
+# An array's elements always exist: there is nothing to delete.
+_ARRAY_METHODS = _element_methods("index", "u32")[:2]
+_SOCKET = MethodParam("sk", "sk", "socket")
+
+MAP_KINDS = {k.python_name: k for k in (
+    MapKind("HashMap", "BPF_MAP_TYPE_HASH", "declared", True, False, _HASH_METHODS,
+            ("max_entries", "no_prealloc"), "a hash table of up to max_entries keys"),
+    MapKind("LruHashMap", "BPF_MAP_TYPE_LRU_HASH", "declared", True, False, _HASH_METHODS,
+            ("max_entries",), "a hash table that evicts the least recently used key when full"),
+    MapKind("PerCpuHashMap", "BPF_MAP_TYPE_PERCPU_HASH", "declared", True, True,
+            _HASH_METHODS, ("max_entries", "no_prealloc"),
+            "a hash table with one value per CPU for each key"),
+    MapKind("ArrayMap", "BPF_MAP_TYPE_ARRAY", "index", True, False, _ARRAY_METHODS,
+            ("max_entries",),
+            "max_entries values indexed 0 .. max_entries - 1, all present from the start",
+            key_type="u32"),
+    MapKind("PerCpuArrayMap", "BPF_MAP_TYPE_PERCPU_ARRAY", "index", True, True,
+            _ARRAY_METHODS, ("max_entries",),
+            "an array with one value per CPU for each index", key_type="u32"),
+    MapKind("SockStorage", "BPF_MAP_TYPE_SK_STORAGE", "socket", True, False, (
+                Method("get", "sk_storage_get",
+                       (_SOCKET, MethodParam("create", "create", "bool", False)),
+                       "optional_ref"),
+                Method("delete", "sk_storage_delete", (_SOCKET,), "i64")),
+            ("clone",),
+            "a value attached to each socket, freed with the socket "
+            "(clone=True copies it to sockets accepted from a listener)",
+            map_flags=BPF_F_NO_PREALLOC, fixed_max_entries=0, key_type="i32"),  # a socket fd
+    MapKind("CgroupStorage", "BPF_MAP_TYPE_CGROUP_STORAGE", "cgroup", True, False,
+            (Method("get", "get_local_storage", (), "ref"),), (),
+            "a value for each cgroup the programs are attached to, shared by them",
+            fixed_max_entries=0, key_type="u64"),   # the cgroup's id: one value for all attach types
+    MapKind("RingBuf", "BPF_MAP_TYPE_RINGBUF", "none", False, False,
+            (Method("output", "ringbuf_output",
+                    (MethodParam("record", "record", "record"),
+                     MethodParam("flags", "flags", "u64", 0)), "i64"),),
+            ("max_entries",),
+            "a buffer of records user space reads in order; max_entries is its size in "
+            "bytes, a power of 2 and a multiple of the page size"),
+)}
