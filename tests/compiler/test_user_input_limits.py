@@ -202,3 +202,25 @@ def test_an_ascii_license_loads() -> None:
     elf = compile_source(Source("prog.py", program(module='LICENSE = "Dual BSD/GPL"\n'))).elf
     with load(elf) as collection:
         assert collection.spec.license == "Dual BSD/GPL"
+
+
+# ------------------------------------------------------- module-level calls
+
+@pytest.mark.parametrize("value, spelled", [("ktime_get_ns()", "ktime_get_ns()"),
+                                            ("f(1)", "f()"), ("m.lookup(1)", "m.lookup()"),
+                                            ("f(ktime_get_ns())", "f()")])
+def test_a_call_at_module_level_is_located(value: str, spelled: str) -> None:
+    """A global's value computed by a call reached the checker's assertion
+    that calls happen inside functions."""
+    module = ("from pybpfc import HashMap, ktime_get_ns\n"
+              "m: HashMap[u32, u64] = HashMap(max_entries=2)\n\n\n"
+              "def f(x: u64) -> u64:\n    return x\n\n\n"
+              f"x: u64 = {value}\n")
+    text = program(module=module)
+    err = compile_error(text)
+    assert err.message.startswith(f"{spelled} cannot be called at module level")
+    assert err.pos is not None and err.pos.line == line_of(text, "x: u64 =")
+
+
+def test_conversions_at_module_level_are_constants() -> None:
+    compile_source(Source("prog.py", program(module="x: u64 = u64(7) + min(2, 3)\n")))

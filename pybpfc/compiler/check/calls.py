@@ -277,6 +277,7 @@ def atomic_add(ck: Checker, e: A.Call) -> None:
 
 
 def function_call(ck: Checker, e: A.Call, fn: FuncSym) -> None:
+    caller = ck.calling_function(e, f"{fn.name}()")
     if fn.hook is not None:
         raise error(f"'{fn.name}' is a hook; hooks are run by the kernel and cannot be "
                     "called", e)
@@ -298,4 +299,4 @@ def function_call(ck: Checker, e: A.Call, fn: FuncSym) -> None:
     e.args = args
     e.ty = fn.ret
     e.resolved = UserCall(fn, tuple(isinstance(p.ty, StructType) for p in fn.params))
-    ck.current().calls.append((fn, e))
+    caller.calls.append((fn, e))

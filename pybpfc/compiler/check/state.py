@@ -163,6 +163,14 @@ class Checker:
         assert self.func is not None
         return self.func
 
+    def calling_function(self, node: Union[A.Node, A.Pos], spelled: str) -> FuncSym:
+        """The function a call of ``spelled`` is in; none at module level,
+        where values are computed when compiling."""
+        if self.func is None:
+            raise error(f"{spelled} cannot be called at module level: a module-level value "
+                        "is computed when compiling", node)
+        return self.func
+
     def current_hook(self) -> abi.Hook:
         fn = self.current()
         if fn.hook is None:
@@ -173,7 +181,7 @@ class Checker:
     def require_helper(self, helper: abi.Helper, node: Union[A.Node, A.Pos],
                        spelled: str) -> None:
         """The hook being checked may call ``helper`` (the kernel's rule)."""
-        fn = self.current()
+        fn = self.calling_function(node, spelled)
         if fn.hook is not None and helper.name not in fn.hook.helpers:
             where = [h.decorator for h in abi.HOOKS if helper.name in h.helpers]
             raise error(f"{spelled} is not available in a @{fn.hook.decorator} hook", node,
