@@ -29,8 +29,9 @@ PACKET_LOAD_INTRINSICS = {8: "llvm.bpf.load.byte", 16: "llvm.bpf.load.half",
                           32: "llvm.bpf.load.word"}
 
 
-@expression(ContextField)
+@expression(ContextField, SocketField)
 def lower_field(lw: Lowering, e: A.Attribute) -> ir.Value:
+    """A field of the context, or of the socket behind ``ctx.sk``."""
     r = e.resolved
     return ctx_load(lw, lw.expr(e.value), r.field, stable=r.stable)
 
@@ -39,12 +40,6 @@ def lower_field(lw: Lowering, e: A.Attribute) -> ir.Value:
 def lower_socket(lw: Lowering, e: A.Attribute) -> ir.Value:
     f = e.resolved.field
     return static_offsets(lw, ctx_load_at(lw, lw.expr(e.value), f.offset, 8, PTR, stable=True))
-
-
-@expression(SocketField)
-def lower_socket_field(lw: Lowering, e: A.Attribute) -> ir.Value:
-    r = e.resolved
-    return ctx_load(lw, lw.expr(e.value), r.field, stable=r.stable)
 
 
 @expression(ContextArrayElement)

@@ -21,7 +21,7 @@ from ..debuginfo import DebugInfo
 from ..errors import CompileError, InternalError
 from ..frame import Frame
 from ..symbols import CheckedProgram, FuncSym
-from ..types import BOOL, IntType, RefType, Type, is_scalar
+from ..types import BOOL, IntType, RefType, Type, is_aggregate, is_scalar
 
 PHASE = "lowering"
 
@@ -55,14 +55,13 @@ def reg_type(ty: Type) -> ir.Type:
 
 
 def mem_type(ty: Type) -> ir.Type:
-    """How a value of type ``ty`` is laid out in memory."""
-    if isinstance(ty, IntType):
-        return ir.IntType(ty.bits)
+    """How a value of type ``ty`` is laid out in memory: a bool is a byte,
+    a struct or array its bytes, anything else as in a register."""
     if ty is BOOL:
         return I8
-    if isinstance(ty, RefType):
-        return PTR
-    return ir.ArrayType(I8, ty.size)
+    if is_aggregate(ty):
+        return ir.ArrayType(I8, ty.size)
+    return reg_type(ty)
 
 
 if TYPE_CHECKING:    # (typing's objects are not made at run time: imports stay quick)

@@ -86,13 +86,19 @@ def lower_while(lw: Lowering, s: A.While) -> None:
     with lw.at(s.test):
         lw.builder.cbranch(lw.expr(s.test), body_bb, end_bb)
     lw.builder.position_at_end(body_bb)
-    lw.loops.append((cond_bb, end_bb))
+    loop_body(lw, s.body, cond_bb, end_bb)
+    lw.builder.position_at_end(end_bb)
+
+
+def loop_body(lw: Lowering, body: list[A.Stmt], next_bb: ir.Block, end_bb: ir.Block) -> None:
+    """A loop's body, where `continue` goes to ``next_bb`` and `break` to
+    ``end_bb``; it ends by going to ``next_bb``."""
+    lw.loops.append((next_bb, end_bb))
     with lw.conditional():
-        lw.block(s.body)
+        lw.block(body)
     lw.loops.pop()
     if not lw.builder.block.is_terminated:
-        lw.builder.branch(cond_bb)
-    lw.builder.position_at_end(end_bb)
+        lw.builder.branch(next_bb)
 
 
 @statement(A.For)
@@ -122,12 +128,7 @@ def lower_for(lw: Lowering, s: A.For) -> None:
     lw.builder.cbranch(going, body_bb, end_bb)
     lw.builder.position_at_end(body_bb)
     lw.mem_store(lw.to_memory(cur, ty), target)
-    lw.loops.append((step_bb, end_bb))
-    with lw.conditional():
-        lw.block(s.body)
-    lw.loops.pop()
-    if not lw.builder.block.is_terminated:
-        lw.builder.branch(step_bb)
+    loop_body(lw, s.body, step_bb, end_bb)
     lw.builder.position_at_end(step_bb)
     cur = lw.builder.load(counter)
     magnitude = ir.Constant(reg_type(ty), abs(step))
