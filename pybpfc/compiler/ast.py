@@ -284,36 +284,3 @@ class Cast(Expr):
     literal taking a type, a truth test).  ``ty`` is the target type."""
     value: Expr
 
-
-# ---------------------------------------------------------------- walking
-
-# Words in a field's annotation that say it holds nodes.
-_NODE_TYPES = ("Expr", "Stmt", "Node", "Keyword", "Arg")
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(cls: type) -> tuple[str, ...]:
-    """The fields of a node class that hold nodes (or lists of them),
-    read from their annotations."""
-    names: dict[str, None] = {}
-    for klass in reversed(cls.__mro__):
-        for name, annotation in klass.__dict__.get("__annotations__", {}).items():
-            if name != "pos" and any(word in str(annotation) for word in _NODE_TYPES):
-                names[name] = None
-    found = _CHILD_FIELDS[cls] = tuple(names)
-    return found
-
-
-def children(node: Node) -> list[Node]:
-    """The nodes directly inside ``node``, in source order."""
-    names = _CHILD_FIELDS.get(type(node))
-    if names is None:
-        names = _child_fields(type(node))
-    found: list[Node] = []
-    for name in names:
-        value = getattr(node, name)
-        if type(value) is list:
-            found.extend(value)
-        elif value is not None:
-            found.append(value)
-    return found

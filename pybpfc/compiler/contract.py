@@ -301,12 +301,3 @@ class RangeLoop(Resolved):
     ty: IntType
     step: int
 
-
-def operands(resolved: Resolved) -> list[A.Expr]:
-    """The expressions a record names that may not be children of its node
-    in the tree (a walk over a checked program visits these too)."""
-    if isinstance(resolved, MapMethodCall):
-        return [a for a in resolved.args.values() if a is not None]
-    if isinstance(resolved, ListInit):
-        return list(resolved.elements)
-    return []

@@ -21,7 +21,7 @@ from typing import Iterator, Optional
 from .. import abi
 from ..records import record
 from . import ast as A
-from .contract import MapMethodCall, ParseNumber, RangeLoop, operands
+from .contract import MapMethodCall, ParseNumber, RangeLoop
 from .errors import CompileError, InternalError
 from .symbols import CheckedProgram, FuncSym, LocalVar
 from .types import (I64, U8, ArrayType, ContextType, StructType, Type, is_aggregate,
@@ -94,11 +94,10 @@ def _plan(fn: FuncSym) -> Frame:
                 frame.params[id(p)] = Slot(p.name, p.ty, None, False, False,
                                            f"parameter '{p.name}'", p.pos.line)
         tail_room = set()
-        nodes = _nodes(fn.node.body)
-        for node in nodes:
-            r = node.resolved if isinstance(node, A.Expr) else None
+        for node in fn.kernel_calls:
+            r = node.resolved
             if isinstance(r, ParseNumber):
-                buf = node.args[0]  # type: ignore[attr-defined]
+                buf = node.args[0]
                 tail_room.add(id(buf.symbol))
                 frame.hidden[(id(node), "parsed")] = Slot(
                     "parsed", I64, None, True, False, f"the value {r.helper.name}() parses",
@@ -110,11 +109,11 @@ def _plan(fn: FuncSym) -> Frame:
                         frame.hidden[(id(node), role)] = Slot(
                             role, operand.ty, None, True, False,
                             f"the {role} of {r.map.name}.{r.method}()", node.pos.line)
-            elif isinstance(node, A.For):
-                loop = node.iter.resolved
-                assert isinstance(loop, RangeLoop)
-                frame.hidden[(id(node), "range")] = Slot(
-                    "range", loop.ty, None, False, False, "a loop counter", node.pos.line)
+        for node in _loops(fn.node.body):
+            loop = node.iter.resolved
+            assert isinstance(loop, RangeLoop)
+            frame.hidden[(id(node), "range")] = Slot(
+                "range", loop.ty, None, False, False, "a loop counter", node.pos.line)
         node = fn.node
         first_set = _set_before_use(fn.node.body)
         for var in fn.locals.values():
@@ -141,24 +140,17 @@ def _local_slot(var: LocalVar, tail_room: bool, zeroed: bool) -> Slot:
     return Slot(var.name, ty, storage_align(var.ty), in_memory, zeroed, what, var.pos.line)
 
 
-def _nodes(body: list[A.Stmt]) -> list[A.Node]:
-    """Every node of a function body, and the operands records name, each
-    once (without recursion: nesting may be deep)."""
-    seen: set[int] = set()
-    found: list[A.Node] = []
-    pending: list[A.Node] = list(body)
-    children = A.children
+def _loops(body: list[A.Stmt]) -> Iterator[A.For]:
+    """The `for` loops of a function body, at any depth (without
+    recursion: nesting may be deep)."""
+    pending = list(reversed(body))
     while pending:
-        node = pending.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        found.append(node)
-        pending += children(node)
-        resolved = getattr(node, "resolved", None)
-        if resolved is not None:
-            pending += operands(resolved)
-    return found
+        s = pending.pop()
+        if isinstance(s, A.For):
+            yield s
+        for inner in (getattr(s, "orelse", None), getattr(s, "body", None)):
+            if inner:
+                pending.extend(reversed(inner))
 
 
 def _set_before_use(body: list[A.Stmt]) -> set[int]:

@@ -119,6 +119,9 @@ class FuncSym:
     globals_used: set[str] = field(default_factory=set)
     # Every call of another function of the program, in source order.
     calls: list[tuple["FuncSym", A.Call]] = field(default_factory=list)
+    # Every call of a kernel helper (a function of pybpfc's, a map method,
+    # print), in the order checked.
+    kernel_calls: list[A.Call] = field(default_factory=list)
 
     @property
     def name(self) -> str:

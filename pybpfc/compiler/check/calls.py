@@ -184,7 +184,7 @@ def bytes_method(ck: Checker, e: A.Call, f: A.Attribute) -> None:
 
 def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
     """A kernel helper called as a function of pybpfc's."""
-    ck.require_helper(helper, e.func, f"{helper.name}()")
+    ck.helper_called(e, helper, e.func, f"{helper.name}()")
     arity(e, len(helper.params), helper.name)
     args = []
     for a, kind in zip(e.args, helper.params):
@@ -226,7 +226,7 @@ def print_call(ck: Checker, e: A.Call) -> None:
     """``print("text", value, ...)``: one line in the kernel's trace
     buffer; the checker builds the format string."""
     helper = abi.HELPERS["trace_printk"]
-    ck.require_helper(helper, e.func, "print()")
+    ck.helper_called(e, helper, e.func, "print()")
     if e.keywords:
         raise error("print() takes no keyword arguments here", e.keywords[0])
     parts, values = [], []

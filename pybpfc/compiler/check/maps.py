@@ -128,7 +128,7 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
                     note="its methods: " + ", ".join(m for m, _ in kind.methods))
     helper = abi.HELPERS[method.helper]
     spelled = f"{mv.name}.{f.attr}()"
-    ck.require_helper(helper, f.attr_pos, spelled)
+    ck.helper_called(e, helper, f.attr_pos, spelled)
     # Bound by the names a program writes, kept by what the helper gets.
     bound = bind_arguments(e, tuple((p.name, p.required) for p in method.params), spelled)
     args = {p.role: bound[p.name] for p in method.params}

@@ -178,10 +178,12 @@ class Checker:
                         "the hook and pass the values", None)
         return fn.hook
 
-    def require_helper(self, helper: abi.Helper, node: Union[A.Node, A.Pos],
-                       spelled: str) -> None:
-        """The hook being checked may call ``helper`` (the kernel's rule)."""
+    def helper_called(self, call: A.Call, helper: abi.Helper, node: Union[A.Node, A.Pos],
+                      spelled: str) -> None:
+        """``call`` calls the kernel helper ``helper``, which the hook being
+        checked may call (the kernel's rule)."""
         fn = self.calling_function(node, spelled)
+        fn.kernel_calls.append(call)
         if fn.hook is not None and helper.name not in fn.hook.helpers:
             where = [h.decorator for h in abi.HOOKS if helper.name in h.helpers]
             raise error(f"{spelled} is not available in a @{fn.hook.decorator} hook", node,
