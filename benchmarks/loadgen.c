@@ -18,30 +18,25 @@
 // burst is timed in its own process.  One line per cycle: the variants' ns
 // per iteration, in the order given.
 //
-// OP: setsockopt | getsockopt | getsockopt_tos | custom_sockopt | socket_close |
-//     bind4 | bind6 | sysctl_read | sysctl_write (in a private netns) |
-//     send_recv (FD: a bound UDP socket, with or without a socket filter) |
-//     packet_lo (FD, if given: a socket filter program for a packet socket on
-//     lo, in a private netns)
+// OP: one of loadgen_ops.c's table, e.g. setsockopt | socket_close | bind4 |
+//     sysctl_read | sysctl_write (in a private netns) | send_recv (FD: a
+//     bound UDP socket, with or without a socket filter) | packet_lo (FD, if
+//     given: a socket filter program for a packet socket on lo, in a private
+//     netns)
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what)
+#include "loadgen.h"
+
+void die(const char *what)
 {
 	fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
 	exit(2);
@@ -53,245 +48,6 @@ static double now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-// An op opens what its loop needs once per process (setup, given FD or
-// -1), then its loop makes n iterations.  Failures of the guarded call
-// itself are the program's business and are not checked, everything else is.
-static int sock = -1, peer = -1, file = -1;
-
-static int udp_socket(void)
-{
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (s < 0)
-		die("socket");
-	return s;
-}
-
-static void setup_udp(int fd)
-{
-	(void)fd;
-	sock = udp_socket();
-}
-
-static void loop_setsockopt(long n)
-{
-	int tos = 0x10;
-
-	for (long i = 0; i < n; i++)
-		setsockopt(sock, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
-}
-
-static void loop_getsockopt(long n)
-{
-	int v;
-	socklen_t len;
-
-	for (long i = 0; i < n; i++) {
-		len = sizeof(v);
-		getsockopt(sock, IPPROTO_IP, IP_FREEBIND, &v, &len);
-	}
-}
-
-static void loop_getsockopt_tos(long n)
-{
-	int v;
-	socklen_t len;
-
-	for (long i = 0; i < n; i++) {
-		len = sizeof(v);
-		getsockopt(sock, IPPROTO_IP, IP_TOS, &v, &len);
-	}
-}
-
-// A level no protocol knows (sockopt_custom's): the kernel refuses both
-// calls, unless a program answers them.
-static void loop_custom_sockopt(long n)
-{
-	unsigned char note = 0x2a;
-	socklen_t len;
-
-	for (long i = 0; i < n; i++) {
-		setsockopt(sock, 0x7079, 1, &note, 1);
-		len = 1;
-		getsockopt(sock, 0x7079, 1, &note, &len);
-	}
-}
-
-// net.* sysctls are written, and lo is brought up, only in a network
-// namespace of our own, which vanishes with the process.
-static void private_netns(void)
-{
-	if (unshare(CLONE_NEWNET))
-		die("unshare(CLONE_NEWNET)");
-}
-
-static const char rmem[] = "4096 131072 6291456";   // ascending: let through
-
-static void setup_sysctl_write(int fd)
-{
-	(void)fd;
-	private_netns();
-	file = open("/proc/sys/net/ipv4/tcp_rmem", O_WRONLY);
-	if (file < 0)
-		die("open tcp_rmem");
-}
-
-static void loop_sysctl_write(long n)
-{
-	for (long i = 0; i < n; i++)
-		if (pwrite(file, rmem, sizeof(rmem) - 1, 0) < 0)
-			die("pwrite tcp_rmem");
-}
-
-static void setup_none(int fd)
-{
-	(void)fd;
-}
-
-static void loop_socket_close(long n)
-{
-	for (long i = 0; i < n; i++)
-		close(udp_socket());
-}
-
-static void loop_bind4(long n)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (long i = 0; i < n; i++) {
-		int s = udp_socket();
-
-		if (bind(s, (struct sockaddr *)&a, sizeof(a)))
-			die("bind");
-		close(s);
-	}
-}
-
-static void loop_bind6(long n)
-{
-	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = 0};
-
-	a.sin6_addr = in6addr_loopback;
-	for (long i = 0; i < n; i++) {
-		int s = socket(AF_INET6, SOCK_DGRAM, 0);
-
-		if (s < 0)
-			die("socket");
-		if (bind(s, (struct sockaddr *)&a, sizeof(a)))
-			die("bind");
-		close(s);
-	}
-}
-
-// A sysctl the programs let through; pread re-reads it from the start,
-// and every read(2) of a sysctl runs the hook once.
-static void setup_sysctl_read(int fd)
-{
-	(void)fd;
-	file = open("/proc/sys/net/ipv4/ip_default_ttl", O_RDONLY);
-	if (file < 0)
-		die("open sysctl");
-}
-
-static void loop_sysctl_read(long n)
-{
-	char buf[32];
-
-	for (long i = 0; i < n; i++)
-		if (pread(file, buf, sizeof(buf), 0) < 0)
-			die("pread sysctl");
-}
-
-// sock receives, peer sends to it.
-static void connect_peer(void)
-{
-	struct sockaddr_in to;
-	socklen_t len = sizeof(to);
-
-	peer = udp_socket();
-	if (getsockname(sock, (struct sockaddr *)&to, &len) ||
-	    connect(peer, (struct sockaddr *)&to, sizeof(to)))
-		die("connect");
-}
-
-// FD: a bound UDP socket, with or without a socket filter.
-static void setup_send_recv(int rx)
-{
-	sock = rx;
-	connect_peer();
-}
-
-static void loop_send_recv(long n)
-{
-	char payload[64] = {0}, buf[64];
-
-	for (long i = 0; i < n; i++) {
-		if (send(peer, payload, sizeof(payload), 0) < 0)
-			die("send");
-		if (recv(sock, buf, sizeof(buf), 0) < 0)
-			die("recv");
-	}
-}
-
-// Loopback traffic seen by a packet socket on lo (with the filter when a
-// program fd is given), in a private netns so no one else's frames count.
-static void setup_packet_lo(int prog)
-{
-	struct ifreq ifr = {0};
-	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
-	struct sockaddr_in to = {.sin_family = AF_INET};
-	int s, packets;
-
-	private_netns();
-	s = udp_socket();
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		die("SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr))
-		die("SIOCSIFFLAGS lo");
-	close(s);
-	packets = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	ll.sll_ifindex = if_nametoindex("lo");
-	if (packets < 0 || bind(packets, (struct sockaddr *)&ll, sizeof(ll)))
-		die("packet socket on lo");
-	if (prog >= 0 && setsockopt(packets, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof(prog)))
-		die("SO_ATTACH_BPF");
-	sock = udp_socket();
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(sock, (struct sockaddr *)&to, sizeof(to)))
-		die("bind");
-	connect_peer();
-}
-
-static const struct op {
-	const char *name;
-	void (*setup)(int fd);
-	void (*loop)(long n);
-} ops[] = {
-	{"setsockopt", setup_udp, loop_setsockopt},
-	{"getsockopt", setup_udp, loop_getsockopt},
-	{"getsockopt_tos", setup_udp, loop_getsockopt_tos},
-	{"custom_sockopt", setup_udp, loop_custom_sockopt},
-	{"socket_close", setup_none, loop_socket_close},
-	{"bind4", setup_none, loop_bind4},
-	{"bind6", setup_none, loop_bind6},
-	{"sysctl_read", setup_sysctl_read, loop_sysctl_read},
-	{"sysctl_write", setup_sysctl_write, loop_sysctl_write},
-	{"send_recv", setup_send_recv, loop_send_recv},
-	{"packet_lo", setup_packet_lo, loop_send_recv},
-};
-
-static const struct op *find_op(const char *name)
-{
-	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
-		if (!strcmp(ops[k].name, name))
-			return &ops[k];
-	fprintf(stderr, "loadgen: unknown op %s\n", name);
-	exit(2);
 }
 
 static void pin_to(int cpu)

@@ -1,10 +1,13 @@
-"""The benchmarked programs: one row per example.
+"""The benchmarked programs: one row per example in examples/, and one per
+benchmark-only program in benchmarks/programs/ (jobs written from the
+kernel's documentation, apart from the examples, in the patterns where
+pybpfc's code was found furthest behind clang's).
 
-Adding an example to the benchmark takes one row here, its C twin in
+Adding a program to the benchmark takes one row here, its C twin in
 benchmarks/c/ (same logic, same globals and maps, same program names and
 sections) and, when no existing scenario exercises its hook, one scenario
-in scenarios.py.  tests/test_bench_twins.py checks that both compilers'
-objects behave the same in the kernel for every row.
+in scenarios.py.  tests/kernel/test_bench_twins.py checks that both
+compilers' objects behave the same in the kernel for every row.
 
 A row names every program of its example (``programs``; a plain string is
 one program).  They work together (sockopt_custom's getsockopt hands back
@@ -23,14 +26,18 @@ from . import scenarios
 from .scenarios import Scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES_DIR = REPO_ROOT / "examples"
+PROGRAMS_DIR = Path(__file__).resolve().parent / "programs"
 C_DIR = Path(__file__).resolve().parent / "c"
 
 
 @dataclass(frozen=True)
 class Twin:
-    name: str                      # the example's file stem, also its C twin's
+    name: str                      # the program's file stem, also its C twin's
     programs: Union[str, tuple[str, ...]]   # hook functions, the same names in both
     scenario: Scenario
+    folder: Path = EXAMPLES_DIR    # where the Python program is
+    c_dir: Path = C_DIR            # where its C twin is
 
     def __post_init__(self) -> None:
         if isinstance(self.programs, str):
@@ -44,14 +51,14 @@ class Twin:
 
     @property
     def source(self) -> Path:
-        return REPO_ROOT / "examples" / f"{self.name}.py"
+        return self.folder / f"{self.name}.py"
 
     @property
     def c_source(self) -> Path:
-        return C_DIR / f"{self.name}.c"
+        return self.c_dir / f"{self.name}.c"
 
 
-REGISTRY: tuple[Twin, ...] = (
+EXAMPLE_TWINS: tuple[Twin, ...] = (
     Twin("deny_ttl", "deny_ttl", scenarios.SETSOCKOPT),
     Twin("getsockopt_freebind", "report_freebind", scenarios.GETSOCKOPT),
     Twin("sock_create_mark", "mark_sockets", scenarios.SOCK_CREATE),
@@ -68,6 +75,33 @@ REGISTRY: tuple[Twin, ...] = (
     Twin("count_protocols", "count_protocols", scenarios.PACKET_SOCKET),
     Twin("getsockopt_chain", "stack_layers", scenarios.GETSOCKOPT_CHAIN),
 )
+
+def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:
+    return Twin(name, programs, scenario, folder=PROGRAMS_DIR)
+
+
+# Socket storage fetched or created, then several optval reads and writes;
+# several strtoul() calls over one sysctl value, each continuing where the
+# last stopped; packet parsers with many skb_load_bytes() and header loads.
+PROGRAM_TWINS: tuple[Twin, ...] = (
+    benchmark_only("sockopt_option_cache", ("cache_option", "read_cache"),
+                   scenarios.OPTION_CACHE),
+    benchmark_only("sockopt_linger_clamp", "clamp_linger", scenarios.LINGER),
+    benchmark_only("sockopt_buffer_budget", ("budget_buffers", "report_granted"),
+                   scenarios.BUFFER_BUDGET),
+    benchmark_only("getsockopt_tcp_info", "coarse_tcp_info", scenarios.TCP_INFO),
+    benchmark_only("sysctl_port_range", "port_range", scenarios.PORT_RANGE),
+    benchmark_only("sysctl_tcp_wmem", "guard_tcp_wmem", scenarios.TCP_WMEM),
+    benchmark_only("sysctl_rmem_ceiling", "rmem_ceiling", scenarios.RMEM_CEILING),
+    benchmark_only("sysctl_reserved_ports", "check_reserved_ports",
+                   scenarios.RESERVED_PORTS),
+    benchmark_only("filter_udp_ports", "udp_ports", scenarios.PACKET_UDP),
+    benchmark_only("filter_tcp_flags", "tcp_flags", scenarios.PACKET_TCP),
+    benchmark_only("filter_ipv6_flows", "ipv6_flows", scenarios.PACKET_UDP6),
+    benchmark_only("filter_dns_queries", "dns_queries", scenarios.PACKET_DNS),
+)
+
+REGISTRY: tuple[Twin, ...] = EXAMPLE_TWINS + PROGRAM_TWINS
 
 
 def by_name(name: str) -> Twin:

@@ -2,12 +2,12 @@
 
 A scenario names the loop the load generator (loadgen.c) runs to time the
 hook, and a behaviour probe: a few syscalls whose outcomes show what the
-program decided.  tests/test_bench_twins.py runs the probe against both
+program decided.  tests/kernel/test_bench_twins.py runs the probe against both
 compilers' objects and demands the same outcomes and the same globals.
 
-How a scenario attaches the example's programs (``attach``):
+How a scenario attaches a row's programs (``attach``):
 
-- "cgroup": every program of the example to one temporary cgroup; the probe
+- "cgroup": every program of the row to one temporary cgroup; the probe
   runs in a forked child that has moved into it and returns what it saw
   (picklable).
 - "socket": the socket filter on a UDP socket; the probe gets an
@@ -23,18 +23,19 @@ How a scenario attaches the example's programs (``attach``):
 """
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import os
 import socket
 import struct
 from dataclasses import dataclass
 from typing import Any, Callable, ContextManager
 
+from .netns import (frame_lengths, link_up, packet_socket_on_lo, ping_loopback, udp,
+                    unshare_network)
+from .packet_traffic import probe_packet_mix
+
 SOL_IP, IP_TOS, IP_TTL, IP_FREEBIND = 0, 1, 2, 15
 PAGE_SIZE = 4096
 SOL_PYBPFC, NOTE = 0x7079, 1       # sockopt_custom's own option
-ETH_P_ALL = 0x0003
 
 
 @dataclass(frozen=True)
@@ -55,18 +56,6 @@ def errno_of(call: Callable[..., Any], *args: Any) -> int:
     except OSError as err:
         return err.errno or -1
     return 0
-
-
-def unshare_network() -> None:
-    """A private network namespace for the calling process, so the net.*
-    sysctls it writes are its own and vanish with it."""
-    CLONE_NEWNET = 0x40000000
-    if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
-
-
-def udp() -> socket.socket:
-    return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
 
 # ------------------------------------------------------------------ probes
@@ -234,24 +223,6 @@ def probe_udp_one_at_a_time() -> tuple[int, ...]:
     return tuple(results)
 
 
-def link_up(name: str) -> None:
-    """Bring an interface up with SIOCSIFFLAGS (no `ip` binary needed)."""
-    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-    with udp() as s:
-        request = struct.pack("16sh", name.encode(), 0)
-        flags = struct.unpack("16sh", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
-        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh", name.encode(), flags | IFF_UP))
-
-
-def icmp_echo_request(payload: bytes) -> bytes:
-    header = struct.pack("!BBHHH", 8, 0, 0, 0x1234, 1)
-    data = header + payload
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    checksum = ~(total + (total >> 16)) & 0xFFFF
-    return header[:2] + struct.pack("!H", checksum) + header[4:] + payload
-
-
 def probe_packet_socket(attach: Callable[[socket.socket], ContextManager[Any]]
                         ) -> tuple[Any, ...]:
     """In a private network namespace: a packet socket on lo with the
@@ -259,32 +230,140 @@ def probe_packet_socket(attach: Callable[[socket.socket], ContextManager[Any]]
     socket itself received shows the filter's verdicts."""
     unshare_network()
     link_up("lo")
-    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)) as packets:
-        packets.bind(("lo", 0))
-        with attach(packets), udp() as rx, udp() as tx, \
-                socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as icmp:
-            rx.bind(("127.0.0.1", 9999))
-            for size in (10, 200, 1000):
-                tx.sendto(b"u" * size, ("127.0.0.1", 9999))
-            got = [len(rx.recv(2000)) for _ in range(3)]
-            icmp.settimeout(5)
-            icmp.sendto(icmp_echo_request(b"p" * 56), ("127.0.0.1", 0))
-            while icmp.recv(2000)[20] != 0:    # the request it sent, then the reply
-                pass
-            packets.setblocking(False)
-            frames = []
-            while True:
-                try:
-                    frames.append(len(packets.recv(4000)))
-                except BlockingIOError:
-                    break
-            return tuple(got), tuple(frames)
+    with packet_socket_on_lo() as packets, attach(packets), udp() as rx, udp() as tx:
+        rx.bind(("127.0.0.1", 9999))
+        for size in (10, 200, 1000):
+            tx.sendto(b"u" * size, ("127.0.0.1", 9999))
+        got = [len(rx.recv(2000)) for _ in range(3)]
+        ping_loopback()
+        return tuple(got), tuple(frame_lengths(packets))
 
 
 def probe_getsockopt_tos() -> int:
     with udp() as s:
         s.setsockopt(SOL_IP, IP_TOS, 0x08)
         return s.getsockopt(SOL_IP, IP_TOS)
+
+
+# ------------------------------------------- benchmarks/programs' probes
+
+SOL_SOCKET, SO_SNDBUF, SO_RCVBUF, SO_PRIORITY, SO_LINGER = 1, 7, 8, 12, 13
+SOL_OPTCACHE, OPT_ALL = 0x6F63, 1          # sockopt_option_cache's own option
+SOL_TCP, OPT_TCP_INFO, TCP_INFO_SIZE = 6, 11, 232
+
+
+def tcp() -> socket.socket:
+    return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+
+def probe_option_cache() -> tuple[Any, ...]:
+    with udp() as s, udp() as other:
+        seen: list[Any] = [getsockopt_or_errno(s, SOL_OPTCACHE, OPT_ALL, 16)]   # all zero
+        s.setsockopt(SOL_IP, IP_TOS, 0x2B)            # the program clears the ECN bits
+        s.setsockopt(SOL_IP, IP_TTL, 3)               # raised to the minimum
+        s.setsockopt(SOL_IP, IP_TTL, 100)
+        s.setsockopt(SOL_SOCKET, SO_PRIORITY, 5)
+        s.setsockopt(SOL_IP, IP_TOS, b"\x11")         # one byte: not cached
+        seen += [s.getsockopt(SOL_IP, IP_TOS), s.getsockopt(SOL_IP, IP_TTL),
+                 getsockopt_or_errno(s, SOL_OPTCACHE, OPT_ALL, 16),
+                 getsockopt_or_errno(s, SOL_OPTCACHE, OPT_ALL, 8),    # too short
+                 getsockopt_or_errno(other, SOL_OPTCACHE, OPT_ALL, 16),
+                 errno_of(s.setsockopt, SOL_IP, IP_TOS, bytes(PAGE_SIZE + 8))]
+        return tuple(seen)
+
+
+def probe_linger() -> tuple[Any, ...]:
+    def linger(onoff: int, seconds: int) -> bytes:
+        return struct.pack("ii", onoff, seconds)
+
+    seen: list[Any] = []
+    for sock in (tcp(), udp()):
+        with sock:
+            for value in (linger(1, 30), linger(1, 0), linger(1, 0), linger(0, 100),
+                          linger(1, 2), b"\x01"):
+                seen.append(errno_of(sock.setsockopt, SOL_SOCKET, SO_LINGER, value))
+                seen.append(struct.unpack("ii", sock.getsockopt(SOL_SOCKET, SO_LINGER, 8)))
+    return tuple(seen)
+
+
+def probe_buffer_budget() -> tuple[Any, ...]:
+    seen: list[Any] = []
+    with udp() as s, udp() as other:
+        for name, size in ((SO_RCVBUF, 100_000), (SO_SNDBUF, 1_000_000), (SO_SNDBUF, 50_000),
+                           (SO_RCVBUF, 1_040_000), (SO_RCVBUF, 10)):
+            s.setsockopt(SOL_SOCKET, name, size)
+            seen.append((s.getsockopt(SOL_SOCKET, SO_RCVBUF),
+                         s.getsockopt(SOL_SOCKET, SO_SNDBUF)))
+        other.setsockopt(SOL_SOCKET, SO_RCVBUF, struct.pack("ih", 70_000, 0))  # 6 bytes
+        seen.append(other.getsockopt(SOL_SOCKET, SO_RCVBUF))
+        seen.append(getsockopt_or_errno(s, SOL_SOCKET, SO_RCVBUF, 2))
+    return tuple(seen)
+
+
+def probe_tcp_info() -> tuple[Any, ...]:
+    """Whether the round-trip times come in whole milliseconds (the kernel's
+    own values vary from run to run)."""
+    def timings(sock: socket.socket, size: int = TCP_INFO_SIZE) -> tuple[int, ...]:
+        info = sock.getsockopt(SOL_TCP, OPT_TCP_INFO, size)
+        state, = struct.unpack_from("B", info, 0)
+        rtt, rttvar = struct.unpack_from("II", info, 68)
+        rcv_rtt, = struct.unpack_from("I", info, 92)
+        min_rtt, = struct.unpack_from("I", info, 148)
+        return state, rtt % 1000, rttvar % 1000, rcv_rtt % 1000, min_rtt % 1000
+
+    with tcp() as listener, tcp() as client, tcp() as unconnected:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        seen: list[Any] = [timings(unconnected), timings(listener)]
+        client.connect(listener.getsockname())
+        server, _ = listener.accept()
+        with server:
+            for _ in range(3):
+                client.sendall(b"q" * 1000)
+                server.recv(1000, socket.MSG_WAITALL)
+                server.sendall(b"a" * 1000)
+                client.recv(1000, socket.MSG_WAITALL)
+            seen += [timings(client), timings(server), timings(client),
+                     len(client.getsockopt(SOL_TCP, OPT_TCP_INFO, 100))]    # asks for less
+        return tuple(seen)
+
+
+PORT_RANGE_PATH = "/proc/sys/net/ipv4/ip_local_port_range"
+TCP_WMEM_PATH = "/proc/sys/net/ipv4/tcp_wmem"
+RESERVED_PORTS_PATH = "/proc/sys/net/ipv4/ip_local_reserved_ports"
+
+
+def sysctl_writes(path: str, values: tuple[bytes, ...]) -> tuple[Any, ...]:
+    """In a private network namespace: the sysctl before, each write's
+    outcome, the sysctl after."""
+    unshare_network()
+    before = _read(path)
+    return before, tuple(_write_once(path, value) for value in values), _read(path)
+
+
+def probe_port_range() -> tuple[Any, ...]:
+    return sysctl_writes(PORT_RANGE_PATH, (
+        b"20000 40000", b"500 40000", b"30000 30500", b"40000 30000", b"20000 40000 5",
+        b"20000", b"x", b"32768 60999\n"))
+
+
+def probe_tcp_wmem() -> tuple[Any, ...]:
+    return sysctl_writes(TCP_WMEM_PATH, (
+        b"4096 16384 4194304", b"4096 1024 4194304", b"4096 2048 8192", b"4096 16384",
+        b"4096 16384 x", b"4096 16384 67108864", b"8192 65536 16777216"))
+
+
+def probe_rmem_ceiling() -> tuple[Any, ...]:
+    return sysctl_writes(TCP_RMEM, (
+        b"4096 131072 6291456", b"4096 4096 6291456", b"4096 131072 67108864",
+        b"4096 131072", b"8192 87380 33554432", b"8192 87380 33554433"))
+
+
+def probe_reserved_ports() -> tuple[Any, ...]:
+    return sysctl_writes(RESERVED_PORTS_PATH, (
+        b"8080,9000-9010", b"80", b"9010-9000", b"8080-", b"5000-9999",
+        b"2000,2001,2002,2003,2004,2005,2006", b"2000,3000-3001x", b"",
+        b"3000-3010,4000\n"))
 
 
 # --------------------------------------------------------------- scenarios
@@ -324,3 +403,37 @@ PACKET_SOCKET = Scenario("packet_socket", "packet_lo",
 GETSOCKOPT_CHAIN = Scenario("getsockopt_chain", "getsockopt_tos",
                             "getsockopt(SOL_IP, IP_TOS) on a UDP socket, one attachment",
                             400_000, probe_getsockopt_tos, attach="chain", layers=(0x1, 0x2))
+
+OPTION_CACHE = Scenario("option_cache", "option_cache",
+                        "setsockopt(IP_TOS) + getsockopt of the cache's own option, UDP",
+                        200_000, probe_option_cache)
+LINGER = Scenario("linger", "linger", "setsockopt(SO_LINGER, 30 s) on a UDP socket", 400_000,
+                  probe_linger)
+BUFFER_BUDGET = Scenario("buffer_budget", "buffer_budget",
+                         "setsockopt + getsockopt of SO_RCVBUF on a UDP socket", 200_000,
+                         probe_buffer_budget)
+TCP_INFO = Scenario("tcp_info", "tcp_info", "getsockopt(TCP_INFO) on a connection over loopback",
+                    400_000, probe_tcp_info)
+PORT_RANGE = Scenario("port_range", "write_port_range",
+                      "pwrite of net.ipv4.ip_local_port_range in a private netns", 100_000,
+                      probe_port_range)
+TCP_WMEM = Scenario("tcp_wmem", "write_tcp_wmem", "pwrite of net.ipv4.tcp_wmem in a private netns",
+                    100_000, probe_tcp_wmem)
+RMEM_CEILING = Scenario("rmem_ceiling", "sysctl_write",
+                        "pwrite of net.ipv4.tcp_rmem in a private netns", 100_000,
+                        probe_rmem_ceiling)
+PACKET_UDP = Scenario("packet_udp", "packet_lo",
+                      "send 64 bytes over loopback UDP + recv, a packet socket on lo "
+                      "(private netns)", 100_000, probe_packet_mix, attach="packet")
+PACKET_DNS = Scenario("packet_dns", "packet_lo_dns",
+                      "send a DNS query to 127.0.0.1:53 + recv, a packet socket on lo "
+                      "(private netns)", 100_000, probe_packet_mix, attach="packet")
+PACKET_UDP6 = Scenario("packet_udp6", "packet_lo6",
+                       "send 64 bytes over UDP to [::1] + recv, a packet socket on lo "
+                       "(private netns)", 100_000, probe_packet_mix, attach="packet")
+PACKET_TCP = Scenario("packet_tcp", "packet_lo_tcp",
+                      "send 64 bytes over a loopback TCP connection + recv, a packet socket "
+                      "on lo (private netns)", 100_000, probe_packet_mix, attach="packet")
+RESERVED_PORTS = Scenario("reserved_ports", "write_reserved_ports",
+                          "pwrite of net.ipv4.ip_local_reserved_ports in a private netns",
+                          100_000, probe_reserved_ports)

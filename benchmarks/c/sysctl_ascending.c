@@ -1,12 +1,10 @@
 // Twin of examples/sysctl_ascending.py: refuse writes to net.ipv4.tcp_rmem
 // whose three numbers are not ascending, report each refusal in a ring
 // buffer, and keep the max of the value an accepted write replaces.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#include "sysctl_text.h"
 
 #define COUNT 3
 #define TEXT 64
-#define EINVAL 22
 
 struct Refused {
 	__u64 low;
@@ -23,32 +21,7 @@ __u64 checked = 0;
 __u64 refused = 0;
 __u64 replaced_max = 0;
 
-// Global, so it lands in .rodata (not .rodata.str1.1, which the runtime
-// does not load).
 const char wanted[18] = "net/ipv4/tcp_rmem";   // with its NUL
-
-// No memcmp on BPF; kept a loop for the reason sysctl_by_name.c gives.
-static int starts_with_wanted(const char *name)
-{
-#pragma clang loop unroll(disable)
-	for (unsigned int i = 0; i < sizeof(wanted); i++)
-		if (name[i] != wanted[i])
-			return 0;
-	return 1;
-}
-
-// strtoul from pos on, as the example's strtoul(): an offset at or past
-// the end gives -EINVAL without a call.  The verifier checks the largest
-// offset with the largest length, so text is 2 * TEXT zeroed bytes of
-// which the value uses the first TEXT.  pos is 64 bits wide: as a __u32,
-// clang's CPU v1 code computes TEXT - pos from a copy the check did not
-// bound, and the verifier refuses the call.
-static long parse(char *text, unsigned long pos, unsigned long *value)
-{
-	if (pos >= TEXT)
-		return -EINVAL;
-	return bpf_strtoul(text + pos, TEXT - pos, 10, value);
-}
 
 SEC("cgroup/sysctl")
 int ascending_tcp_rmem(struct bpf_sysctl *ctx)
@@ -61,13 +34,13 @@ int ascending_tcp_rmem(struct bpf_sysctl *ctx)
 	if (!ctx->write)
 		return 1;
 	bpf_sysctl_get_name(ctx, name, sizeof(name), 0);
-	if (!starts_with_wanted(name))
+	if (!starts_with(name, wanted, sizeof(wanted)))
 		return 1;
 	checked += 1;
 	if (bpf_sysctl_get_new_value(ctx, text, TEXT) < 0)
 		return 0;
 	for (int i = 0; i < COUNT; i++) {
-		long length = parse(text, pos, &numbers[i]);
+		long length = parse(text, TEXT, pos, &numbers[i]);
 
 		if (length <= 0) {
 			refused += 1;
@@ -89,7 +62,7 @@ int ascending_tcp_rmem(struct bpf_sysctl *ctx)
 		pos = 0;
 		for (int i = 0; i < COUNT; i++) {
 			unsigned long value;
-			long length = parse(current, pos, &value);
+			long length = parse(current, TEXT, pos, &value);
 
 			if (length <= 0)
 				break;

@@ -1,8 +1,8 @@
-"""Each benchmarked example and its C twin (benchmarks/c/) do the same in
-the kernel: the scenario's probe, run against pybpfc's object and against
-clang's, sees the same errnos and values, and the example's globals and
-maps end up with the same contents.  So the benchmark compares like with
-like.
+"""Each benchmarked program (examples/, benchmarks/programs/) and its C twin
+(benchmarks/c/) do the same in the kernel: the scenario's probe, run
+against pybpfc's object and against clang's, sees the same errnos and
+values, and the program's globals and maps end up with the same contents.
+So the benchmark compares like with like.
 
 Safety: programs attach only to cgroups made here (TemporaryCgroup) or to
 sockets owned here; only forked children move into the cgroups, and
@@ -19,10 +19,11 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.support import REPO_ROOT, require_kernel_feature, require_root, run_in_cgroup
+from tests.support import require_kernel_feature, require_root, run_in_cgroup
 
-from benchmarks import harness
-from benchmarks.registry import C_DIR, REGISTRY, Twin
+from benchmarks import harness, side_by_side
+from benchmarks.registry import (C_DIR, EXAMPLE_TWINS, EXAMPLES_DIR, PROGRAM_TWINS,
+                                 PROGRAMS_DIR, REGISTRY, Twin)
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.cgroup import TemporaryCgroup
@@ -149,10 +150,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, harness.Built]:
     return {b.twin.name: b for b in objects}
 
 
-def test_every_example_has_a_registered_twin() -> None:
-    examples = sorted(p.stem for p in (REPO_ROOT / "examples").glob("*.py"))
-    assert sorted(t.name for t in REGISTRY) == examples
-    assert sorted(p.stem for p in C_DIR.glob("*.c")) == examples
+def test_every_program_has_a_registered_twin() -> None:
+    examples = sorted(p.stem for p in EXAMPLES_DIR.glob("*.py"))
+    programs = sorted(p.stem for p in PROGRAMS_DIR.glob("*.py"))
+    assert sorted(t.name for t in EXAMPLE_TWINS) == examples
+    assert sorted(t.name for t in PROGRAM_TWINS) == programs
+    assert sorted(p.stem for p in C_DIR.glob("*.c")) == sorted(examples + programs)
 
 
 @pytest.mark.parametrize("twin", REGISTRY, ids=lambda t: t.name)
@@ -203,3 +206,19 @@ def test_load_generator_builds_and_times_each_scenario(tmp_path: Path) -> None:
         assert harness.run_loadgen(loadgen, op, 50) > 0, op
     bad = subprocess.run([str(loadgen), "no_such_op", "1"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown op" in bad.stderr
+
+
+FINDINGS_DIR = C_DIR.parent / "findings"
+
+
+@pytest.mark.parametrize("source", sorted(FINDINGS_DIR.glob("*.py")), ids=lambda p: p.stem)
+def test_findings_pairs_build_and_list_side_by_side(source: Path, tmp_path: Path) -> None:
+    """benchmarks/findings/: each minimal program of FINDINGS.md has its C
+    twin beside it, both compile, and side_by_side lists both."""
+    require_kernel_feature("clang", shutil.which("clang") is not None, "clang is not installed")
+    assert source.with_suffix(".c").is_file()
+    listing = side_by_side.listings(side_by_side.file_pair(source), tmp_path)
+    programs = read_object(tmp_path / f"{source.stem}.pybpfc.o").programs
+    assert programs
+    for program in programs:
+        assert f"{program} (" in listing and f"<{program}>:" in listing
