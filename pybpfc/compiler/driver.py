@@ -91,7 +91,7 @@ def _recursion_room() -> Iterator[None]:
     RECURSION_ROOM frames whatever the caller's depth.  (Calls between
     Python functions take no C stack.)"""
     depth, frame = 0, sys._getframe()
-    while frame is not None:
+    while frame.f_back is not None:
         depth, frame = depth + 1, frame.f_back
     limit = sys.getrecursionlimit()
     if depth + RECURSION_ROOM > limit:

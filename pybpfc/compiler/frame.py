@@ -98,6 +98,7 @@ def _plan(fn: FuncSym) -> Frame:
             r = node.resolved
             if isinstance(r, ParseNumber):
                 buf = node.args[0]
+                assert isinstance(buf, A.Name)     # the checker's rule for strtoul
                 tail_room.add(id(buf.symbol))
                 frame.hidden[(id(node), "parsed")] = Slot(
                     "parsed", I64, None, True, False, f"the value {r.helper.name}() parses",

@@ -142,9 +142,9 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
             args[role] = map_operand(ck, a, mv.ty.value, "value")
         elif role == "flags":
             ck.expr(a)
-            args[role] = coerce(a, U64, "flags")
-            if method.helper == "map_update_elem" and args[role].const is not None \
-                    and args[role].const not in abi.UPDATE_FLAGS.values():
+            flags = args[role] = coerce(a, U64, "flags")
+            if method.helper == "map_update_elem" and flags.const is not None \
+                    and flags.const not in abi.UPDATE_FLAGS.values():
                 raise error("update flags are BPF_ANY, BPF_NOEXIST or BPF_EXIST", a)
         elif role == "sk":
             ck.expr(a)
