@@ -11,9 +11,9 @@ import os
 import sys
 import time
 
-from . import harness, sections
+from . import harness, scaling, sections
 from .registry import REGISTRY, REPO_ROOT
-from .report import Report, machine, table
+from .report import Report, machine, progress, table
 
 OUT_DIR = REPO_ROOT / "build" / "bench"
 REPORT = REPO_ROOT / "docs" / "performance.md"
@@ -55,6 +55,8 @@ def main() -> int:
     sections.load_and_attach(report, built, LOAD_ROUNDS)
     # Further sections go here, before the targets: a function that measures
     # and writes its part with report.say().
+    progress("compile time against program size")
+    scaling.section(report.say, table, QUICK)     # benchmarks/scaling.py, with its target
     sections.targets(report, insns, hooks, compiles)
     report.say(f"Benchmark time: {time.monotonic() - started:.0f} s.")
 

@@ -1,10 +1,13 @@
 """The long fuzz runs (``make fuzz``): the compiler over generated programs,
-a sample of the valid ones through the kernel verifier, and the runtime over
-malformed objects.  Prints what was tried and found; exits 1 if anything
-new went wrong (an internal error, a crash, a rejected valid program, a
-leaked file descriptor).
+a sample of the valid ones through the kernel verifier, the runtime over
+malformed objects, the reading of source over byte-level mutations judged
+against Python's own reading, and programs that grow in size.  Prints what
+was tried and found; exits 1 if anything new went wrong (an internal error,
+a crash, a hang, a rejected valid program, a leaked file descriptor, a
+disagreement with Python, a cost out of proportion to the input).
 
-    python -m fuzz [--compiler N] [--kernel N] [--runtime N] [--seed S] [--jobs J]
+    python -m fuzz [--compiler N] [--kernel N] [--runtime N] [--source N] [--sizes]
+                   [--seed S] [--jobs J]
 """
 from __future__ import annotations
 
@@ -83,6 +86,38 @@ def _object_chunk(seeds: list[int]) -> tuple[collections.Counter[str], list[str]
     return counts, problems
 
 
+def _source_chunk(seeds: list[int]) -> tuple[collections.Counter[str], list[str]]:
+    from .source_check import PROBLEMS, judge_mutated
+    counts: collections.Counter[str] = collections.Counter()
+    problems = []
+    for seed, (kind, detail) in run_isolated(judge_mutated, seeds, time_limit=20):
+        if kind in PROBLEMS or kind in (CRASH, TIMEOUT):
+            counts[f"NEW {kind}"] += 1
+            problems.append(f"source seed {seed}: {kind}: {detail}")
+        else:
+            counts[kind] += 1
+    return counts, problems
+
+
+def _sizes() -> int:
+    """Every family of growing programs at every size; the number of problems."""
+    from .source_sizes import FAMILIES, SIZES, scaling_problems
+    started = time.monotonic()
+    lines, problems = [], []
+    for family in FAMILIES:
+        measured, found = scaling_problems(family)
+        problems += found
+        lines.append(f"   {family:26} " + "  ".join(
+            f"{m.seconds * 1000:9.1f} ms {m.peak_growth >> 20:4d} MB" for m in measured))
+    print(f"== program sizes {', '.join(f'{s:,}' for s in SIZES)} bytes (best of 3, "
+          f"check only) in {time.monotonic() - started:.0f} s; new problems: {len(problems)}")
+    print("\n".join(lines))
+    for problem in problems[:SHOWN]:
+        print(f"   -- {problem}")
+    sys.stdout.flush()
+    return len(problems)
+
+
 def _run(name: str, worker: Any, items: list[Any], jobs: int) -> int:
     """Run ``worker`` over chunks of ``items`` in ``jobs`` processes; print
     the counts; return the number of new problems."""
@@ -110,6 +145,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--compiler", type=int, default=50_000)
     parser.add_argument("--kernel", type=int, default=1_000)
     parser.add_argument("--runtime", type=int, default=50_000)
+    parser.add_argument("--source", type=int, default=20_000,
+                        help="byte-level mutations of program files, judged against Python")
+    parser.add_argument("--sizes", action="store_true",
+                        help="time and memory of growing programs")
     parser.add_argument("--seed", type=int, default=random.randrange(1 << 32))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
@@ -125,6 +164,11 @@ def main(argv: list[str]) -> int:
     if args.runtime:
         new += _run("runtime (malformed objects)", _object_chunk,
                     [args.seed + i for i in range(args.runtime)], args.jobs)
+    if args.source:
+        new += _run("source files (byte mutations, against Python)", _source_chunk,
+                    [args.seed + i for i in range(args.source)], args.jobs)
+    if args.sizes:
+        new += _sizes()
     print(f"total new problems: {new}")
     return 1 if new else 0
 

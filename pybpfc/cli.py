@@ -94,31 +94,24 @@ def _without_cycle_collection() -> Iterator[None]:
 # -------------------------------------------------------------------- files
 
 
-def read_file(path: Path) -> bytes:
+def read_file(path: Path, limit: int = 1 << 28) -> bytes:
+    """A regular file's bytes (an object, say): at most `limit` of them, and
+    never from a FIFO or a device, which could block or never end."""
+    from pybpfc.compiler.source import UnreadableFile, read_bounded
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise UserError.at(path, "file not found") from None
-    except IsADirectoryError:
-        raise UserError.at(path, "is a directory") from None
-    except OSError as e:
-        raise UserError.at(path, f"cannot read: {e.strerror or e}") from None
+        return read_bounded(path, limit)
+    except UnreadableFile as e:
+        raise UserError.at(path, str(e)) from None
 
 
 def _read_source(path: Path) -> "Source":
-    from pybpfc.compiler.errors import Source
-    data = read_file(path)
+    """The program at `path`, read as Python reads it (pybpfc.compiler.source)."""
+    from pybpfc.compiler.errors import CompileError
+    from pybpfc.compiler.source import read_source
     try:
-        # utf-8-sig: an editor's byte-order mark is not part of the program.
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise UserError.at(
-            path, f"not UTF-8: invalid byte 0x{data[e.start]:02x} on line {line}") from None
-    # Universal newlines, as Python reads source: line numbers must agree
-    # with the user's editor whatever line ends the file uses.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return Source(path=str(path), text=text)
+        return read_source(path)
+    except CompileError as e:
+        raise UserError(e.render()) from None
 
 
 def _output_path(source_path: Path, output: Optional[str]) -> Path:

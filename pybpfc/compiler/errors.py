@@ -1,7 +1,14 @@
 """Errors a user can cause, rendered as ``path:line:col: error: message``
-followed by the source line and a caret under the offending text."""
+followed by the source line and a caret under the offending text.
+
+Rendering never writes the program's raw control characters to the
+terminal (an ESC could recolour it, a bidirectional control reorder it):
+they are shown escaped, and the caret stays under the right text, counting
+wide and zero-width characters as a terminal shows them.
+"""
 from __future__ import annotations
 
+import unicodedata
 from typing import Optional
 
 from ..records import record
@@ -15,7 +22,9 @@ class Source:
     text: str
 
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
+        """Line `number` (from 1) as Python counts lines: only a line break
+        ends a line, not a form feed or U+2028."""
+        lines = self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if 1 <= number <= len(lines):
             return lines[number - 1]
         return ""
@@ -38,27 +47,75 @@ class CompileError(Exception):
         return self
 
     def render(self) -> str:
-        path = self.source.path if self.source else "<unknown>"
+        path = printable(self.source.path if self.source else "<unknown>")
+        message = printable(self.message)
+        note = [f"  note: {printable(self.note)}"] if self.note else []
         if self.pos is None:
-            head = f"{path}: error: {self.message}"
-            return head + (f"\n  note: {self.note}" if self.note else "")
-        head = f"{path}:{self.pos.line}:{self.pos.col}: error: {self.message}"
-        out = [head]
+            return "\n".join([f"{path}: error: {message}", *note])
+        out = [f"{path}:{self.pos.line}:{self.pos.col}: error: {message}"]
         if self.source is not None:
-            text = self.source.line(self.pos.line).rstrip("\n").expandtabs(1)
-            if text.strip():
-                out.append("    " + text)
-                width = 1
-                if self.pos.end_line == self.pos.line and self.pos.end_col > self.pos.col:
-                    width = self.pos.end_col - self.pos.col
-                width = max(1, min(width, len(text) - self.pos.col + 1))
-                out.append("    " + " " * (self.pos.col - 1) + "^" + "~" * (width - 1))
-        if self.note:
-            out.append(f"  note: {self.note}")
-        return "\n".join(out)
+            out += _excerpt(self.source.line(self.pos.line), self.pos)
+        return "\n".join(out + note)
 
     def __str__(self) -> str:
         return self.render()
+
+
+# An excerpt shows at most this many characters of a long line, around the error.
+_EXCERPT_BEFORE, _EXCERPT_AFTER = 60, 100
+
+
+def _excerpt(line: str, pos: Pos) -> list[str]:
+    """The source line, indented, with a caret and tildes under the text
+    from `pos` to its end on that line."""
+    if not line.strip():
+        return []
+    start = pos.col - 1
+    end = pos.end_col - 1 if pos.end_line == pos.line and pos.end_col > pos.col else pos.col
+    start, end = min(start, len(line)), min(max(end, start + 1), len(line))
+    first = max(0, start - _EXCERPT_BEFORE)
+    last = min(len(line), max(end, start + 1) + _EXCERPT_AFTER)
+    before = ("..." if first else "") + _shown(line[first:start])
+    marked = _shown(line[start:end])
+    after = _shown(line[end:last]) + ("..." if last < len(line) else "")
+    width = max(1, _columns(marked))
+    return ["    " + before + marked + after,
+            "    " + " " * _columns(before) + "^" + "~" * (width - 1)]
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would not show as itself
+    escaped (controls, format and separator characters, unassigned ones)
+    and tabs as one space; line breaks are kept."""
+    if text.isprintable():
+        return text
+    return "\n".join(_shown(part) for part in text.split("\n"))
+
+
+def _shown(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else " " if char == "\t" else _escaped(char)
+                   for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _columns(shown: str) -> int:
+    """How many columns a terminal gives `shown` (printable text): two for
+    an East Asian wide character, none for a combining mark."""
+    if shown.isascii():
+        return len(shown)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF"
+               else 0 if unicodedata.combining(char) or unicodedata.category(char) == "Me"
+               else 1 for char in shown)
 
 
 class InternalError(Exception):
@@ -87,7 +144,7 @@ class InternalError(Exception):
         where = self.source.path if self.source else "<unknown>"
         if self.pos is not None:
             where += f":{self.pos.line}:{self.pos.col}"
-        detail = " ".join(str(self.cause).split())
+        detail = printable(" ".join(str(self.cause).split()))
         what = f"{type(self.cause).__name__}: {detail}" if detail else type(self.cause).__name__
         return f"{where}: internal error in pybpfc's {self.phase}: {what}"
 

@@ -5,14 +5,16 @@ lark analyses the grammar into tables once (:mod:`.grammar_tables`); a build
 needs only to run them, which is what this module does, without importing
 lark.  It follows lark's conventions (lark's `basic` lexer, positions
 propagated to every tree node, `[x]` leaving None when absent) so that the
-trees are the ones lark itself would build; tests/test_lalr.py compares the
+trees are the ones lark itself would build; tests/compiler/test_lalr.py compares the
 two on every program the tests have.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Iterable, Iterator, Optional
 
+from . import grammar_tables
 from .grammar_tables import Tables
 
 END = "$END"
@@ -50,7 +52,12 @@ class Token(str):
 
 class Meta:
     """Where a tree node's text is: the span from its first to its last token,
-    brackets and keywords included.  `empty` when the node has no text."""
+    brackets and keywords included.  `empty` when the node has no text.
+    (Slots: a parse makes one per reduction, and a dict each would take
+    most of a large program's memory.)"""
+    __slots__ = ("empty", "line", "column", "start_pos", "end_line", "end_column", "end_pos",
+                 "container_line", "container_column", "container_start_pos",
+                 "container_end_line", "container_end_column", "container_end_pos")
 
     line: int
     column: int
@@ -58,6 +65,13 @@ class Meta:
     end_line: int
     end_column: int
     end_pos: int
+    # The span of the node this one stands for when it is inlined (lark's names).
+    container_line: int
+    container_column: int
+    container_start_pos: int
+    container_end_line: int
+    container_end_column: int
+    container_end_pos: int
 
     def __init__(self) -> None:
         self.empty = True
@@ -93,6 +107,13 @@ class UnexpectedToken(Exception):
         super().__init__(f"unexpected {token.type} at line {token.line} column {token.column}")
         self.token, self.state, self.expected = token, state, expected
         self.line, self.column = token.line, token.column
+
+
+@functools.cache
+def language() -> tuple[Tables, "Lexer"]:
+    """grammar.lark's tables and a lexer for them, loaded once."""
+    tables = grammar_tables.load()
+    return tables, Lexer(tables)
 
 
 # ---------------------------------------------------------------- lexer
@@ -189,8 +210,18 @@ def _reduce(rule: Any, raw: list) -> Any:
     """The node for one reduction, shaped as lark shapes it: filtered tokens
     dropped, `_rules` spliced into their parent, None for an absent `[x]`,
     and a `?rule` with one child replaced by that child."""
-    children: list = []
-    for index, splice, nones in rule.keep:
+    keep = rule.keep
+    start = 0
+    if keep and keep[0][1] and not keep[0][2]:
+        # A repetition (`x*` is a left-recursive `_rule`) splices the list so
+        # far into the new node: take that list over instead of copying it,
+        # or a long repetition costs time quadratic in its length.  The
+        # spliced node itself is dropped.
+        children = raw[keep[0][0]].children
+        start = 1
+    else:
+        children = []
+    for index, splice, nones in keep[start:] if start else keep:
         if nones:
             children += [None] * nones
         if splice:
@@ -209,28 +240,33 @@ def _reduce(rule: Any, raw: list) -> Any:
     return node
 
 
-_START = ("line", "column", "start_pos")
-_END = ("end_line", "end_column", "end_pos")
-
-
 def _propagate_positions(meta: Meta, raw: list) -> None:
     # A node spans its children's text, including the tokens the tree drops.
     # An inlined node keeps its own span but records its container's, which
-    # is the one its parent starts or ends with.
-    _take_span(meta, _first_meta(raw), _START)
-    _take_span(meta, _first_meta(reversed(raw)), _END)
-
-
-def _take_span(meta: Meta, source: Any, names: tuple[str, ...]) -> None:
-    if source is None:
+    # is the one its parent starts or ends with.  (The hottest code of a
+    # parse, hence written out attribute by attribute.)
+    first = _first_meta(raw)
+    if first is None:
         return
-    span = [getattr(source, "container_" + name, getattr(source, name)) for name in names]
-    if not hasattr(meta, names[0]):
-        for name, value in zip(names, span):
-            setattr(meta, name, value)
+    last = _first_meta(reversed(raw))
+    if isinstance(first, Token):
+        line, column, start_pos = first.line, first.column, first.start_pos
+    else:
+        line, column, start_pos = (first.container_line, first.container_column,
+                                   first.container_start_pos)
+    if isinstance(last, Token):
+        end_line, end_column, end_pos = last.end_line, last.end_column, last.end_pos
+    else:
+        end_line, end_column, end_pos = (last.container_end_line, last.container_end_column,
+                                         last.container_end_pos)
+    if meta.empty:
+        meta.line, meta.column, meta.start_pos = line, column, start_pos
+        meta.end_line, meta.end_column, meta.end_pos = end_line, end_column, end_pos
         meta.empty = False
-    for name, value in zip(names, span):
-        setattr(meta, "container_" + name, value)
+    meta.container_line, meta.container_column, meta.container_start_pos = (
+        line, column, start_pos)
+    meta.container_end_line, meta.container_end_column, meta.container_end_pos = (
+        end_line, end_column, end_pos)
 
 
 def _first_meta(children: Iterable) -> Any:

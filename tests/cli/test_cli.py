@@ -149,7 +149,7 @@ def test_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "prog.py").write_bytes(b"# ok\nx = '\xff'\n")
     result = pybpfc_cli("check", "prog.py", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr == "prog.py: error: not UTF-8: invalid byte 0xff on line 2\n"
+    assert result.stderr.startswith("prog.py:2:6: error: not UTF-8: invalid byte 0xff\n")
 
 
 @pytest.mark.parametrize("output", ["x.py", "./x.py", "sub/../x.py", "link.py"])

@@ -6,7 +6,7 @@ position) and where parsing stops are the ones lark gives.  Then: the
 tables' cache is rebuilt whenever it does not hold this grammar's tables,
 and a build with the cache in place never imports lark.
 
-Run from the repository root: python -m pytest tests/test_lalr.py -q
+Run from the repository root: python -m pytest tests/compiler/test_lalr.py -q
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from lark.exceptions import UnexpectedToken as LarkUnexpectedToken
 
 from fuzz.choose import RandomChooser
 from fuzz.programs import GENERATORS
-from pybpfc.compiler import grammar_tables, lalr, parser
+from pybpfc.compiler import grammar_tables, lalr, syntax_errors
+from pybpfc.compiler.indenter import Indenter, LayoutError
 from pybpfc.compiler.lalr import Token, Tree
 
 from tests.support import REPO_ROOT as ROOT
@@ -36,13 +37,15 @@ SEED = 20261122
 
 
 class _LarkIndenter:
-    """pybpfc's post-lexer between lark's lexer and lark's parser."""
+    """pybpfc's post-lexer between lark's lexer and lark's parser; `text` is
+    the text being parsed (the indenter measures indentation in it)."""
     always_accept = ()
+    text = ""
 
     def process(self, stream: Any) -> Iterator[Any]:
         ours = (Token(t.type, str(t), t.start_pos, t.line, t.column,
                       t.end_line, t.end_column, t.end_pos) for t in stream)
-        for t in parser._Indenter().process(ours):
+        for t in Indenter().process(ours, self.text):
             yield LarkToken(t.type, str(t), t.start_pos, t.line, t.column,
                             t.end_line, t.end_column, t.end_pos)
 
@@ -71,7 +74,7 @@ def _corpus() -> list[tuple[str, str]]:
     for kind, generate in GENERATORS.items():
         for i in range(GENERATED_PER_KIND):
             programs.append((f"{kind} {SEED + i}", generate(RandomChooser(SEED + i))))
-    for label, snippets in parser._ERROR_EXAMPLES:
+    for label, snippets in syntax_errors.ERROR_EXAMPLES:
         programs += [(label, snippet) for snippet in snippets]
     programs += [
         ("empty", ""), ("comments only", "# a\n\n   # b\n"),
@@ -97,7 +100,8 @@ def _token(token: Any) -> tuple:
 
 
 def _meta(meta: Any) -> dict[str, Any]:
-    return {k: v for k, v in vars(meta).items() if not k.startswith("_")}
+    names = getattr(type(meta), "__slots__", None) or vars(meta)   # ours has slots, lark's not
+    return {k: getattr(meta, k) for k in names if not k.startswith("_") and hasattr(meta, k)}
 
 
 def _shape(node: Any) -> Any:
@@ -112,8 +116,9 @@ def _shape(node: Any) -> Any:
 def test_corpus_is_large_and_has_both_valid_and_broken_programs(lark_parser: Lark) -> None:
     parsed = broken = 0
     for _, text in CORPUS:
+        _LarkIndenter.text = _normalise(text)
         try:
-            lark_parser.parse(_normalise(text))
+            lark_parser.parse(_LarkIndenter.text)
             parsed += 1
         except Exception:
             broken += 1
@@ -122,7 +127,7 @@ def test_corpus_is_large_and_has_both_valid_and_broken_programs(lark_parser: Lar
 
 
 def test_tokens_are_lark_tokens(lark_lexer: Lark) -> None:
-    tables, lexer = parser._language()
+    tables, lexer = lalr.language()
     for name, text in CORPUS:
         text = _normalise(text)
         ours: list[Any] = []
@@ -143,24 +148,25 @@ def test_tokens_are_lark_tokens(lark_lexer: Lark) -> None:
 
 
 def test_trees_and_syntax_errors_are_lark_s(lark_parser: Lark) -> None:
-    tables, lexer = parser._language()
+    tables, lexer = lalr.language()
     for name, text in CORPUS:
         text = _normalise(text)
         try:
-            ours = ("tree", _shape(lalr.parse(tables, parser._Indenter().process(lexer.lex(text)))))
+            ours = ("tree", _shape(lalr.parse(tables, Indenter().process(lexer.lex(text), text))))
         except lalr.UnexpectedToken as err:
             ours = ("token", _token(err.token), sorted(err.expected))
         except lalr.UnexpectedCharacters as err:
             ours = ("characters", err.pos_in_stream)
-        except parser._TokenizeError as err:
+        except LayoutError as err:
             ours = ("layout", err.message, err.pos)
+        _LarkIndenter.text = text
         try:
             theirs = ("tree", _shape(lark_parser.parse(text)))
         except LarkUnexpectedToken as err:
             theirs = ("token", _token(err.token), sorted(err.expected))
         except LarkUnexpectedCharacters as err:
             theirs = ("characters", err.pos_in_stream)
-        except parser._TokenizeError as err:
+        except LayoutError as err:
             theirs = ("layout", err.message, err.pos)
         assert ours == theirs, name
 
@@ -168,11 +174,11 @@ def test_trees_and_syntax_errors_are_lark_s(lark_parser: Lark) -> None:
 def test_error_labels_need_the_same_state_and_token_kind() -> None:
     # The labels hang on LALR state numbers of the cached tables: each
     # snippet, parsed now, still stops where its label says.
-    for label, snippets in parser._ERROR_EXAMPLES:
+    for label, snippets in syntax_errors.ERROR_EXAMPLES:
         for snippet in snippets:
-            error = parser._example_error(snippet)
+            error = syntax_errors.example_error(snippet)
             assert error is not None, snippet
-            assert parser._matching_label(error) == label, snippet
+            assert syntax_errors.matching_label(error) == label, snippet
 
 
 # ------------------------------------------------------------------ the cache

@@ -1,7 +1,7 @@
 """Parser tests: tree shapes, exact positions, unsupported constructs named at
 their place, syntax errors with line:col, literal decoding, and robustness.
 
-Run from the repository root: python -m pytest tests/test_parser.py -q
+Run from the repository root: python -m pytest tests/compiler/test_parser.py -q
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pybpfc import records
 from pybpfc.compiler import ast
 from pybpfc.compiler.ast import Pos
 from pybpfc.compiler.errors import CompileError, Source
-from pybpfc.compiler.parser import _ERROR_EXAMPLES, parse
+from pybpfc.compiler.parser import parse
+from pybpfc.compiler.syntax_errors import ERROR_EXAMPLES
 
 SAMPLE = '''\
 """Refuse IP_TTL changes."""
@@ -448,7 +449,7 @@ def test_error_renders_with_path_line_col_and_caret():
 
 
 @pytest.mark.parametrize("label, snippet",
-                         [(label, snippet) for label, snippets in _ERROR_EXAMPLES
+                         [(label, snippet) for label, snippets in ERROR_EXAMPLES
                           for snippet in snippets])
 def test_every_error_example_maps_to_its_own_label(label, snippet):
     assert error_of(snippet).message == label
