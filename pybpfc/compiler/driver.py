@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ..abi import STACK_SIZE
 from ..records import record
+from . import ast as A
 from .check import check
 from .errors import CompileError, InternalError, Source
 from .frame import Frame, plan_frames
@@ -64,16 +65,17 @@ class CompiledObject:
     ir: str
 
 
-def check_source(source: Source) -> CheckedProgram:
+def check_source(source: Source, module: Optional[A.Module] = None) -> CheckedProgram:
     """Everything but emitting: parse, check and plan the stack frames,
     raising CompileError (or InternalError for a bug in pybpfc)."""
-    return _checked(source)[0]
+    return _checked(source, module)[0]
 
 
-def _checked(source: Source) -> tuple[CheckedProgram, dict[int, Frame]]:
+def _checked(source: Source,
+             module: Optional[A.Module]) -> tuple[CheckedProgram, dict[int, Frame]]:
     try:
         with _recursion_room():
-            program = check(source, parse(source))
+            program = check(source, parse(source) if module is None else module)
             return program, plan_frames(program)
     except (CompileError, InternalError) as err:
         raise err.located(source)
@@ -118,8 +120,11 @@ def _planned_map(ty: MapType) -> PlannedMap:
                       ty.value.size if ty.value else 0, ty.max_entries, ty.map_flags)
 
 
-def compile_source(source: Source) -> CompiledObject:
-    program, frames = _checked(source)
+def compile_source(source: Source, module: Optional[A.Module] = None) -> CompiledObject:
+    """The object for ``source``; ``module``, when given, is its syntax
+    tree (the phases after parsing take any tree, whatever the parser
+    would accept)."""
+    program, frames = _checked(source, module)
     # The code generator is imported only when an object is emitted, so that
     # `pybpfc check` and the error paths stay quick.
     from . import codegen

@@ -86,13 +86,13 @@ def convert(value: int, to: IntType) -> int:
 
 
 # An integer constant computed before it takes a type (a literal, or an
-# operator on such constants, folded with Python's unbounded integers) lies
-# within +-UNTYPED_LIMIT: folding stays cheap (40 chained squarings of 2
-# would need gigabytes), and any message can show the value.  A constant
-# must fit its type in the end, which is at most 64 bits.
+# operator on such constants, folded with Python's unbounded integers) has
+# at most UNTYPED_LIMIT_BITS bits (its magnitude is below 2**128): folding
+# stays cheap (40 chained squarings of 2 would need gigabytes), and any
+# message can show the value.  A constant must fit its type in the end,
+# which is at most 64 bits.  (The parser holds literals to the same bound.)
 UNTYPED_LIMIT_BITS = 128
-UNTYPED_LIMIT = 1 << UNTYPED_LIMIT_BITS
 
 
 def untyped_in_bounds(value: int) -> bool:
-    return -UNTYPED_LIMIT <= value <= UNTYPED_LIMIT
+    return value.bit_length() <= UNTYPED_LIMIT_BITS

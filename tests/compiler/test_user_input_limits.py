@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import textwrap
 import time
+from typing import Any, Callable, Optional
 
 import pytest
 
+from pybpfc.compiler import ast as A
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import CompileError, InternalError, Source
+from pybpfc.compiler.parser import parse
 
 HEADER = textwrap.dedent("""\
     from typing import Final
@@ -30,11 +33,24 @@ def program(body: str = "pass", module: str = "") -> str:
     return HEADER + module + HOOK.replace("BODY", body)
 
 
-def compile_error(text: str) -> CompileError:
+def compile_error(text: str, module: Optional[A.Module] = None) -> CompileError:
     with pytest.raises(CompileError) as caught:
-        compile_source(Source("prog.py", text))
+        compile_source(Source("prog.py", text), module)
     assert not isinstance(caught.value, InternalError)
     return caught.value
+
+
+def find(module: A.Module, kind: type, test: Callable[[Any], bool]) -> Any:
+    """The first node of ``kind`` that passes ``test``, in the hook's body."""
+    pending: list[Any] = [module.body[-1]]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, kind) and test(node):
+            return node
+        for value in vars(node).values():
+            items = value if isinstance(value, list) else [value]
+            pending.extend(v for v in items if isinstance(v, A.Node))
+    raise AssertionError(f"no {kind.__name__}")
 
 
 def line_of(text: str, fragment: str) -> int:
@@ -49,8 +65,18 @@ def test_a_literal_beyond_python_s_int_to_str_limit_is_located() -> None:
     text = program("x: u32 = 0x" + "f" * 5000)
     err = compile_error(text)
     assert err.pos is not None and (err.pos.line, err.pos.col) == (line_of(text, "0xff"), 14)
+    assert "too large" in err.message       # the parser's words, or the checker's
+
+
+def test_a_literal_beyond_the_bound_is_refused_whatever_the_parser_lets_through() -> None:
+    text = program("x: u32 = 1")
+    module = parse(Source("prog.py", text))
+    literal = find(module, A.IntLit, lambda n: n.value == 1)
+    literal.value = int("f" * 5000, 16)
+    err = compile_error(text, module)
+    assert err.pos == literal.pos
     assert err.message == "this constant is too large"
-    assert "2**128" in (err.note or "")
+    assert "128 bits" in (err.note or "")
 
 
 def test_a_decimal_literal_beyond_the_limit_is_a_compile_error() -> None:
@@ -66,13 +92,13 @@ def test_chained_squarings_stop_at_the_bound() -> None:
     start = time.perf_counter()
     err = compile_error(text)
     assert time.perf_counter() - start < 5
-    # 2**(2**7) = 2**128 is the largest; its square is refused.
-    assert err.pos is not None and err.pos.line == line_of(text, "A8: Final")
+    # 2**(2**6) has 65 bits; its square, 2**128, has 129.
+    assert err.pos is not None and err.pos.line == line_of(text, "A7: Final")
     assert err.message == "this constant is too large"
 
 
-@pytest.mark.parametrize("expression", ["(1 << 128) * 2", "-(1 << 128) - 1",
-                                        "~(1 << 128)", "(1 << 100) << 100"])
+@pytest.mark.parametrize("expression", ["(1 << 127) * 2", "-(1 << 127) * 2",
+                                        "~(1 << 127) * 2", "(1 << 100) << 100", "1 << 128"])
 def test_every_operator_keeps_constants_bounded(expression: str) -> None:
     err = compile_error(program(f"x = {expression}"))
     assert err.message == "this constant is too large"
@@ -80,7 +106,7 @@ def test_every_operator_keeps_constants_bounded(expression: str) -> None:
 
 def test_constants_up_to_the_bound_still_fold() -> None:
     compile_source(Source("prog.py", program(
-        "x: u64 = ((1 << 128) - 1) >> 64\n    y: u8 = (1 << 128) // (1 << 125)")))
+        "x: u64 = (((1 << 127) - 1) * 2 + 1) >> 64\n    y: u8 = (1 << 127) // (1 << 124)")))
 
 
 # ---------------------------------------------------------------- depth
@@ -99,9 +125,69 @@ def test_a_5000_operand_chain_is_located() -> None:
     assert "nested" in err.message
 
 
+def chain(leaf: A.Expr, operands: int) -> A.Expr:
+    """``leaf + leaf + ...``, as deep as Python would parse it."""
+    expr = leaf
+    for _ in range(operands - 1):
+        expr = A.BinOp(leaf.pos, "+", expr, leaf)
+    return expr
+
+
+def nested_ifs(test: A.Expr, depth: int, innermost: list[A.Stmt]) -> A.If:
+    """``if test:`` inside ``if test:`` ... ``depth`` deep, as elifs nest."""
+    body = innermost
+    for _ in range(depth):
+        body = [A.If(test.pos, test, body, [])]
+    return body[0]  # type: ignore[return-value]
+
+
+def hook_with(statements: list[A.Stmt]) -> tuple[str, A.Module]:
+    """A program whose hook starts with ``statements`` (built, not parsed)."""
+    text = program("x = ctx.file_pos")
+    module = parse(Source("prog.py", text))
+    hook = module.body[-1]
+    assert isinstance(hook, A.FunctionDef)
+    hook.body[1:1] = statements
+    return text, module
+
+
+def x_name(text: str) -> A.Name:
+    line = line_of(text, "x = ctx.file_pos")
+    return A.Name(A.Pos(line, 5, line, 6), "x")
+
+
+def test_the_checker_bounds_expressions_whatever_the_parser_lets_through() -> None:
+    text, module = hook_with([])
+    x = x_name(text)
+    module.body[-1].body.append(A.Assign(x.pos, A.Name(x.pos, "y"), chain(x, 5000)))
+    err = compile_error(text, module)
+    assert err.message == "this expression is nested more than 200 levels deep"
+    assert err.pos == x.pos
+
+
+def test_the_checker_bounds_blocks_whatever_the_parser_lets_through() -> None:
+    text, module = hook_with([])
+    x = x_name(text)
+    module.body[-1].body.insert(1, nested_ifs(x, 1200, [A.Pass(x.pos)]))
+    err = compile_error(text, module)
+    assert err.message.startswith("blocks are nested more than 1000 levels deep")
+
+
+def test_the_deepest_tree_the_checker_takes_compiles_from_a_deep_caller() -> None:
+    """300 nested blocks around a 190-deep expression, 500 frames deep:
+    every phase's walk gets the Python frames it needs, however deep the
+    caller already is."""
+    text, module = hook_with([])
+    x = x_name(text)
+    innermost: list[A.Stmt] = [A.Assign(x.pos, A.Name(x.pos, "y"), chain(x, 190))]
+    module.body[-1].body.insert(1, nested_ifs(x, 300, innermost))
+    compiled = deep_caller(500, lambda: compile_source(Source("prog.py", text), module))
+    assert compiled.elf
+
+
 def test_a_long_chain_within_the_limit_compiles() -> None:
     compile_source(Source("prog.py", program(
-        "x = ctx.file_pos\n    y = " + " + ".join(["x"] * 190) + "\n    x = y")))
+        "x = ctx.file_pos\n    y = " + " + ".join(["x"] * 150) + "\n    x = y")))
 
 
 def test_600_functions_each_calling_the_next_compile() -> None:
@@ -127,13 +213,11 @@ def elif_chain(n: int, last: str = "return ALLOW") -> str:
             + f"    else:\n        {last}")
 
 
-def test_a_long_elif_chain_with_a_deep_expression_compiles_from_a_deep_caller() -> None:
-    deep = " + ".join(["x"] * 190)
-    text = program(elif_chain(990, f"y = {deep}\n        return ALLOW if y else 0"))
-    assert deep_caller(500, lambda: compile_source(Source("prog.py", text))).elf
+def test_an_elif_chain_python_takes_and_the_limits_allow_compiles() -> None:
+    compile_source(Source("prog.py", program(elif_chain(150))))
 
 
-def test_an_elif_chain_beyond_the_limit_is_located() -> None:
+def test_an_elif_chain_beyond_the_limits_is_located() -> None:
     err = compile_error(program(elif_chain(1200)))
     assert err.pos is not None
     assert "nested" in err.message

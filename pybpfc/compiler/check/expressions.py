@@ -4,7 +4,7 @@ coercions, truth tests and untyped constants.
 A value changes type only through an explicit ``Cast`` node the checker
 inserts (an integer widening, a truth test); a literal takes its type in
 place.  Untyped constants are folded with Python's integers, within
-:data:`semantics.UNTYPED_LIMIT`.
+:data:`semantics.UNTYPED_LIMIT_BITS`.
 """
 from __future__ import annotations
 
@@ -449,5 +449,5 @@ def bounded(value: int, e: A.Expr) -> int:
 
 def too_large(e: A.Expr) -> Exception:
     return error("this constant is too large", e,
-                 note=f"an integer constant lies between -2**{semantics.UNTYPED_LIMIT_BITS} "
-                      f"and 2**{semantics.UNTYPED_LIMIT_BITS} until it takes a type")
+                 note=f"an integer constant has at most {semantics.UNTYPED_LIMIT_BITS} bits "
+                      "until it takes a type")
