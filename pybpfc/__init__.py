@@ -3,6 +3,7 @@
 Importing this package gives a program the decorators, integer types,
 context types, maps and constants it uses.  It never imports the compiler.
 """
+from . import _safe_sys_path  # noqa: F401  (first of all: see its docstring)
 from .lang import (get_current_cgroup_id, get_current_comm, get_current_pid_tgid,
                    get_current_uid_gid, get_netns_cookie, get_prandom_u32, get_retval,
                    get_socket_cookie, get_socket_uid, getsockopt, ktime_get_ns, set_retval,

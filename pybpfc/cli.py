@@ -1,5 +1,7 @@
-"""The ``pybpfc`` command: ``build`` compiles a program to a BPF object file,
-``check`` only checks it.
+"""The ``pybpfc`` command: ``main``, the command line's grammar, and the
+compiler's commands (``build`` compiles a program to a BPF object file,
+``check`` only checks it).  The runtime's commands are in ``cli_runtime``,
+which this module imports and which does not import it.
 
 Exit status: 0 success, 1 a mistake the user can fix (a compile error, a bad
 path, a bad option), 2 a bug in pybpfc, 130 interrupted.  A traceback is
@@ -15,26 +17,19 @@ import argparse
 import contextlib
 import gc
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Optional, Sequence
 
+from pybpfc.cli_errors import (EXIT_BROKEN_PIPE, EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED,
+                               EXIT_OK, EXIT_USER_ERROR, UserError)
+
 if TYPE_CHECKING:
     from pybpfc.compiler.errors import Source
 
-EXIT_OK = 0
-EXIT_USER_ERROR = 1
-EXIT_INTERNAL_ERROR = 2
-EXIT_INTERRUPTED = 130      # 128 + SIGINT, as a shell reports it
-EXIT_BROKEN_PIPE = 141      # 128 + SIGPIPE
-
-
-class UserError(Exception):
-    """A mistake the user can fix; its text is the whole message to print."""
-
-    @classmethod
-    def at(cls, path: object, message: str) -> "UserError":
-        return cls(f"{path}: error: {message}")
+__all__ = ["main", "command", "EXIT_OK", "EXIT_USER_ERROR", "EXIT_INTERNAL_ERROR",
+           "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE", "UserError"]
 
 
 # ------------------------------------------------------------------ commands
@@ -64,6 +59,18 @@ def _check(args: argparse.Namespace) -> int:
         count = len(plan_of(_compile(check_source, source)).programs)
     print(f"{source.path}: ok ({count} program{'' if count == 1 else 's'})")
     return EXIT_OK
+
+
+def _object_bytes(path_text: str) -> tuple[bytes, str]:
+    """The object a runtime command works on: built from a ``.py`` program,
+    or read from a file; and the name of its object file.  The runtime's
+    commands get this from ``main`` (they do not import this module)."""
+    path = Path(path_text)
+    if path.suffix == ".py":
+        from pybpfc.compiler.driver import compile_source
+        source = _read_source(path)
+        return _compile(compile_source, source).elf, str(path.with_suffix(".o"))
+    return read_file(path), str(path)
 
 
 def _compile(step: Callable[["Source"], Any], source: "Source") -> Any:
@@ -141,8 +148,10 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``path`` so that readers see the old file or the whole new one,
-    never a half-written object."""
+    never a half-written object.  Only a regular file is replaced, and it
+    keeps its owner and mode."""
     import tempfile
+    existing = _replaceable(path)
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
@@ -150,8 +159,14 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            # mkstemp makes the file 0600; give it the mode open() would.
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
+            if existing is None:
+                # mkstemp makes the file 0600; give it the mode open() would.
+                os.fchmod(f.fileno(), 0o666 & ~_umask())
+            else:
+                # Owner first: chown clears the set-user-ID and set-group-ID bits.
+                if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+                    os.fchown(f.fileno(), existing.st_uid, existing.st_gid)
+                os.fchmod(f.fileno(), stat.S_IMODE(existing.st_mode))
         os.replace(temp, path)
     except BaseException as e:
         with contextlib.suppress(OSError):
@@ -159,6 +174,29 @@ def _write_atomically(path: Path, data: bytes) -> None:
         if isinstance(e, OSError):
             raise UserError.at(path, f"cannot write: {e.strerror or e}") from None
         raise
+
+
+_FILE_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+               (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def _replaceable(path: Path) -> Optional[os.stat_result]:
+    """The regular file at ``path`` that the new object will replace, or
+    None if there is nothing there.  Anything else is refused: as root,
+    renaming over ``/dev/null``, a FIFO or a symlink would replace it
+    with a regular file."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise UserError.at(path, f"cannot write: {e.strerror or e}") from None
+    if stat.S_ISREG(found.st_mode):
+        return found
+    kind = next((name for test, name in _FILE_KINDS if test(found.st_mode)), "not a file")
+    raise UserError.at(path, f"is {kind}, not a regular file; pybpfc build replaces only "
+                             "a regular file (remove it or choose another output)")
 
 
 def _umask() -> int:
@@ -239,7 +277,7 @@ def _parser(command: Optional[str] = None) -> argparse.ArgumentParser:
 
     if command not in _COMPILER_COMMANDS:
         from pybpfc.cli_runtime import add_commands
-        add_commands(commands, [debug])
+        add_commands(commands, [debug], object_bytes=_object_bytes)
     return parser
 
 

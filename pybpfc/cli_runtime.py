@@ -1,19 +1,20 @@
-"""The runtime's commands: ``load``, ``detach``, ``maps``, ``objdump`` and
-``run``.  They use ``pybpfc.runtime`` (and the compiler only when ``run``
-is given a Python program); every runtime error becomes a one-line user
-error naming the object at fault."""
+"""The runtime's commands: ``load``, ``detach``, ``maps``, ``objdump``,
+``run`` and ``cleanup``.  They use ``pybpfc.runtime``; every runtime error
+becomes a one-line user error naming the object at fault.  A program given
+as Python is built through the ``object_bytes`` function ``cli`` hands to
+:func:`add_commands`, so this module never imports ``cli``."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional
 
-from pybpfc.cli import EXIT_OK, UserError, read_file
+from pybpfc.cli_errors import EXIT_OK, UserError
+
+# Reads the object a command names: (ELF bytes, object file name).
+ObjectBytes = Callable[[str], tuple[bytes, str]]
 
 
 def _runtime_errors(command: Callable[[argparse.Namespace], int]
@@ -27,24 +28,14 @@ def _runtime_errors(command: Callable[[argparse.Namespace], int]
         except BpfError as e:
             raise UserError(f"pybpfc {args.command}: error: {e}") from e
         except PermissionError as e:
-            raise UserError(f"pybpfc {args.command}: error: {e} (run as root)") from e
+            hint = "" if os.geteuid() == 0 else " (run as root)"
+            raise UserError(f"pybpfc {args.command}: error: {e}{hint}") from e
     return run
 
 
-def _object_bytes(path_text: str) -> tuple[bytes, str]:
-    """The object to load: built from a ``.py`` program, or read from a file."""
-    path = Path(path_text)
-    if path.suffix == ".py":
-        from pybpfc.cli import _compile, _read_source
-        from pybpfc.compiler.driver import compile_source
-        source = _read_source(path)
-        return _compile(compile_source, source).elf, str(path.with_suffix(".o"))
-    return read_file(path), str(path)
-
-
-def _read_spec(path_text: str) -> Any:
+def _read_spec(args: argparse.Namespace, path_text: str) -> Any:
     from pybpfc.runtime.elf import read_object
-    data, name = _object_bytes(path_text)
+    data, name = args.object_bytes(path_text)
     spec = read_object(data)
     spec.path = name
     return spec
@@ -63,20 +54,32 @@ def _check_cgroup(path_text: str) -> Path:
 
 
 def _attach_all(coll: Any, cgroup: Path) -> list[Any]:
-    from pybpfc.runtime import bpf
+    from pybpfc import abi
     links = []
     try:
         for prog in coll.programs.values():
-            if prog.spec.prog_type == bpf.BPF_PROG_TYPE_SOCKET_FILTER:
-                print(f"{prog.name}: not attached: a socket filter attaches to a socket, "
-                      "not a cgroup", file=sys.stderr)
+            if prog.attach_target != abi.TARGET_CGROUP:
+                print(f"{prog.name}: not attached: it attaches to "
+                      f"{abi.ATTACH_TARGETS[prog.attach_target]}, not a cgroup",
+                      file=sys.stderr)
                 continue
             links.append(prog.attach(cgroup))
     except BaseException:
-        for link in links:
-            link.close()
+        _close_all(links)
         raise
     return links
+
+
+def _close_all(links: Iterable[Any]) -> None:
+    """Close every link, even when one fails; the first failure is raised."""
+    failure: Optional[BaseException] = None
+    for link in links:
+        try:
+            link.close()
+        except BaseException as error:   # the others are still detached
+            failure = failure or error
+    if failure is not None:
+        raise failure
 
 
 # ------------------------------------------------------------------ load
@@ -90,7 +93,7 @@ def _load(args: argparse.Namespace) -> int:
     if cgroup is not None and args.pin is None:
         raise UserError("pybpfc load: error: a program attached with a BPF link is detached "
                         "when pybpfc exits; give --pin DIR (on a bpffs) to keep it attached")
-    spec = _read_spec(args.object)
+    spec = _read_spec(args, args.object)
     with load(spec) as coll:
         links = _attach_all(coll, cgroup) if cgroup is not None else []
         try:
@@ -110,16 +113,22 @@ def _load(args: argparse.Namespace) -> int:
                 print("the kernel accepted every program; nothing was kept "
                       "(give --pin DIR to keep them)")
         finally:
-            for link in links:
-                link.close()
+            _close_all(links)
     return EXIT_OK
 
 
 @_runtime_errors
 def _detach(args: argparse.Namespace) -> int:
     from pybpfc.runtime.pinning import unpin
-    for entry in unpin(args.pin_dir):
+    done = unpin(args.pin_dir)
+    for entry in done.removed:
         print(f"removed {entry}")
+    for entry in done.gone:
+        print(f"already gone: {entry}")
+    for entry in done.kept:
+        print(f"kept {entry}: `pybpfc load` did not pin it")
+    if done.directory_removed:
+        print(f"removed {args.pin_dir}")
     return EXIT_OK
 
 
@@ -140,32 +149,48 @@ def _format(value: Any, indent: str = "  ") -> str:
 def print_maps(maps: dict[str, Any], globals_: Optional[Iterator[tuple[str, Any]]] = None,
                out: Any = None) -> None:
     """Every map's entries, keys and values decoded through BTF; per-CPU
-    values one line per CPU; maps that cannot be listed say why."""
+    values one line per CPU.  A map that cannot be listed says why, and so
+    does one whose listing fails: showing maps never fails a command."""
+    from pybpfc.runtime.errors import BpfError
     out = out or sys.stdout
+    for name, m in maps.items():
+        try:
+            lines = list(_map_lines(name, m))
+        except BpfError as error:
+            lines = [f"map {name} ({m.kind}): not listed: {error}"]
+        if lines:
+            print("\n".join(lines), file=out)
+    if globals_ is not None:
+        try:
+            lines = [f"global {var} = {_format(value)}" for var, value in globals_]
+        except BpfError as error:
+            lines = [f"globals: not read: {error}"]
+        if lines:
+            print("\n".join(lines), file=out)
+
+
+def _map_lines(name: str, m: Any) -> Iterator[str]:
     from pybpfc.runtime.maps import PerCpuMap
     from pybpfc.runtime.pinning import is_datasec
-    for name, m in maps.items():
-        if is_datasec(m):
-            for var, value in m.get(0).items():
-                print(f"global {var} = {_format(value)}", file=out)
-            continue
-        if m.unlisted_reason is not None:
-            print(f"map {name} ({m.kind}): not listed: {m.unlisted_reason}", file=out)
-            continue
-        entries = list(m.items())
-        if isinstance(m, PerCpuMap):
-            print(f"map {name} ({m.kind}, {len(entries)} entries, {m.cpus} CPUs)", file=out)
-            for key, per_cpu in entries:
-                print(f"  {_format(key)}:", file=out)
-                for cpu, value in enumerate(per_cpu):
-                    print(f"    cpu{cpu}: {_format(value)}", file=out)
-            continue
-        kind = "" if m.kind == "map" else f"{m.kind}, "
-        print(f"map {name} ({kind}{len(entries)} entries)", file=out)
-        for key, value in entries:
-            print(f"  {_format(key)}: {_format(value)}", file=out)
-    for var, value in globals_ or ():
-        print(f"global {var} = {_format(value)}", file=out)
+    if is_datasec(m):
+        for var, value in m.get(0).items():
+            yield f"global {var} = {_format(value)}"
+        return
+    if m.unlisted_reason is not None:
+        yield f"map {name} ({m.kind}): not listed: {m.unlisted_reason}"
+        return
+    entries = list(m.items())
+    if isinstance(m, PerCpuMap):
+        yield f"map {name} ({m.kind}, {len(entries)} entries, {m.cpus} CPUs)"
+        for key, per_cpu in entries:
+            yield f"  {_format(key)}:"
+            for cpu, value in enumerate(per_cpu):
+                yield f"    cpu{cpu}: {_format(value)}"
+        return
+    kind = "" if m.kind == "map" else f"{m.kind}, "
+    yield f"map {name} ({kind}{len(entries)} entries)"
+    for key, value in entries:
+        yield f"  {_format(key)}: {_format(value)}"
 
 
 @_runtime_errors
@@ -177,7 +202,7 @@ def _maps(args: argparse.Namespace) -> int:
             print_maps(pinned.maps)
         return EXIT_OK
     from pybpfc.runtime.collection import load
-    with load(_read_spec(args.target)) as coll:
+    with load(_read_spec(args, args.target)) as coll:
         print_maps(coll.maps, coll.globals.items())
     return EXIT_OK
 
@@ -188,137 +213,91 @@ def _maps(args: argparse.Namespace) -> int:
 @_runtime_errors
 def _objdump(args: argparse.Namespace) -> int:
     from pybpfc.runtime.disasm import objdump
-    print(objdump(_read_spec(args.object)), end="")
+    print(objdump(_read_spec(args, args.object)), end="")
     return EXIT_OK
 
 
 # ------------------------------------------------------------------- run
 
 
-class _Terminated(SystemExit):
-    """SIGTERM or SIGHUP before the command runs: unwind, removing what was
-    made, and exit as the signal would have."""
-
-
-def _terminate(signum: int, _frame: object) -> None:
-    raise _Terminated(128 + signum)
-
-
 @_runtime_errors
 def _run(args: argparse.Namespace) -> int:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _terminate)
-    from pybpfc.runtime.cgroup import TemporaryCgroup
+    from pybpfc.runtime.command import terminate_on_signals
+    # SIGTERM or SIGHUP before the command runs: unwind, removing what was made.
+    with terminate_on_signals():
+        return _run_with_the_programs_attached(args)
+
+
+def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     from pybpfc.runtime.collection import load
+    from pybpfc.runtime.command import CommandCgroup
+    from pybpfc.runtime.errors import BpfError
     command = list(args.cmd)
     if command and command[0] == "--":
         command = command[1:]
     if not command:
         raise UserError("pybpfc run: error: give the command to run, e.g. "
                         "`pybpfc run prog.py -- python3 -c '...'`")
-    spec = _read_spec(args.program)
-    with TemporaryCgroup() as cgroup, load(spec) as coll:
-        links = _attach_all(coll, cgroup.path)
-        try:
-            names = ", ".join(link.program_name for link in links) or "nothing"
-            print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
-            status = _run_in_cgroup(command, cgroup)
-        finally:
-            for link in links:
-                link.close()
-            _empty(cgroup)
-        print(f"pybpfc run: {command[0]} exited with status {status}", file=sys.stderr)
-        print_maps(coll.maps, coll.globals.items(), out=sys.stderr)
-    return status
-
-
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-def _run_in_cgroup(command: Sequence[str], cgroup: Any) -> int:
-    """Run ``command`` as a child inside the cgroup; forward SIGINT, SIGTERM
-    and SIGHUP to it; return its exit status (128 + signal if killed)."""
-    child = {"pid": 0}
-
-    def forward(signum: int, _frame: object) -> None:
-        if child["pid"] > 0:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child["pid"], signum)
-        else:
-            raise _Terminated(128 + signum)
-
-    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
-    ready_r, ready_w = os.pipe()
+    spec = _read_spec(args, args.program)
+    cgroup = CommandCgroup()
     try:
-        pid = os.fork()
-        if pid == 0:
-            _become_command(command, ready_r, ready_w)
-        child["pid"] = pid
-        os.close(ready_r)
-        try:
-            cgroup.add_pid(pid)
-            os.write(ready_w, b"x")      # now in the cgroup: go on
-        finally:
-            os.close(ready_w)
-        while True:
+        with cgroup, load(spec) as coll:
+            links = _attach_all(coll, cgroup.path)
             try:
-                _, status = os.waitpid(pid, 0)
-                break
-            except InterruptedError:
-                continue
-    except BaseException:
-        if child["pid"] > 0:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child["pid"], signal.SIGKILL)
-            os.waitpid(child["pid"], 0)
-        raise
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if os.WIFSIGNALED(status):
-        return 128 + os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
+                names = ", ".join(link.program_name for link in links) or "nothing"
+                print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
+                # Returns once the command and everything it started are gone:
+                # nothing runs in the cgroup while the programs are detached.
+                cgroup.run(command)
+            finally:
+                _close_all(links)
+            print(f"pybpfc run: {command[0]} exited with status {cgroup.exit_status}",
+                  file=sys.stderr)
+            print_maps(coll.maps, coll.globals.items(), out=sys.stderr)
+    except (BpfError, OSError) as error:
+        if cgroup.exit_status is None:
+            raise
+        # The command ran: its status is run's, whatever went wrong after it.
+        print(f"pybpfc run: warning: cleaning up after {command[0]}: {error} "
+              "(`pybpfc cleanup` removes what a pybpfc run left)", file=sys.stderr)
+    assert cgroup.exit_status is not None     # the command ran, or we raised above
+    return cgroup.exit_status
 
 
-def _become_command(command: Sequence[str], ready_r: int, ready_w: int) -> NoReturn:
-    """In the forked child: wait until the parent has moved it into the
-    cgroup, then exec the command.  Never returns, never runs the parent's
-    clean-up code."""
-    try:
-        for signum in FORWARDED_SIGNALS:
-            signal.signal(signum, signal.SIG_DFL)
-        os.close(ready_w)
-        if os.read(ready_r, 1) != b"x":      # the parent gave up
-            os._exit(1)
-        os.execvp(command[0], list(command))
-    except OSError as e:
-        print(f"pybpfc run: cannot run {command[0]}: {e.strerror}", file=sys.stderr)
-        os._exit(127)
-    except BaseException:
-        os._exit(1)
-    os._exit(1)
-
-
-def _empty(cgroup: Any) -> None:
-    """Processes the command left behind in the cgroup (its own children)
-    are ended, so the cgroup can be removed."""
-    if not cgroup.pids():
-        return
-    kill = Path(cgroup.path, "cgroup.kill")
-    if kill.exists():
-        kill.write_text("1")
-    else:
-        for pid in cgroup.pids():
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 2
-    while cgroup.pids() and time.monotonic() < deadline:
-        time.sleep(0.02)
+@_runtime_errors
+def _cleanup(args: argparse.Namespace) -> int:
+    from pybpfc.runtime.command import leftovers, owner_of, remove_leftover
+    from pybpfc.runtime.errors import BpfError
+    gone, alive = leftovers(owner_pid=args.pid)
+    for path in alive:
+        owner = owner_of(path.name)
+        assert owner is not None
+        print(f"kept {path}: its pybpfc run (pid {owner[0]}) is still running")
+    failed = []
+    for leftover in gone:
+        try:
+            killed = remove_leftover(leftover)
+        except BpfError as error:
+            failed.append(str(error))
+            continue
+        processes = (f"killed {len(killed)} process{'' if len(killed) == 1 else 'es'} "
+                     f"({', '.join(map(str, killed))})" if killed else "no process left")
+        print(f"removed {leftover.path}: {processes}; its pybpfc run "
+              f"(pid {leftover.owner_pid}) had gone")
+    if not gone and not alive:
+        print("nothing to clean up: no cgroup of a pybpfc run is left")
+    if failed:
+        raise UserError("\n".join(f"pybpfc cleanup: error: {message}" for message in failed))
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- parser
 
 
-def add_commands(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
+                 object_bytes: ObjectBytes) -> None:
+    """Add the runtime's commands; ``object_bytes`` reads the object (or
+    builds the program) a command names."""
     load = commands.add_parser(
         "load", parents=parents, help="load an object into the kernel (and attach it)",
         description="Load every program of an object (or a .py program, built first). With "
@@ -327,35 +306,49 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     load.add_argument("object", metavar="OBJ", help="a BPF object file, or a pybpfc program")
     load.add_argument("--cgroup", metavar="PATH", help="the cgroup v2 directory to attach to")
     load.add_argument("--pin", metavar="DIR", help="a directory on a bpffs to pin into")
-    load.set_defaults(run=_load, command="load")
+    load.set_defaults(run=_load, command="load", object_bytes=object_bytes)
 
     detach = commands.add_parser(
         "detach", parents=parents, help="detach and unpin what `load --pin` pinned",
         description="Remove the links (detaching the programs), programs and maps that "
-                    "`pybpfc load --pin DIR` pinned.")
+                    "`pybpfc load --pin DIR` pinned and recorded in DIR/pybpfc-pins, once "
+                    "each is checked to hold the object it recorded; then the folders it "
+                    "emptied. Anything else in DIR is kept; DIR must be on a bpffs, and "
+                    "no symlink is followed.")
     detach.add_argument("pin_dir", metavar="DIR", help="the directory given to --pin")
-    detach.set_defaults(run=_detach, command="detach")
+    detach.set_defaults(run=_detach, command="detach", object_bytes=object_bytes)
 
     maps = commands.add_parser(
         "maps", parents=parents, help="show the maps and globals of an object or a pin",
         description="Show maps and global variables, decoded through BTF: of a pin "
                     "directory (the live values), or of an object (its initial values).")
     maps.add_argument("target", metavar="OBJ-or-PIN")
-    maps.set_defaults(run=_maps, command="maps")
+    maps.set_defaults(run=_maps, command="maps", object_bytes=object_bytes)
 
     objdump = commands.add_parser(
         "objdump", parents=parents, help="disassemble an object with its source lines",
         description="Print each program's instructions, interleaved with the source lines "
                     "(Python or C) they came from.")
     objdump.add_argument("object", metavar="OBJ", help="a BPF object file, or a pybpfc program")
-    objdump.set_defaults(run=_objdump, command="objdump")
+    objdump.set_defaults(run=_objdump, command="objdump", object_bytes=object_bytes)
 
     run = commands.add_parser(
         "run", parents=parents, help="run a command with the hooks attached",
         description="Build the program if given Python, create a temporary cgroup, attach "
-                    "every program to it, run CMD inside it, print the maps and globals, "
-                    "and remove everything. The exit status is CMD's.")
+                    "every program to it, run CMD inside it, kill whatever CMD left "
+                    "running there, then detach, print the maps and globals, and remove "
+                    "everything. CMD dies with pybpfc; `pybpfc cleanup` removes what a "
+                    "killed run left. The exit status is CMD's.")
     run.add_argument("program", metavar="PROGRAM", help="a pybpfc program (.py) or an object")
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
                      help="the command to run")
-    run.set_defaults(run=_run, command="run")
+    run.set_defaults(run=_run, command="run", object_bytes=object_bytes)
+
+    cleanup = commands.add_parser(
+        "cleanup", parents=parents, help="remove what a killed `pybpfc run` left",
+        description="Find the cgroups of `pybpfc run` processes that no longer exist "
+                    "(killed with SIGKILL, say), kill the processes still in them and "
+                    "remove them. The cgroups of a run still going are kept.")
+    cleanup.add_argument("--pid", type=int, metavar="PID",
+                         help="only what the pybpfc run with this pid left")
+    cleanup.set_defaults(run=_cleanup, command="cleanup", object_bytes=object_bytes)

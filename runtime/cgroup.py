@@ -5,6 +5,8 @@ The cgroup v2 hierarchy may be mounted anywhere (``/sys/fs/cgroup``,
 reads it from ``/proc/self/mountinfo``.  :class:`TemporaryCgroup` makes a
 uniquely named cgroup for attaching programs and moving processes into, and
 removes it afterwards; it never kills or moves anything itself.
+:func:`kill_cgroup_tree` and :func:`remove_cgroup_tree` end what a cgroup
+and its descendants hold, for those who own it (``command.CommandCgroup``).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import errno
 import os
 import re
 import secrets
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +22,11 @@ from types import TracebackType
 from typing import Optional, Union
 
 from .errors import CgroupError
+from .system import signals_held
 
 __all__ = ["Mount", "parse_mountinfo", "cgroup2_root", "mount_of", "is_cgroup2_dir",
-           "open_cgroup", "cgroup_id", "TemporaryCgroup"]
+           "open_cgroup", "cgroup_id", "is_populated", "tree_pids", "kill_cgroup_tree",
+           "remove_cgroup_tree", "TemporaryCgroup"]
 
 StrPath = Union[str, "os.PathLike[str]"]
 
@@ -127,6 +132,94 @@ def cgroup_id(path: StrPath) -> int:
     return os.stat(path).st_ino
 
 
+def is_populated(path: StrPath) -> bool:
+    """Whether any process is in the cgroup or one of its descendants
+    (``populated`` in ``cgroup.events``)."""
+    try:
+        events = Path(path, "cgroup.events").read_text()
+    except FileNotFoundError:
+        return bool(tree_pids(path))       # the root cgroup has no cgroup.events
+    return "populated 1" in events.splitlines()
+
+
+def tree_pids(path: StrPath) -> list[int]:
+    """The processes in the cgroup and all its descendants."""
+    pids = []
+    for directory, _, _ in os.walk(path):
+        try:
+            text = Path(directory, "cgroup.procs").read_text()
+        except FileNotFoundError:          # removed while walking
+            continue
+        pids += [int(word) for word in text.split()]
+    return pids
+
+
+def kill_cgroup_tree(path: StrPath, timeout: float = 5.0) -> None:
+    """SIGKILL every process in the cgroup and its descendants, and wait
+    until none is left.  ``cgroup.kill`` does it in one step that no fork
+    escapes; without it (kernels before 5.14), pids are killed until the
+    tree stays empty."""
+    directory = Path(path)
+    if not is_populated(directory):
+        return
+    kill_file = directory / "cgroup.kill"
+    has_kill = kill_file.exists()
+    if has_kill:
+        try:
+            kill_file.write_text("1")
+        except OSError as error:
+            raise CgroupError(f"cannot kill the processes in cgroup '{directory}': "
+                              f"{error.strerror}") from error
+    deadline = time.monotonic() + timeout
+    while is_populated(directory):
+        if not has_kill:
+            for pid in tree_pids(directory):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if time.monotonic() > deadline:
+            left = ", ".join(map(str, tree_pids(directory))) or "none listed"
+            raise CgroupError(f"cgroup '{directory}': processes still running {timeout:g} s "
+                              f"after SIGKILL: {left}")
+        time.sleep(0.005)
+
+
+def remove_cgroup_tree(path: StrPath, timeout: float = 2.0) -> None:
+    """Remove the cgroup and its descendants, deepest first; they must hold
+    no process (see :func:`kill_cgroup_tree`).  A cgroup whose last process
+    has just died may stay busy for a moment: each removal is retried until
+    ``timeout``."""
+    directory = Path(path)
+    if not directory.exists():
+        return
+    below = [Path(parent, name) for parent, names, _ in os.walk(directory, topdown=False)
+             for name in names]
+    for cgroup in below + [directory]:
+        try:
+            rmdir_when_free(cgroup, timeout)
+        except OSError as error:
+            raise CgroupError(f"cannot remove cgroup '{cgroup}': {error.strerror}") from error
+
+
+def rmdir_when_free(path: Path, timeout: float) -> None:
+    """rmdir a cgroup, retrying while the kernel still holds it (EBUSY)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            if error.errno in (errno.EBUSY, errno.ENOTEMPTY) and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+                continue
+            raise
+
+
 class TemporaryCgroup:
     """A new, uniquely named cgroup below the cgroup v2 root (or below
     ``parent``, which must itself be a cgroup v2 directory), removed on exit.
@@ -162,20 +255,28 @@ class TemporaryCgroup:
         parent = cgroup2_root() if self._parent is None else self._parent
         _check_cgroup2_dir(parent, "parent cgroup")
         for _ in range(100):
-            path = parent / f"{self._prefix}{os.getpid()}-{secrets.token_hex(4)}"
-            try:
-                os.mkdir(path)
-            except FileExistsError:
-                continue
-            except OSError as error:
-                raise CgroupError(f"cannot create cgroup '{path}': {error.strerror}"
-                                  ) from error
-            self._path = path
+            path = parent / self._new_name()
+            with signals_held():      # no Ctrl-C between making it and remembering it
+                try:
+                    os.mkdir(path)
+                except FileExistsError:
+                    continue
+                except OSError as error:
+                    raise CgroupError(f"cannot create cgroup '{path}': {error.strerror}"
+                                      ) from error
+                self._path = path
             return self
         raise CgroupError(f"cannot find an unused cgroup name in '{parent}'")
 
+    def _new_name(self) -> str:
+        return f"{self._prefix}{os.getpid()}-{secrets.token_hex(4)}"
+
     def __enter__(self) -> "TemporaryCgroup":
-        return self.create()
+        try:
+            return self.create()
+        except BaseException:      # a signal handled as create() returns
+            self.remove()
+            raise
 
     def __exit__(self, kind: Optional[type[BaseException]], value: Optional[BaseException],
                  traceback: Optional[TracebackType]) -> None:
@@ -229,22 +330,10 @@ class TemporaryCgroup:
             os.close(fd)
         if self._path is None or self._removed:
             return
-        deadline = time.monotonic() + self._remove_timeout
-        delay = 0.005
-        while True:
-            try:
-                os.rmdir(self._path)
-            except FileNotFoundError:
-                break
-            except OSError as error:
-                if error.errno in (errno.EBUSY, errno.ENOTEMPTY) \
-                        and time.monotonic() < deadline:
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.1)
-                    continue
-                raise CgroupError(self._why_not_removed(error)) from error
-            else:
-                break
+        try:
+            rmdir_when_free(self._path, self._remove_timeout)
+        except OSError as error:
+            raise CgroupError(self._why_not_removed(error)) from error
         self._removed = True
 
     def _why_not_removed(self, error: OSError) -> str:

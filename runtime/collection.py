@@ -17,7 +17,7 @@ from typing import Union
 from . import bpf
 from .elf import read_object
 from .errors import BpfError
-from .maps import DataSectionMap, Globals, Map, check_creatable, open_map
+from .maps import DataSectionMap, Globals, Map, as_created, check_creatable, open_map
 from .program import Program
 from .spec import (INSN_SIZE, OP_LD_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, MapSpec,
                    ObjectSpec, ProgramSpec)
@@ -96,7 +96,8 @@ def _load_btf(coll: Collection) -> None:
 
 
 def _create_maps(coll: Collection) -> None:
-    for m in coll.spec.maps.values():
+    for declared in coll.spec.maps.values():
+        m = as_created(declared)
         check_creatable(m, mmap.PAGESIZE, coll.btf_fd >= 0)
         fd = bpf.map_create(m.name, m.map_type, m.key_size, m.value_size, m.max_entries,
                             m.flags, max(coll.btf_fd, 0), m.key_type_id, m.value_type_id,

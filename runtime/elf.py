@@ -3,7 +3,7 @@
 What is read, following libbpf's conventions:
 
 - programs: global functions in executable sections other than ``.text``;
-  the section name picks the hook (``pybpfc.abi.hooks``), several programs may
+  the section name picks the kind of program (``pybpfc.abi.programs``), several programs may
   share a section;
 - subprograms: functions in ``.text`` (and static functions anywhere) that
   programs call; they are appended to each calling program and the calls
@@ -28,7 +28,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 from elftools.elf.sections import Symbol, SymbolTableSection
 
-from pybpfc.abi import hooks
+from pybpfc import abi
 
 from .btf import Btf, BtfExt, CoreRelo, FuncInfo, Kind, LineInfo
 from .spec import (INSN_SIZE, OP_CALL, OP_LD_IMM64, PSEUDO_CALL, PSEUDO_FUNC, DataSectionSpec,
@@ -415,18 +415,19 @@ class _Reader:
     # ---------------------------------------------------------- programs
 
     def _program(self, fn: _Function) -> ProgramSpec:
-        hook = hooks.hook_for_section(fn.section.name)
-        if hook is None:
-            known = ", ".join(hooks.section_names())
-            raise SpecError(f"program '{fn.name}': section '{fn.section.name}' names no hook "
-                            f"pybpfc supports (known: {known})")
+        kind = abi.program_kind_for_section(fn.section.name)
+        if kind is None:
+            known = ", ".join(abi.section_names())
+            raise SpecError(f"program '{fn.name}': section '{fn.section.name}' names no kind of "
+                            f"program pybpfc loads (known: {known})")
+        hook = abi.HOOKS_BY_SECTION.get(kind.name)
         linker = _Linker(self, fn)
         linker.link()
         return ProgramSpec(
-            fn.name, fn.section.name, hook.prog_type_id, hook.attach_type_id,
+            fn.name, fn.section.name, kind.prog_type_id, kind.attach_type_id,
             bytes(linker.code), linker.relocations, linker.func_info, linker.line_info,
-            self.license, hook.decorator, [f.name for f in linker.placed_order[1:]],
-            linker.core_relos)
+            self.license, hook.decorator if hook else None,
+            [f.name for f in linker.placed_order[1:]], linker.core_relos)
 
     def function_at(self, sec: _Section, insn: int, program: str, at: int) -> _Function:
         """The function starting at instruction ``insn`` of ``sec``."""

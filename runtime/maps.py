@@ -9,6 +9,7 @@ and attach type) and ring buffers (no keys at all; read with ``reader()``).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
@@ -325,6 +326,25 @@ class RingBufMap(Map):
         return RingBuffer(self, value_type=value_type, decode=decode)
 
 
+# ------------------------------------------------------ maps without keys
+
+
+class BloomFilterMap(Map):
+    """A bloom filter: programs add values and ask whether a value may have
+    been added; it stores no keys."""
+
+    kind = "bloom filter"
+    unlisted_reason = "it stores no keys; it only answers whether a value may have been added"
+
+
+class PerfEventArrayMap(Map):
+    """A perf event array: one perf event fd per CPU, which programs write
+    records to; the kernel does not hand the fds back."""
+
+    kind = "perf event array"
+    unlisted_reason = "its entries are perf event file descriptors, which cannot be read back"
+
+
 MAP_CLASSES: dict[int, type[Map]] = {
     bpf.BPF_MAP_TYPE_PERCPU_HASH: PerCpuMap,
     bpf.BPF_MAP_TYPE_PERCPU_ARRAY: PerCpuMap,
@@ -333,12 +353,23 @@ MAP_CLASSES: dict[int, type[Map]] = {
     bpf.BPF_MAP_TYPE_CGROUP_STORAGE: CgroupStorageMap,
     bpf.BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE: PerCpuCgroupStorageMap,
     bpf.BPF_MAP_TYPE_RINGBUF: RingBufMap,
+    bpf.BPF_MAP_TYPE_BLOOM_FILTER: BloomFilterMap,
+    bpf.BPF_MAP_TYPE_PERF_EVENT_ARRAY: PerfEventArrayMap,
 }
 
 
 def open_map(fd: int, spec: MapSpec, btf: Optional[Btf]) -> Map:
     """The live map for ``fd``, of the class its map type needs."""
     return MAP_CLASSES.get(spec.map_type, Map)(fd, spec, btf)
+
+
+def as_created(spec: MapSpec) -> MapSpec:
+    """The definition the map is created with: a perf event array declared
+    without ``max_entries`` (0, which the kernel refuses) gets one slot per
+    possible CPU, as libbpf sizes it."""
+    if spec.map_type == bpf.BPF_MAP_TYPE_PERF_EVENT_ARRAY and spec.max_entries == 0:
+        return dataclasses.replace(spec, max_entries=possible_cpus())
+    return spec
 
 
 def check_creatable(spec: MapSpec, page_size: int, has_btf: bool) -> None:

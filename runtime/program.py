@@ -6,6 +6,8 @@ import os
 import socket
 from typing import Optional, Union
 
+from pybpfc import abi
+
 from . import bpf
 from .errors import BpfError
 from .owned import OwnedFd
@@ -32,16 +34,28 @@ class Program(OwnedFd):
         assert isinstance(info, bpf.ProgInfo)
         return info
 
+    @property
+    def attach_target(self) -> str:
+        """What the program attaches to, from its kind's row in the ABI
+        tables (``abi.TARGET_CGROUP``, ``abi.TARGET_SOCKET``, ...)."""
+        kind = abi.program_kind_for_section(self.spec.section)
+        if kind is None:
+            raise BpfError(f"{self.what}: section '{self.spec.section}' names no kind of "
+                           "program pybpfc attaches")
+        return kind.attach_target
+
     def attach(self, target: Union[str, "os.PathLike[str]", socket.socket]
                ) -> Union[Link, SocketFilter]:
-        """Attach to a cgroup (a path) or, for a socket filter, a socket."""
+        """Attach to a cgroup (a path) or a socket, whichever the program's
+        hook attaches to."""
+        wanted = abi.TARGET_SOCKET if isinstance(target, socket.socket) \
+            else abi.TARGET_CGROUP
+        if self.attach_target != wanted:
+            raise BpfError(f"{self.what}: section '{self.spec.section}' attaches to "
+                           f"{abi.ATTACH_TARGETS[self.attach_target]}, not to a {wanted}")
         if isinstance(target, socket.socket):
-            if self.spec.prog_type != bpf.BPF_PROG_TYPE_SOCKET_FILTER:
-                raise BpfError(f"{self.what}: only a socket filter attaches to a socket")
             return attach_socket(self.fd, self.name, target)
-        if self.spec.expected_attach_type is None:
-            raise BpfError(f"{self.what}: section '{self.spec.section}' does not attach to a "
-                           "cgroup; attach it to a socket")
+        assert self.spec.expected_attach_type is not None     # every cgroup hook has one
         return attach_cgroup(self.fd, self.name, self.spec.expected_attach_type, target)
 
     def test_run(self, data: bytes, repeat: int = 1, ctx: Optional[bytes] = None

@@ -101,7 +101,10 @@ def _commands(page: Path, body: list[tuple[int, str]]) -> tuple[Command, ...]:
 # ------------------------------------------------------------- comparing
 
 CGROUP_NAME = re.compile(r"\bpybpfc-\d+-[0-9a-f]{8}\b")
+# pybpfc run's cgroups name their owner: its pid and start time.
+RUN_CGROUP_NAME = re.compile(r"\bpybpfc-run-\d+-\d+-[0-9a-f]{8}\b")
 VOLATILE = [
+    (RUN_CGROUP_NAME, "pybpfc-run-PID-START-XXXXXXXX"),
     (CGROUP_NAME, "pybpfc-PID-XXXXXXXX"),
     (re.compile(r"\bid \d+"), "id N"),
     (re.compile(r"\b\d+ instructions verified"), "N instructions verified"),

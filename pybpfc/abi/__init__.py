@@ -5,7 +5,9 @@ signature the compiler, the runtime, the docs and the tests read.
 - ``contexts``: the context structs hooks receive;
 - ``helpers``: the kernel helpers, with their ids and Python signatures;
 - ``maps``: the map kinds, with their methods' signatures;
-- ``hooks``: one row per hook, with its section names and attach target.
+- ``programs``: the kinds of program (libbpf's section table): sections, program
+  and attach types, what they are attached to;
+- ``hooks``: one row per hook the language has, naming its kind of program.
 
 This package imports nothing else of pybpfc (a test checks), so the
 runtime can use it without the compiler and it stays cheap to import: its
@@ -21,9 +23,11 @@ from . import kernel
 from .contexts import (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, CONTEXTS, CONTEXTS_BY_PYTHON_NAME,
                        SK_BUFF, SOCK_POINTER_READABLE, Context, Field)
 from .helpers import HELPERS, TRACE_PRINTK_MAX_VALUES, Helper, Param
-from .hooks import (ATTACH_TARGETS, EXACT, HOOKS, HOOKS_BY_DECORATOR, HOOKS_BY_SECTION,
-                    OPTIONAL_SUFFIX, REQUIRED_SUFFIX, TARGET_CGROUP, TARGET_SOCKET, Hook,
-                    Returns, Section, hook_for_section, hook_named, section_names)
+from .hooks import (HOOKS, HOOKS_BY_DECORATOR, HOOKS_BY_SECTION, Hook, Returns, hook_for_section,
+                    hook_named)
+from .programs import (ATTACH_TARGETS, EXACT, OPTIONAL_SUFFIX, PROGRAM_KINDS,
+                       PROGRAM_KINDS_BY_NAME, REQUIRED_SUFFIX, TARGET_CGROUP, TARGET_SOCKET,
+                       ProgramKind, Section, program_kind_for_section, section_names)
 from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
                      BPF_SK_STORAGE_GET_F_CREATE, MAP_TYPES, PAGE_SIZE, PROG_TYPES, STACK_SIZE,
                      UPDATE_FLAGS)
@@ -37,7 +41,9 @@ __all__ = [
     "SOCK_POINTER_READABLE", "Context", "Field",
     "HELPERS", "TRACE_PRINTK_MAX_VALUES", "Helper", "Param",
     "MAP_KINDS", "MapKind", "Method", "MethodParam",
-    "ATTACH_TARGETS", "EXACT", "HOOKS", "HOOKS_BY_DECORATOR", "HOOKS_BY_SECTION",
-    "OPTIONAL_SUFFIX", "REQUIRED_SUFFIX", "TARGET_CGROUP", "TARGET_SOCKET", "Hook", "Returns",
-    "Section", "hook_for_section", "hook_named", "section_names",
+    "HOOKS", "HOOKS_BY_DECORATOR", "HOOKS_BY_SECTION", "Hook", "Returns", "hook_for_section",
+    "hook_named",
+    "ATTACH_TARGETS", "EXACT", "OPTIONAL_SUFFIX", "PROGRAM_KINDS", "PROGRAM_KINDS_BY_NAME",
+    "REQUIRED_SUFFIX", "TARGET_CGROUP", "TARGET_SOCKET", "ProgramKind", "Section",
+    "program_kind_for_section", "section_names",
 ]

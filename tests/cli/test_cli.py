@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from tests.support import REPO_ROOT, pybpfc_cli
+from tests.support import REPO_ROOT, pybpfc_cli, require_root
 from pybpfc import cli
 from pybpfc.compiler.ast import Pos
 from pybpfc.compiler.errors import CompileError, Source
@@ -195,6 +195,26 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     assert result.returncode == cli.EXIT_BROKEN_PIPE
 
 
+# Standard modules that `python -m pybpfc build` imports: the package's own
+# (typing), the CLI's (argparse) and build's (tempfile).  Not those Python's
+# runpy imports for any -m before pybpfc starts (contextlib, functools, ...):
+# they come from the working directory whatever pybpfc does (README.md).
+PLANTED_MODULES = ("typing", "argparse", "tempfile")
+
+
+def test_python_m_pybpfc_imports_nothing_from_the_working_directory(tmp_path: Path) -> None:
+    """Python puts the working directory first on sys.path for ``-m``; files
+    that sit next to the program (an argparse.py) must not run as root."""
+    for name in PLANTED_MODULES:
+        (tmp_path / f"{name}.py").write_text(
+            f"open({str(tmp_path / (name + '.imported'))!r}, 'w').close()\n")
+    (tmp_path / "deny_ttl.py").write_bytes(DENY_TTL.read_bytes())
+    result = pybpfc_cli("build", "deny_ttl.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.imported")) == []
+    assert (tmp_path / "deny_ttl.o").read_bytes().startswith(b"\x7fELF")
+
+
 # -------------------------------------------- in-process, stand-in compiler
 
 
@@ -269,6 +289,77 @@ def test_build_onto_a_directory(prog: Path, monkeypatch: pytest.MonkeyPatch,
     Path("out").mkdir()
     assert cli.main(["build", str(prog), "-o", "out"]) == 1
     assert capsys.readouterr().err == "out: error: is a directory\n"
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _null_device(path: Path) -> None:
+    # A device node like /dev/null, made in the test's own directory.
+    require_root("making a device node")
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+
+
+def _link_to_stdout(path: Path) -> None:
+    os.symlink("/proc/self/fd/1", path)
+
+
+def _link_to_a_file(path: Path) -> None:
+    Path("target.o").write_bytes(b"old")
+    os.symlink("target.o", path)
+
+
+@pytest.mark.parametrize("make, kind", [
+    (_fifo, "a FIFO"),
+    pytest.param(_null_device, "a character device", marks=pytest.mark.kernel),
+    (_link_to_stdout, "a symbolic link"),
+    (_link_to_a_file, "a symbolic link"),
+])
+def test_build_replaces_only_a_regular_file(make: Callable[[Path], None], kind: str,
+                                            prog: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """As root, renaming the new object over a device node, a FIFO or a
+    symlink would replace it with a regular file (``-o /dev/null`` used to
+    turn the machine's /dev/null into one)."""
+    _fake_driver(monkeypatch)
+    out = Path("out.o")
+    make(out)
+    before = os.lstat(out)
+    assert cli.main(["build", str(prog), "-o", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"out.o: error: is {kind}, not a regular file; pybpfc build replaces only "
+        "a regular file (remove it or choose another output)\n")
+    after = os.lstat(out)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == \
+        (before.st_mode, before.st_ino, before.st_rdev)
+    assert sorted(p.name for p in Path(".").iterdir()) == sorted(
+        ["prog.py", "out.o"] + (["target.o"] if make is _link_to_a_file else []))
+
+
+def test_build_keeps_the_mode_of_the_file_it_replaces(
+        prog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_driver(monkeypatch)
+    Path("prog.o").write_bytes(b"old")
+    os.chmod("prog.o", 0o640)
+    assert cli.main(["build", str(prog)]) == 0
+    assert Path("prog.o").read_bytes() == FAKE_ELF
+    assert stat.S_IMODE(os.stat("prog.o").st_mode) == 0o640
+
+
+@pytest.mark.kernel
+def test_build_keeps_the_owner_of_the_file_it_replaces(
+        prog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_root("giving a file to another owner")
+    _fake_driver(monkeypatch)
+    Path("prog.o").write_bytes(b"old")
+    os.chown("prog.o", 4321, 8765)
+    os.chmod("prog.o", 0o604)
+    assert cli.main(["build", str(prog)]) == 0
+    replaced = os.stat("prog.o")
+    assert (replaced.st_uid, replaced.st_gid) == (4321, 8765)
+    assert stat.S_IMODE(replaced.st_mode) == 0o604
+    assert Path("prog.o").read_bytes() == FAKE_ELF
 
 
 def test_compile_error_is_rendered_and_keeps_the_old_output(

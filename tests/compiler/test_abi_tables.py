@@ -245,15 +245,20 @@ def test_map_kinds_and_their_methods(kind: abi.MapKind) -> None:
 
 
 def test_sections_follow_libbpfs_match_rules() -> None:
+    for kind in abi.PROGRAM_KINDS:
+        for section in kind.sections:
+            assert abi.program_kind_for_section(section.name) is kind
+            assert section.name in abi.section_names()
     for hook in abi.HOOKS:
+        assert abi.PROGRAM_KINDS_BY_NAME[hook.section] is hook.kind
         for section in hook.sections:
             assert abi.hook_for_section(section.name) is hook
-            assert section.name in abi.section_names()
     assert abi.hook_for_section("cgroup/sock") is abi.hook_named("cgroup_sock_create")
     assert abi.hook_for_section("socket/second") is abi.hook_named("socket_filter")
     for unknown in ("socketx", "cgroup/sockx", "cgroup/sock_create/x", "cgroup/sysctl/",
                     "kprobe/sysctl", "cgroup", ""):
         assert abi.hook_for_section(unknown) is None, unknown
+        assert abi.program_kind_for_section(unknown) is None, unknown
     required = abi.Section("tracepoint", abi.REQUIRED_SUFFIX)
     assert required.matches("tracepoint/syscalls/sys_enter_openat")
     assert not required.matches("tracepoint") and not required.matches("tracepointx/a")

@@ -1,6 +1,7 @@
 """The compiler reads a program; it never imports or runs it."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -67,15 +68,17 @@ def test_build_refuses_an_output_that_links_to_the_input(tmp_path: Path) -> None
     assert prog.read_text() == VALID
 
 
-def test_default_output_replaces_a_link_never_the_input_behind_it(tmp_path: Path) -> None:
+def test_default_output_that_links_to_the_input_is_refused(tmp_path: Path) -> None:
+    # build replaces only a regular file: neither the link nor the input
+    # behind it is touched.
     prog = tmp_path / "prog.py"
     prog.write_text(VALID)
     (tmp_path / "prog.o").symlink_to(prog)
     result = pybpfc_cli("build", "prog.py", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
+    assert "prog.o: error: is a symbolic link, not a regular file" in result.stderr
     assert prog.read_text() == VALID
-    assert not (tmp_path / "prog.o").is_symlink()
-    assert (tmp_path / "prog.o").read_bytes()[:4] == b"\x7fELF"
+    assert os.readlink(tmp_path / "prog.o") == str(prog)
 
 
 @pytest.mark.parametrize("outcome", ["success", "compile error"])

@@ -193,6 +193,38 @@ def test_cgroup_removed_while_a_program_is_attached() -> None:
     assert open_fds() == before
 
 
+TWO_TARGETS = ("from pybpfc import ALLOW, SkBuff, SockContext, cgroup_sock_create, "
+               "socket_filter\n\n\n"
+               "@socket_filter\ndef keep(skb: SkBuff) -> int:\n    return skb.len\n\n\n"
+               "@cgroup_sock_create\ndef allow(ctx: SockContext) -> int:\n    return ALLOW\n")
+
+
+@pytest.mark.kernel
+def test_a_program_attaches_only_to_what_its_hook_attaches_to(cgroup: TemporaryCgroup) -> None:
+    """Program.attach_target comes from the hook's row in the ABI tables; a
+    cgroup path for a socket filter, or a socket for a cgroup program, is
+    refused by name, and nothing is attached."""
+    from pybpfc.abi import hooks
+    with load(compile_source(Source("two.py", TWO_TARGETS)).elf) as coll:
+        keep, allow = coll["keep"], coll["allow"]
+        assert (keep.attach_target, allow.attach_target) == (hooks.TARGET_SOCKET,
+                                                             hooks.TARGET_CGROUP)
+        before = open_fds()
+        with pytest.raises(BpfError, match=r"^program 'keep': section 'socket' attaches to a "
+                                           r"socket \(setsockopt\(SOL_SOCKET, SO_ATTACH_BPF\)\), "
+                                           r"not to a cgroup$"):
+            keep.attach(cgroup.path)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            with pytest.raises(BpfError, match=r"^program 'allow': section 'cgroup/sock_create' "
+                                               r"attaches to a cgroup \(.*\), not to a socket$"):
+                allow.attach(s)
+            with keep.attach(s):
+                pass
+        assert open_fds() == before
+        with allow.attach(cgroup.path):
+            pass
+
+
 # ------------------------------------------------------------------ maps
 
 
@@ -249,6 +281,6 @@ def test_pinning_into_a_bpffs_that_already_holds_pins_is_refused(bpffs: Path) ->
     with load(deny_ttl_object()) as coll:
         programs = [(p.name, p.fd) for p in coll.programs.values()]
         pin_all(bpffs, programs, [], [])
-        with pytest.raises(BpfError, match="already holds pinned programs; detach it first"):
+        with pytest.raises(BpfError, match="already holds pins; detach it first"):
             pin_all(bpffs, programs, [], [])
         assert [p.name for p in (bpffs / "programs").iterdir()] == ["deny_ttl"]

@@ -42,7 +42,8 @@ PAGE = mmap.PAGESIZE
 def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out_dir = tmp_path_factory.mktemp("maps")
     return {stem: clang_bpf(C_DIR / f"{stem}.c", out_dir / f"{stem}.o")
-            for stem in ("maps_sk_storage", "maps_sockopt_events", "maps_globals")}
+            for stem in ("maps_sk_storage", "maps_sockopt_events", "maps_globals",
+                         "maps_without_keys")}
 
 
 def fd_is_open(fd: int) -> bool:
@@ -427,6 +428,24 @@ def test_ring_reader_needs_a_known_type(objects: dict[str, Path]) -> None:
         with pytest.raises(BpfError, match=r"^map 'events': cannot be listed: its records "
                                            r"are consumed"):
             list(coll.maps["events"].items())
+
+
+@pytest.mark.kernel
+def test_a_perf_event_array_without_max_entries_gets_one_slot_per_cpu(
+        objects: dict[str, Path]) -> None:
+    """The kernel refuses max_entries 0 (EINVAL); libbpf sizes such an array
+    to the possible CPUs, and so does the loader."""
+    require_root("loading an object")
+    spec = read_object(objects["maps_without_keys"])
+    assert spec.maps["events"].max_entries == 0
+    with load(spec) as coll:
+        events = coll.maps["events"]
+        info = bpf.obj_get_info_by_fd(events.fd, "map")
+        assert isinstance(info, bpf.MapInfo)
+        assert info.max_entries == events.spec.max_entries == possible_cpus()
+        assert (events.kind, coll.maps["protocols"].kind) == ("perf event array",
+                                                             "bloom filter")
+    assert spec.maps["events"].max_entries == 0      # the spec is left as declared
 
 
 @pytest.mark.kernel

@@ -32,8 +32,9 @@ from pybpfc.compiler.errors import Source
 from pybpfc.runtime.btf import (INT_BOOL, INT_SIGNED, Btf, BtfExt, BtfType, Enumerator, Kind, Member,
                                 StringTable)
 from pybpfc.runtime.elf import read_object
-from pybpfc.runtime.spec import (OP_CALL, OP_LD_IMM64, PSEUDO_CALL, PSEUDO_FUNC, ObjectSpec,
-                                 SpecError)
+from pybpfc.runtime.maps import count_cpus
+from pybpfc.runtime.spec import (OP_CALL, OP_LD_IMM64, PSEUDO_CALL, PSEUDO_FUNC, MapSpec,
+                                 ObjectSpec, SpecError)
 
 EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.py"))
 C_DIR = REPO_ROOT / "tests" / "c"
@@ -501,7 +502,7 @@ MALFORMED: dict[str, tuple[Callable[[bytes], bytes], str]] = {
                                                  struct.pack("<H", 0)),
                                 r"^BTF: DATASEC '.bss': no ELF symbol for variable 'refused'"),
     "unknown section": (lambda d: _rename_section(d, "cgroup/sysctl", "kprobe/sysctl"),
-                        r"^program 'guard_sysctl': section 'kprobe/sysctl' names no hook"),
+                        r"^program 'guard_sysctl': section 'kprobe/sysctl' names no kind of program"),
     "odd program size": (lambda d: _patch(d, _symbol_offset(d, "guard_sysctl") + 16,
                                           struct.pack("<Q", 13)),
                          r"^program 'guard_sysctl': offset 0 or size 13 .* not a whole number"),
@@ -633,11 +634,20 @@ class _Bpf:
             os.close(fd)
 
 
+def _entries_as_libbpf_sizes_them(m: MapSpec) -> int:
+    """libbpf gives a perf event array declared without max_entries one
+    slot per possible CPU (the kernel refuses 0)."""
+    if m.map_type == 4 and m.max_entries == 0:      # BPF_MAP_TYPE_PERF_EVENT_ARRAY
+        return count_cpus(Path("/sys/devices/system/cpu/possible").read_text())
+    return m.max_entries
+
+
 def _load_into_kernel(spec: ObjectSpec, bpf: _Bpf) -> None:
     assert spec.btf is not None
     btf_fd = bpf.btf_load(spec.btf.encode())
-    map_fds = {name: bpf.map_create(name, m.map_type, m.key_size, m.value_size, m.max_entries,
-                                    m.flags, btf_fd, m.key_type_id, m.value_type_id)
+    map_fds = {name: bpf.map_create(name, m.map_type, m.key_size, m.value_size,
+                                    _entries_as_libbpf_sizes_them(m), m.flags, btf_fd,
+                                    m.key_type_id, m.value_type_id)
                for name, m in spec.maps.items()}
     data_fds = {}
     for name, section in spec.data.items():
