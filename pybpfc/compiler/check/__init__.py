@@ -9,12 +9,17 @@ Anything it does not understand is rejected by name, at its position.
 The walk's state and dispatch are in :mod:`.state`; each topic module
 registers the checkers of its node types there:
 
-- :mod:`.declarations` module-level statements, annotations and functions
-  as a whole (signatures, the call graph), :mod:`.maps` maps;
-- :mod:`.statements` and :mod:`.narrowing` inside functions;
+- :mod:`.declarations` module-level statements and functions as a whole
+  (signatures, the call graph), :mod:`.type_names` annotations and array
+  lengths, :mod:`.maps` maps;
+- :mod:`.statements` (with assignments) and :mod:`.narrowing` inside
+  functions;
 - :mod:`.expressions` names, operators and how types meet, :mod:`.calls`
   calls, :mod:`.access` fields and elements, and the context and what is
   reached through it.
+
+The topic modules import one another in one direction (state; narrowing,
+expressions; access, type_names; maps; calls; statements; declarations).
 """
 from __future__ import annotations
 

@@ -1,21 +1,20 @@
 """Checking declarations: module-level statements (imports, LICENSE,
-constants, globals, @struct classes; maps are in :mod:`.maps`), the
-annotations that name types, and functions as a whole (hook decorators,
-signatures, bodies that must return, the call graph, the names the object
-reserves)."""
+constants, globals, @struct classes; maps are in :mod:`.maps`, the types
+annotations name in :mod:`.type_names`), and functions as a whole (hook
+decorators, signatures, bodies that must return, the call graph, the names
+the object reserves)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Union
 
 from ... import abi, lang
 from .. import ast as A
-from ..contract import BytesInit, ListInit
 from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSym, ConstSym,
                        ContextTypeSym, FinalSym, FuncSym, GlobalVar, HelperSym, HookDecoratorSym,
                        LocalVar, MapKindSym, MapVar, StructDecoratorSym, TypeSym, all_zero)
-from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
-                     ContextType, IntType, StructType, Type, int_type, is_scalar)
-from . import maps, narrowing, statements
+from ..types import (BOOL, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType, ContextType,
+                     IntType, StructType, Type, int_type, is_scalar)
+from . import maps, narrowing, statements, type_names
 from .expressions import coerce
 from .state import Checker, error
 
@@ -119,7 +118,7 @@ def module_annassign(ck: Checker, stmt: A.AnnAssign) -> None:
     if not isinstance(stmt.target, A.Name):
         raise error("only a plain name can be declared at module level", stmt.target)
     name = stmt.target.id
-    final, declared = split_final(ck, stmt.annotation)
+    final, declared = type_names.split_final(ck, stmt.annotation)
     if name == LICENSE_NAME:
         if stmt.value is None:
             raise error("LICENSE needs a value", stmt)
@@ -131,13 +130,13 @@ def module_annassign(ck: Checker, stmt: A.AnnAssign) -> None:
         return
     readonly = False
     if not final and declared is not None:
-        readonly, declared = split_readonly(ck, declared)
+        readonly, declared = type_names.split_readonly(ck, declared)
         if readonly and stmt.value is None:
             raise error(f"read-only global '{name}' needs a value (its default)", stmt)
     if stmt.value is None:
         if final:
             raise error(f"constant '{name}' needs a value", stmt)
-        ty = resolve_type(ck, declared, None)
+        ty = type_names.resolve_type(ck, declared, None)
         gv = GlobalVar(name, ty, stmt.target.pos, None)
         ck.bind(name, gv, stmt.target)
         ck.globals.append(gv)
@@ -146,12 +145,12 @@ def module_annassign(ck: Checker, stmt: A.AnnAssign) -> None:
         value = const_value(ck, stmt.value)
         ty = stmt.value.ty
         if declared is not None:
-            target_ty = resolve_type(ck, declared, None)
+            target_ty = type_names.resolve_type(ck, declared, None)
             coerce(stmt.value, target_ty, f"constant '{name}'")
             ty, value = target_ty, stmt.value.const
         ck.bind(name, ConstSym(name, ty, value), stmt.target)
         return
-    ty = resolve_type(ck, declared, stmt.value)
+    ty = type_names.resolve_type(ck, declared, stmt.value)
     init = global_initializer(ck, ty, stmt.value, name)
     gv = GlobalVar(name, ty, stmt.target.pos, init, readonly=readonly)
     ck.bind(name, gv, stmt.target)
@@ -174,7 +173,7 @@ def global_initializer(ck: Checker, ty: Type, value: A.Expr,
             raise error("a global's initial value must be known at compile time", value)
         return value.const
     if isinstance(ty, ArrayType):
-        return array_initializer(ck, ty, value, constant=True)
+        return type_names.array_initializer(ck, ty, value, constant=True)
     if isinstance(ty, StructType):
         statements.struct_constructor(ck, value, ty)
         return None
@@ -204,7 +203,7 @@ def struct_def(ck: Checker, stmt: A.ClassDef) -> None:
         fname = item.target.id
         if st.field(fname):
             raise error(f"field '{fname}' is already defined", item.target)
-        fty = resolve_type(ck, item.annotation, item.value)
+        fty = type_names.resolve_type(ck, item.annotation, item.value)
         if not (isinstance(fty, (IntType, StructType, ArrayType)) or fty is BOOL):
             raise error(f"a struct field cannot have type {fty}", item.annotation)
         if item.value is not None:
@@ -224,178 +223,13 @@ def struct_def(ck: Checker, stmt: A.ClassDef) -> None:
 def check_field_default(ck: Checker, fty: Type, value: A.Expr) -> None:
     """Defaults only document the zero a struct starts with."""
     if isinstance(fty, ArrayType):
-        init = array_initializer(ck, fty, value, constant=True)
+        init = type_names.array_initializer(ck, fty, value, constant=True)
         if not all_zero(init):
             raise error("a struct field starts as zero; its default may only be zero", value)
         return
     ck.expr(value)
     if value.const is None or value.const not in (0, False):
         raise error("a struct field starts as zero; its default may only be zero", value)
-
-
-# ------------------------------------------------------------ annotations
-
-def resolve_type(ck: Checker, ann: Optional[A.Expr], value: Optional[A.Expr]) -> Type:
-    """The type an annotation names; arrays take their length from
-    ``value`` (``[0] * 4``, ``bytearray(16)``)."""
-    if ann is None:
-        raise error("a type annotation is needed here", value)
-    if isinstance(ann, A.Name):
-        sym = ck.scope.get(ann.id)
-        if ann.id == "bool" and sym is None:
-            return BOOL
-        if isinstance(sym, BuiltinSym) and sym.name == "int":
-            return DEFAULT_INT
-        if isinstance(sym, BuiltinSym) and sym.name == "bytearray":
-            return bytearray_type(ck, value, ann)
-        if isinstance(sym, TypeSym):
-            return sym.ty
-        if isinstance(sym, ContextTypeSym):
-            return ContextType(sym.context)
-        if ann.id == "bool":
-            return BOOL
-        if isinstance(sym, (AnnotationSym, MapKindSym)):
-            raise misplaced_annotation(ann, sym)
-        if sym is None:
-            raise error(f"unknown type '{ann.id}'", ann,
-                        note="integer types (u8 ... u64, i8 ... i64) are imported from pybpfc")
-        raise error(f"'{ann.id}' is not a type", ann)
-    if isinstance(ann, A.Subscript) and isinstance(ann.value, A.Name):
-        sym = ck.scope.get(ann.value.id)
-        if isinstance(sym, BuiltinSym) and sym.name == "list":
-            elem = resolve_type(ck, ann.index, None)
-            if not is_scalar(elem):
-                raise error(f"a list holds integers or bools, not {elem}", ann.index)
-            return list_type(ck, elem, value, ann)
-        if isinstance(sym, FinalSym):
-            raise error("Final is only for module-level constants", ann)
-        if isinstance(sym, (AnnotationSym, MapKindSym)):
-            raise misplaced_annotation(ann, sym)
-    if isinstance(ann, A.NoneLit):
-        return NONE
-    raise error("not a type pybpfc knows", ann)
-
-
-def misplaced_annotation(ann: A.Expr, sym: Union[AnnotationSym, MapKindSym]) -> Exception:
-    if isinstance(sym, MapKindSym):
-        return error("maps are declared at module level, e.g. "
-                     "`counts: HashMap[u32, u64] = HashMap(max_entries=64)`", ann)
-    if sym.name == "ReadOnly":
-        return error("ReadOnly is for module-level globals: `limit: ReadOnly[u32] = 1`", ann)
-    return error("a Ref comes from a map lookup; its variable needs no annotation", ann)
-
-
-def names_array_type(ck: Checker, ann: A.Expr) -> bool:
-    """Whether an annotation names a list or bytearray type."""
-    base = ann.value if isinstance(ann, A.Subscript) else ann
-    if not isinstance(base, A.Name):
-        return False
-    sym = ck.scope.get(base.id)
-    return isinstance(sym, BuiltinSym) and sym.name in ("list", "bytearray")
-
-
-def split_final(ck: Checker, ann: A.Expr) -> tuple[bool, Optional[A.Expr]]:
-    """``Final`` -> (True, None); ``Final[T]`` -> (True, T); ``T`` -> (False, T)."""
-    if isinstance(ann, A.Name) and isinstance(ck.scope.get(ann.id), FinalSym):
-        return True, None
-    if (isinstance(ann, A.Subscript) and isinstance(ann.value, A.Name)
-            and isinstance(ck.scope.get(ann.value.id), FinalSym)):
-        return True, ann.index
-    return False, ann
-
-
-def split_readonly(ck: Checker, ann: A.Expr) -> tuple[bool, A.Expr]:
-    """``ReadOnly[T]`` -> (True, T); ``T`` -> (False, T)."""
-    if isinstance(ann, A.Subscript) and isinstance(ann.value, A.Name):
-        sym = ck.scope.get(ann.value.id)
-        if isinstance(sym, AnnotationSym) and sym.name == "ReadOnly":
-            return True, ann.index
-    return False, ann
-
-
-# ---------------------------------------------------------------- arrays
-
-def bytearray_type(ck: Checker, value: Optional[A.Expr], ann: A.Node) -> ArrayType:
-    if value is None:
-        raise error("a bytearray needs its size: write `buf: bytearray = bytearray(16)`", ann)
-    return ArrayType(U8, bytearray_length(ck, value), is_bytes=True)
-
-
-def bytearray_length(ck: Checker, value: A.Expr) -> int:
-    """The length ``bytearray(SIZE)`` or ``bytearray(b"...")`` makes;
-    records the initial bytes on ``value``."""
-    if (isinstance(value, A.Call) and isinstance(value.func, A.Name)
-            and ck.is_builtin(value.func, "bytearray") and len(value.args) == 1
-            and not value.keywords):
-        arg = value.args[0]
-        ck.expr(arg)
-        if isinstance(arg.const, bytes):
-            if not arg.const:
-                raise error("a bytearray cannot be empty", arg)
-            value.resolved = BytesInit(arg.const)
-            return len(arg.const)
-        if isinstance(arg.const, int) and not isinstance(arg.const, bool):
-            if not 1 <= arg.const <= abi.STACK_SIZE:
-                raise error(f"a bytearray's size must be between 1 and {abi.STACK_SIZE} "
-                            f"bytes (the BPF stack is {abi.STACK_SIZE} bytes)", arg)
-            value.resolved = BytesInit(None)
-            return arg.const
-        raise error("bytearray() takes a constant size or a bytes literal", arg)
-    raise error("a bytearray is made with bytearray(SIZE) or bytearray(b\"...\")", value)
-
-
-def list_type(ck: Checker, elem: Type, value: Optional[A.Expr], ann: A.Node) -> ArrayType:
-    if value is None:
-        raise error("a list needs its length: write `xs: list[u32] = [0] * 4`", ann)
-    if isinstance(value, A.BinOp) and value.op == "*" and isinstance(value.left, A.ListLit):
-        ck.expr(value.right)
-        count = value.right.const
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise error("a list's length must be a positive constant", value.right)
-        length = len(value.left.elts) * count
-    elif isinstance(value, A.ListLit):
-        length = len(value.elts)
-    else:
-        raise error("a list is made with `[0] * N` or `[a, b, c]`", value)
-    if length < 1:
-        raise error("a list cannot be empty", value)
-    ty = ArrayType(elem, length)
-    if ty.size > abi.STACK_SIZE:
-        raise error(f"this list takes {ty.size} bytes; the BPF stack has "
-                    f"{abi.STACK_SIZE}", value)
-    return ty
-
-
-def array_initializer(ck: Checker, ty: ArrayType, value: A.Expr,
-                      constant: bool) -> Union[bytes, list, None]:
-    """Check an array initialiser; with ``constant``, return its values."""
-    if ty.is_bytes:
-        if bytearray_length(ck, value) != ty.length:
-            raise error(f"expected a bytearray of {ty.length} bytes", value)
-        arg = value.args[0]  # type: ignore[attr-defined]
-        return arg.const if isinstance(arg.const, bytes) else None
-    if isinstance(value, A.BinOp) and value.op == "*" and isinstance(value.left, A.ListLit):
-        elts = value.left.elts
-        ck.expr(value.right)
-        repeat = value.right.const
-    elif isinstance(value, A.ListLit):
-        elts, repeat = value.elts, 1
-    else:
-        raise error("a list is made with `[0] * N` or `[a, b, c]`", value)
-    if len(elts) * repeat != ty.length:
-        raise error(f"expected {ty.length} elements", value)
-    values = []
-    elements = []
-    for e in elts:
-        ck.expr(e)
-        element = coerce(e, ty.elem, "list element")
-        if constant and e.const is None:
-            raise error("a global list's elements must be constants", e)
-        values.append(e.const)
-        elements.append(element)
-    value.ty = ty
-    value.resolved = ListInit(elements, repeat)
-    return values * repeat if constant else None
 
 
 # -------------------------------------------------------------- functions
@@ -426,9 +260,9 @@ def function_signature(ck: Checker, fn: FuncSym) -> None:
         names.add(arg.name)
         if arg.annotation is None:
             raise error(f"parameter '{arg.name}' needs a type annotation", arg)
-        if names_array_type(ck, arg.annotation):
+        if type_names.names_array_type(ck, arg.annotation):
             raise error("a list or bytearray parameter is not supported", arg.annotation)
-        ty = resolve_type(ck, arg.annotation, None)
+        ty = type_names.resolve_type(ck, arg.annotation, None)
         if isinstance(ty, ArrayType):
             raise error("a list or bytearray parameter is not supported", arg.annotation)
         fn.params.append(LocalVar(arg.name, ty, arg.pos, is_param=True))
@@ -446,9 +280,9 @@ def function_signature(ck: Checker, fn: FuncSym) -> None:
             raise error("a hook returns int: write `-> int`", node.returns)
         fn.ret = U32 if fn.hook.returns.kind == "bytes" else BOOL
     else:
-        if names_array_type(ck, node.returns):
+        if type_names.names_array_type(ck, node.returns):
             raise error("a function can return only integers, bool or None", node.returns)
-        fn.ret = resolve_type(ck, node.returns, None)
+        fn.ret = type_names.resolve_type(ck, node.returns, None)
         if isinstance(fn.ret, (ArrayType, StructType, ContextType)):
             raise error("a function can return only integers, bool or None", node.returns)
         for p in fn.params:

@@ -11,7 +11,7 @@ from ..contract import MapMethodCall
 from ..symbols import MapKindSym, MapVar
 from ..types import (U32, U64, ArrayType, ContextType, IntType, MapType, RefType, SockRefType,
                      StructType, Type, int_type)
-from . import declarations
+from . import type_names
 from .expressions import coerce, is_lvalue
 from .state import Checker, error
 
@@ -64,9 +64,9 @@ def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: abi.MapKind
 
 
 def map_element_type(ck: Checker, ann: A.Expr, role: str) -> Type:
-    if declarations.names_array_type(ck, ann):
+    if type_names.names_array_type(ck, ann):
         raise error(f"a map's {role} is an integer type or a @struct", ann)
-    ty = declarations.resolve_type(ck, ann, None)
+    ty = type_names.resolve_type(ck, ann, None)
     if not isinstance(ty, (IntType, StructType)):
         raise error(f"a map's {role} is an integer type or a @struct, not {ty}", ann)
     return ty

@@ -12,7 +12,7 @@ from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapV
 from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
                      BytesLitType, ContextType, IntType, RefType, StructType, Type, is_aggregate,
                      is_int, is_scalar)
-from . import access, calls, declarations, narrowing
+from . import access, calls, narrowing, type_names
 from .expressions import (binop, coerce, coerce_tree, condition, resolve_variable,
                           unify_ints)
 from .state import Checker, error, statement
@@ -220,7 +220,7 @@ def check_annassign(ck: Checker, s: A.AnnAssign) -> None:
     t = s.target
     if not isinstance(t, A.Name):
         raise error("only a plain name can be annotated", t)
-    ty = declarations.resolve_type(ck, s.annotation, s.value)
+    ty = type_names.resolve_type(ck, s.annotation, s.value)
     if isinstance(ty, ContextType):
         raise error("a context is only a hook's argument", s.annotation)
     existing = lookup_assignable(ck, t)
@@ -360,7 +360,7 @@ def constructor_type(ck: Checker, value: A.Expr) -> Type:
             assert isinstance(sym.ty, StructType)
             struct_constructor(ck, value, sym.ty)
             return sym.ty
-        ty = ArrayType(U8, declarations.bytearray_length(ck, value), is_bytes=True)
+        ty = ArrayType(U8, type_names.bytearray_length(ck, value), is_bytes=True)
         value.ty = ty
         return ty
     if isinstance(value, A.BinOp):
@@ -375,8 +375,8 @@ def constructor_type(ck: Checker, value: A.Expr) -> Type:
         elem = DEFAULT_INT
     if not is_scalar(elem):
         raise error(f"a list cannot hold {elem}", first)
-    ty = declarations.list_type(ck, elem, value, value)
-    declarations.array_initializer(ck, ty, value, constant=False)
+    ty = type_names.list_type(ck, elem, value, value)
+    type_names.array_initializer(ck, ty, value, constant=False)
     return ty
 
 
@@ -405,7 +405,7 @@ def check_aggregate_value(ck: Checker, ty: Type, value: A.Expr) -> None:
 def value_for(ck: Checker, ty: Type, value: A.Expr) -> A.Expr:
     """Check ``value`` as the new value of something of type ``ty``."""
     if isinstance(ty, ArrayType):
-        declarations.array_initializer(ck, ty, value, constant=False)
+        type_names.array_initializer(ck, ty, value, constant=False)
         return value
     if isinstance(ty, StructType):
         struct_constructor(ck, value, ty)

@@ -7,10 +7,14 @@ Its state and dispatch are in :mod:`.state`; the topic modules register
 how to lower each record or node type:
 
 - :mod:`.module` the license, globals, maps and functions;
-- :mod:`.statements` statements, :mod:`.expressions` operators;
+- :mod:`.statements` statements and assignments, :mod:`.expressions`
+  operators;
 - :mod:`.calls` helpers, map methods, the program's functions, builtins;
-- :mod:`.memory` variables, fields, elements and assignments;
+- :mod:`.memory` variables, fields, elements, comparisons of bytes;
 - :mod:`.context` the context, the socket, the option buffer, packets.
+
+The topic modules import one another in one direction (state, then
+context, memory and expressions, then calls, then statements and module).
 """
 from __future__ import annotations
 

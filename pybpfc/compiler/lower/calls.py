@@ -9,10 +9,10 @@ import llvmlite.ir as ir
 from ... import abi
 from .. import ast as A
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MapMethodCall, MinMax,
-                        Print, StartsWith, UserCall)
+                        Print, UserCall)
 from ..types import BOOL, PARSED_TYPES, IntType, is_aggregate, int_type
 from . import memory
-from .state import I1, I32, I64, PTR, Lowering, expression
+from .state import I32, I64, PTR, Lowering, expression
 
 EINVAL = 22
 
@@ -30,7 +30,7 @@ def lower_helper_call(lw: Lowering, e: A.Call) -> ir.Value:
         if kind in ("ctx", "sock"):
             values.append(lw.expr(arg))
         elif kind in ("buffer", "buffer_start"):
-            values.append(address_of(lw, arg))
+            values.append(memory.address_of(lw, arg))
             if kind == "buffer":
                 values.append(ir.Constant(I64, arg.ty.size))
         else:
@@ -103,7 +103,7 @@ def parse_number(lw: Lowering, e: A.Call, result: ir.Value) -> None:
     helper = e.resolved.helper
     buf, offset, base = e.args
     size = buf.ty.size
-    start = address_of(lw, buf)
+    start = memory.address_of(lw, buf)
     index_ty = offset.ty
     assert isinstance(index_ty, IntType)
     wide = lw.extend(lw.expr(offset), index_ty, 64)
@@ -131,13 +131,6 @@ def parse_number(lw: Lowering, e: A.Call, result: ir.Value) -> None:
 
     lw.mem_store(ir.Constant(I64, -EINVAL), result)
     lw.guarded(inside, call)
-
-
-def address_of(lw: Lowering, e: A.Expr) -> ir.Value:
-    """The address of a struct, list or bytearray the kernel reads or writes."""
-    addr = memory.address(lw, e)
-    assert not isinstance(addr, tuple)
-    return addr
 
 
 # ------------------------------------------------------------------ maps
@@ -174,7 +167,7 @@ def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Val
     """The address of a key, value or record: a variable's own memory,
     or the call's planned stack slot the integer is stored into."""
     if is_aggregate(operand.ty):
-        return address_of(lw, operand)
+        return memory.address_of(lw, operand)
     slot = lw.stack_slot(call, role)
     lw.mem_store(lw.to_memory(lw.expr(operand), operand.ty), slot)
     return slot
@@ -185,7 +178,7 @@ def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Val
 @expression(UserCall)
 def lower_user_call(lw: Lowering, e: A.Call) -> ir.Value:
     r = e.resolved
-    args = [address_of(lw, a) if by_ref else lw.expr(a)
+    args = [memory.address_of(lw, a) if by_ref else lw.expr(a)
             for a, by_ref in zip(e.args, r.by_address)]
     return lw.builder.call(lw.functions[id(r.function)], args)
 
@@ -243,7 +236,7 @@ def lower_print(lw: Lowering, e: A.Call) -> ir.Value:
 @expression(AtomicAdd)
 def lower_atomic_add(lw: Lowering, e: A.Call) -> ir.Value:
     target, amount = e.args
-    addr = address_of(lw, target)
+    addr = memory.address_of(lw, target)
     # An add whose old value is not used is monotonic: indivisible and no
     # more, which LLVM emits as BPF's plain atomic add (`lock +=`).  The
     # BPF backend emits that for every monotonic add, even one whose old
@@ -254,29 +247,3 @@ def lower_atomic_add(lw: Lowering, e: A.Call) -> ir.Value:
                                     ordering, "")
     lw.builder._insert(rmw)
     return rmw
-
-
-@expression(StartsWith)
-def lower_startswith(lw: Lowering, e: A.Call) -> ir.Value:
-    r = e.resolved
-    return starts_with(lw, r.buffer, r.prefix, r.own_storage)
-
-
-def starts_with(lw: Lowering, buf: A.Expr, prefix: bytes, own_storage: bool) -> ir.Value:
-    """Whether ``buf`` starts with ``prefix``: compared in the widest
-    aligned pieces the buffer allows (a variable's own buffer is 8-aligned,
-    types.BUFFER_ALIGN; a struct member may not be), all of them, with no
-    early exit."""
-    addr = address_of(lw, buf)
-    result: ir.Value = ir.Constant(I1, 1)
-    at = 0
-    while at < len(prefix):
-        width = next(w for w in (8, 4, 2, 1)
-                     if (w == 1 or own_storage) and at % w == 0 and at + w <= len(prefix))
-        piece = int.from_bytes(prefix[at:at + width], "little")
-        loaded = lw.builder.load(lw.offset(addr, at), typ=ir.IntType(width * 8))
-        loaded.align = width
-        same = lw.builder.icmp_unsigned("==", loaded, ir.Constant(ir.IntType(width * 8), piece))
-        result = lw.builder.and_(result, same)
-        at += width
-    return result

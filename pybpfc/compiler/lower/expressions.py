@@ -8,9 +8,8 @@ from typing import Callable, Optional
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import BufferEquals, NoneTest
+from ..contract import NoneTest
 from ..types import BOOL, IntType, RefType, Type
-from . import calls
 from .state import I1, PTR, Lowering, expression
 
 
@@ -115,13 +114,6 @@ def lower_none_test(lw: Lowering, e: A.Compare) -> ir.Value:
     r = e.resolved
     return lw.builder.icmp_unsigned("==" if r.is_none else "!=", lw.expr(r.ref),
                                     ir.Constant(PTR, None))
-
-
-@expression(BufferEquals)
-def lower_buffer_equals(lw: Lowering, e: A.Compare) -> ir.Value:
-    r = e.resolved
-    same = calls.starts_with(lw, r.buffer, r.data, r.own_storage)
-    return lw.builder.not_(same) if r.negate else same
 
 
 @expression(A.BoolOp)

@@ -1,6 +1,6 @@
 """Lowering the program's own memory: variables, struct fields, list and
-bytearray elements, map values through references; assignments to them,
-and the values structs and arrays start with.
+bytearray elements, map values through references, and comparisons of a
+buffer's bytes.  (Assignments are in :mod:`.statements`.)
 
 Every local lives in a stack slot (LLVM promotes scalars to registers),
 zeroed at function entry unless the frame plan says its first assignment
@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Union
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import (ArrayElement, BytesInit, ContextArgument, ContextArrayElement,
-                        ContextField, GlobalVariable, ListInit, LocalVariable, NamedConstant,
-                        OptvalByte, ParseNumber, RefValue, StructField)
-from ..types import U8, ArrayType, IntType, StructType, is_aggregate
-from . import calls, context, expressions
-from .state import I8, I64, Lowering, VolatileLoad, expression, mem_type, reg_type
+from ..contract import (ArrayElement, BufferEquals, ContextArgument, GlobalVariable,
+                        LocalVariable, NamedConstant, RefValue, StartsWith, StructField)
+from ..types import IntType, is_aggregate
+from .state import I1, I8, I64, Lowering, VolatileLoad, expression, mem_type, reg_type
 
 if TYPE_CHECKING:
     Address = Union[ir.Value, tuple[ir.Value, ir.Value]]
@@ -115,86 +113,44 @@ def address(lw: Lowering, e: A.Expr) -> Address:
     return lw.builder.gep(base, [offset], source_etype=I8), ok
 
 
-# ------------------------------------------------------------ assignments
-
-def store(lw: Lowering, target: A.Expr, value: A.Expr) -> None:
-    if isinstance(target.ty, (ArrayType, StructType)):
-        initialise(lw, target, value)
-        return
-    store_value(lw, target, lw.expr(value))
-
-
-def store_value(lw: Lowering, target: A.Expr, value: ir.Value) -> None:
-    r = target.resolved
-    if isinstance(r, ContextField):
-        context.ctx_store(lw, lw.expr(target.value), r.field, value)
-        return
-    if isinstance(r, OptvalByte):
-        context.window_store(lw, r.window, target.index, value, U8)
-        return
-    if isinstance(r, ContextArrayElement):
-        context.ctx_store_at(lw, lw.expr(r.base), r.offset, r.field.size, value)
-        return
-    addr = address(lw, target)
-    ty = target.ty
-    if isinstance(addr, tuple):
-        ptr, ok = addr
-        lw.guarded(ok, lambda: lw.mem_store(lw.to_memory(value, ty), ptr))
-        return
-    lw.mem_store(lw.to_memory(value, ty), addr)
-
-
-def update(lw: Lowering, target: A.Expr, op: str, value: A.Expr) -> None:
-    """``target op= value``, the target's address evaluated once."""
-    arith = expressions.arith
-    ty = target.ty
-    assert isinstance(ty, IntType)
-    r = target.resolved
-    if isinstance(r, ContextField):
-        old = context.ctx_load(lw, lw.expr(target.value), r.field)
-        new = arith(lw, op, old, lw.expr(value), ty, value.ty)
-        context.ctx_store(lw, lw.expr(target.value), r.field, new)
-        return
-    if isinstance(r, (OptvalByte, ContextArrayElement)):
-        old = lw.expr(target)
-        new = arith(lw, op, old, lw.expr(value), ty, value.ty)
-        store_value(lw, target, new)
-        return
-    addr = address(lw, target)
-    if isinstance(addr, tuple):
-        ptr, ok = addr
-        lw.guarded(ok, lambda: lw.mem_store(
-            arith(lw, op, lw.builder.load(ptr, typ=mem_type(ty)), lw.expr(value), ty,
-                  value.ty), ptr))
-        return
-    old = lw.from_memory(lw.builder.load(addr, typ=mem_type(ty)), ty)
-    lw.mem_store(lw.to_memory(arith(lw, op, old, lw.expr(value), ty, value.ty), ty), addr)
-
-
-def initialise(lw: Lowering, target: A.Expr, value: A.Expr) -> None:
-    """Give a struct or array variable its initial value."""
-    addr = address(lw, target)
+def address_of(lw: Lowering, e: A.Expr) -> ir.Value:
+    """The address of a variable, field or element at a constant place (a
+    struct, list or bytearray the kernel reads or writes, for one)."""
+    addr = address(lw, e)
     assert not isinstance(addr, tuple)
-    r = target.resolved
-    assert lw.frame is not None
-    planned = lw.frame.locals.get(id(r.var)) if isinstance(r, LocalVariable) else None
-    lw.zero(addr, planned.ty if planned is not None else target.ty)
-    init = value.resolved
-    if isinstance(init, ParseNumber):
-        calls.parse_number(lw, value, addr)
-        return
-    if isinstance(init, BytesInit):
-        if init.data is not None:
-            for i, b in enumerate(init.data):
-                if b:
-                    lw.mem_store(ir.Constant(I8, b), lw.offset(addr, i))
-        return
-    if isinstance(init, ListInit):
-        ty = target.ty
-        assert isinstance(ty, ArrayType)
-        for r_ in range(init.repeat):
-            for i, e in enumerate(init.elements):
-                if e.const is not None and not e.const:
-                    continue
-                slot = lw.offset(addr, (r_ * len(init.elements) + i) * ty.elem.size)
-                lw.mem_store(lw.to_memory(lw.expr(e), ty.elem), slot)
+    return addr
+
+
+# ------------------------------------------------------ comparing bytes
+
+@expression(BufferEquals)
+def lower_buffer_equals(lw: Lowering, e: A.Compare) -> ir.Value:
+    r = e.resolved
+    same = starts_with(lw, r.buffer, r.data, r.own_storage)
+    return lw.builder.not_(same) if r.negate else same
+
+
+@expression(StartsWith)
+def lower_startswith(lw: Lowering, e: A.Call) -> ir.Value:
+    r = e.resolved
+    return starts_with(lw, r.buffer, r.prefix, r.own_storage)
+
+
+def starts_with(lw: Lowering, buf: A.Expr, prefix: bytes, own_storage: bool) -> ir.Value:
+    """Whether ``buf`` starts with ``prefix``: compared in the widest
+    aligned pieces the buffer allows (a variable's own buffer is 8-aligned,
+    types.BUFFER_ALIGN; a struct member may not be), all of them, with no
+    early exit."""
+    addr = address_of(lw, buf)
+    result: ir.Value = ir.Constant(I1, 1)
+    at = 0
+    while at < len(prefix):
+        width = next(w for w in (8, 4, 2, 1)
+                     if (w == 1 or own_storage) and at % w == 0 and at + w <= len(prefix))
+        piece = int.from_bytes(prefix[at:at + width], "little")
+        loaded = lw.builder.load(lw.offset(addr, at), typ=ir.IntType(width * 8))
+        loaded.align = width
+        same = lw.builder.icmp_unsigned("==", loaded, ir.Constant(ir.IntType(width * 8), piece))
+        result = lw.builder.and_(result, same)
+        at += width
+    return result

@@ -1,12 +1,16 @@
-"""Lowering statements: assignments, control flow and returns."""
+"""Lowering statements: control flow, returns, and assignments (to the
+program's memory, the context and the option buffer), including the
+values structs and arrays start with."""
 from __future__ import annotations
 
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import Docstring, RangeLoop
-from . import memory
-from .state import I32, Lowering, reg_type, statement
+from ..contract import (BytesInit, ContextArrayElement, ContextField, Docstring, ListInit,
+                        LocalVariable, OptvalByte, ParseNumber, RangeLoop)
+from ..types import U8, ArrayType, IntType, StructType
+from . import calls, context, expressions, memory
+from .state import I8, I32, Lowering, mem_type, reg_type, statement
 
 
 @statement(A.Pass, A.Global)
@@ -45,18 +49,18 @@ def lower_return(lw: Lowering, s: A.Return) -> None:
 
 @statement(A.Assign)
 def lower_assign(lw: Lowering, s: A.Assign) -> None:
-    memory.store(lw, s.target, s.value)
+    store(lw, s.target, s.value)
 
 
 @statement(A.AnnAssign)
 def lower_annassign(lw: Lowering, s: A.AnnAssign) -> None:
     if s.value is not None:
-        memory.store(lw, s.target, s.value)
+        store(lw, s.target, s.value)
 
 
 @statement(A.AugAssign)
 def lower_augassign(lw: Lowering, s: A.AugAssign) -> None:
-    memory.update(lw, s.target, s.op, s.value)
+    update(lw, s.target, s.op, s.value)
 
 
 @statement(A.If)
@@ -154,3 +158,87 @@ def lower_break(lw: Lowering, s: A.Break) -> None:
 @statement(A.Continue)
 def lower_continue(lw: Lowering, s: A.Continue) -> None:
     lw.builder.branch(lw.loops[-1][0])
+
+
+# ------------------------------------------------------------ assignments
+
+def store(lw: Lowering, target: A.Expr, value: A.Expr) -> None:
+    if isinstance(target.ty, (ArrayType, StructType)):
+        initialise(lw, target, value)
+        return
+    store_value(lw, target, lw.expr(value))
+
+
+def store_value(lw: Lowering, target: A.Expr, value: ir.Value) -> None:
+    r = target.resolved
+    if isinstance(r, ContextField):
+        context.ctx_store(lw, lw.expr(target.value), r.field, value)
+        return
+    if isinstance(r, OptvalByte):
+        context.window_store(lw, r.window, target.index, value, U8)
+        return
+    if isinstance(r, ContextArrayElement):
+        context.ctx_store_at(lw, lw.expr(r.base), r.offset, r.field.size, value)
+        return
+    addr = memory.address(lw, target)
+    ty = target.ty
+    if isinstance(addr, tuple):
+        ptr, ok = addr
+        lw.guarded(ok, lambda: lw.mem_store(lw.to_memory(value, ty), ptr))
+        return
+    lw.mem_store(lw.to_memory(value, ty), addr)
+
+
+def update(lw: Lowering, target: A.Expr, op: str, value: A.Expr) -> None:
+    """``target op= value``, the target's address evaluated once."""
+    arith = expressions.arith
+    ty = target.ty
+    assert isinstance(ty, IntType)
+    r = target.resolved
+    if isinstance(r, ContextField):
+        old = context.ctx_load(lw, lw.expr(target.value), r.field)
+        new = arith(lw, op, old, lw.expr(value), ty, value.ty)
+        context.ctx_store(lw, lw.expr(target.value), r.field, new)
+        return
+    if isinstance(r, (OptvalByte, ContextArrayElement)):
+        old = lw.expr(target)
+        new = arith(lw, op, old, lw.expr(value), ty, value.ty)
+        store_value(lw, target, new)
+        return
+    addr = memory.address(lw, target)
+    if isinstance(addr, tuple):
+        ptr, ok = addr
+        lw.guarded(ok, lambda: lw.mem_store(
+            arith(lw, op, lw.builder.load(ptr, typ=mem_type(ty)), lw.expr(value), ty, value.ty),
+            ptr))
+        return
+    old = lw.from_memory(lw.builder.load(addr, typ=mem_type(ty)), ty)
+    lw.mem_store(lw.to_memory(arith(lw, op, old, lw.expr(value), ty, value.ty), ty), addr)
+
+
+def initialise(lw: Lowering, target: A.Expr, value: A.Expr) -> None:
+    """Give a struct or array variable its initial value."""
+    addr = memory.address_of(lw, target)
+    r = target.resolved
+    assert lw.frame is not None
+    planned = lw.frame.locals.get(id(r.var)) if isinstance(r, LocalVariable) else None
+    lw.zero(addr, planned.ty if planned is not None else target.ty)
+    init = value.resolved
+    if isinstance(init, ParseNumber):
+        calls.parse_number(lw, value, addr)
+        return
+    if isinstance(init, BytesInit):
+        if init.data is not None:
+            for i, b in enumerate(init.data):
+                if b:
+                    lw.mem_store(ir.Constant(I8, b), lw.offset(addr, i))
+        return
+    if isinstance(init, ListInit):
+        ty = target.ty
+        assert isinstance(ty, ArrayType)
+        for r_ in range(init.repeat):
+            for i, e in enumerate(init.elements):
+                if e.const is not None and not e.const:
+                    continue
+                slot = lw.offset(addr, (r_ * len(init.elements) + i) * ty.elem.size)
+                lw.mem_store(lw.to_memory(lw.expr(e), ty.elem), slot)
