@@ -142,10 +142,6 @@ def _named_register(complaint: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def _last_step(log: VerifierLog) -> Optional[int]:
-    return log.steps - 1 if log.steps else None
-
-
 def _origin_note(code: _Code, number: int, register: int, what: str,
                  with_value: bool = False) -> list[Note]:
     """A note at the step where ``register`` got its value; ``with_value``
@@ -164,9 +160,14 @@ def _origin_note(code: _Code, number: int, register: int, what: str,
 # ---------------------------------------------------------------- causes
 
 
+def _failing(code: _Code) -> tuple[Optional[int], Cause]:
+    """The log's last step (where the verifier stopped), and a cause there."""
+    last = code.log.steps - 1 if code.log.steps else None
+    return last, Cause(None if last is None else code.log.index_of(last))
+
+
 def _insn(code: _Code, complaint: str) -> Cause:
-    last = _last_step(code.log)
-    return Cause(None if last is None else code.log.index_of(last))
+    return _failing(code)[1]
 
 
 def _base_register(insn: Optional[Insn]) -> Optional[int]:
@@ -181,14 +182,12 @@ def _base_register(insn: Optional[Insn]) -> Optional[int]:
 
 
 def _access(code: _Code, complaint: str) -> Cause:
-    last = _last_step(code.log)
-    if last is None:
-        return Cause()
-    index = code.log.index_of(last)
+    last, cause = _failing(code)
+    if last is None or cause.index is None:
+        return cause
     register = _named_register(complaint)
     if register is None:
-        register = _base_register(code.insn(index))
-    cause = Cause(index)
+        register = _base_register(code.insn(cause.index))
     if register is not None:
         cause.notes += _origin_note(code, last, register, "the offset or address used comes "
                                     "from here", with_value=True)
@@ -196,12 +195,9 @@ def _access(code: _Code, complaint: str) -> Cause:
 
 
 def _null(code: _Code, complaint: str) -> Cause:
-    last = _last_step(code.log)
-    if last is None:
-        return Cause()
-    cause = Cause(code.log.index_of(last))
+    last, cause = _failing(code)
     register = _named_register(complaint)
-    if register is not None:
+    if last is not None and register is not None:
         cause.notes += _origin_note(code, last, register,
                                     "the value comes from here, and is None when nothing "
                                     "was found")
@@ -209,26 +205,29 @@ def _null(code: _Code, complaint: str) -> Cause:
 
 
 def _call(code: _Code, complaint: str) -> Cause:
-    last = _last_step(code.log)
-    if last is None:
-        return Cause()
-    cause = Cause(code.log.index_of(last))
-    insn = code.insn(code.log.index_of(last))
+    last, cause = _failing(code)
+    if last is None or cause.index is None:
+        return cause
+    insn = code.insn(cause.index)
     if insn is not None and insn.code == JMP | JMP_CALL:
         cause.facts.add("at a call")
     register = _named_register(complaint)
     if register is not None and 1 <= register <= 5:
         cause.detail = f"argument {register} is refused"
+        reach = re.search(r"(read|write)\S* (?:to|from) stack R\d+ off=(-?\d+) size=(\d+)",
+                          complaint)
+        if reach:          # a buffer on the stack, and a size past its end
+            verb, offset, size = reach.group(1), int(reach.group(2)), int(reach.group(3))
+            cause.detail += (f": the helper would {verb} {size} bytes from stack offset "
+                             f"{offset}, and the stack ends at 0")
         cause.notes += _origin_note(code, last, register, f"argument {register} comes from here")
     return cause
 
 
 def _exit(code: _Code, complaint: str) -> Cause:
-    last = _last_step(code.log)
-    if last is None:
-        return Cause()
-    cause = Cause(code.log.index_of(last))
-    cause.notes += _origin_note(code, last, 0, "the value returned is set here")
+    last, cause = _failing(code)
+    if last is not None:
+        cause.notes += _origin_note(code, last, 0, "the value returned is set here")
     return cause
 
 

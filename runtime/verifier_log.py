@@ -25,7 +25,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping, Optional
 
-__all__ = ["VerifierLog", "Step", "Visit", "split_state"]
+__all__ = ["VerifierLog", "Step", "Visit", "split_state", "split_outside_parentheses"]
 
 # The start of every line the log is indexed by: a step, a whole state, or
 # a path the verifier returns to.
@@ -57,24 +57,33 @@ def _key(name: str) -> str:
     return re.sub(r"_[rwD]+$", "", name)
 
 
-def split_state(text: str) -> dict[str, str]:
-    """``R0=scalar(smin=0,var_off=(0x0; 0xff)) fp-8=mmmm????`` as
-    ``{"R0": "scalar(...)", "fp-8": "mmmm????"}``: split at the spaces
-    outside parentheses; words that are not ``name=value`` are skipped."""
-    items: dict[str, str] = {}
+def split_outside_parentheses(text: str, separator: str) -> list[str]:
+    """``text`` split at each ``separator`` that is not inside parentheses:
+    the verifier nests them (``var_off=(0x0; 0xff)``)."""
+    parts = []
     depth = 0
     start = 0
-    for i, char in enumerate(text + " "):
+    for i, char in enumerate(text):
         if char == "(":
             depth += 1
         elif char == ")":
             depth = max(0, depth - 1)
-        elif char == " " and depth == 0:
-            word = text[start:i]
+        elif char == separator and depth == 0:
+            parts.append(text[start:i])
             start = i + 1
-            name, equals, value = word.partition("=")
-            if equals and name:
-                items[_key(name)] = value
+    parts.append(text[start:])
+    return parts
+
+
+def split_state(text: str) -> dict[str, str]:
+    """``R0=scalar(smin=0,var_off=(0x0; 0xff)) fp-8=mmmm????`` as
+    ``{"R0": "scalar(...)", "fp-8": "mmmm????"}``; words that are not
+    ``name=value`` are skipped."""
+    items: dict[str, str] = {}
+    for word in split_outside_parentheses(text, " "):
+        name, equals, value = word.partition("=")
+        if equals and name:
+            items[_key(name)] = value
     return items
 
 

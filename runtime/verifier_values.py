@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from .verifier_log import split_outside_parentheses
+
 __all__ = ["describe", "scalar_range", "kind_of"]
 
 S64_MIN, S64_MAX, U64_MAX = -(1 << 63), (1 << 63) - 1, (1 << 64) - 1
@@ -32,18 +34,10 @@ def _arguments(text: str) -> dict[str, str]:
     """``smin=umin=1,umax=5,var_off=(0x0; 0x7)`` as ``{smin: 1, umin: 1,
     umax: 5, var_off: (0x0; 0x7)}``: a chain ``a=b=v`` gives v to each."""
     found: dict[str, str] = {}
-    depth = 0
-    start = 0
-    for i, char in enumerate(text + ","):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            *names, value = text[start:i].split("=")
-            for name in names:
-                found[name.strip()] = value.strip()
-            start = i + 1
+    for part in split_outside_parentheses(text, ","):
+        *names, value = part.split("=")
+        for name in names:
+            found[name.strip()] = value.strip()
     return found
 
 

@@ -25,18 +25,7 @@ import pytest
 
 from tests.support import REPO_ROOT, find_tool, pybpfc_cli, require_kernel_feature, require_root
 
-FIRST_BYTE = '''\
-from pybpfc import ALLOW, REJECT, SysctlContext, cgroup_sysctl, sysctl_get_current_value
-
-
-@cgroup_sysctl
-def first_byte(ctx: SysctlContext) -> int:
-    text = bytearray(8)
-    sysctl_get_current_value(ctx, text)
-    if text[0] == 0:
-        return REJECT
-    return ALLOW
-'''
+FIRST_BYTE = REPO_ROOT / "tests" / "refusals" / "first_byte.py"      # unbroken
 INFINITE_LOOP = REPO_ROOT / "tests" / "refusals" / "infinite_loop.py"
 
 # The page's colours (runtime/objdump_html.py's style).
@@ -56,7 +45,7 @@ def tool(name: str) -> str:
     return path
 
 
-def screenshot(page: Path, png: Path, width: int = 1100, height: int = 800) -> None:
+def screenshot(page: Path, png: Path, width: int = 1100, height: int = 1000) -> None:
     with tempfile.TemporaryDirectory(prefix="pybpfc-chromium-") as profile:
         env = dict(os.environ, HOME=profile, XDG_CONFIG_HOME=profile, XDG_CACHE_HOME=profile)
         result = subprocess.run(
@@ -196,10 +185,8 @@ def render(tmp_path: Path, *args: object) -> tuple[str, list[Word], Image]:
     return result.stdout, ocr(png), Image(png)
 
 
-def test_the_page_needs_nothing_from_elsewhere(tmp_path: Path) -> None:
-    program = tmp_path / "first_byte.py"
-    program.write_text(FIRST_BYTE)
-    result = pybpfc_cli("objdump", "--html", program)
+def test_the_page_needs_nothing_from_elsewhere() -> None:
+    result = pybpfc_cli("objdump", "--html", FIRST_BYTE)
     assert result.returncode == 0, result.stderr
     page = result.stdout
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -214,9 +201,7 @@ def test_the_page_needs_nothing_from_elsewhere(tmp_path: Path) -> None:
 @pytest.mark.kernel
 def test_a_loaded_program_shows_the_source_and_the_verifiers_states(tmp_path: Path) -> None:
     require_root("loading programs")
-    program = tmp_path / "first_byte.py"
-    program.write_text(FIRST_BYTE)
-    page, words, image = render(tmp_path, "--load", program)
+    page, words, image = render(tmp_path, "--load", FIRST_BYTE)
     assert "R1=scalar(smin=smin32=0,smax=umax=smax32=umax32=255" in page
     seen = squeezed(" ".join(w.text for w in words))
     # The source, line by line, and the instructions under it.

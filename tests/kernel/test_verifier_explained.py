@@ -96,12 +96,12 @@ def index_tests_too_wide(program: ProgramSpec) -> None:
 
 def length_100(program: ProgramSpec) -> None:
     length = first(program, "sysctl_get_current_value(ctx, text)",
-                   lambda i: code_of(program, i) == 0xB7)          # r3 = 16
+                   lambda i: code_of(program, i) == 0xB7)          # r3 = 8
     rewrite(program, length, imm=100)
 
 
 def store_below_the_stack(program: ProgramSpec) -> None:
-    store = first(program, "text = bytearray(16)",
+    store = first(program, "text = bytearray(8)",
                   lambda i: code_of(program, i) & 0x07 == 0x03)      # *(u64 *)(r10 -8) = ...
     rewrite(program, store, off=-520)
 
@@ -166,10 +166,10 @@ CASES = [
          says="a number in [0, 4294967295]"),
     Case("map-value-out-of-bounds", REFUSAL_PROGRAMS / "map_value_out_of_bounds.py",
          "seen.value.by_type[kind] += 1", ("kind = ctx.type",), index_tests_too_wide),
-    Case("helper-argument", REFUSAL_PROGRAMS / "helper_argument.py",
-         "sysctl_get_current_value(ctx, text)", ("text = bytearray(16)",), length_100,
+    Case("helper-argument", REFUSAL_PROGRAMS / "first_byte.py",
+         "sysctl_get_current_value(ctx, text)", ("text = bytearray(8)",), length_100,
          says="argument 2"),
-    Case("stack-limit", REFUSAL_PROGRAMS / "stack_limit.py", "text = bytearray(16)",
+    Case("stack-limit", REFUSAL_PROGRAMS / "first_byte.py", "text = bytearray(8)",
          patch=store_below_the_stack),
     Case("context-access", REFUSAL_PROGRAMS / "context_access.py", "if ctx.level == SOL_IP",
          patch=level_read_as_a_byte, name="context-access-width",
