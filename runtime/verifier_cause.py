@@ -330,7 +330,7 @@ def _loop(code: _Code, complaint: str) -> Cause:
         edges = {e: n for e, n in edges.items() if e[1] <= inside <= e[0]} or edges
     if not edges:
         return _insn(code, complaint)
-    (_, head), _ = max(edges.items(), key=lambda item: (item[1], -item[0][1]))
+    (tail, head), _ = max(edges.items(), key=lambda item: (item[1], -item[0][1]))
     body = _loop_body(code, head, window)
     tests = _exit_tests(code, body)
     # The loop's own line is the one that tests whether it goes on (a
@@ -350,7 +350,17 @@ def _loop(code: _Code, complaint: str) -> Cause:
         what = f"; the verifier knows it only as {describe(value)}" if value else ""
         cause.notes += _origin_note(code, first, bound, f"the loop's bound comes from here{what}")
         break
+    rounds = _times_taken(code, tail, head)
+    cause.notes.append(Note(tail, f"the loop goes back from here: {rounds} times on the path "
+                                  "the verifier followed"))
     return cause
+
+
+def _times_taken(code: _Code, jump: int, target: int) -> int:
+    """How often the log's path went from ``jump`` straight to ``target``."""
+    log = code.log
+    return sum(1 for n in range(1, log.steps)
+               if log.index_of(n) == target and log.index_of(n - 1) == jump)
 
 
 CAUSES: dict[str, Callable[[_Code, str], Cause]] = {

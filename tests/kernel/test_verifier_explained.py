@@ -154,10 +154,15 @@ class Case:
 
 
 CASES = [
+    # A loop's notes: where its bound came from, when the verifier does not
+    # know it, and the back edge the verifier went round most.
     Case("unbounded-loop", UNBOUNDED, "for i in range(length):",
-         ("length = sysctl_get_current_value",), says="knows it only as a number in [1, "),
-    Case("too-large", REFUSAL_PROGRAMS / "too_large.py", "for i in range(200000):"),
-    Case("too-complex", REFUSAL_PROGRAMS / "too_complex.py", "for i in range(20000):"),
+         ("length = sysctl_get_current_value", "if text[i] == TAB:"),
+         says="knows it only as a number in [1, "),
+    Case("too-large", REFUSAL_PROGRAMS / "too_large.py", "for i in range(200000):",
+         ("total += text[i % 64]",), says="the loop goes back from here: "),
+    Case("too-complex", REFUSAL_PROGRAMS / "too_complex.py", "for i in range(20000):",
+         ("tabs += 1",), says="the loop goes back from here: 8192 times"),
     Case("infinite-loop", REFUSAL_PROGRAMS / "infinite_loop.py", "while ctx.file_pos < 10:"),
     Case("null-pointer", REFUSAL_PROGRAMS / "null_pointer.py", "atomic_add(seen.value, 1)",
          ("seen = by_protocol.lookup",), null_check_tests_one),
