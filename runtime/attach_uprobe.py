@@ -41,11 +41,14 @@ def resolve_target(target: str, what: str) -> UprobeTarget:
     if m is None:
         raise BpfError(f"{what}: '{target}' is not BINARY:FUNCTION[+OFFSET] (e.g. "
                        "/usr/bin/bash:readline or libc.so.6:malloc)")
-    binary = find_binary(m["binary"])
-    offset = int(m["offset"], 0) if m["offset"] else 0
-    symbols = elf_symbols(binary)
-    address = symbols.address_of(m["function"]) + offset
-    return UprobeTarget(binary, m["function"], offset, symbols.file_offset(address))
+    try:
+        binary = find_binary(m["binary"])
+        offset = int(m["offset"], 0) if m["offset"] else 0
+        symbols = elf_symbols(binary)
+        address = symbols.address_of(m["function"]) + offset
+        return UprobeTarget(binary, m["function"], offset, symbols.file_offset(address))
+    except BpfError as err:
+        raise BpfError(f"{what}: {err}") from None
 
 
 def _retprobe_bit() -> int:

@@ -220,15 +220,19 @@ def test_uprobe_targets_that_do_not_resolve_are_named(
     obj = build_tracing("uprobe_add", f'-DUPROBE_BINARY="{target_binary}"')
     with load(obj) as coll:
         program = coll["on_add_return"]
-        with pytest.raises(BpfError, match=rf"^binary '{target_binary}': no function "
-                                           r"'no_such_function' in its symbol tables"):
+        with pytest.raises(BpfError, match=rf"^program 'on_add_return' on uretprobe "
+                                           rf"{target_binary}:no_such_function: binary "
+                                           rf"'{target_binary}': no function 'no_such_function' "
+                                           r"in its symbol tables"):
             program.attach(f"{target_binary}:no_such_function")
         with pytest.raises(BpfError, match=r"^program 'on_add_return' on uretprobe add_numbers: "
                                            r"'add_numbers' is not BINARY:FUNCTION"):
             program.attach("add_numbers")
         with pytest.raises(BpfError, match=r"section 'uretprobe' names no uretprobe: give one"):
             program.attach()
-        with pytest.raises(BpfError, match=r"^binary '/no/such/binary': no such file"):
+        with pytest.raises(BpfError, match=r"^program 'on_add_return' on uretprobe "
+                                           r"/no/such/binary:main: binary '/no/such/binary': "
+                                           r"no such file"):
             program.attach("/no/such/binary:main")
 
 
