@@ -2,8 +2,10 @@
 
 An input either compiles, or gets a CompileError rendered as
 ``fuzz.py:LINE:COL: error: ...`` (or ``fuzz.py: error: ...`` for an error
-about the whole program).  Anything else is an internal error: another
-exception, a rendering without the form, or a crash of the process.
+about the whole program).  Anything else is an internal error: the
+compiler's own InternalError (a bug it caught, at the node it was working
+on), another exception, a rendering without the form, or a crash of the
+process.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import traceback
 from typing import NamedTuple, Optional
 
 from pybpfc.compiler.driver import compile_source
-from pybpfc.compiler.errors import CompileError, Source
+from pybpfc.compiler.errors import CompileError, InternalError, Source
 
 PATH = "fuzz.py"
 RENDERED = re.compile(rf"^{re.escape(PATH)}(:(?P<line>\d+):(?P<col>\d+))?: error: \S")
@@ -41,6 +43,10 @@ def compile_text(text: str, keep_object: bool = False) -> Outcome:
         if problem:
             return Outcome(INTERNAL, f"{problem}: {rendered!r}")
         return Outcome(COMPILE_ERROR, rendered.splitlines()[0])
+    except InternalError as err:
+        cause = err.__cause__ if err.__cause__ is not None else err
+        return Outcome(INTERNAL, f"{err}\n" + "".join(
+            traceback.format_exception(cause, limit=-4)))
     except RecursionError:
         # Deeply nested input is the user's to fix, but must be a clean error.
         return Outcome(INTERNAL, "RecursionError escaped the compiler")

@@ -105,26 +105,34 @@ def _make(cls: type, eq: bool, frozen: bool) -> None:
         f.name = name
         by_name[name] = f       # a redeclared field keeps its base's place
     all_fields = tuple(by_name.values())
-    setattr(cls, "__record_fields__", all_fields)
+    own = cls.__dict__
+    cls.__record_fields__ = all_fields     # type: ignore[attr-defined]
+    # What the shared methods read (a subclass that is no record of its own
+    # reads its record base's, as a method made for that base would).
+    cls.__record_repr__ = tuple(f.name for f in all_fields if f.repr)  # type: ignore[attr-defined]
+    names = tuple(f.name for f in all_fields)
 
     def define(name: str, function: Any) -> None:
-        if name not in cls.__dict__:   # what the class defines itself stays
+        if name not in own:   # what the class defines itself stays
             function.__qualname__ = f"{cls.__qualname__}.{name}"
             setattr(cls, name, function)
 
     define("__init__", _init(cls.__name__, all_fields))
-    define("__repr__", _repr(tuple(f.name for f in all_fields if f.repr)))
-    names = tuple(f.name for f in all_fields)
+    if "__repr__" not in own:
+        cls.__repr__ = _shared_repr    # type: ignore[assignment]
     if eq:
         define("__eq__", _eq(names))
         # A __hash__ of None in the class is Python's doing for a class that
         # defines __eq__, not the class's own.
-        explicit_hash = cls.__dict__.get("__hash__") is not None
+        explicit_hash = own.get("__hash__") is not None
         if not explicit_hash:
             setattr(cls, "__hash__", _hash(names) if frozen else None)
     if frozen:
-        define("__setattr__", _refuse(cls, frozenset(names), "assign to"))
-        define("__delattr__", _refuse(cls, frozenset(names), "delete"))
+        cls.__record_frozen__ = (cls, frozenset(names))  # type: ignore[attr-defined]
+        if "__setattr__" not in own:
+            cls.__setattr__ = _refuse_assign    # type: ignore[method-assign,assignment]
+        if "__delattr__" not in own:
+            cls.__delattr__ = _refuse_delete    # type: ignore[method-assign,assignment]
 
 
 def _init(owner: str, all_fields: tuple[Field, ...]) -> Callable[..., None]:
@@ -136,7 +144,13 @@ def _init(owner: str, all_fields: tuple[Field, ...]) -> Callable[..., None]:
     # others start unset, as with dataclasses.
     later = tuple(f for f in all_fields if not f.init and f.default_factory is not _MISSING)
 
+    count = len(names)
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not kwargs and len(args) == count and not later:
+            # Every field given by position, nothing to make: the common case.
+            self.__dict__.update(zip(names, args))
+            return
         if len(args) > len(names):
             raise TypeError(f"{owner}() takes {len(names)} positional arguments "
                             f"but {len(args)} were given")
@@ -157,12 +171,28 @@ def _init(owner: str, all_fields: tuple[Field, ...]) -> Callable[..., None]:
     return __init__
 
 
-def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:
-    @reprlib.recursive_repr()
-    def __repr__(self: Any) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
-        return f"{type(self).__qualname__}({shown})"
-    return __repr__
+# The methods every record class shares, reading what _make put on its
+# class: making a function (and a recursion guard) for each class was a
+# fifth of the time classes took to create.
+
+@reprlib.recursive_repr()
+def _shared_repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_repr__)
+    return f"{type(self).__qualname__}({shown})"
+
+
+def _refuse_assign(self: Any, name: str, value: Any) -> None:
+    owner, names = self.__record_frozen__
+    if type(self) is owner or name in names:
+        raise FrozenInstanceError(f"cannot assign to field '{name}'")
+    object.__setattr__(self, name, value)
+
+
+def _refuse_delete(self: Any, name: str) -> None:
+    owner, names = self.__record_frozen__
+    if type(self) is owner or name in names:
+        raise FrozenInstanceError(f"cannot delete field '{name}'")
+    object.__delattr__(self, name)
 
 
 def _eq(names: tuple[str, ...]) -> Callable[[Any, Any], Any]:
@@ -179,13 +209,3 @@ def _hash(names: tuple[str, ...]) -> Callable[[Any], int]:
         return hash(tuple(getattr(self, n) for n in names))
     return __hash__
 
-
-def _refuse(cls: type, names: frozenset[str], verb: str) -> Callable[..., None]:
-    def refuse(self: Any, name: str, *value: Any) -> None:
-        if type(self) is cls or name in names:
-            raise FrozenInstanceError(f"cannot {verb} field '{name}'")
-        if value:
-            object.__setattr__(self, name, *value)
-        else:
-            object.__delattr__(self, name)
-    return refuse

@@ -2,8 +2,9 @@
 
 The parser builds these nodes; every node carries the position of the source
 text it came from, so any later stage can point at the user's line.  The
-checker annotates expressions in place (``ty``) and resolves names
-(``symbol``); lowering reads those annotations and never guesses a type.
+checker annotates expressions in place: their type (``ty``), their value when
+known at compile time (``const``), and what they are (``resolved``, a record
+of :mod:`.contract`); lowering reads those and never guesses.
 """
 from __future__ import annotations
 
@@ -31,9 +32,11 @@ class Node:
 @record(eq=False)
 class Expr(Node):
     # Filled in by the checker: the expression's type (pybpfc.compiler.types),
-    # and its value when the checker could compute it at compile time.
+    # its value when the checker could compute it at compile time, and what
+    # it is (a record of pybpfc.compiler.contract; None for an operator).
     ty: Any = field(default=None, init=False, repr=False)
     const: Any = field(default=None, init=False, repr=False)
+    resolved: Any = field(default=None, init=False, repr=False)
 
 
 @record(eq=False)
@@ -112,8 +115,6 @@ class Attribute(Expr):
 class Subscript(Expr):
     value: Expr
     index: Expr
-    # Set by the checker when the index is known to be in range.
-    in_range: bool = field(default=False, init=False, repr=False)
 
 
 @record(eq=False)
@@ -127,9 +128,6 @@ class Call(Expr):
     func: Expr
     args: list[Expr]
     keywords: list[Keyword]
-    # Filled in by the checker for calls lowering needs more about: the map
-    # a method is called on, or the format string of a print().
-    target: Any = field(default=None, init=False, repr=False)
 
 
 @record(eq=False)
@@ -285,3 +283,4 @@ class Cast(Expr):
     """A conversion the checker made explicit (integer widening, an untyped
     literal taking a type, a truth test).  ``ty`` is the target type."""
     value: Expr
+

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import functools
 import re
+import struct
 
 import llvmlite.binding as llvm
+
+from .errors import InternalError
 
 BPF_CPU = "v3"
 
@@ -21,9 +24,14 @@ BPF_CPU = "v3"
 # branch and to a global in the other became one instruction reached with
 # two kinds of pointer, which the verifier refuses ("same insn cannot be
 # used with different pointers").
+# The BPF backend reports a frame over its stack limit (512 bytes by default)
+# as an error that ends the process; frame planning refuses a hook whose
+# planned slots do not fit, and stack_depths() measures what was emitted,
+# so LLVM is given a limit it never reaches.
 # These are process-wide LLVM options.
 _LLVM_OPTIONS = ("-two-entry-phi-node-folding-threshold=0", "-phi-node-folding-threshold=0",
-                 "-speculate-one-expensive-inst=false", "-enable-tail-merge=false")
+                 "-speculate-one-expensive-inst=false", "-enable-tail-merge=false",
+                 "-bpf-stack-size=2147483647")
 
 
 @functools.cache
@@ -37,17 +45,25 @@ def _target_machine() -> llvm.TargetMachine:
                                         codemodel="default")
 
 
+PHASE = "code generation"
+
+
 def emit_object(ir_text: str) -> bytes:
-    tm = _target_machine()
-    module = llvm.parse_assembly(ir_text)
-    module.verify()
-    pto = llvm.create_pipeline_tuning_options(speed_level=2)
-    builder = llvm.create_pass_builder(tm, pto)
-    builder.getModulePassManager().run(module, builder)
-    laid_out = _lay_out_blocks(module)
-    if laid_out is not None:
-        module = laid_out
-    return tm.emit_object(module)
+    """The object for lowering's IR.  IR that LLVM refuses is a bug in
+    pybpfc: an InternalError, as is any other failure here."""
+    try:
+        tm = _target_machine()
+        module = llvm.parse_assembly(ir_text)
+        module.verify()
+        pto = llvm.create_pipeline_tuning_options(speed_level=2)
+        builder = llvm.create_pass_builder(tm, pto)
+        builder.getModulePassManager().run(module, builder)
+        laid_out = _lay_out_blocks(module)
+        if laid_out is not None:
+            module = laid_out
+        return tm.emit_object(module)
+    except Exception as err:
+        raise InternalError(PHASE, err) from err
 
 
 # ------------------------------------------------------------ block layout
@@ -165,3 +181,73 @@ def _lay_out_blocks(module: llvm.ModuleRef) -> "llvm.ModuleRef | None":
         return laid_out_module
     except (RuntimeError, ValueError):
         return None
+
+
+# ------------------------------------------------------------- stack depth
+#
+# What each function of an emitted object uses of the stack: the lowest
+# offset from the frame pointer r10 its instructions reach, directly
+# (`*(u64 *)(r10 - 8) = r1`) or through a register set from r10
+# (`r2 = r10; r2 += -24`, then accesses through r2).  This is what the
+# verifier counts against the program's 512 bytes.
+
+_SHF_EXECINSTR = 0x4
+_SHT_SYMTAB = 2
+_STT_FUNC = 2
+_FRAME_POINTER = 10
+_CLASS_LDX, _CLASS_ST, _CLASS_STX, _CLASS_JMP, _CLASS_JMP32 = 1, 2, 3, 5, 6
+_MOV64_REG, _ADD64_IMM, _LD_IMM64 = 0xBF, 0x07, 0x18
+
+
+def stack_depths(elf: bytes) -> dict[str, int]:
+    """Bytes of stack each function symbol of a little-endian ELF64 BPF
+    object uses."""
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", elf, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", elf, shoff + i * shentsize)
+                for i in range(shnum)]
+    depths: dict[str, int] = {}
+    for _name, kind, _flags, _addr, offset, size, link, _info, _align, entsize in sections:
+        if kind != _SHT_SYMTAB:
+            continue
+        strings = sections[link][4]
+        for at in range(offset, offset + size, entsize or 24):
+            name_at, info, _other, shndx, value, fsize = struct.unpack_from("<IBBHQQ", elf, at)
+            if info & 0xF != _STT_FUNC or not 0 < shndx < shnum:
+                continue
+            code_section = sections[shndx]
+            if not code_section[2] & _SHF_EXECINSTR:
+                continue
+            name = elf[strings + name_at:elf.index(b"\0", strings + name_at)].decode()
+            start = code_section[4] + value
+            depths[name] = _depth(elf[start:start + fsize])
+    return depths
+
+
+def _depth(code: bytes) -> int:
+    deepest = 0
+    frame_offset: dict[int, int] = {}     # register -> its value's offset from r10
+    at = 0
+    while at + 8 <= len(code):
+        op, regs, off, imm = struct.unpack_from("<BBhi", code, at)
+        dst, src = regs & 0xF, regs >> 4
+        at += 16 if op == _LD_IMM64 else 8
+        kind = op & 7
+        if kind in (_CLASS_LDX, _CLASS_ST, _CLASS_STX):
+            base = src if kind == _CLASS_LDX else dst
+            if base == _FRAME_POINTER:
+                deepest = max(deepest, -off)
+            elif base in frame_offset:
+                deepest = max(deepest, -(frame_offset[base] + off))
+            if kind == _CLASS_LDX:
+                frame_offset.pop(dst, None)
+        elif op == _MOV64_REG and src == _FRAME_POINTER:
+            frame_offset[dst] = 0
+        elif op == _ADD64_IMM and dst in frame_offset:
+            frame_offset[dst] += imm
+            deepest = max(deepest, -frame_offset[dst])
+        elif kind in (_CLASS_JMP, _CLASS_JMP32):
+            frame_offset.clear()     # a call clobbers, a jump joins other paths
+        else:
+            frame_offset.pop(dst, None)
+    return deepest

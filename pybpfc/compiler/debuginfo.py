@@ -12,7 +12,7 @@ from typing import Optional
 
 import llvmlite.ir as ir
 
-from .. import abi as hooks
+from .. import abi
 from .errors import Source
 from .types import BOOL, ArrayType, ContextType, IntType, StructType, Type
 
@@ -36,6 +36,47 @@ class _Reference(ir.DIToken):
         return self.target.get_reference()
 
 
+class _Location(ir.DIValue):
+    """A ``!DILocation``, made and written the way add_debug_info and
+    DIValue would (same number, same text) without their general
+    machinery, which sorted, keyed and looked up its operands only to find
+    it new, and wrote it through a chain of type tests: lowering asks for a
+    location at nearly every node, and DebugInfo.location is the only place
+    locations are made."""
+
+    def __init__(self, module: ir.Module, line: int, col: int, scope: _Reference):
+        self.parent = module
+        self.type = _METADATA
+        self._name = module.scope.register(str(len(module.metadata)))
+        self.is_distinct = False
+        self.kind = "DILocation"
+        self.operands = (("column", col), ("line", line), ("scope", scope))
+        module.metadata.append(self)
+
+    def descr(self, buf: list[str]) -> None:
+        (_, col), (_, line), (_, scope) = self.operands
+        buf += ("!DILocation(column: ", str(col), ", line: ", str(line), ", scope: ",
+                scope.value, ")\n")
+
+
+_METADATA = ir.MetaDataType()
+
+# The characters LLVM's text takes as they are in a string; any other byte
+# (of the UTF-8 encoding) is written as \XX.
+_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                   b" !#$%&'()*+,-./:;<=>?@[]^_`{|}~")
+_ESCAPED = {c: f"\\{c:02x}" for c in range(128) if c not in _PLAIN}
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a string in LLVM's text, as DIValue writes one: the
+    source embedded in the file's entry is escaped in one pass here rather
+    than byte by byte when the module is written."""
+    if text.isascii():
+        return '"' + text.translate(_ESCAPED) + '"'
+    return '"' + "".join(chr(b) if b in _PLAIN else f"\\{b:02x}" for b in text.encode()) + '"'
+
+
 class DebugInfo:
     def __init__(self, module: ir.Module, source: Source):
         self.module = module
@@ -43,7 +84,7 @@ class DebugInfo:
         self.file = module.add_debug_info("DIFile", {
             "filename": os.path.basename(path),
             "directory": os.path.dirname(path),
-            "source": source.text,
+            "source": ir.DIToken(_quoted(source.text)),
         })
         self._globals = _Reference()
         self._global_exprs: list[ir.DIValue] = []
@@ -106,7 +147,7 @@ class DebugInfo:
             return self.context_pointer(ty.context)
         raise TypeError(f"no debug type for {ty}")
 
-    def context_pointer(self, context: hooks.Context) -> ir.DIValue:
+    def context_pointer(self, context: abi.Context) -> ir.DIValue:
         """A pointer to the kernel's context struct, declared by name only:
         the kernel knows its layout."""
         key = ("ctx", context.c_name)
@@ -148,8 +189,7 @@ class DebugInfo:
             reference = self._scopes.get(id(scope))
             if reference is None:
                 reference = self._scopes[id(scope)] = _Reference(scope)
-            found = self._locations[key] = self.module.add_debug_info(
-                "DILocation", {"line": line, "column": col, "scope": reference})
+            found = self._locations[key] = _Location(self.module, line, col, reference)
         return found
 
     # ------------------------------------------------------------- maps

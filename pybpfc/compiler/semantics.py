@@ -83,3 +83,16 @@ def compare(op: str, a: int, b: int) -> bool:
 def convert(value: int, to: IntType) -> int:
     """``to(value)``: truncation or extension, as a cast does."""
     return wrap(value, to)
+
+
+# An integer constant computed before it takes a type (a literal, or an
+# operator on such constants, folded with Python's unbounded integers) has
+# at most UNTYPED_LIMIT_BITS bits (its magnitude is below 2**128): folding
+# stays cheap (40 chained squarings of 2 would need gigabytes), and any
+# message can show the value.  A constant must fit its type in the end,
+# which is at most 64 bits.  (The parser holds literals to the same bound.)
+UNTYPED_LIMIT_BITS = 128
+
+
+def untyped_in_bounds(value: int) -> bool:
+    return value.bit_length() <= UNTYPED_LIMIT_BITS

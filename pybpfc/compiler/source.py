@@ -27,6 +27,7 @@ from typing import Optional
 from .ast import Pos
 from .errors import CompileError, Source
 from .positions import pos_at_offset
+from .semantics import UNTYPED_LIMIT_BITS
 
 # ------------------------------------------------------------------- limits
 # docs/language.md ("Limits") lists these; each refusal names its limit.
@@ -34,7 +35,7 @@ from .positions import pos_at_offset
 MAX_SOURCE_BYTES = 1 << 20          # a program's file (and its text, in characters)
 MAX_LINE_LENGTH = 65_535            # characters: DWARF keeps a column in 16 bits
 MAX_IDENTIFIER_LENGTH = 1_024       # characters, after normalisation
-MAX_INT_LITERAL_BITS = 128          # a literal's value; pybpfc's integers have 64
+MAX_INT_LITERAL_BITS = UNTYPED_LIMIT_BITS    # a literal's value; pybpfc's integers have 64
 MAX_OPEN_BRACKETS = 200             # open at once, as in Python's tokenizer
 MAX_INDENT_LEVELS = 99              # blocks inside blocks, as in Python's tokenizer
 MAX_NESTING = 200                   # levels of the syntax tree below the module

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import abi as hooks
+from .. import abi
 from ..records import field, record
 
 
@@ -144,7 +144,7 @@ class StructType(Type):
 @record(frozen=True, eq=True)
 class ContextType(Type):
     """The hook's context argument (a pointer to the kernel's struct)."""
-    context: hooks.Context
+    context: abi.Context
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -160,8 +160,8 @@ class SockRefType(Type):
 @record(frozen=True, eq=True)
 class WindowType(Type):
     """``ctx.optval``: a bounds-checked window on a kernel byte buffer."""
-    start: hooks.Field
-    end: hooks.Field
+    start: abi.Field
+    end: abi.Field
     name: str = "OptvalWindow"
 
 
@@ -169,7 +169,7 @@ class WindowType(Type):
 class CtxArrayType(Type):
     """An array member of a context struct (``ctx.cb``, ``ctx.src_ip6``),
     indexed with constants only."""
-    field: hooks.Field
+    field: abi.Field
     through_sock: bool = False
 
     @property
@@ -181,7 +181,7 @@ class CtxArrayType(Type):
 class MapType(Type):
     """A map declared at module level; only its methods are used."""
     name: str
-    kind: hooks.MapKind
+    kind: abi.MapKind
     key: Optional[Type]       # None: the kind fixes the key (index, socket, cgroup, none)
     value: Optional[Type]     # None: a ring buffer's records
     max_entries: int
@@ -223,6 +223,18 @@ def map_key_type(ty: MapType) -> Optional[Type]:
     if ty.key is not None:
         return ty.key
     return INT_TYPES[ty.kind.key_type] if ty.kind.key_type else None
+
+
+# Byte buffers (a bytearray variable's own storage, on the stack or global)
+# start 8-aligned so that comparisons can read them a word at a time.
+BUFFER_ALIGN = 8
+
+
+def storage_align(ty: Type) -> int:
+    """The alignment of a variable's own storage (a stack slot or a global)."""
+    if isinstance(ty, ArrayType) and ty.is_bytes:
+        return BUFFER_ALIGN
+    return ty.align
 
 
 def int_type(name: str) -> IntType:

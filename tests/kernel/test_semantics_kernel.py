@@ -196,3 +196,13 @@ def test_atomic_add_as_a_statement_and_for_its_old_value() -> None:
     listing = objdump(read_object(elf))
     assert "lock *(u64 *)" in listing and "atomic64_fetch_add(" in listing
     assert after == {"total": 10, "before": 7}
+
+
+def test_a_list_holds_narrower_values_converted_to_its_element_type() -> None:
+    # The elements were once stored at their own width: an i8 -3 in a
+    # list[i32] became one byte, read back as 253.
+    require_root("loading programs")
+    _, after = run_once("i8, i32", ["small: i8 = -3", "first: i32 = 0", "rest: i32 = 0"],
+                        ["xs: list[i32] = [small, small, 7]", "first = xs[0]",
+                         "rest = xs[1] + xs[2]"])
+    assert after == {"small": -3, "first": -3, "rest": 4}

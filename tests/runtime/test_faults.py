@@ -204,11 +204,11 @@ def test_a_program_attaches_only_to_what_its_hook_attaches_to(cgroup: TemporaryC
     """Program.attach_target comes from the hook's row in the ABI tables; a
     cgroup path for a socket filter, or a socket for a cgroup program, is
     refused by name, and nothing is attached."""
-    from pybpfc.abi import hooks
+    from pybpfc import abi
     with load(compile_source(Source("two.py", TWO_TARGETS)).elf) as coll:
         keep, allow = coll["keep"], coll["allow"]
-        assert (keep.attach_target, allow.attach_target) == (hooks.TARGET_SOCKET,
-                                                             hooks.TARGET_CGROUP)
+        assert (keep.attach_target, allow.attach_target) == (abi.TARGET_SOCKET,
+                                                             abi.TARGET_CGROUP)
         before = open_fds()
         with pytest.raises(BpfError, match=r"^program 'keep': section 'socket' attaches to a "
                                            r"socket \(setsockopt\(SOL_SOCKET, SO_ATTACH_BPF\)\), "

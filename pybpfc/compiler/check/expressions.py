@@ -1,0 +1,453 @@
+"""Checking names, literals and operators, and how integer types meet:
+coercions, truth tests and untyped constants.
+
+A value changes type only through an explicit ``Cast`` node the checker
+inserts (an integer widening, a truth test); a literal takes its type in
+place.  Untyped constants are folded with Python's integers, within
+:data:`semantics.UNTYPED_LIMIT_BITS`.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Callable
+
+from ... import abi
+from .. import ast as A
+from .. import semantics
+from ..contract import (BufferEquals, ContextArgument, GlobalVariable, LocalVariable,
+                        NamedConstant, NoneTest, WindowLength, WindowLengthTest)
+from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, FinalSym, FuncSym,
+                       GlobalVar, HelperSym, HookDecoratorSym, LocalVar, MapKindSym, MapVar,
+                       StructDecoratorSym, TypeSym)
+from ..types import (BOOL, DEFAULT_INT, UNTYPED_INT, ArrayType, BytesLitType, ContextType,
+                     IntType, RefType, Type, common_int_type, is_int)
+from . import narrowing
+from .state import Checker, error, expression
+
+
+_WHAT_IT_IS = {TypeSym: "a type", ContextTypeSym: "a type", FuncSym: "a function",
+               HookDecoratorSym: "a decorator", StructDecoratorSym: "a decorator",
+               HelperSym: "a kernel helper function", MapKindSym: "a kind of map",
+               AnnotationSym: "only for annotations",
+               BuiltinSym: "a builtin function", FinalSym: "typing.Final"}
+
+
+def is_lvalue(e: A.Expr) -> bool:
+    return isinstance(e, (A.Name, A.Attribute, A.Subscript))
+
+
+def resolve_variable(e: A.Name, var: LocalVar | GlobalVar) -> None:
+    """``e`` names the variable ``var``."""
+    e.symbol, e.ty = var, var.ty
+    if isinstance(var, GlobalVar):
+        e.resolved = GlobalVariable(var)
+    elif isinstance(var.ty, ContextType):
+        e.resolved = ContextArgument(var)
+    else:
+        e.resolved = LocalVariable(var)
+
+
+# ---------------------------------------------------------------- leaves
+
+@expression(A.Unsupported)
+def check_unsupported(ck: Checker, e: A.Unsupported) -> None:
+    raise error(f"{e.what} is not supported", e)
+
+
+@expression(A.IntLit)
+def check_int(ck: Checker, e: A.IntLit) -> None:
+    e.ty, e.const = UNTYPED_INT, bounded(e.value, e)
+
+
+@expression(A.BoolLit)
+def check_bool(ck: Checker, e: A.BoolLit) -> None:
+    e.ty, e.const = BOOL, e.value
+
+
+@expression(A.BytesLit)
+def check_bytes(ck: Checker, e: A.BytesLit) -> None:
+    e.ty, e.const = BytesLitType(len(e.value)), e.value
+
+
+@expression(A.StrLit)
+def check_str(ck: Checker, e: A.StrLit) -> None:
+    raise error("strings are not supported here", e)
+
+
+@expression(A.NoneLit)
+def check_none(ck: Checker, e: A.NoneLit) -> None:
+    raise error("None is not a value in pybpfc", e)
+
+
+@expression(A.ListLit)
+def check_list(ck: Checker, e: A.ListLit) -> None:
+    raise error("a list display may only initialise a variable", e)
+
+
+@expression(A.Cast)
+def check_cast(ck: Checker, e: A.Cast) -> None:
+    pass  # made by the checker, already checked
+
+
+@expression(A.Name)
+def check_name(ck: Checker, e: A.Name) -> None:
+    fn = ck.func
+    if fn is not None and e.id in fn.locals:
+        resolve_variable(e, fn.locals[e.id])
+        return
+    sym = ck.scope.get(e.id)
+    if sym is None:
+        raise error(f"unknown name '{e.id}'", e)
+    if isinstance(sym, GlobalVar):
+        resolve_variable(e, sym)
+        if fn is not None:
+            fn.globals_used.add(e.id)
+        return
+    if isinstance(sym, ConstSym):
+        e.symbol, e.ty, e.const = sym, sym.ty, sym.value
+        e.resolved = NamedConstant(sym.value)
+        return
+    if isinstance(sym, MapVar):
+        methods = ", ".join(m for m, _ in sym.ty.kind.methods)
+        raise error(f"'{e.id}' is a map ({sym.ty.kind.python_name}): use its methods "
+                    f"({methods})", e)
+    raise error(f"'{e.id}' is {_WHAT_IT_IS[type(sym)]}, not a value", e)
+
+
+# ------------------------------------------------------------- operators
+
+@expression(A.UnaryOp)
+def check_unary(ck: Checker, e: A.UnaryOp) -> None:
+    ck.expr(e.operand)
+    if e.op == "not":
+        e.operand = truth(e.operand)
+        e.ty = BOOL
+        if e.operand.const is not None:
+            e.const = not e.operand.const
+        return
+    t = e.operand.ty
+    if t is UNTYPED_INT:
+        e.ty = UNTYPED_INT
+        value = e.operand.const
+        e.const = bounded(~value if e.op == "~" else {"-": -1, "+": 1}.get(e.op, 0) * value, e)
+        return
+    if not isinstance(t, IntType):
+        raise error(f"unary '{e.op}' needs an integer, not {t}", e.operand)
+    e.ty = t
+    if e.operand.const is not None:
+        e.const = semantics.unary(e.op, e.operand.const, t)
+
+
+@expression(A.BinOp)
+def check_binop(ck: Checker, e: A.BinOp) -> None:
+    if e.op == "*" and isinstance(e.left, A.ListLit):
+        raise error("a list display may only initialise a variable", e)
+    ck.expr(e.left)
+    ck.expr(e.right)
+    binop(e, fold=True)
+
+
+def binop(e: A.BinOp, fold: bool) -> None:
+    """Type ``e``, whose operands are checked; with ``fold``, compute its
+    value when both are known."""
+    if e.op == "/":
+        raise error("'/' is true division, which BPF has no numbers for: use '//'", e)
+    if e.op in ("**", "@"):
+        raise error(f"the '{e.op}' operator is not supported", e)
+    for side in (e.left, e.right):
+        if not is_int(side.ty):
+            raise error(f"'{e.op}' needs integers, not {side.ty}", side)
+    lt, rt = e.left.ty, e.right.ty
+    if lt is UNTYPED_INT and rt is UNTYPED_INT:
+        e.ty = UNTYPED_INT
+        e.const = fold_untyped(e)
+        return
+    if e.op in ("<<", ">>"):
+        ty = lt if isinstance(lt, IntType) else DEFAULT_INT
+        e.left = coerce(e.left, ty, "shifted value")
+        if e.right.ty is UNTYPED_INT:
+            if e.right.const < 0:
+                raise error("a negative shift count", e.right)
+            e.right = coerce(e.right, ty if ty.fits(e.right.const) else DEFAULT_INT,
+                             "shift count")
+    else:
+        ty = unify_ints([e.left, e.right], e.op)
+        e.left = coerce(e.left, ty, "operand")
+        e.right = coerce(e.right, ty, "operand")
+    e.ty = ty
+    if fold and e.left.const is not None and e.right.const is not None:
+        e.const = semantics.binary(e.op, e.left.const, e.right.const, ty)
+
+
+@expression(A.BoolOp)
+def check_boolop(ck: Checker, e: A.BoolOp) -> None:
+    values = []
+    saved = set(ck.nonnull)
+    for v in e.values:
+        ck.expr(v)
+        values.append(truth(v))
+        # Later operands run only when this one was true (and) or false (or).
+        when_true, when_false = narrowing.facts(values[-1])
+        ck.nonnull |= when_true if e.op == "and" else when_false
+    ck.nonnull = saved
+    e.values = values
+    e.ty = BOOL
+    consts = [v.const for v in values]
+    if all(c is not None for c in consts):
+        e.const = all(consts) if e.op == "and" else any(consts)
+
+
+@expression(A.IfExp)
+def check_ifexp(ck: Checker, e: A.IfExp) -> None:
+    e.test = condition(ck, e.test)
+    when_true, when_false = narrowing.facts(e.test)
+    saved = set(ck.nonnull)
+    ck.nonnull = saved | when_true
+    ck.expr(e.body)
+    ck.nonnull = saved | when_false
+    ck.expr(e.orelse)
+    ck.nonnull = saved
+    if e.body.ty is BOOL and e.orelse.ty is BOOL:
+        e.ty = BOOL
+    else:
+        for side in (e.body, e.orelse):
+            if not is_int(side.ty):
+                raise error(f"both branches of a conditional expression must be "
+                            f"integers, or both bools; this one is {side.ty}", side)
+        ty = unify_ints([e.body, e.orelse])
+        e.body = coerce(e.body, ty, "value")
+        e.orelse = coerce(e.orelse, ty, "value")
+        e.ty = ty
+    if e.test.const is not None:
+        chosen = e.body if e.test.const else e.orelse
+        e.const = chosen.const
+
+
+# ----------------------------------------------------------- comparisons
+
+@expression(A.Compare)
+def check_compare(ck: Checker, e: A.Compare) -> None:
+    if any(op in ("is", "is not") for op in e.ops):
+        none_test(ck, e)
+        return
+    for o in e.operands:
+        ck.expr(o)
+    if any(isinstance(o.ty, (ArrayType, BytesLitType)) for o in e.operands):
+        buffer_equality(e)
+        return
+    for op in e.ops:
+        if op in ("in", "not in"):
+            raise error(f"the '{op}' operator is not supported", e)
+    if all(o.ty is BOOL for o in e.operands):
+        if any(op not in ("==", "!=") for op in e.ops):
+            raise error("bools compare only with == and !=", e)
+    else:
+        for o in e.operands:
+            if not is_int(o.ty):
+                raise error(f"cannot compare {o.ty}", o)
+        # Each comparison stands alone: a < b < c is a < b and b < c.
+        for i, op in enumerate(e.ops):
+            pair = [e.operands[i], e.operands[i + 1]]
+            if all(p.ty is UNTYPED_INT for p in pair):
+                continue
+            ty = unify_ints(pair, op)
+            for j in (i, i + 1):
+                if e.operands[j].ty is UNTYPED_INT or e.operands[j].ty != ty:
+                    if is_int(e.operands[j].ty):
+                        e.operands[j] = coerce(e.operands[j], ty, "operand")
+        if len(e.ops) > 1 and any(
+                e.operands[k].ty != e.operands[k + 1].ty for k in range(len(e.ops))):
+            # A middle operand shared by two comparisons must have one type.
+            ty = unify_ints(e.operands)
+            e.operands = [coerce(o, ty, "operand") for o in e.operands]
+        for i, o in enumerate(e.operands):
+            if o.ty is UNTYPED_INT:
+                e.operands[i] = coerce(o, DEFAULT_INT, "operand")
+    e.ty = BOOL
+    consts = [o.const for o in e.operands]
+    if all(c is not None for c in consts):
+        e.const = all(semantics.compare(op, consts[i], consts[i + 1])
+                      for i, op in enumerate(e.ops))
+    else:
+        e.resolved = window_length_test(e)
+
+
+def window_length_test(e: A.Compare) -> WindowLengthTest | None:
+    """``len(ctx.optval) >= N`` (or >, <, <=) for a constant N of at most a
+    page: a test of whether N bytes fit in the buffer, which the verifier
+    follows as it follows the buffer's accesses."""
+    if len(e.ops) != 1 or e.ops[0] not in (">=", ">", "<", "<="):
+        return None
+    length, bound = e.operands
+    while isinstance(length, A.Cast):
+        length = length.value
+    n = bound.const
+    if not (isinstance(length.resolved, WindowLength) and isinstance(n, int)
+            and 0 <= n <= abi.PAGE_SIZE):
+        return None
+    op = e.ops[0]
+    need = n if op in (">=", "<") else n + 1
+    return WindowLengthTest(length.resolved.window, length.resolved.context, need,
+                            fits_is_false=op in ("<", "<="))
+
+
+def buffer_equality(e: A.Compare) -> None:
+    """``buf == b"..."`` (or !=): a bytearray variable against a bytes
+    literal, every byte compared; different lengths are never equal."""
+    if len(e.ops) != 1 or e.ops[0] not in ("==", "!="):
+        raise error("a bytearray compares only with == or != to a bytes literal", e)
+    buf, literal = e.operands
+    if isinstance(buf.ty, BytesLitType):
+        buf, literal = literal, buf
+    if not (isinstance(buf.ty, ArrayType) and buf.ty.is_bytes and is_lvalue(buf)
+            and isinstance(literal.ty, BytesLitType)):
+        raise error("a bytearray variable compares only with a bytes literal", e)
+    e.operands = [buf, literal]
+    e.ty = BOOL
+    if buf.ty.length != literal.ty.length:
+        e.const = e.ops[0] == "!="
+    else:
+        e.resolved = BufferEquals(buf, literal.const, isinstance(buf, A.Name),
+                                  negate=e.ops[0] == "!=")
+
+
+def none_test(ck: Checker, e: A.Compare) -> None:
+    """``ref is None`` / ``ref is not None``: the only use of ``is``."""
+    if len(e.ops) != 1 or not any(isinstance(o, A.NoneLit) for o in e.operands):
+        raise error(f"'{e.ops[0]}' only tests a map lookup's result against None", e)
+    ref = next(o for o in e.operands if not isinstance(o, A.NoneLit))
+    ck.expr(ref)
+    if not isinstance(ref.ty, RefType):
+        raise error(f"{ref.ty} is never None: 'is None' tests the result of a map "
+                    "lookup", ref)
+    e.ty = BOOL
+    if not ref.ty.maybe_none:
+        e.const = e.ops[0] == "is not"
+    e.resolved = NoneTest(ref, is_none=e.ops[0] == "is")
+
+
+# --------------------------------------------------------------- coercion
+
+# Python's own meaning of each operator on untyped integer constants (the
+# checker has refused a zero divisor before folding).
+UNTYPED_FOLDS: dict[str, Callable[[int, int], int]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv,
+    "%": operator.mod, "&": operator.and_, "|": operator.or_, "^": operator.xor,
+    "<<": operator.lshift, ">>": operator.rshift,
+}
+
+
+def condition(ck: Checker, e: A.Expr) -> A.Expr:
+    ck.expr(e)
+    return truth(e)
+
+
+def truth(e: A.Expr) -> A.Expr:
+    """``e`` as a bool: integers compare with 0, references with None."""
+    if e.ty is BOOL:
+        return e
+    if isinstance(e.ty, RefType):
+        cast = A.Cast(e.pos, e)
+        cast.ty = BOOL
+        if not e.ty.maybe_none:
+            cast.const = True
+        return cast
+    if is_int(e.ty):
+        if e.ty is UNTYPED_INT:
+            coerce(e, DEFAULT_INT, "condition")
+        cast = A.Cast(e.pos, e)
+        cast.ty = BOOL
+        if e.const is not None:
+            cast.const = bool(e.const)
+        return cast
+    raise error(f"{e.ty} cannot be used as a condition", e)
+
+
+def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
+    """``e`` as a value of type ``to``: a literal takes the type, an
+    integer widens; anything else is an error."""
+    if e.ty == to:
+        return e
+    if e.ty is UNTYPED_INT and isinstance(to, IntType):
+        if not to.fits(e.const):
+            raise error(f"{e.const} does not fit in {to} ({to.min}..{to.max})", e)
+        e.ty = to
+        return e
+    if isinstance(e.ty, IntType) and isinstance(to, IntType) and to.contains(e.ty):
+        cast = A.Cast(e.pos, e)
+        cast.ty = to
+        if e.const is not None:
+            cast.const = e.const
+        return cast
+    if isinstance(e.ty, IntType) and isinstance(to, IntType):
+        raise error(f"{what} is {e.ty}, which does not fit in {to}", e,
+                    note=f"convert explicitly with {to}(...) if truncation is intended")
+    raise error(f"{what} must be {to}, not {e.ty}", e)
+
+
+def coerce_tree(e: A.Expr, to: IntType) -> A.Expr:
+    """Give a constant, or a conditional of constants, the type ``to``."""
+    if isinstance(e, A.IfExp) and e.const is None:
+        e.body = coerce_tree(uncast(e.body), to)
+        e.orelse = coerce_tree(uncast(e.orelse), to)
+        e.ty = to
+        return e
+    e = uncast(e)
+    if e.ty is UNTYPED_INT or e.ty == to:
+        return coerce(e, to, "return value")
+    cast = A.Cast(e.pos, e)
+    cast.ty, cast.const = to, e.const
+    return cast
+
+
+def uncast(e: A.Expr) -> A.Expr:
+    return e.value if isinstance(e, A.Cast) else e
+
+
+def unify_ints(operands: list[A.Expr], op: str = "") -> IntType:
+    """The type integer operands meet at (a literal takes any)."""
+    typed = [o for o in operands if isinstance(o.ty, IntType)]
+    if not typed:
+        return DEFAULT_INT
+    ty = typed[0].ty
+    for node in typed[1:]:
+        common = common_int_type(ty, node.ty)
+        if common is None:
+            raise error(f"cannot mix {ty} and {node.ty}" + (f" in '{op}'" if op else ""),
+                        node, note="convert one side explicitly, e.g. "
+                                   f"{wider_name(ty, node.ty)}(x)")
+        ty = common
+    return ty
+
+
+def wider_name(a: IntType, b: IntType) -> str:
+    bits = max(a.bits, b.bits)
+    return f"i{min(bits * 2, 64)}" if bits < 64 else ("u64" if not a.signed else "i64")
+
+
+def fold_untyped(e: A.BinOp) -> int:
+    """``e`` of two untyped constants, as Python computes it."""
+    a, b = e.left.const, e.right.const
+    op = e.op
+    if op in ("//", "%") and b == 0:
+        raise error("division by zero in a constant", e.right)
+    if op in ("<<", ">>") and b < 0:
+        raise error("a negative shift count", e.right)
+    if op == "<<" and b > semantics.UNTYPED_LIMIT_BITS:
+        raise too_large(e)
+    # Only the operator asked for is computed: `-2 << (1 << 64)` would not fit
+    # in memory, and it is no business of `-2 - (1 << 64)`.
+    return bounded(UNTYPED_FOLDS[op](a, b), e)
+
+
+def bounded(value: int, e: A.Expr) -> int:
+    """An untyped constant, refused beyond the language's bound."""
+    if not semantics.untyped_in_bounds(value):
+        raise too_large(e)
+    return value
+
+
+def too_large(e: A.Expr) -> Exception:
+    return error("this constant is too large", e,
+                 note=f"an integer constant has at most {semantics.UNTYPED_LIMIT_BITS} bits "
+                      "until it takes a type")

@@ -1,0 +1,249 @@
+"""Lowering calls: kernel helpers (called directly or as map methods),
+functions of the program, conversions and pybpfc's builtins."""
+from __future__ import annotations
+
+from typing import Optional
+
+import llvmlite.ir as ir
+
+from ... import abi
+from .. import ast as A
+from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MapMethodCall, MinMax,
+                        Print, UserCall)
+from ..types import BOOL, PARSED_TYPES, IntType, is_aggregate, int_type
+from . import memory
+from .state import I32, I64, PTR, Lowering, expression
+
+EINVAL = 22
+
+
+@expression(HelperCall)
+def lower_helper_call(lw: Lowering, e: A.Call) -> ir.Value:
+    """A call of a kernel helper a program calls as a function."""
+    helper = e.resolved.helper
+    args = e.args
+    values: list[ir.Value] = []
+    # A variable length of 0 for a buffer: the kernel refuses an empty
+    # buffer, so the call is skipped and gives -EINVAL.
+    nonzero: Optional[ir.Value] = None
+    for arg, kind in zip(args, helper.params):
+        if kind in ("ctx", "sock"):
+            values.append(lw.expr(arg))
+        elif kind in ("buffer", "buffer_start"):
+            values.append(memory.address_of(lw, arg))
+            if kind == "buffer":
+                values.append(ir.Constant(I64, arg.ty.size))
+        else:
+            value = lw.expr(arg)
+            ty = arg.ty
+            assert isinstance(ty, IntType)
+            if values and helper.params[len(values) - 1] == "buffer_start":
+                # A length between 1 and what the buffer holds (the verifier
+                # checks both ends).
+                buf = args[helper.params.index("buffer_start")].ty
+                value = lw.extend(value, ty, 64)
+                if arg.const is None:
+                    nonzero = lw.builder.icmp_unsigned("!=", value, ir.Constant(I64, 0))
+                    value = length_from_one(lw, value, buf.size)
+                else:
+                    limit = ir.Constant(I64, buf.size)
+                    value = lw.builder.select(
+                        lw.builder.icmp_unsigned("<", value, limit), value, limit)
+            else:
+                value = lw.extend(value, ty, 64)
+            values.append(value)
+    if nonzero is not None:
+        return helper_result(lw, helper, lw.guarded_value(
+            nonzero, lambda: call_helper(lw, helper, values), -EINVAL, "call"))
+    return helper_result(lw, helper, call_helper(lw, helper, values))
+
+
+def length_from_one(lw: Lowering, length: ir.Value, size: int) -> ir.Value:
+    """min(length, size) for a length of at least 1, computed as
+    min(length - 1, size - 1) + 1 on a copy LLVM cannot see through, so
+    that the verifier finds it between 1 and ``size`` on every path.
+    Clamping the length itself from both sides lets the verifier combine
+    what it knows of the length's bits (``x << 14`` has its low bits
+    clear) with a range on a path it cannot rule out (``1 < x < size``):
+    the two contradict, and the length it tracks there collapses to 0."""
+    one = ir.Constant(I64, 1)
+    less = lw.opaque(lw.builder.sub(length, one))
+    last = ir.Constant(I64, size - 1)
+    less = lw.builder.select(lw.builder.icmp_unsigned("<", less, last), less, last)
+    return lw.builder.add(less, one)
+
+
+def helper_result(lw: Lowering, helper: abi.Helper, result: ir.Value) -> ir.Value:
+    if helper.returns == "None":
+        return ir.Constant(I32, 0)
+    bits = int_type(helper.returns).bits
+    return result if bits == 64 else lw.builder.trunc(result, ir.IntType(bits))
+
+
+def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value]) -> ir.Value:
+    """BPF calls helpers by number, which LLVM spells as a call through
+    the number cast to a function pointer.  Integers travel as 64 bits;
+    a helper that returns a reference returns a pointer."""
+    params = [v.type if v.type.is_pointer else I64 for v in values]
+    values = [v if v.type.is_pointer else lw.extend_to64(v) for v in values]
+    if helper.returns == "None":
+        ret: ir.Type = ir.VoidType()
+    else:
+        ret = PTR if helper.returns == "ref" else I64
+    fnty = ir.FunctionType(ret, params)
+    callee = ir.Constant(I64, helper.func_id).inttoptr(fnty.as_pointer())
+    callee.function_type = fnty     # what llvmlite's call() reads off a callee
+    return lw.builder.call(callee, values)
+
+
+def parse_number(lw: Lowering, e: A.Call, result: ir.Value) -> None:
+    """``parsed = strtoul(buf, offset, base)``: the helper reads the
+    buffer from the offset on and writes the value into ``parsed``.  An
+    offset past the end gives length -EINVAL without a call."""
+    helper = e.resolved.helper
+    buf, offset, base = e.args
+    size = buf.ty.size
+    start = memory.address_of(lw, buf)
+    index_ty = offset.ty
+    assert isinstance(index_ty, IntType)
+    wide = lw.extend(lw.expr(offset), index_ty, 64)
+    limit = ir.Constant(I64, size)
+    inside = lw.builder.icmp_unsigned("<", wide, limit)
+    flags = lw.extend_to64(lw.expr(base))
+    # The call happens only when ``inside``; the offset is also clamped
+    # where it is used, so the verifier sees it bounded there.
+    safe = lw.builder.select(inside, wide, ir.Constant(I64, 0))
+    value_field = PARSED_TYPES[helper.returns].field("value")
+    assert value_field is not None
+
+    def call() -> None:
+        # The helper writes the value into a slot of its own, so the
+        # variable itself never has its address taken and LLVM can keep
+        # its fields in registers.
+        parsed_value = lw.stack_slot(e, "parsed")
+        lw.mem_store(ir.Constant(I64, 0), parsed_value)
+        length = call_helper(lw, helper, [
+            lw.builder.gep(start, [safe], source_etype=ir.IntType(8)),
+            lw.builder.sub(limit, safe), flags, parsed_value])
+        lw.mem_store(length, result)
+        lw.mem_store(lw.builder.load(parsed_value, typ=I64),
+                     lw.offset(result, value_field[2]))
+
+    lw.mem_store(ir.Constant(I64, -EINVAL), result)
+    lw.guarded(inside, call)
+
+
+# ------------------------------------------------------------------ maps
+
+@expression(MapMethodCall)
+def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
+    """A map method: the kernel helper it stands for, with the map, keys
+    and values passed by address."""
+    call = e.resolved
+    helper, args = call.helper, call.args
+    values: list[ir.Value] = [lw.maps[id(call.map)]]
+    if "sk" in args:
+        values.append(lw.expr(args["sk"]))  # type: ignore[arg-type]
+    if helper.name == "sk_storage_get":
+        create = args["create"]
+        values.append(ir.Constant(PTR, None))       # no initial value: zeroes
+        values.append(ir.Constant(I64, 1 if create is not None and create.const else 0))
+    for name in ("key", "value", "record"):
+        operand = args.get(name)
+        if operand is not None:
+            values.append(by_address(lw, e, operand, name))
+            if name == "record":
+                values.append(ir.Constant(I64, operand.ty.size))
+    if "flags" in args:
+        flags = args["flags"]
+        values.append(lw.extend_to64(lw.expr(flags)) if flags is not None
+                      else ir.Constant(I64, 0))
+    if helper.name == "get_local_storage":
+        values.append(ir.Constant(I64, 0))
+    return call_helper(lw, helper, values)
+
+
+def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Value:
+    """The address of a key, value or record: a variable's own memory,
+    or the call's planned stack slot the integer is stored into."""
+    if is_aggregate(operand.ty):
+        return memory.address_of(lw, operand)
+    slot = lw.stack_slot(call, role)
+    lw.mem_store(lw.to_memory(lw.expr(operand), operand.ty), slot)
+    return slot
+
+
+# --------------------------------------------------- the program's calls
+
+@expression(UserCall)
+def lower_user_call(lw: Lowering, e: A.Call) -> ir.Value:
+    r = e.resolved
+    args = [memory.address_of(lw, a) if by_ref else lw.expr(a)
+            for a, by_ref in zip(e.args, r.by_address)]
+    return lw.builder.call(lw.functions[id(r.function)], args)
+
+
+@expression(Conversion)
+def lower_conversion(lw: Lowering, e: A.Call) -> ir.Value:
+    arg = e.args[0]
+    value = lw.expr(arg)
+    if e.ty is BOOL:
+        return value      # the checker made the argument a truth test
+    assert isinstance(e.ty, IntType)
+    return lw.convert(value, arg.ty, e.ty)
+
+
+@expression(MinMax)
+def lower_min_max(lw: Lowering, e: A.Call) -> ir.Value:
+    a, b = (lw.expr(x) for x in e.args)
+    ty = e.ty
+    assert isinstance(ty, IntType)
+    less = lw.compare("<", a, b, ty)
+    return lw.builder.select(less, a, b) if e.resolved.smallest else \
+        lw.builder.select(less, b, a)
+
+
+@expression(ByteSwap)
+def lower_byte_swap(lw: Lowering, e: A.Call) -> ir.Value:
+    value = lw.expr(e.args[0])
+    bswap = lw.module.declare_intrinsic("llvm.bswap", [value.type])
+    return lw.builder.call(bswap, [value])
+
+
+@expression(Print)
+def lower_print(lw: Lowering, e: A.Call) -> ir.Value:
+    fmt = e.resolved.format + b"\0"
+    gv = lw.print_formats.get(fmt)
+    if gv is None:
+        ty = ir.ArrayType(ir.IntType(8), len(fmt))
+        gv = ir.GlobalVariable(lw.module, ty, f".print.{len(lw.print_formats)}")
+        gv.initializer = ir.Constant(ty, bytearray(fmt))
+        gv.global_constant = True
+        gv.linkage = "private"
+        gv.section = ".rodata"
+        gv.align = 1
+        lw.print_formats[fmt] = gv
+    values: list[ir.Value] = [gv, ir.Constant(I64, len(fmt))]
+    for a in e.args:
+        value = lw.expr(a)
+        ty = a.ty
+        values.append(lw.builder.zext(value, I64) if ty is BOOL
+                      else lw.extend(value, ty, 64))  # type: ignore[arg-type]
+    call_helper(lw, abi.HELPERS["trace_printk"], values)
+    return ir.Constant(I32, 0)
+
+
+@expression(AtomicAdd)
+def lower_atomic_add(lw: Lowering, e: A.Call) -> ir.Value:
+    target, amount = e.args
+    addr = memory.address_of(lw, target)
+    # An add whose old value is not used is monotonic: indivisible and no
+    # more, which LLVM emits as BPF's plain atomic add (`lock +=`).  The
+    # BPF backend emits that for every monotonic add, even one whose old
+    # value is used (it then reads a register the add never set), so an
+    # add whose value is used is seq_cst: the fetching atomic add.
+    ordering = "seq_cst" if e.resolved.old_value_used else "monotonic"
+    rmw = ir.instructions.AtomicRMW(lw.builder.block, "add", addr, lw.expr(amount),
+                                    ordering, "")
+    lw.builder._insert(rmw)
+    return rmw

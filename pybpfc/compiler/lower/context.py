@@ -1,0 +1,211 @@
+"""Lowering the context and what is reached through it.
+
+The verifier allows context and socket fields only at constant offsets and
+often only at their exact width.  The context and socket pointers are
+marked for LLVM's BPF backend as accessed at static offsets only, so no
+optimisation merges two field loads into one from a computed address.
+Stores, and loads of fields the hook may write or whose narrow reads the
+verifier refuses, are volatile accesses of exactly the field's width;
+reads that cannot change (``stable`` in the checker's record) are plain
+loads, reused where an earlier one dominates.
+
+The option buffer ``ctx.optval`` is reached between the pointers
+``optval`` and ``optval_end``; every access is checked against the end in
+the form the verifier tracks.
+"""
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from ... import abi
+from .. import ast as A
+from ..contract import (ContextArrayElement, ContextField, OptvalAccess, OptvalByte, PacketLoad,
+                        SocketField, SocketPointer, WindowLength, WindowLengthTest)
+from ..types import U8, IntType, WindowType
+from .state import I8, I32, I64, PTR, Lowering, VolatileLoad, VolatileStore, expression
+
+# The classic packet loads (LD_ABS/LD_IND), by width.
+PACKET_LOAD_INTRINSICS = {8: "llvm.bpf.load.byte", 16: "llvm.bpf.load.half",
+                          32: "llvm.bpf.load.word"}
+
+
+@expression(ContextField, SocketField)
+def lower_field(lw: Lowering, e: A.Attribute) -> ir.Value:
+    """A field of the context, or of the socket behind ``ctx.sk``."""
+    r = e.resolved
+    return ctx_load(lw, lw.expr(e.value), r.field, stable=r.stable)
+
+
+@expression(SocketPointer)
+def lower_socket(lw: Lowering, e: A.Attribute) -> ir.Value:
+    f = e.resolved.field
+    return static_offsets(lw, ctx_load_at(lw, lw.expr(e.value), f.offset, 8, PTR, stable=True))
+
+
+@expression(ContextArrayElement)
+def lower_array_member(lw: Lowering, e: A.Subscript) -> ir.Value:
+    r = e.resolved
+    return ctx_load_at(lw, lw.expr(r.base), r.offset, r.field.size,
+                       ir.IntType(r.field.size * 8), stable=r.stable)
+
+
+@expression(PacketLoad)
+def lower_packet_load(lw: Lowering, e: A.Call) -> ir.Value:
+    """``skb.load_u16(offset)``: the classic packet load, which reads
+    network byte order and gives the value in host order."""
+    r = e.resolved
+    intrinsic = PACKET_LOAD_INTRINSICS[r.ty.bits]
+    fn = lw.module.globals.get(intrinsic)
+    if fn is None:
+        fn = ir.Function(lw.module, ir.FunctionType(I64, [PTR, I64]), intrinsic)
+    offset = lw.extend_to64(lw.expr(e.args[0]))
+    loaded = lw.builder.call(fn, [lw.expr(r.context), offset])
+    return lw.builder.trunc(loaded, ir.IntType(r.ty.bits))
+
+
+def static_offsets(lw: Lowering, pointer: ir.Value) -> ir.Value:
+    """``pointer`` marked for LLVM's BPF backend as one that is only ever
+    accessed at constant offsets (a context or a socket): until
+    instruction selection its loads and stores are kept whole, so no
+    optimisation turns two field loads into one load from a computed
+    address, which the verifier refuses."""
+    marker = lw.module.globals.get("llvm.preserve.static.offset")
+    if marker is None:
+        marker = ir.Function(lw.module, ir.FunctionType(PTR, [PTR]),
+                             "llvm.preserve.static.offset")
+    return lw.builder.call(marker, [pointer])
+
+
+def ctx_load(lw: Lowering, base: ir.Value, f: abi.Field, stable: bool = False) -> ir.Value:
+    return ctx_load_at(lw, base, f.offset, f.size, ir.IntType(f.size * 8), stable)
+
+
+def ctx_load_at(lw: Lowering, base: ir.Value, offset: int, size: int, ty: ir.Type,
+                stable: bool = False) -> ir.Value:
+    """A context read.  Volatile by default, so LLVM keeps its exact
+    width (the verifier refuses others); a ``stable`` read (a pointer, or
+    a field no one writes while the hook runs that may be read narrower)
+    is a plain load that LLVM may reuse."""
+    key = (id(base), offset, size)
+    if stable:
+        for known in reversed(lw.stable_reads):
+            if key in known:
+                return known[key]
+    ptr = lw.offset(base, offset)
+    if stable:
+        instr: ir.LoadInstr = lw.builder.load(ptr, typ=ty)
+        lw.stable_reads[-1][key] = instr
+        # It cannot change while the hook runs, even across a helper call
+        # or an atomic operation, which LLVM must otherwise assume do.
+        instr.set_metadata("invariant.load", lw.module.add_metadata([]))
+    else:
+        instr = VolatileLoad(lw.builder.block, ptr, typ=ty)
+        lw.builder._insert(instr)
+    instr.align = size
+    return instr
+
+
+def ctx_store(lw: Lowering, base: ir.Value, f: abi.Field, value: ir.Value) -> None:
+    ctx_store_at(lw, base, f.offset, f.size, value)
+
+
+def ctx_store_at(lw: Lowering, base: ir.Value, offset: int, size: int, value: ir.Value) -> None:
+    instr = VolatileStore(lw.builder.block, value, lw.offset(base, offset))
+    instr.align = size
+    lw.builder._insert(instr)
+
+
+# ------------------------------------------------------------ optval window
+
+@expression(OptvalByte)
+def lower_window_byte(lw: Lowering, e: A.Subscript) -> ir.Value:
+    return window_load(lw, e.resolved.window, e.index, U8)
+
+
+@expression(OptvalAccess)
+def lower_window_access(lw: Lowering, e: A.Call) -> ir.Value:
+    r = e.resolved
+    if r.write:
+        window_store(lw, r.window, e.args[0], lw.expr(e.args[1]), r.ty)
+        return ir.Constant(I32, 0)
+    return window_load(lw, r.window, e.args[0], r.ty)
+
+
+@expression(WindowLength)
+def lower_window_length(lw: Lowering, e: A.Call) -> ir.Value:
+    r = e.resolved
+    start, end = window_bounds(lw, lw.expr(r.context), r.window)
+    diff = lw.builder.sub(lw.builder.ptrtoint(end, I64), lw.builder.ptrtoint(start, I64))
+    # Narrowed later, LLVM would subtract the pointers in 32 bits,
+    # which the verifier refuses: the difference is taken whole first.
+    return lw.builder.trunc(lw.opaque(diff), I32)
+
+
+@expression(WindowLengthTest)
+def lower_window_length_test(lw: Lowering, e: A.Compare) -> ir.Value:
+    """``len(ctx.optval) >= N`` as the pointer comparison ``start + N <=
+    end``: the form the verifier tracks, and the same test an access of the
+    window makes, so LLVM can share the two."""
+    r = e.resolved
+    start, end = window_bounds(lw, lw.expr(r.context), r.window)
+    fits = lw.builder.icmp_unsigned("<=", lw.offset(start, r.need), end)
+    return lw.builder.not_(fits) if r.fits_is_false else fits
+
+
+def window_bounds(lw: Lowering, ctx: ir.Value, w: WindowType) -> tuple[ir.Value, ir.Value]:
+    start = ctx_load_at(lw, ctx, w.start.offset, 8, PTR, stable=True)
+    end = ctx_load_at(lw, ctx, w.end.offset, 8, PTR, stable=True)
+    return start, end
+
+
+def window_access(lw: Lowering, w: WindowType, index: A.Expr,
+                  size: int) -> tuple[ir.Value, ir.Value]:
+    """The address of ``size`` bytes at ``index`` in the window, and
+    whether they lie inside it.  The comparison is written the way the
+    verifier tracks packet bounds: (start + offset + size) <= end."""
+    assert lw.ctx is not None
+    start, end = window_bounds(lw, lw.ctx, w)
+    if index.const is not None:
+        ptr = lw.offset(start, index.const)
+        last = lw.offset(start, index.const + size)
+        return ptr, lw.builder.icmp_unsigned("<=", last, end)
+    index_ty = index.ty
+    assert isinstance(index_ty, IntType)
+    wide = lw.extend(lw.expr(index), index_ty, 64)
+    # The verifier needs the variable offset bounded: the window is at most a
+    # page, so mask to a page after an opaque copy (which LLVM cannot see through).
+    small = lw.builder.icmp_unsigned("<", wide, ir.Constant(I64, abi.PAGE_SIZE))
+    masked = lw.builder.and_(lw.opaque(wide), ir.Constant(I64, abi.PAGE_SIZE - 1))
+    ptr = lw.builder.gep(start, [masked], source_etype=I8)
+    last = lw.offset(ptr, size)
+    inside = lw.builder.icmp_unsigned("<=", last, end)
+    return ptr, lw.builder.and_(small, inside)
+
+
+def window_align(index: A.Expr, ty: IntType) -> int:
+    """The kernel's option buffer starts aligned, so an access at a
+    constant multiple of its width is aligned; anything else may not be
+    (and LLVM then splits it into byte accesses)."""
+    if index.const is not None and index.const % ty.size == 0:
+        return ty.size
+    return 1
+
+
+def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType) -> ir.Value:
+    ptr, ok = window_access(lw, w, index, ty.size)
+
+    def load() -> ir.Value:
+        loaded = lw.builder.load(ptr, typ=ir.IntType(ty.bits))
+        loaded.align = window_align(index, ty)
+        return loaded
+    return lw.guarded_value(ok, load, 0, "inbounds")
+
+
+def window_store(lw: Lowering, w: WindowType, index: A.Expr, value: ir.Value,
+                 ty: IntType) -> None:
+    ptr, ok = window_access(lw, w, index, ty.size)
+
+    def emit() -> None:
+        store = lw.mem_store(value, ptr)
+        store.align = window_align(index, ty)
+    lw.guarded(ok, emit)
