@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
-from pybpfc.runtime.collection import load
+from pybpfc.runtime.collection import Collection, load
 from pybpfc.runtime.histogram import Log2Histogram, bucket_of
 from pybpfc.runtime.perfbuf import PerfBuffer
 from pybpfc.runtime.stacks import kernel_frames
@@ -31,46 +31,49 @@ def on_cpu(cpu: int, calls: int) -> Callable[[], None]:
     return act
 
 
-@pytest.mark.kernel
-def test_perf_buffer_delivers_every_record_in_order(build_tracing: BuildTracing) -> None:
+@pytest.fixture
+def numbered(build_tracing: BuildTracing) -> Iterator[Collection]:
+    """perf_buffer_output.c loaded, counting getppid(2)."""
     require_root("attaching tracing programs")
-    cpu = online_cpus()[-1]
     with load(build_tracing("perf_buffer_output")) as coll:
         coll.globals["counted_syscall"] = GETPPID
-        with coll.maps["outputs"].reader("struct numbered") as reader, \
-                Forked(on_cpu(cpu, 10)) as child:
-            assert isinstance(reader, PerfBuffer)
-            coll.globals["target_tgid"] = child.pid
-            with coll["on_sys_enter"].attach():
-                child.run()
-                records = reader.poll(timeout=2.0)
-            assert reader.lost == 0
-        assert [(r.seq, r.pid, r.check) for r in records] == [
-            (seq, child.pid, seq * 2654435761 % (1 << 32)) for seq in range(10)]
-        assert coll.globals["failed_outputs"] == 0
+        yield coll
 
 
 @pytest.mark.kernel
-def test_perf_buffer_counts_what_the_kernel_dropped(build_tracing: BuildTracing) -> None:
-    require_root("attaching tracing programs")
-    cpu = online_cpus()[-1]
-    with load(build_tracing("perf_buffer_output")) as coll:
-        coll.globals["counted_syscall"] = GETPPID
-        # One data page holds about 150 records: a burst of 3000 overflows it.
-        with coll.maps["outputs"].reader("struct numbered", pages=1) as reader, \
-                coll["on_sys_enter"].attach():
-            with Forked(on_cpu(cpu, 3000)) as burst:
-                coll.globals["target_tgid"] = burst.pid
-                burst.run()
-            received = reader.read()
-            # The kernel writes the count of a loss when room comes back:
-            # one more record, on the same CPU, brings it.
-            with Forked(on_cpu(cpu, 1)) as last:
-                coll.globals["target_tgid"] = last.pid
-                last.run()
-            received += reader.poll(timeout=2.0)
-        produced = coll.globals["sequence"]
-        failed = coll.globals["failed_outputs"]
+def test_perf_buffer_delivers_every_record_in_order(numbered: Collection) -> None:
+    coll, cpu = numbered, online_cpus()[-1]
+    with coll.maps["outputs"].reader("struct numbered") as reader, \
+            Forked(on_cpu(cpu, 10)) as child:
+        assert isinstance(reader, PerfBuffer)
+        coll.globals["target_tgid"] = child.pid
+        with coll["on_sys_enter"].attach():
+            child.run()
+            records = reader.poll(timeout=2.0)
+        assert reader.lost == 0
+    assert [(r.seq, r.pid, r.check) for r in records] == [
+        (seq, child.pid, seq * 2654435761 % (1 << 32)) for seq in range(10)]
+    assert coll.globals["failed_outputs"] == 0
+
+
+@pytest.mark.kernel
+def test_perf_buffer_counts_what_the_kernel_dropped(numbered: Collection) -> None:
+    coll, cpu = numbered, online_cpus()[-1]
+    # One data page holds about 150 records: a burst of 3000 overflows it.
+    with coll.maps["outputs"].reader("struct numbered", pages=1) as reader, \
+            coll["on_sys_enter"].attach():
+        with Forked(on_cpu(cpu, 3000)) as burst:
+            coll.globals["target_tgid"] = burst.pid
+            burst.run()
+        received = reader.read()
+        # The kernel writes the count of a loss when room comes back:
+        # one more record, on the same CPU, brings it.
+        with Forked(on_cpu(cpu, 1)) as last:
+            coll.globals["target_tgid"] = last.pid
+            last.run()
+        received += reader.poll(timeout=2.0)
+    produced = coll.globals["sequence"]
+    failed = coll.globals["failed_outputs"]
     assert produced == 3001
     assert 0 < failed < produced
     assert reader.lost == failed
