@@ -50,7 +50,7 @@ class KernelBtf:
         self._starts, self._names = self._walk(self._types)
         self._parsed: dict[int, BtfType] = {}
 
-    def _walk(self, types: bytes) -> tuple[array, array]:
+    def _walk(self, types: bytes) -> tuple["array[int]", "array[int]"]:
         """Where each type starts and its name's offset (index 0 is void)."""
         starts, names = array("I", [0]), array("I", [0])
         header = struct.Struct("<III").unpack_from

@@ -15,7 +15,8 @@ import signal
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Union
 
-from pybpfc.abi.kernel import PERF_EVENT_OPEN_SYSCALL_NUMBERS, PERF_FLAG_FD_CLOEXEC
+from pybpfc.abi.kernel import (MNT_DETACH, PERF_EVENT_OPEN_SYSCALL_NUMBERS,
+                               PERF_FLAG_FD_CLOEXEC)
 
 from .errors import BpfError, SyscallError
 from .perf_structs import PerfEventAttr
@@ -179,7 +180,8 @@ def mount(source: str, target: Union[str, "os.PathLike[str]"], fs_type: str) -> 
 
 
 def unmount(target: Union[str, "os.PathLike[str]"]) -> None:
-    """``umount2(target, 0)``; raises OSError (EBUSY while someone uses it)."""
-    if _c_library().umount2(os.fsencode(target), 0) != 0:
+    """``umount2(target, MNT_DETACH)``: the mount leaves the tree now, and
+    whoever still has files open on it keeps them; raises OSError."""
+    if _c_library().umount2(os.fsencode(target), MNT_DETACH) != 0:
         number = ctypes.get_errno()
         raise OSError(number, f"umount: {os.strerror(number)}", str(target))

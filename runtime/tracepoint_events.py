@@ -4,8 +4,9 @@ Attaching a program to a tracepoint through perf needs the event's id,
 which only tracefs tells.  tracefs is often not mounted; then it is mounted
 at ``/sys/kernel/tracing`` for as long as the ids are read, and unmounted
 again (an attached tracepoint keeps working without it).  Within one
-process, nested and concurrent users share one mount; another process that
-mounted it itself keeps its own.
+process, nested and concurrent users share one mount.  The unmount is lazy
+(MNT_DETACH): another process that opened files on the mount meanwhile
+keeps them.
 """
 from __future__ import annotations
 

@@ -374,6 +374,9 @@ PERF_EVENT_OPEN_SYSCALL_NUMBERS = {
     "s390x": 331,
 }
 
+# umount2(2) flags (<sys/mount.h>): detach now, free once no one uses it
+MNT_DETACH = 2
+
 # What a CO-RE relocation without a match in the kernel writes over its
 # instruction (libbpf and the kernel alike): a call of helper 0xbad2310
 # ("bad relo"), which the verifier refuses if it can reach it.

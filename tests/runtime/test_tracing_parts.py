@@ -91,7 +91,8 @@ def _c_values(tmp_path: Path, expressions: dict[str, str]) -> dict[str, int]:
              for key, expr in expressions.items()]
     source = tmp_path / "perf.c"
     source.write_text("#include <stddef.h>\n#include <stdio.h>\n#include <linux/perf_event.h>\n"
-                      "#include <sys/syscall.h>\nint main(void)\n{\n" + "\n".join(lines)
+                      "#include <sys/mount.h>\n#include <sys/syscall.h>\n"
+                      "int main(void)\n{\n" + "\n".join(lines)
                       + "\n    return 0;\n}\n")
     build = subprocess.run([compiler, "-o", str(tmp_path / "perf"), str(source)],
                            capture_output=True, text=True)
@@ -101,7 +102,7 @@ def _c_values(tmp_path: Path, expressions: dict[str, str]) -> dict[str, int]:
     return {key: int(value) for key, value in (line.split() for line in out.splitlines())}
 
 
-def test_perf_numbers_and_layouts_match_the_header(tmp_path: Path) -> None:
+def test_perf_and_mount_numbers_and_layouts_match_the_headers(tmp_path: Path) -> None:
     names = [n for n in vars(kernel) if n.startswith("PERF_") and not n.startswith(
         ("PERF_ATTR_FLAG_", "PERF_EVENT_OPEN_SYSCALL"))]
     expressions = {name: name for name in names}
@@ -110,6 +111,7 @@ def test_perf_numbers_and_layouts_match_the_header(tmp_path: Path) -> None:
     expressions["PERF_ATTR_FLAG_FREQ"] = "({ struct perf_event_attr a = {0}; a.freq = 1; " \
                                          "((unsigned long long *)&a)[5]; })"
     expressions["__NR_perf_event_open"] = "__NR_perf_event_open"
+    expressions["MNT_DETACH"] = "MNT_DETACH"
     for struct_type in perf_structs.STRUCTS:
         for field, *_ in struct_type._fields_:
             if not field.startswith("_"):
@@ -129,6 +131,7 @@ def test_perf_numbers_and_layouts_match_the_header(tmp_path: Path) -> None:
             if not field.startswith("_"):
                 ours[f"{struct_type.__name__}.{field}"] = getattr(struct_type, field).offset
     ours["sizeof_PerfEventAttr"] = ctypes.sizeof(perf_structs.PerfEventAttr)
+    ours["MNT_DETACH"] = kernel.MNT_DETACH
     assert {k: (ours[k], measured[k]) for k in ours if ours[k] != measured[k]} == {}
 
 
