@@ -29,12 +29,16 @@ from .spec import INSN_SIZE, ProgramSpec
 FIELD_KINDS = frozenset(range(kernel.BPF_CORE_FIELD_BYTE_OFFSET,
                               kernel.BPF_CORE_FIELD_RSHIFT_U64 + 1))
 ENUM_KINDS = frozenset({kernel.BPF_CORE_ENUMVAL_EXISTS, kernel.BPF_CORE_ENUMVAL_VALUE})
-# Kinds that give 0 when nothing matches, rather than poisoning their instruction.
-ZERO_WHEN_MISSING = frozenset({kernel.BPF_CORE_FIELD_EXISTS, kernel.BPF_CORE_TYPE_EXISTS,
-                               kernel.BPF_CORE_TYPE_MATCHES, kernel.BPF_CORE_ENUMVAL_EXISTS,
-                               kernel.BPF_CORE_TYPE_ID_TARGET, kernel.BPF_CORE_TYPE_SIZE})
 _EXISTS_TEST = {"field": "bpf_core_field_exists()", "type": "bpf_core_type_exists()",
                 "enum": "bpf_core_enum_value_exists()"}
+
+
+class CoreError(BpfError):
+    """A load that failed over a CO-RE relocation; ``log`` is the verifier's."""
+
+    def __init__(self, message: str, log: str):
+        self.log = log
+        super().__init__(message)
 
 
 def kind_name(kind: int) -> str:
@@ -142,11 +146,3 @@ def explain_failure(btf: Optional[Btf], prog: ProgramSpec, error: SyscallError
                     f"{describe(btf, relo)} ({kind_name(relo.kind)} at instruction "
                     f"{relo.insn}): {line.strip()}")
     return None
-
-
-class CoreError(BpfError):
-    """A load that failed over a CO-RE relocation; ``log`` is the verifier's."""
-
-    def __init__(self, message: str, log: str):
-        self.log = log
-        super().__init__(message)
