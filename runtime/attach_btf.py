@@ -9,10 +9,12 @@ from pybpfc import abi
 
 from . import bpf
 from .bpf_tracing import raw_tracepoint_open
+from .btf import Kind
 from .errors import BpfError, SyscallError
 from .kernel_btf import vmlinux_btf
 from .tracing_link import NO_LINK_ERRNOS, TracingLink
 
+_BTF_KINDS = {"typedef": Kind.TYPEDEF, "func": Kind.FUNC}
 _TARGET_WORDS = {"btf_trace_": "tracepoint", "bpf_iter_": "iterator", "bpf_lsm_": "LSM hook",
                  "": "kernel function"}
 
@@ -28,7 +30,7 @@ def attach_btf_id(program_name: str, section: str, kind: abi.ProgramKind) -> int
         raise BpfError(f"{what}: section '{section}' names no {word}: write "
                        f"{kind.name}/NAME")
     type_name = kind.attach_btf.prefix + target
-    type_id = vmlinux_btf().find(type_name, kind.attach_btf.btf_kind)
+    type_id = vmlinux_btf().find(type_name, _BTF_KINDS[kind.attach_btf.btf_kind])
     if type_id is None:
         raise BpfError(f"{what}: section '{section}': this kernel has no {word} '{target}' "
                        f"(its BTF has no {kind.attach_btf.btf_kind} {type_name})")

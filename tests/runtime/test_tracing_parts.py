@@ -12,7 +12,7 @@ import struct
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 from elftools.elf.elffile import ELFFile
@@ -21,7 +21,7 @@ from pybpfc import abi
 from pybpfc.abi import kernel
 from pybpfc.runtime import bpf, bpf_tracing, perf_structs
 from pybpfc.runtime.attach_uprobe import resolve_target
-from pybpfc.runtime.btf import Btf
+from pybpfc.runtime.btf import Btf, Kind
 from pybpfc.runtime.core import describe
 from pybpfc.runtime.elf import read_object
 from pybpfc.runtime.elf_symbols import elf_symbols, find_binary
@@ -147,29 +147,29 @@ def vmlinux_bytes() -> bytes:
 def test_kernel_btf_is_read_fast_and_agrees_with_the_full_parser(vmlinux_bytes: bytes) -> None:
     started = time.perf_counter()
     lazy = KernelBtf(vmlinux_bytes)
-    tracepoint = lazy.find("btf_trace_sched_switch", "typedef")
-    iterator = lazy.find("bpf_iter_task", "func")
-    task = lazy.find("task_struct", "struct")
+    tracepoint = lazy.find("btf_trace_sched_switch", Kind.TYPEDEF)
+    iterator = lazy.find("bpf_iter_task", Kind.FUNC)
+    task = lazy.find("task_struct", Kind.STRUCT)
     elapsed = time.perf_counter() - started
     print(f"\nvmlinux BTF: {len(vmlinux_bytes)} bytes, {len(lazy)} types; read and three "
           f"look-ups in {elapsed * 1000:.0f} ms")
     assert elapsed < 0.6          # the full parse takes over a second
     full = Btf.parse(vmlinux_bytes)
     assert len(lazy) == len(full.types)
-    assert tracepoint == full.find("btf_trace_sched_switch", abi_kind("typedef"))
-    assert iterator == full.find("bpf_iter_task", abi_kind("func"))
-    assert task == full.find("task_struct", abi_kind("struct"))
+    assert tracepoint == full.find("btf_trace_sched_switch", Kind.TYPEDEF)
+    assert iterator == full.find("bpf_iter_task", Kind.FUNC)
+    assert task == full.find("task_struct", Kind.STRUCT)
     for type_id in (1, task, tracepoint, iterator, len(lazy) - 1):
         assert type_id is not None
         assert lazy[type_id] == full.types[type_id], type_id
     assert lazy.find("no_such_type_anywhere") is None
     assert lazy.ids_named("task_struct") == [i for i, t in enumerate(full.types)
                                              if t.name == "task_struct"]
-
-
-def abi_kind(name: str) -> Any:
-    from pybpfc.runtime.btf import Kind
-    return {"typedef": Kind.TYPEDEF, "func": Kind.FUNC, "struct": Kind.STRUCT}[name]
+    # It is a Btf: types resolve, sizes and descriptions are the full parser's.
+    assert task is not None and tracepoint is not None
+    assert lazy.size_of(task) == full.size_of(task)
+    assert lazy.resolve(tracepoint) == full.resolve(tracepoint)
+    assert lazy.describe(task) == full.describe(task) == f"#{task} STRUCT 'task_struct'"
 
 
 def test_kernel_btf_reads_every_type_of_an_object_as_the_full_parser(
