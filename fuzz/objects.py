@@ -2,7 +2,7 @@
 
 Base objects: ``pybpfc build`` of every example, and clang's build of every
 ``tests/c/*.c`` and ``tests/c/unsupported/*.c`` (objects using what the
-runtime lacks: kfuncs, .ksyms, CO-RE, struct_ops, tail-call arrays).
+runtime lacks: kfuncs, .ksyms, struct_ops, tail-call arrays).
 Mutations know the ELF layout: they hit header fields, section headers,
 symbols, relocations, BTF and BTF.ext words, instructions, or cut and flip
 bytes anywhere.

@@ -273,6 +273,8 @@ def prog_load(prog_type: int, insns: bytes, license: str, name: str,
               line_info: bytes = b"", line_info_rec_size: int = 16,
               log_level: int = LOG_LEVEL_BASIC, log_size: int = DEFAULT_LOG_SIZE, *,
               prog_flags: int = 0, kern_version: int = 0,
+              attach_btf_id: int = 0, attach_btf_obj_fd: int = 0,
+              core_relos: bytes = b"", core_relo_rec_size: int = 16,
               what: Optional[str] = None) -> ProgLoadResult:
     """BPF_PROG_LOAD; returns ``(fd, verifier log)``.
 
@@ -280,7 +282,10 @@ def prog_load(prog_type: int, insns: bytes, license: str, name: str,
     always captured: the buffer grows when the kernel says it was too small
     (ENOSPC), and a load with ``log_level`` 0 that fails is retried with
     log level 1.  Any failure raises :class:`VerifierError` with the whole
-    log.
+    log.  ``attach_btf_id`` names the kernel function or tracepoint a
+    tracing program is for (in vmlinux's BTF, or ``attach_btf_obj_fd``'s);
+    ``core_relos`` are CO-RE records (``insn_off`` in bytes) the kernel
+    applies, which it does only when func or line info comes along.
     """
     what = what or f"program '{name}'"
     if len(insns) % INSN_SIZE:
@@ -296,6 +301,7 @@ def prog_load(prog_type: int, insns: bytes, license: str, name: str,
     license_buffer = ctypes.create_string_buffer(license.encode("ascii"))
     func = _buffer(func_info) if func_info else None
     lines = _buffer(line_info) if line_info else None
+    relos = _buffer(core_relos) if core_relos else None
     level = log_level
     size = log_size
     again = 5          # EAGAIN retries, as libbpf does
@@ -320,6 +326,12 @@ def prog_load(prog_type: int, insns: bytes, license: str, name: str,
             a.line_info_rec_size = line_info_rec_size
             a.line_info = _addr(lines)
             a.line_info_cnt = len(line_info) // line_info_rec_size
+        a.attach_btf_id = attach_btf_id
+        a.attach_prog_fd = attach_btf_obj_fd      # the same slot
+        if relos is not None:
+            a.core_relo_rec_size = core_relo_rec_size
+            a.core_relos = _addr(relos)
+            a.core_relo_cnt = len(core_relos) // core_relo_rec_size
         if log is not None:
             a.log_level = level
             a.log_size = size

@@ -182,6 +182,24 @@ class LinkDetachAttr(ctypes.Structure):
     ]
 
 
+class RawTracepointAttr(ctypes.Structure):
+    """BPF_RAW_TRACEPOINT_OPEN."""
+    _c_member_ = "raw_tracepoint"
+    _fields_ = [
+        ("name", u64),          # 0 for a BTF-typed program: its attach_btf_id says
+        ("prog_fd", u32),
+    ]
+
+
+class IterCreateAttr(ctypes.Structure):
+    """BPF_ITER_CREATE."""
+    _c_member_ = "iter_create"
+    _fields_ = [
+        ("link_fd", u32),
+        ("flags", u32),
+    ]
+
+
 class GetIdAttr(ctypes.Structure):
     """BPF_BTF_GET_FD_BY_ID (and the other *_GET_FD_BY_ID commands)."""
     _c_member_ = ""
@@ -207,12 +225,15 @@ class BpfAttr(ctypes.Union):
         ("link_create", LinkCreateAttr),
         ("link_detach", LinkDetachAttr),
         ("get_id", GetIdAttr),
+        ("raw_tracepoint", RawTracepointAttr),
+        ("iter_create", IterCreateAttr),
     ]
 
 
 ATTR_STRUCTS: tuple[type[ctypes.Structure], ...] = (
     MapCreateAttr, MapElemAttr, ProgLoadAttr, ObjAttr, ProgAttachAttr, TestRunAttr, InfoAttr,
-    QueryAttr, BtfLoadAttr, LinkCreateAttr, LinkDetachAttr, GetIdAttr)
+    QueryAttr, BtfLoadAttr, LinkCreateAttr, LinkDetachAttr, GetIdAttr,
+    RawTracepointAttr, IterCreateAttr)
 ATTR_SIZE = ctypes.sizeof(BpfAttr)
 
 

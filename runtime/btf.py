@@ -60,7 +60,7 @@ class Btf:
         if str_len == 0 or body[str_off] != 0 or body[str_off + str_len - 1] != 0:
             raise SpecError("BTF: the string section must start and end with a NUL byte")
         btf = cls(strings=StringTable(body[str_off:str_off + str_len]), flags=flags)
-        btf.types.extend(_parse_types(body[type_off:type_off + type_len], btf.strings))
+        btf.types.extend(parse_types(body[type_off:type_off + type_len], btf.strings))
         btf._check_references()
         return btf
 
@@ -275,7 +275,7 @@ class Btf:
 # ------------------------------------------------------------------ parsing
 
 
-def _parse_types(data: bytes, strings: StringTable) -> list[BtfType]:
+def parse_types(data: bytes, strings: StringTable) -> list[BtfType]:
     types: list[BtfType] = []
     pos = 0
 

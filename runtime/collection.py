@@ -14,9 +14,12 @@ import struct
 from pathlib import Path
 from typing import Union
 
-from . import bpf
+from pybpfc import abi
+
+from . import bpf, core, features
+from .attach_btf import attach_btf_id
 from .elf import read_object
-from .errors import BpfError, VerifierError
+from .errors import BpfError, SyscallError, VerifierError
 from .maps import DataSectionMap, Globals, Map, as_created, check_creatable, open_map
 from .program import Program
 from .spec import (INSN_SIZE, OP_LD_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, MapSpec,
@@ -93,16 +96,22 @@ def prepare(source: Union[ObjectSpec, str, "os.PathLike[str]", bytes]) -> Collec
 
 
 def _refuse_unsupported(spec: ObjectSpec) -> None:
-    """What the object needs and the loader cannot do, refused before
-    anything is created in the kernel."""
+    """What the object needs and the loader or the kernel cannot do, refused
+    before anything is created in the kernel."""
     for prog in spec.programs.values():
-        if prog.core_relocations:
-            first = prog.core_relocations[0]
-            access = f" ('{first.access_str}')" if first.access_str else ""
-            raise BpfError(f"program '{prog.name}': {len(prog.core_relocations)} CO-RE "
-                           f"relocation(s), the first at instruction {first.insn}{access}: "
-                           "pybpfc's runtime does not apply CO-RE relocations (build "
-                           "without __builtin_preserve_access_index / BPF_CORE_READ)")
+        core.check_loadable(prog, spec.btf is not None)
+        kind = _kind(prog)
+        features.check_before_load(f"program '{prog.name}'", prog.section, kind)
+        if kind.attach_btf is not None:
+            attach_btf_id(prog.name, prog.section, kind)     # fails now if there is none
+
+
+def _kind(prog: ProgramSpec) -> abi.ProgramKind:
+    kind = abi.program_kind_for_section(prog.section)
+    if kind is None:            # read_object only makes programs of known kinds
+        raise BpfError(f"program '{prog.name}': section '{prog.section}' names no kind of "
+                       "program pybpfc loads")
+    return kind
 
 
 def _load_btf(coll: Collection) -> None:
@@ -114,10 +123,26 @@ def _create_maps(coll: Collection) -> None:
     for declared in coll.spec.maps.values():
         m = as_created(declared)
         check_creatable(m, mmap.PAGESIZE, coll.btf_fd >= 0)
-        fd = bpf.map_create(m.name, m.map_type, m.key_size, m.value_size, m.max_entries,
-                            m.flags, max(coll.btf_fd, 0), m.key_type_id, m.value_type_id,
-                            m.map_extra, what=f"map '{m.name}'")
-        coll.maps[m.name] = open_map(fd, m, coll.spec.btf)
+        coll.maps[m.name] = open_map(_create_map(coll, m), m, coll.spec.btf)
+
+
+def _create_map(coll: Collection, m: MapSpec) -> int:
+    """BPF_MAP_CREATE with the map's BTF types; as libbpf does, again without
+    them if the kernel refuses (stack trace maps take no BTF key type).  If
+    that fails too, the first refusal is the one reported."""
+    what = f"map '{m.name}'"
+    try:
+        return bpf.map_create(m.name, m.map_type, m.key_size, m.value_size, m.max_entries,
+                              m.flags, max(coll.btf_fd, 0), m.key_type_id, m.value_type_id,
+                              m.map_extra, what=what)
+    except SyscallError as with_btf:
+        if not (m.key_type_id or m.value_type_id):
+            raise
+        try:
+            return bpf.map_create(m.name, m.map_type, m.key_size, m.value_size,
+                                  m.max_entries, m.flags, map_extra=m.map_extra, what=what)
+        except SyscallError:
+            raise with_btf from None
 
 
 def data_map_name(path: str, section: str) -> str:
@@ -183,7 +208,8 @@ def load_program(coll: Collection, prog: ProgramSpec,
     program, so it explains itself at the program's source lines."""
     what = f"program '{prog.name}'"
     insns = _relocate(coll, prog)
-    with_btf = coll.btf_fd >= 0 and bool(prog.func_info)
+    kind = _kind(prog)
+    with_btf = coll.btf_fd >= 0 and bool(prog.func_info or prog.line_info)
     try:
         result = bpf.prog_load(
             prog.prog_type, insns, prog.license or coll.spec.license, prog.name,
@@ -191,8 +217,18 @@ def load_program(coll: Collection, prog: ProgramSpec,
             prog_btf_fd=coll.btf_fd if with_btf else 0,
             func_info=b"".join(f.pack() for f in prog.func_info) if with_btf else b"",
             line_info=b"".join(li.pack() for li in prog.line_info) if with_btf else b"",
+            attach_btf_id=attach_btf_id(prog.name, prog.section, kind) if kind.attach_btf else 0,
+            core_relos=core.load_records(prog) if with_btf else b"",
             log_level=log_level, what=what)
-    except VerifierError as refused:
-        from .verifier import explain
-        raise refused.explained(prog, explain) from None
+    except SyscallError as error:
+        missing = features.explain_load_failure(what, prog.section, kind, error)
+        if missing is not None:
+            raise missing from None
+        about_core = core.explain_failure(coll.spec.btf, prog, error)
+        if about_core is not None:
+            raise core.CoreError(about_core, error.log) from None
+        if isinstance(error, VerifierError):
+            from .verifier import explain
+            raise error.explained(prog, explain) from None
+        raise
     return Program(result.fd, prog, result.log)

@@ -108,6 +108,17 @@ _HINTS: dict[tuple[Optional[str], int], str] = {
                       "(for example BPF_PROG_TEST_RUN for this program type)",
     (None, _errno.ENOSYS): "this kernel has no bpf(2) system call",
     (None, _errno.ENOSPC): "a result buffer (such as the verifier log) was too small",
+    ("BPF_RAW_TRACEPOINT_OPEN", _errno.ENOENT): "this kernel has no tracepoint of that name",
+    ("BPF_LINK_CREATE", _errno.EACCES): "for a tracepoint: the program reads past the end "
+                                        "of the tracepoint's record",
+    ("perf_event_open", _errno.ENOENT): "this kernel has no such event (or PMU, or the "
+                                        "probed file is gone)",
+    ("perf_event_open", _errno.EINVAL): "the kernel refuses the event's settings (a probe "
+                                        "offset outside the file, a rate too high, ...)",
+    ("perf_event_open", _errno.EACCES): "kernel.perf_event_paranoid forbids it; needs root "
+                                        "or CAP_PERFMON",
+    ("perf_event_open", _errno.EPERM): "needs root or CAP_PERFMON (or a lower "
+                                       "kernel.perf_event_paranoid)",
 }
 
 

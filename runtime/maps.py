@@ -16,9 +16,11 @@ from typing import Any, Callable, Iterator, Optional, Union
 
 from . import bpf
 from .btf import Btf, Kind, StructValue
-from .errors import BpfError
+from .errors import BpfError, describe_errno
 from .owned import OwnedFd
+from .perfbuf import DEFAULT_PAGES, PerfBuffer
 from .ringbuf import RingBuffer
+from .stacks import stack_addresses
 from .spec import DataSectionSpec, MapSpec
 
 POSSIBLE_CPUS = Path("/sys/devices/system/cpu/possible")
@@ -344,6 +346,32 @@ class PerfEventArrayMap(Map):
     kind = "perf event array"
     unlisted_reason = "its entries are perf event file descriptors, which cannot be read back"
 
+    def reader(self, value_type: Union[str, int, None] = None,
+               decode: Optional[Callable[[bytes], Any]] = None,
+               pages: int = DEFAULT_PAGES) -> PerfBuffer:
+        """A reader of what programs write here; see ``perfbuf.PerfBuffer``."""
+        return PerfBuffer(self, value_type=value_type, decode=decode, pages=pages)
+
+
+class StackTraceMap(Map):
+    """Stack traces (``bpf_get_stackid``): a stack id -> the instruction
+    pointers of its frames, innermost first, as many as the value holds
+    (unused slots are 0).  ``stack(id)`` gives the addresses;
+    ``stacks.symbolize`` names them."""
+
+    kind = "stack trace map"
+
+    def decode_value(self, raw: bytes) -> list[int]:
+        return stack_addresses(raw)
+
+    def stack(self, stack_id: int) -> list[int]:
+        """The addresses of stack ``stack_id``; KeyError if there is none
+        (a program got a negative id: no stack of that kind, or no room)."""
+        if stack_id < 0:
+            raise BpfError(f"{self.what}: stack id {stack_id} is an error the program got "
+                           f"from bpf_get_stackid ({describe_errno(-stack_id)})")
+        return list(self[stack_id])
+
 
 MAP_CLASSES: dict[int, type[Map]] = {
     bpf.BPF_MAP_TYPE_PERCPU_HASH: PerCpuMap,
@@ -355,6 +383,7 @@ MAP_CLASSES: dict[int, type[Map]] = {
     bpf.BPF_MAP_TYPE_RINGBUF: RingBufMap,
     bpf.BPF_MAP_TYPE_BLOOM_FILTER: BloomFilterMap,
     bpf.BPF_MAP_TYPE_PERF_EVENT_ARRAY: PerfEventArrayMap,
+    bpf.BPF_MAP_TYPE_STACK_TRACE: StackTraceMap,
 }
 
 

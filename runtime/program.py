@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from pybpfc import abi
 
@@ -13,6 +13,8 @@ from .errors import BpfError
 from .owned import OwnedFd
 from .link import Link, SocketFilter, attach_cgroup, attach_socket
 from .spec import ProgramSpec
+from .tracing_attach import TRACING_TARGETS, attach_tracing
+from .tracing_link import TracingLink
 
 
 class Program(OwnedFd):
@@ -35,19 +37,31 @@ class Program(OwnedFd):
         return info
 
     @property
-    def attach_target(self) -> str:
-        """What the program attaches to, from its kind's row in the ABI
-        tables (``abi.TARGET_CGROUP``, ``abi.TARGET_SOCKET``, ...)."""
+    def kind(self) -> abi.ProgramKind:
+        """The program's kind: its row in the ABI tables."""
         kind = abi.program_kind_for_section(self.spec.section)
         if kind is None:
             raise BpfError(f"{self.what}: section '{self.spec.section}' names no kind of "
                            "program pybpfc attaches")
-        return kind.attach_target
+        return kind
 
-    def attach(self, target: Union[str, "os.PathLike[str]", socket.socket]
-               ) -> Union[Link, SocketFilter]:
+    @property
+    def attach_target(self) -> str:
+        """What the program attaches to, from its kind's row in the ABI
+        tables (``abi.TARGET_CGROUP``, ``abi.TARGET_SOCKET``, ...)."""
+        return self.kind.attach_target
+
+    def attach(self, target: Union[str, "os.PathLike[str]", socket.socket, None] = None,
+               **options: Any) -> Union[Link, SocketFilter, TracingLink]:
         """Attach to a cgroup (a path) or a socket, whichever the program's
-        hook attaches to."""
+        hook attaches to; a tracing program to its target (the one given, or
+        the one its section names) with its options (``tracing_attach``)."""
+        if self.attach_target in TRACING_TARGETS:
+            return attach_tracing(self.fd, self.name, self.spec.section, self.kind,
+                                  None if target is None else str(target), options)
+        if target is None or options:
+            raise BpfError(f"{self.what}: attaching to {abi.ATTACH_TARGETS[self.attach_target]} "
+                           "takes that target, and no options")
         wanted = abi.TARGET_SOCKET if isinstance(target, socket.socket) \
             else abi.TARGET_CGROUP
         if self.attach_target != wanted:

@@ -1,17 +1,25 @@
 """The few system calls the runtime needs that ``os`` does not offer
-(``statfs``, ``prctl``), a process's start time from ``/proc``, and
-holding signals back while a step must not be cut in two.  Like ``bpf.py``
-for ``bpf(2)``, this is the one place they are made."""
+(``statfs``, ``prctl``, ``perf_event_open`` and the ioctls on its fds,
+``mount``), a process's start time from ``/proc``, and holding signals
+back while a step must not be cut in two.  Like ``bpf.py`` for ``bpf(2)``,
+this is the one place they are made."""
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno as _errno
+import fcntl
 import os
+import platform
 import signal
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Union
 
-from .errors import BpfError
+from pybpfc.abi.kernel import (MNT_DETACH, PERF_EVENT_OPEN_SYSCALL_NUMBERS,
+                               PERF_FLAG_FD_CLOEXEC)
+
+from .errors import BpfError, SyscallError
+from .perf_structs import PerfEventAttr
 
 BPF_FS_MAGIC = 0xCAFE4A11       # <linux/magic.h>
 PR_SET_PDEATHSIG = 1            # <linux/prctl.h>
@@ -92,3 +100,88 @@ def signals_held(signals: Iterable[int] = STOPPING_SIGNALS) -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+# ------------------------------------------------------------ perf events
+
+
+def perf_event_open(attr: PerfEventAttr, pid: int, cpu: int, group_fd: int = -1, *,
+                    what: str) -> int:
+    """``perf_event_open(&attr, pid, cpu, group_fd, PERF_FLAG_FD_CLOEXEC)``:
+    a new perf event's fd (pid -1: every process on ``cpu``; cpu -1: process
+    ``pid`` on every CPU).  ``attr.size`` is filled in."""
+    machine = platform.machine()
+    number = PERF_EVENT_OPEN_SYSCALL_NUMBERS.get(machine)
+    if number is None:
+        raise BpfError(f"{what}: perf_event_open: unknown system call number on "
+                       f"architecture {machine!r}")
+    attr.size = ctypes.sizeof(attr)
+    syscall = _c_library().syscall
+    syscall.restype = ctypes.c_long
+    while True:
+        fd = syscall(ctypes.c_long(number), ctypes.byref(attr), ctypes.c_int(pid),
+                     ctypes.c_int(cpu), ctypes.c_int(group_fd),
+                     ctypes.c_ulong(PERF_FLAG_FD_CLOEXEC))
+        if fd >= 0:
+            return int(fd)
+        failed = ctypes.get_errno()
+        if failed != _errno.EINTR:
+            raise SyscallError("perf_event_open", failed, what)
+
+
+def perf_event_ioctl(fd: int, request: int, arg: int, *, what: str) -> None:
+    """An ioctl on a perf event (PERF_EVENT_IOC_ENABLE, _SET_BPF, ...)."""
+    try:
+        fcntl.ioctl(fd, request, arg)
+    except OSError as err:
+        raise SyscallError(f"ioctl({_IOCTL_NAMES.get(request, hex(request))})",
+                           err.errno or 0, what) from None
+
+
+def _ioctl_names() -> dict[int, str]:
+    from pybpfc.abi import kernel
+    return {value: name for name, value in vars(kernel).items()
+            if name.startswith("PERF_EVENT_IOC_")}
+
+
+_IOCTL_NAMES = _ioctl_names()
+
+ONLINE_CPUS = Path("/sys/devices/system/cpu/online")
+
+
+def cpu_numbers(listing: str) -> list[int]:
+    """The CPUs a kernel CPU list names: ``0-2,5`` is [0, 1, 2, 5]."""
+    cpus: list[int] = []
+    for part in listing.strip().split(","):
+        if part:
+            first, _, last = part.partition("-")
+            cpus.extend(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+def online_cpus() -> list[int]:
+    """The CPUs running now (per-CPU perf events can only be opened there)."""
+    try:
+        return cpu_numbers(ONLINE_CPUS.read_text())
+    except (OSError, ValueError) as err:
+        raise BpfError(f"{ONLINE_CPUS}: cannot list the online CPUs: {err}") from None
+
+
+# ----------------------------------------------------------------- mounts
+
+
+def mount(source: str, target: Union[str, "os.PathLike[str]"], fs_type: str) -> None:
+    """``mount(source, target, fs_type, 0, NULL)``; raises OSError."""
+    libc = _c_library()
+    if libc.mount(source.encode(), os.fsencode(target), fs_type.encode(), ctypes.c_ulong(0),
+                  None) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"mount -t {fs_type}: {os.strerror(number)}", str(target))
+
+
+def unmount(target: Union[str, "os.PathLike[str]"]) -> None:
+    """``umount2(target, MNT_DETACH)``: the mount leaves the tree now, and
+    whoever still has files open on it keeps them; raises OSError."""
+    if _c_library().umount2(os.fsencode(target), MNT_DETACH) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"umount: {os.strerror(number)}", str(target))

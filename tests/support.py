@@ -333,3 +333,34 @@ class Attached:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# -------------------------------------------------- tracing programs in C
+
+TRACING_C = REPO_ROOT / "tests" / "c" / "tracing"
+VMLINUX_BTF = Path("/sys/kernel/btf/vmlinux")
+# libbpf's bpf_tracing.h names each architecture's registers by __TARGET_ARCH_*.
+TARGET_ARCH = {"x86_64": "x86", "aarch64": "arm64", "riscv64": "riscv", "s390x": "s390",
+               "ppc64le": "powerpc", "loongarch64": "loongarch"}
+
+
+def vmlinux_header(directory: StrPath) -> Path:
+    """``vmlinux.h`` of the running kernel, dumped from its BTF by bpftool
+    into ``directory``: the types libbpf-style tracing programs include."""
+    require_kernel_feature("kernel BTF", VMLINUX_BTF.is_file(), f"{VMLINUX_BTF} is missing")
+    header = Path(directory) / "vmlinux.h"
+    with open(header, "w") as out:
+        dump = subprocess.run([find_bpftool(), "btf", "dump", "file", str(VMLINUX_BTF),
+                               "format", "c"], stdout=out, stderr=subprocess.PIPE, text=True)
+    assert dump.returncode == 0, f"bpftool btf dump failed: {dump.stderr}"
+    return header
+
+
+def clang_tracing(stem: str, out_dir: StrPath, header_dir: StrPath, *flags: str,
+                  name: Optional[str] = None) -> Path:
+    """tests/c/tracing/STEM.c built against ``header_dir``'s vmlinux.h, as
+    OUT_DIR/NAME.o (NAME defaults to STEM)."""
+    import platform
+    arch = TARGET_ARCH.get(platform.machine(), platform.machine())
+    return clang_bpf(TRACING_C / f"{stem}.c", Path(out_dir) / f"{name or stem}.o",
+                     f"-I{header_dir}", f"-D__TARGET_ARCH_{arch}", *flags)

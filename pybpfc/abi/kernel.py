@@ -204,6 +204,22 @@ BPF_LINK_TYPE_NETKIT = 13
 BPF_LINK_TYPE_SOCKMAP = 14
 
 
+# --------------------------------------------------- enum bpf_core_relo_kind
+
+BPF_CORE_FIELD_BYTE_OFFSET = 0
+BPF_CORE_FIELD_BYTE_SIZE = 1
+BPF_CORE_FIELD_EXISTS = 2
+BPF_CORE_FIELD_SIGNED = 3
+BPF_CORE_FIELD_LSHIFT_U64 = 4
+BPF_CORE_FIELD_RSHIFT_U64 = 5
+BPF_CORE_TYPE_ID_LOCAL = 6
+BPF_CORE_TYPE_ID_TARGET = 7
+BPF_CORE_TYPE_EXISTS = 8
+BPF_CORE_TYPE_SIZE = 9
+BPF_CORE_ENUMVAL_EXISTS = 10
+BPF_CORE_ENUMVAL_VALUE = 11
+BPF_CORE_TYPE_MATCHES = 12
+
 def _enum(first: str, last: str) -> dict[str, int]:
     """The constants defined above from ``first`` to ``last``, in order: one
     enum of the header (module globals keep their definition order)."""
@@ -217,8 +233,10 @@ MAP_TYPES = _enum("BPF_MAP_TYPE_UNSPEC", "BPF_MAP_TYPE_ARENA")
 PROG_TYPES = _enum("BPF_PROG_TYPE_UNSPEC", "BPF_PROG_TYPE_NETFILTER")
 ATTACH_TYPES = _enum("BPF_CGROUP_INET_INGRESS", "BPF_TRACE_UPROBE_SESSION")
 LINK_TYPES = _enum("BPF_LINK_TYPE_UNSPEC", "BPF_LINK_TYPE_SOCKMAP")
+CORE_RELO_KINDS = _enum("BPF_CORE_FIELD_BYTE_OFFSET", "BPF_CORE_TYPE_MATCHES")
 ENUMS = {"bpf_cmd": COMMANDS, "bpf_map_type": MAP_TYPES, "bpf_prog_type": PROG_TYPES,
-         "bpf_attach_type": ATTACH_TYPES, "bpf_link_type": LINK_TYPES}
+         "bpf_attach_type": ATTACH_TYPES, "bpf_link_type": LINK_TYPES,
+         "bpf_core_relo_kind": CORE_RELO_KINDS}
 
 # -------------------------------------------------------------------- flags
 
@@ -266,6 +284,17 @@ BPF_F_TEST_RUN_ON_CPU = 1 << 0
 BPF_SK_STORAGE_GET_F_CREATE = 1 << 0
 BPF_F_SYSCTL_BASE_NAME = 1 << 0
 
+# bpf_get_stackid / bpf_get_stack flags: frames to skip, then options
+BPF_F_SKIP_FIELD_MASK = 0xFF
+BPF_F_USER_STACK = 1 << 8
+BPF_F_FAST_STACK_CMP = 1 << 9
+BPF_F_REUSE_STACKID = 1 << 10
+BPF_F_USER_BUILD_ID = 1 << 11
+
+# bpf_perf_event_output flags: the perf event array index, or the current CPU's
+BPF_F_INDEX_MASK = 0xFFFFFFFF
+BPF_F_CURRENT_CPU = 0xFFFFFFFF
+
 # ld_imm64 src_reg values and call src_reg values (for relocating instructions)
 BPF_PSEUDO_MAP_FD = 1
 BPF_PSEUDO_MAP_VALUE = 2
@@ -300,3 +329,55 @@ SYSCALL_NUMBERS = {
     "ppc64": 361, "ppc64le": 361,
     "s390x": 351,
 }
+
+# ------------------------------------------- perf_event_open(2), linux/perf_event.h
+#
+# Tracepoints, kprobes and uprobes, CPU sampling and the perf buffer are
+# perf events a program is attached to or writes into.
+
+# enum perf_type_id
+PERF_TYPE_HARDWARE = 0
+PERF_TYPE_SOFTWARE = 1
+PERF_TYPE_TRACEPOINT = 2
+# enum perf_hw_id
+PERF_COUNT_HW_CPU_CYCLES = 0
+PERF_COUNT_HW_INSTRUCTIONS = 1
+# enum perf_sw_ids
+PERF_COUNT_SW_CPU_CLOCK = 0
+PERF_COUNT_SW_TASK_CLOCK = 1
+PERF_COUNT_SW_BPF_OUTPUT = 10
+# enum perf_event_sample_format
+PERF_SAMPLE_RAW = 1 << 10
+# The flag bits of perf_event_attr after read_format (C bitfields, in order).
+PERF_ATTR_FLAG_DISABLED = 1 << 0
+PERF_ATTR_FLAG_FREQ = 1 << 10
+# perf_event_open flags
+PERF_FLAG_FD_CLOEXEC = 1 << 3
+# ioctls on a perf event fd: _IO('$', 0), _IO('$', 1), _IOW('$', 8, __u32)
+PERF_EVENT_IOC_ENABLE = 0x2400
+PERF_EVENT_IOC_DISABLE = 0x2401
+PERF_EVENT_IOC_SET_BPF = 0x40042408
+# enum perf_event_type: the records of a perf buffer
+PERF_RECORD_LOST = 2
+PERF_RECORD_SAMPLE = 9
+PERF_MAX_STACK_DEPTH = 127
+
+# perf_event_open(2)'s system call number per architecture.
+PERF_EVENT_OPEN_SYSCALL_NUMBERS = {
+    "x86_64": 298, "amd64": 298,
+    "aarch64": 241, "arm64": 241,
+    "i386": 336, "i486": 336, "i586": 336, "i686": 336,
+    "armv6l": 364, "armv7l": 364, "armv8l": 364,
+    "riscv64": 241,
+    "loongarch64": 241,
+    "ppc64": 319, "ppc64le": 319,
+    "s390x": 331,
+}
+
+# umount2(2) flags (<sys/mount.h>): detach now, free once no one uses it
+MNT_DETACH = 2
+
+# What a CO-RE relocation without a match in the kernel writes over its
+# instruction (libbpf and the kernel alike): a call of helper 0xbad2310
+# ("bad relo"), which the verifier refuses if it can reach it.
+CORE_RELO_POISON_HELPER = 0xBAD2310

@@ -37,16 +37,60 @@ class Section(NamedTuple):
 # What a program is attached to (ProgramKind.attach_target).
 TARGET_CGROUP = "cgroup"   # a cgroup v2 directory, with the kind's attach type
 TARGET_SOCKET = "socket"   # one socket, with setsockopt(SO_ATTACH_BPF); no attach type
-# The kinds still to come bring theirs: "netdev" (XDP, tcx: an interface
-# index), "tracepoint" (a tracepoint's perf event), "uprobe" (a perf event
-# of the uprobe PMU) and "perf_event".
+# The kinds still to come bring theirs: "netdev" (XDP, tcx: an interface index).
+TARGET_TRACEPOINT = "tracepoint"          # CATEGORY/NAME: the tracepoint's perf event
+TARGET_RAW_TRACEPOINT = "raw_tracepoint"  # NAME, opened with BPF_RAW_TRACEPOINT_OPEN
+TARGET_KERNEL_BTF = "kernel_btf"          # what attach_btf_id named at load
+TARGET_ITERATOR = "iterator"              # a BPF iterator, read through BPF_ITER_CREATE
+TARGET_UPROBE = "uprobe"                  # BINARY:FUNCTION, a perf event of the uprobe PMU
+TARGET_URETPROBE = "uretprobe"            # the same, when the function returns
+TARGET_KPROBE = "kprobe"                  # a kernel function, a perf event of the kprobe PMU
+TARGET_KRETPROBE = "kretprobe"
+TARGET_PERF_EVENT = "perf_event"          # a sampling perf event on every CPU
 ATTACH_TARGETS = {
     TARGET_CGROUP: "a cgroup (BPF_LINK_CREATE, or BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI)",
     TARGET_SOCKET: "a socket (setsockopt(SOL_SOCKET, SO_ATTACH_BPF))",
+    TARGET_TRACEPOINT: "a tracepoint, CATEGORY/NAME (a perf event with its tracefs id, "
+                       "then BPF_LINK_CREATE)",
+    TARGET_RAW_TRACEPOINT: "a raw tracepoint, by name (BPF_RAW_TRACEPOINT_OPEN)",
+    TARGET_KERNEL_BTF: "the kernel function or tracepoint named in its section, found in "
+                       "the kernel's BTF at load (BPF_LINK_CREATE)",
+    TARGET_ITERATOR: "a BPF iterator (BPF_LINK_CREATE; each read is a BPF_ITER_CREATE)",
+    TARGET_UPROBE: "a function of a binary, BINARY:FUNCTION (a perf event of the uprobe PMU)",
+    TARGET_URETPROBE: "the return of a function of a binary, BINARY:FUNCTION (a perf event "
+                      "of the uprobe PMU)",
+    TARGET_KPROBE: "a kernel function (a perf event of the kprobe PMU)",
+    TARGET_KRETPROBE: "the return of a kernel function (a perf event of the kprobe PMU)",
+    TARGET_PERF_EVENT: "a sampling perf event on every CPU (e.g. the CPU clock at a "
+                       "frequency)",
+}
+
+# ------------------------------------------------------- kernel features
+
+# Features some kinds need that a kernel may lack; the runtime refuses to
+# load such a program on a kernel without them, naming the feature.
+FEATURE_KPROBES = "kprobes"
+FEATURE_TRAMPOLINES = "trampolines"
+FEATURE_BPF_LSM = "bpf_lsm"
+KERNEL_FEATURES = {
+    FEATURE_KPROBES: "kprobes (CONFIG_KPROBES: the kprobe PMU, "
+                     "/sys/bus/event_source/devices/kprobe)",
+    FEATURE_TRAMPOLINES: "BPF trampolines (fentry, fexit, fmod_ret and freplace programs "
+                         "are called through them)",
+    FEATURE_BPF_LSM: "the BPF LSM (CONFIG_BPF_LSM, 'bpf' in the lsm= list, and BPF "
+                     "trampolines)",
 }
 
 
 # ---------------------------------------------------------------- the rows
+
+
+class AttachBtf(NamedTuple):
+    """How a kind names at load what it attaches to: the kernel BTF type
+    called ``prefix`` + the section's target, of kind ``btf_kind``
+    (``tp_btf/sched_switch`` is the TYPEDEF ``btf_trace_sched_switch``)."""
+    prefix: str
+    btf_kind: str        # "typedef" or "func"
 
 
 class ProgramKind(NamedTuple):
@@ -56,6 +100,8 @@ class ProgramKind(NamedTuple):
     prog_type: str
     attach_type: Optional[str]
     attach_target: str
+    attach_btf: Optional[AttachBtf] = None
+    feature: Optional[str] = None        # a KERNEL_FEATURES key, if the kind needs one
 
     @property
     def name(self) -> str:
@@ -70,11 +116,29 @@ class ProgramKind(NamedTuple):
     def attach_type_id(self) -> Optional[int]:
         return ATTACH_TYPES[self.attach_type] if self.attach_type else None
 
+    def target_in(self, section: str) -> str:
+        """What a section of this kind names after its prefix:
+        ``syscalls/sys_enter_openat`` of ``tracepoint/syscalls/sys_enter_openat``,
+        ``""`` of a bare ``tracepoint``."""
+        for s in self.sections:
+            if s.matches(section):
+                return section[len(s.name) + 1:]
+        return ""
+
 
 def _cgroup(section: str, prog_type: str, attach_type: str,
             *aliases: str) -> ProgramKind:
     return ProgramKind((Section(section), *(Section(a) for a in aliases)),
                        "BPF_PROG_TYPE_" + prog_type, "BPF_" + attach_type, TARGET_CGROUP)
+
+
+def _tracing(sections: tuple[str, ...], prog_type: str, attach_type: Optional[str],
+             target: str, attach_btf: Optional[AttachBtf] = None,
+             feature: Optional[str] = None) -> ProgramKind:
+    return ProgramKind(tuple(Section(s, OPTIONAL_SUFFIX) for s in sections),
+                       "BPF_PROG_TYPE_" + prog_type,
+                       "BPF_" + attach_type if attach_type else None, target, attach_btf,
+                       feature)
 
 
 PROGRAM_KINDS: tuple[ProgramKind, ...] = (
@@ -89,6 +153,23 @@ PROGRAM_KINDS: tuple[ProgramKind, ...] = (
     # which libbpf's legacy mode (SEC_SLOPPY_PFX) accepted.
     ProgramKind((Section("socket", OPTIONAL_SUFFIX),), "BPF_PROG_TYPE_SOCKET_FILTER", None,
                 TARGET_SOCKET),
+    # Tracing: libbpf's "name+" sections, the target after the slash.
+    _tracing(("tracepoint", "tp"), "TRACEPOINT", None, TARGET_TRACEPOINT),
+    _tracing(("raw_tracepoint", "raw_tp"), "RAW_TRACEPOINT", None, TARGET_RAW_TRACEPOINT),
+    _tracing(("tp_btf",), "TRACING", "TRACE_RAW_TP", TARGET_KERNEL_BTF,
+             AttachBtf("btf_trace_", "typedef")),
+    _tracing(("iter",), "TRACING", "TRACE_ITER", TARGET_ITERATOR, AttachBtf("bpf_iter_", "func")),
+    _tracing(("uprobe",), "KPROBE", None, TARGET_UPROBE),
+    _tracing(("uretprobe",), "KPROBE", None, TARGET_URETPROBE),
+    ProgramKind((Section("perf_event"),), "BPF_PROG_TYPE_PERF_EVENT", None, TARGET_PERF_EVENT),
+    _tracing(("kprobe",), "KPROBE", None, TARGET_KPROBE, feature=FEATURE_KPROBES),
+    _tracing(("kretprobe",), "KPROBE", None, TARGET_KRETPROBE, feature=FEATURE_KPROBES),
+    _tracing(("fentry",), "TRACING", "TRACE_FENTRY", TARGET_KERNEL_BTF, AttachBtf("", "func"),
+             FEATURE_TRAMPOLINES),
+    _tracing(("fexit",), "TRACING", "TRACE_FEXIT", TARGET_KERNEL_BTF, AttachBtf("", "func"),
+             FEATURE_TRAMPOLINES),
+    _tracing(("lsm",), "LSM", "LSM_MAC", TARGET_KERNEL_BTF, AttachBtf("bpf_lsm_", "func"),
+             FEATURE_BPF_LSM),
 )
 
 PROGRAM_KINDS_BY_NAME = {k.name: k for k in PROGRAM_KINDS}

@@ -256,7 +256,7 @@ def test_sections_follow_libbpfs_match_rules() -> None:
     assert abi.hook_for_section("cgroup/sock") is abi.hook_named("cgroup_sock_create")
     assert abi.hook_for_section("socket/second") is abi.hook_named("socket_filter")
     for unknown in ("socketx", "cgroup/sockx", "cgroup/sock_create/x", "cgroup/sysctl/",
-                    "kprobe/sysctl", "cgroup", ""):
+                    "kprobex/sysctl", "cgroup", ""):
         assert abi.hook_for_section(unknown) is None, unknown
         assert abi.program_kind_for_section(unknown) is None, unknown
     required = abi.Section("tracepoint", abi.REQUIRED_SUFFIX)

@@ -59,8 +59,6 @@ def test_malformed_objects_give_clear_errors_and_leak_nothing(bases: list[BaseOb
 UNSUPPORTED = {
     "kfunc": r"^program 'uses_kfuncs': instruction \d+: relocation against undefined symbol "
              r"'(bpf_rcu_read_lock|init_net)' \(extern variables and kernel functions are not supported\)",
-    "core_relo": r"^program 'core_family': 1 CO-RE relocation\(s\), the first at instruction "
-                 r"\d+ \('0:1'\): pybpfc's runtime does not apply CO-RE relocations",
     "struct_ops": r"^program 'fuzz_init': section 'struct_ops/init' names no kind of program "
                   r"pybpfc loads",
     "tail_call": r"^section '.maps': relocations in map definitions \(map-in-map or program "

@@ -1,5 +1,6 @@
-// A CO-RE field access: the offset must be relocated against the running
-// kernel's BTF before loading, which pybpfc's runtime does not do.
+// A CO-RE field access through a local flavor of struct bpf_sock: the kernel
+// relocates it against its own BTF when pybpfc's runtime loads the program.
+// Only AF_INET sockets may be created.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
