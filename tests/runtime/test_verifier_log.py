@@ -4,6 +4,8 @@ real thing), the values they hold, and the explanation's rendering."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pybpfc.runtime.btf_ext import LineInfo
 from pybpfc.runtime.spec import ProgramSpec
@@ -217,3 +219,22 @@ def test_an_unknown_complaint_is_shown_as_the_verifier_said_it() -> None:
         "instruction 0: error: the verifier refused the program here",
         "  verifier: something new went wrong"]
     assert explain("").message == "(the verifier gave no reason)"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from((UNCHECKED + ACCEPTED + SPIN).splitlines()), max_size=40),
+       st.lists(st.tuples(st.integers(0, 39), st.integers(0, 80), st.text(max_size=3)),
+                max_size=6))
+def test_any_log_is_explained_without_failing(lines: list[str],
+                                              edits: list[tuple[int, int, str]]) -> None:
+    """Logs cut, shuffled and garbled, with and without the program: the
+    explanation may say little, but it never raises (it would turn the
+    kernel's refusal into a pybpfc bug)."""
+    for at, column, text in edits:
+        if at < len(lines):
+            lines[at] = lines[at][:column] + text + lines[at][column + len(text):]
+    log = "\n".join(lines)
+    spec = program(line(0, 8, 12, "    seen = by_protocol.lookup(ctx.protocol)"))
+    for with_program in (None, spec):
+        explanation = explain(log, with_program)
+        assert explanation.render().count("error: ") >= 1
