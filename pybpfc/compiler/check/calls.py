@@ -177,8 +177,12 @@ def bytes_method(ck: Checker, e: A.Call, f: A.Attribute) -> None:
     if not is_lvalue(f.value):
         raise error("startswith() needs a bytearray variable", f.value)
     e.ty = BOOL
-    if len(prefix.const) > f.value.ty.length:  # type: ignore[union-attr]
-        e.const = False      # as in Python: a longer prefix never matches
+    size = f.value.ty.length  # type: ignore[union-attr]
+    if len(prefix.const) > size:
+        raise error(f"a {len(prefix.const)}-byte prefix never starts a {size}-byte bytearray, "
+                    "so this test is always False", e,
+                    note=f"make the bytearray at least {len(prefix.const)} bytes long: "
+                         f"bytearray({len(prefix.const)})")
     e.resolved = StartsWith(f.value, prefix.const, isinstance(f.value, A.Name))
 
 

@@ -305,10 +305,42 @@ def buffer_equality(e: A.Compare) -> None:
     e.operands = [buf, literal]
     e.ty = BOOL
     if buf.ty.length != literal.ty.length:
-        e.const = e.ops[0] == "!="
+        raise sizes_decide_equality(e, buf.ty.length, literal.const)
+    e.resolved = BufferEquals(buf, literal.const, isinstance(buf, A.Name),
+                              negate=e.ops[0] == "!=")
+
+
+def sizes_decide_equality(e: A.Compare, size: int, literal: bytes) -> Exception:
+    """A buffer compared with a literal of another length: Python's answer
+    is known from the sizes alone, which is never what the test meant."""
+    answer = "True" if e.ops[0] == "!=" else "False"
+    buf = e.operands[0]
+    name = buf.id if isinstance(buf, A.Name) else "buf"
+    if len(literal) < size:
+        prefix = bytes_text(literal + bytes(1))
+        fix = (f"to test how the buffer starts, write {name}.startswith({prefix}) "
+               "(the NUL ends a name the kernel wrote), or compare with a literal of "
+               f"{size} bytes")
     else:
-        e.resolved = BufferEquals(buf, literal.const, isinstance(buf, A.Name),
-                                  negate=e.ops[0] == "!=")
+        fix = f"make the bytearray as long as the literal: bytearray({len(literal)})"
+    return error(f"a {size}-byte bytearray is never equal to a {len(literal)}-byte literal, "
+                 f"so this test is always {answer}", e, note=fix)
+
+
+def bytes_text(value: bytes) -> str:
+    """``value`` as a bytes literal a user would write (NUL as ``\\0``)."""
+    out = []
+    for byte in value:
+        ch = chr(byte)
+        if byte == 0:
+            out.append("\\0")
+        elif ch in '"\\':
+            out.append("\\" + ch)
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return 'b"' + "".join(out) + '"'
 
 
 def none_test(ck: Checker, e: A.Compare) -> None:
