@@ -173,6 +173,9 @@ class AugAssign(Stmt):
     target: Expr
     op: str          # the binary operator: '+', '-', ...
     value: Expr
+    # Filled in by the checker: an AtomicUpdate of pybpfc.compiler.contract
+    # when the target is memory other CPUs write too; None for a plain update.
+    resolved: Any = field(default=None, init=False, repr=False)
 
 
 @record(eq=False)

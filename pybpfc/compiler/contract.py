@@ -226,6 +226,15 @@ class AtomicAdd(Resolved):
 
 
 @record(frozen=True, eq=False)
+class AtomicUpdate(Resolved):
+    """``target += n`` (or ``-=``) on a 32- or 64-bit integer that other
+    CPUs may update at the same time (a global, a value of a map shared by
+    all CPUs): one indivisible add, of ``-n`` for ``-=``, so no update is
+    lost.  Recorded on the ``AugAssign`` statement."""
+    subtract: bool
+
+
+@record(frozen=True, eq=False)
 class Print(Resolved):
     """``print(...)``: one trace line; the values are the call's arguments
     (the strings are in the format already)."""

@@ -38,6 +38,15 @@ def memory_root(e: A.Expr) -> A.Expr:
     return e
 
 
+def shared_memory(e: A.Expr) -> bool:
+    """``e`` is in memory every CPU writes: a global, or a value of a map
+    that is neither per-CPU nor a socket's own storage."""
+    root = memory_root(e)
+    if isinstance(root.ty, RefType):
+        return root.ty.shared
+    return isinstance(root, A.Name) and isinstance(root.symbol, GlobalVar)
+
+
 def in_readonly_global(e: A.Expr) -> bool:
     root = memory_root(e)
     return (isinstance(root, A.Name) and isinstance(root.symbol, GlobalVar)

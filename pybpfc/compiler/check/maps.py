@@ -167,7 +167,8 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
     e.resolved = MapMethodCall(mv, f.attr, helper, args)
     if method.returns in ("ref", "optional_ref"):
         assert mv.ty.value is not None
-        e.ty = RefType(mv.ty.value, maybe_none=method.returns == "optional_ref")
+        e.ty = RefType(mv.ty.value, maybe_none=method.returns == "optional_ref",
+                       shared=not (mv.ty.kind.per_cpu or mv.ty.kind.key == "socket"))
     else:
         e.ty = int_type(method.returns)
 

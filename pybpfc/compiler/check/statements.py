@@ -7,7 +7,7 @@ from typing import Optional, Union
 
 from ... import abi
 from .. import ast as A
-from ..contract import AtomicAdd, Docstring, ParseNumber, RangeLoop, StructInit
+from ..contract import AtomicAdd, AtomicUpdate, Docstring, ParseNumber, RangeLoop, StructInit
 from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapVar, TypeSym
 from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
                      BytesLitType, ContextType, IntType, RefType, StructType, Type, is_aggregate,
@@ -254,6 +254,8 @@ def check_augassign(ck: Checker, s: A.AugAssign) -> None:
         raise error(f"the result is {probe.ty}, which does not fit back into "
                     f"{t.ty}", s.value, note=f"convert explicitly, e.g. {t.ty}(...)")
     s.value = probe.right
+    if s.op in ("+", "-") and t.ty.bits in (32, 64) and access.shared_memory(t):
+        s.resolved = AtomicUpdate(subtract=s.op == "-")
 
 
 # ------------------------------------------------------------ assignment
