@@ -203,6 +203,10 @@ def check_assign(ck: Checker, s: A.Assign) -> None:
         if existing is not None:
             check_aggregate_value(ck, existing.ty, s.value)
             s.value = value_for(ck, existing.ty, s.value)
+            if isinstance(existing.ty, RefType) and s.value.ty.shared:
+                # References into shared and per-CPU maps in one variable:
+                # its updates from here on are indivisible.
+                existing.ty = RefType(existing.ty.value, existing.ty.maybe_none, shared=True)
             resolve_variable(t, existing)
         else:
             ty = infer_new_local(ck, s.value)
@@ -415,4 +419,7 @@ def value_for(ck: Checker, ty: Type, value: A.Expr) -> A.Expr:
     ck.expr(value)
     if isinstance(ty, RefType) and isinstance(value, A.Name):
         raise error("a reference cannot be copied: use the variable that holds it", value)
+    if isinstance(ty, RefType) and isinstance(value.ty, RefType):
+        # Whether the map is shared is the variable's (see check_assign).
+        ty = RefType(ty.value, ty.maybe_none, shared=value.ty.shared)
     return coerce(value, ty, "assigned value")
