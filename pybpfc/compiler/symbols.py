@@ -145,6 +145,9 @@ class CheckedProgram:
     structs: list[StructType]
     functions: list[FuncSym]       # hooks and helpers, in source order
     maps: list[MapVar] = field(default_factory=list)
+    # The structs the program sends to user space (ring buffer records):
+    # the object's BTF must describe them for a reader.
+    sent_types: list[StructType] = field(default_factory=list)
 
     @property
     def hooks(self) -> list[FuncSym]:
