@@ -9,7 +9,7 @@ place.  Untyped constants are folded with Python's integers, within
 from __future__ import annotations
 
 import operator
-from typing import Callable
+from typing import Callable, Optional
 
 from ... import abi
 from .. import ast as A
@@ -19,7 +19,7 @@ from ..contract import (BufferEquals, ContextArgument, GlobalVariable, LocalVari
 from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, FinalSym, FuncSym,
                        GlobalVar, HelperSym, HookDecoratorSym, LocalVar, MapKindSym, MapVar,
                        StructDecoratorSym, TypeSym)
-from ..types import (BOOL, DEFAULT_INT, UNTYPED_INT, ArrayType, BytesLitType, ContextType,
+from ..types import (BOOL, DEFAULT_INT, U64, UNTYPED_INT, ArrayType, BytesLitType, ContextType,
                      IntType, RefType, Type, common_int_type, is_int)
 from . import narrowing
 from .state import Checker, error, expression
@@ -215,6 +215,9 @@ def check_ifexp(ck: Checker, e: A.IfExp) -> None:
                 raise error(f"both branches of a conditional expression must be "
                             f"integers, or both bools; this one is {side.ty}", side)
         ty = unify_ints([e.body, e.orelse])
+        if e.body.ty is UNTYPED_INT and e.orelse.ty is UNTYPED_INT \
+                and not all(DEFAULT_INT.fits(side.const) for side in (e.body, e.orelse)):
+            ty = U64    # two literals: the use narrows it (see coerce)
         e.body = coerce(e.body, ty, "value")
         e.orelse = coerce(e.orelse, ty, "value")
         e.ty = ty
@@ -405,7 +408,8 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
             raise error(f"{e.const} does not fit in {to} ({to.min}..{to.max})", e)
         e.ty = to
         return e
-    if isinstance(e.ty, IntType) and isinstance(to, IntType) and to.contains(e.ty):
+    if isinstance(e.ty, IntType) and isinstance(to, IntType) and (
+            to.contains(e.ty) or fits_known(e, to)):
         cast = A.Cast(e.pos, e)
         cast.ty = to
         if e.const is not None:
@@ -415,6 +419,31 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
         raise error(f"{what} is {e.ty}, which does not fit in {to}", e,
                     note=f"convert explicitly with {to}(...) if truncation is intended")
     raise error(f"{what} must be {to}, not {e.ty}", e)
+
+
+def known_range(e: A.Expr) -> Optional[tuple[int, int]]:
+    """The least and greatest value ``e`` can have, when the checker knows
+    them better than its type does: a constant (`len(FAKE)`), a choice
+    between known values (`4 if c else 0`), the option buffer's length
+    (at most a page)."""
+    e = uncast(e)
+    if isinstance(e.const, int) and not isinstance(e.const, bool):
+        return e.const, e.const
+    if isinstance(e, A.IfExp):
+        a, b = known_range(e.body), known_range(e.orelse)
+        if a is None or b is None:
+            return None
+        return min(a[0], b[0]), max(a[1], b[1])
+    if isinstance(e.resolved, WindowLength):
+        return 0, abi.PAGE_SIZE
+    return None
+
+
+def fits_known(e: A.Expr, to: IntType) -> bool:
+    """Whether every value ``e`` can have is one of ``to``'s: then it
+    converts without a word, as a literal does."""
+    known = known_range(e)
+    return known is not None and to.fits(known[0]) and to.fits(known[1])
 
 
 def coerce_tree(e: A.Expr, to: IntType) -> A.Expr:
@@ -442,8 +471,14 @@ def unify_ints(operands: list[A.Expr], op: str = "") -> IntType:
     if not typed:
         return DEFAULT_INT
     ty = typed[0].ty
-    for node in typed[1:]:
+    for i, node in enumerate(typed[1:], 1):
         common = common_int_type(ty, node.ty)
+        # A value known to fit in the other side's type takes it.
+        if common is None and fits_known(node, ty):
+            common = ty
+        elif common is None and all(node.ty.contains(o.ty) or fits_known(o, node.ty)
+                                    for o in typed[:i]):
+            common = node.ty
         if common is None:
             raise error(f"cannot mix {ty} and {node.ty}" + (f" in '{op}'" if op else ""),
                         node, note="convert one side explicitly, e.g. "
