@@ -32,7 +32,7 @@ def module_statement(ck: Checker, stmt: A.Stmt) -> None:
         import_from(ck, stmt)
     elif isinstance(stmt, A.Import):
         raise error("write `from pybpfc import ...`: a program imports names only "
-                    "from pybpfc and typing", stmt)
+                    "from pybpfc and typing", stmt.name_pos[0] if stmt.name_pos else stmt)
     elif isinstance(stmt, A.ClassDef):
         struct_def(ck, stmt)
     elif isinstance(stmt, A.AnnAssign):
@@ -57,26 +57,28 @@ def module_statement(ck: Checker, stmt: A.Stmt) -> None:
 def import_from(ck: Checker, stmt: A.ImportFrom) -> None:
     if stmt.module == "__future__":
         return
-    for name, alias in stmt.names:
+    for i, (name, alias) in enumerate(stmt.names):
+        # Errors point at the name (or the module) they are about.
+        at: A.Node | A.Pos = stmt.name_pos[i] if i < len(stmt.name_pos) else stmt
         if name == "*":
             raise error(f"`from {stmt.module} import *` is not supported: import names "
-                        "one by one", stmt)
+                        "one by one", at)
         bound = alias or name
         if stmt.module == "typing":
             if name != "Final":
-                raise error(f"typing.{name} is not supported; only Final is", stmt)
-            ck.bind(bound, FinalSym(), stmt)
+                raise error(f"typing.{name} is not supported; only Final is", at)
+            ck.bind(bound, FinalSym(), at)
         elif stmt.module == "pybpfc":
-            ck.bind(bound, pybpfc_symbol(name, stmt), stmt)
+            ck.bind(bound, pybpfc_symbol(name, at), at)
         else:
             raise error(f"cannot import from '{stmt.module}': a program imports names "
-                        "only from pybpfc and typing", stmt)
+                        "only from pybpfc and typing", stmt.module_pos or stmt)
 
 
-def pybpfc_symbol(name: str, stmt: A.ImportFrom) -> Symbol:
+def pybpfc_symbol(name: str, at: A.Node | A.Pos) -> Symbol:
     import pybpfc
     if name not in pybpfc.__all__:
-        raise error(f"pybpfc has no '{name}'", stmt)
+        raise error(f"pybpfc has no '{name}'", at)
     if name in abi.HOOKS_BY_DECORATOR:
         return HookDecoratorSym(abi.HOOKS_BY_DECORATOR[name])
     if name in abi.CONTEXTS_BY_PYTHON_NAME:
@@ -99,7 +101,7 @@ def pybpfc_symbol(name: str, stmt: A.ImportFrom) -> Symbol:
         return TypeSym(int_type(name))
     if isinstance(value, int):
         return ConstSym(name, UNTYPED_INT, value)
-    raise error(f"pybpfc.{name} cannot be used in a program", stmt)
+    raise error(f"pybpfc.{name} cannot be used in a program", at)
 
 
 def set_license(ck: Checker, value: A.Expr) -> None:

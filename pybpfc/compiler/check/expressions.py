@@ -71,7 +71,8 @@ def check_bytes(ck: Checker, e: A.BytesLit) -> None:
 
 @expression(A.StrLit)
 def check_str(ck: Checker, e: A.StrLit) -> None:
-    raise error("strings are not supported here", e)
+    raise error("strings are not supported here: the kernel's text is bytes", e,
+                note=f"write a bytes literal: {bytes_text(e.value.encode())}")
 
 
 @expression(A.NoneLit)
@@ -233,8 +234,16 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
     if any(op in ("is", "is not") for op in e.ops):
         none_test(ck, e)
         return
+    if len(e.ops) == 1 and e.ops[0] in ("==", "!=") and any(
+            isinstance(o, A.NoneLit) for o in e.operands):
+        other = next(o for o in e.operands if not isinstance(o, A.NoneLit))
+        word = "is" if e.ops[0] == "==" else "is not"
+        raise error(f"compare with None using '{word}', not '{e.ops[0]}'", e,
+                    note=f"write `{text_of(ck, other)} {word} None`")
     for o in e.operands:
         ck.expr(o)
+    if len(e.ops) == 1 and e.ops[0] in ("==", "!="):
+        truth_compare(ck, e)
     if any(isinstance(o.ty, (ArrayType, BytesLitType)) for o in e.operands):
         buffer_equality(e)
         return
@@ -273,6 +282,29 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
                       for i, op in enumerate(e.ops))
     else:
         e.resolved = window_length_test(e)
+
+
+def truth_compare(ck: Checker, e: A.Compare) -> None:
+    """``x == True``: an integer is not a bool in pybpfc, and the test
+    meant is its truth."""
+    flag = next((o for o in e.operands if isinstance(o, A.BoolLit)), None)
+    other = next((o for o in e.operands if o is not flag), None)
+    if flag is None or other is None or not is_int(other.ty):
+        return
+    wants = flag.value == (e.ops[0] == "==")
+    name = text_of(ck, other)
+    raise error(f"`{name}` is {other.ty}, not a bool: it compares with numbers, not with "
+                f"{flag.value}", e,
+                note=f"test its truth: `if {name}:`" if wants else
+                     f"test its truth: `if not {name}:`")
+
+
+def text_of(ck: Checker, e: A.Expr) -> str:
+    """The source text of ``e`` when it is on one line, else ``x``."""
+    pos = e.pos
+    if pos.line != pos.end_line:
+        return "x"
+    return ck.source.line(pos.line)[pos.col - 1:pos.end_col - 1] or "x"
 
 
 def window_length_test(e: A.Compare) -> WindowLengthTest | None:

@@ -154,7 +154,8 @@ def loop_body(ck: Checker, test: Optional[A.Expr], body: list[A.Stmt]) -> Option
 @statement(A.While)
 def check_while(ck: Checker, s: A.While) -> None:
     if s.orelse:
-        raise error("`while ... else` is not supported", s.orelse[0])
+        raise error("`while ... else` is not supported", s.else_pos or s.orelse[0],
+                    note="set a flag before `break` and test it after the loop")
     test = loop_body(ck, s.test, s.body)
     assert test is not None
     s.test = test
@@ -163,7 +164,8 @@ def check_while(ck: Checker, s: A.While) -> None:
 @statement(A.For)
 def check_for(ck: Checker, s: A.For) -> None:
     if s.orelse:
-        raise error("`for ... else` is not supported", s.orelse[0])
+        raise error("`for ... else` is not supported", s.else_pos or s.orelse[0],
+                    note="set a flag before `break` and test it after the loop")
     it = s.iter
     if not (isinstance(it, A.Call) and isinstance(it.func, A.Name)
             and ck.is_builtin(it.func, "range")):
