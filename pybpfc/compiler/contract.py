@@ -262,10 +262,19 @@ class NoneTest(Resolved):
 @record(frozen=True, eq=False)
 class BufferEquals(Resolved):
     """``buf == b"..."`` (``negate``: ``!=``) for a literal as long as the
-    buffer (a different length is never equal, known at compile time)."""
+    buffer (a literal of another length is refused by the checker)."""
     buffer: A.Expr
     data: bytes
     own_storage: bool
+    negate: bool
+
+
+@record(frozen=True, eq=False)
+class OneOf(Resolved):
+    """``x in (25, 465, 587)`` or ``c in b"./"`` (``negate``: ``not in``):
+    the comparison's one operand equals one of ``values``, constants of
+    its type."""
+    values: tuple[int, ...]
     negate: bool
 
 

@@ -99,6 +99,19 @@ class FinalSym:
 
 
 @record(eq=False)
+class IntEnumBaseSym:
+    """``enum.IntEnum``, the base of a class of named constants."""
+
+
+@record(eq=False)
+class EnumSym:
+    """A class of named integer constants (``class Proto(IntEnum)``): its
+    members read as untyped constants, ``Proto.TCP``."""
+    name: str
+    members: dict[str, int]
+
+
+@record(eq=False)
 class BuiltinSym:
     name: str
 
@@ -131,7 +144,7 @@ class FuncSym:
 if TYPE_CHECKING:
     Symbol = Union[LocalVar, GlobalVar, ConstSym, TypeSym, ContextTypeSym, HookDecoratorSym,
                    StructDecoratorSym, FinalSym, BuiltinSym, FuncSym, HelperSym, MapVar,
-                   MapKindSym, AnnotationSym]
+                   MapKindSym, AnnotationSym, IntEnumBaseSym, EnumSym]
 
 
 @record

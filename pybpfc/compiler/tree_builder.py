@@ -202,8 +202,8 @@ class TreeBuilder:
             for part in parts:
                 if isinstance(part, (ast.Name, ast.Attribute)):
                     self._check_target(part, how)
-        if how == "assign" and is_sequence:
-            return
+        if how in ("assign", "loop") and is_sequence:
+            return      # the checker says which it supports
         if how == "augment":
             raise self._error(f"'{what}' is an illegal target for augmented assignment", target.pos)
         if how == "annotate":

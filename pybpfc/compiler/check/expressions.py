@@ -15,10 +15,10 @@ from ... import abi
 from .. import ast as A
 from .. import semantics
 from ..contract import (BufferEquals, ContextArgument, GlobalVariable, LocalVariable,
-                        NamedConstant, NoneTest, WindowLength, WindowLengthTest)
-from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, FinalSym, FuncSym,
-                       GlobalVar, HelperSym, HookDecoratorSym, LocalVar, MapKindSym, MapVar,
-                       StructDecoratorSym, TypeSym)
+                        NamedConstant, NoneTest, OneOf, WindowLength, WindowLengthTest)
+from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, EnumSym, FinalSym,
+                       FuncSym, GlobalVar, HelperSym, HookDecoratorSym, IntEnumBaseSym, LocalVar,
+                       MapKindSym, MapVar, StructDecoratorSym, TypeSym)
 from ..types import (BOOL, DEFAULT_INT, U64, UNTYPED_INT, ArrayType, BytesLitType, ContextType,
                      IntType, RefType, Type, common_int_type, is_int)
 from . import narrowing
@@ -29,7 +29,8 @@ _WHAT_IT_IS = {TypeSym: "a type", ContextTypeSym: "a type", FuncSym: "a function
                HookDecoratorSym: "a decorator", StructDecoratorSym: "a decorator",
                HelperSym: "a kernel helper function", MapKindSym: "a kind of map",
                AnnotationSym: "only for annotations",
-               BuiltinSym: "a builtin function", FinalSym: "typing.Final"}
+               BuiltinSym: "a builtin function", FinalSym: "typing.Final",
+               IntEnumBaseSym: "enum.IntEnum", EnumSym: "an IntEnum class: use a member"}
 
 
 def is_lvalue(e: A.Expr) -> bool:
@@ -51,7 +52,16 @@ def resolve_variable(e: A.Name, var: LocalVar | GlobalVar) -> None:
 
 @expression(A.Unsupported)
 def check_unsupported(ck: Checker, e: A.Unsupported) -> None:
-    raise error(f"{e.what} is not supported", e)
+    raise error(f"{e.what} is not supported", e, note=UNSUPPORTED_NOTES.get(e.what))
+
+
+# What to write instead of a construct that is refused.
+UNSUPPORTED_NOTES = {
+    "slice": "copy the bytes into a new bytearray: `part = bytearray(4)`, then "
+             "`for i in range(4): part[i] = buf[start + i]`",
+    "tuple": "to test membership write `x in (a, b)`; to loop with an index, "
+             "`for i, c in enumerate(buf):`",
+}
 
 
 @expression(A.IntLit)
@@ -240,6 +250,9 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
         word = "is" if e.ops[0] == "==" else "is not"
         raise error(f"compare with None using '{word}', not '{e.ops[0]}'", e,
                     note=f"write `{text_of(ck, other)} {word} None`")
+    if len(e.ops) == 1 and e.ops[0] in ("in", "not in"):
+        membership(ck, e)
+        return
     for o in e.operands:
         ck.expr(o)
     if len(e.ops) == 1 and e.ops[0] in ("==", "!="):
@@ -249,7 +262,8 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
         return
     for op in e.ops:
         if op in ("in", "not in"):
-            raise error(f"the '{op}' operator is not supported", e)
+            raise error(f"the '{op}' operator is not supported in a chain of comparisons",
+                        e, note="write `x in (a, b)` on its own")
     if all(o.ty is BOOL for o in e.operands):
         if any(op not in ("==", "!=") for op in e.ops):
             raise error("bools compare only with == and !=", e)
@@ -282,6 +296,46 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
                       for i, op in enumerate(e.ops))
     else:
         e.resolved = window_length_test(e)
+
+
+def membership(ck: Checker, e: A.Compare) -> None:
+    """``x in (25, 465, 587)``, ``c in b"./"``, ``not in``: whether an
+    integer equals one of constants the program spells out."""
+    value, group = e.operands
+    ck.expr(value)
+    if isinstance(group, A.Unsupported) and group.what == "tuple":
+        for part in group.parts:
+            ck.expr(part)
+            if not isinstance(part.const, int) or not is_int(part.ty):
+                raise error("`in` tests against a tuple of integer constants", part,
+                            note="for values known only when the hook runs, write "
+                                 "`x == a or x == b`")
+        values = [int(p.const) for p in group.parts]
+    else:
+        ck.expr(group)
+        if isinstance(group.const, bytes):
+            values = list(group.const)
+        elif isinstance(group.ty, ArrayType):
+            raise error("`in` on a bytearray or list variable is not supported", e,
+                        note="write a loop: `for c in buf:` and compare each `c`")
+        else:
+            raise error(f"`in` tests against a tuple of constants or a bytes constant, "
+                        f"not {group.ty}", group)
+    if not is_int(value.ty):
+        raise error(f"`in` tests an integer, not {value.ty}", value)
+    if value.ty is UNTYPED_INT:
+        coerce(value, DEFAULT_INT, "operand")
+    assert isinstance(value.ty, IntType)
+    for v, part in zip(values, getattr(group, "parts", None) or [group] * len(values)):
+        if not value.ty.fits(v):
+            raise error(f"{v} is never a {value.ty}, so it is never `in` this test", part,
+                        note=f"a {value.ty} holds {value.ty.min}..{value.ty.max}")
+    negate = e.ops[0] == "not in"
+    e.operands = [value]
+    e.ty = BOOL
+    if value.const is not None:
+        e.const = (value.const in values) != negate
+    e.resolved = OneOf(tuple(values), negate)
 
 
 def truth_compare(ck: Checker, e: A.Compare) -> None:

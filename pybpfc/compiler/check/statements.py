@@ -12,7 +12,7 @@ from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapV
 from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
                      BytesLitType, ContextType, IntType, RefType, StructType, Type, is_aggregate,
                      is_int, is_scalar)
-from . import access, calls, narrowing, type_names
+from . import access, calls, narrowing, sequences, type_names
 from .expressions import (binop, coerce, coerce_tree, condition, resolve_variable,
                           unify_ints)
 from .state import Checker, error, statement
@@ -166,10 +166,9 @@ def check_for(ck: Checker, s: A.For) -> None:
     if s.orelse:
         raise error("`for ... else` is not supported", s.else_pos or s.orelse[0],
                     note="set a flag before `break` and test it after the loop")
+    sequences.rewrite_sequence_loop(ck, s)
     it = s.iter
-    if not (isinstance(it, A.Call) and isinstance(it.func, A.Name)
-            and ck.is_builtin(it.func, "range")):
-        raise error("a for loop runs over range(...) only", it)
+    assert isinstance(it, A.Call)
     if it.keywords or not 1 <= len(it.args) <= 3:
         raise error("range() takes one to three arguments", it)
     for a in it.args:
