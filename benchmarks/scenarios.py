@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import struct
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable, ContextManager
 
@@ -366,6 +368,25 @@ def probe_reserved_ports() -> tuple[Any, ...]:
         b"3000-3010,4000\n"))
 
 
+# ---- device and TCP-event cgroup hooks (issue 14 part B)
+
+
+def _open_close(path: str) -> None:
+    os.close(os.open(path, os.O_RDONLY))
+
+
+def probe_device() -> tuple[int, ...]:
+    """Read-only opens of harmless devices, and mknod(2) of device nodes
+    in a directory of the probe's own (a refused mknod creates nothing)."""
+    opened = tuple(errno_of(_open_close, path)
+                   for path in ("/dev/null", "/dev/zero", "/dev/urandom"))
+    with tempfile.TemporaryDirectory(prefix="pybpfc-devices-") as directory:
+        made = tuple(errno_of(os.mknod, os.path.join(directory, f"node{minor}"),
+                              0o600 | stat.S_IFCHR, os.makedev(1, minor))
+                     for minor in (3, 1))
+    return opened + made
+
+
 # --------------------------------------------------------------- scenarios
 
 SETSOCKOPT = Scenario("setsockopt", "setsockopt", "setsockopt(SOL_IP, IP_TOS) on a UDP socket",
@@ -437,3 +458,6 @@ PACKET_TCP = Scenario("packet_tcp", "packet_lo_tcp",
 RESERVED_PORTS = Scenario("reserved_ports", "write_reserved_ports",
                           "pwrite of net.ipv4.ip_local_reserved_ports in a private netns",
                           100_000, probe_reserved_ports)
+# device and TCP-event cgroup hooks (issue 14 part B)
+DEVICE = Scenario("device", "open_null", "open(\"/dev/null\", O_RDONLY) + close", 200_000,
+                  probe_device)

@@ -75,6 +75,8 @@ cgroup_sock_release = _hook_decorator("cgroup_sock_release")
 cgroup_post_bind4 = _hook_decorator("cgroup_post_bind4")
 cgroup_post_bind6 = _hook_decorator("cgroup_post_bind6")
 socket_filter = _hook_decorator("socket_filter")
+# device and TCP-event cgroup hooks (issue 14 part B)
+cgroup_device = _hook_decorator("cgroup_device")
 
 
 def struct(cls: C) -> C:
@@ -194,6 +196,27 @@ class SkBuff:
 
     def load_u32(self, offset: int) -> int:
         raise _only_in_a_hook()
+
+
+# ---- device and TCP-event cgroup hooks (issue 14 part B)
+
+
+class DeviceContext:
+    """struct bpf_cgroup_dev_ctx: a task opening a device node, or creating
+    one with mknod(2).  ``device_type`` and ``access`` are the two halves of
+    ``access_type``; compare them with the BPF_DEVCG_* constants."""
+    access_type: u32
+    device_type: u16
+    access: u16
+    major: u32
+    minor: u32
+
+
+BPF_DEVCG_ACC_MKNOD: Final[int] = _kernel.BPF_DEVCG_ACC_MKNOD
+BPF_DEVCG_ACC_READ: Final[int] = _kernel.BPF_DEVCG_ACC_READ
+BPF_DEVCG_ACC_WRITE: Final[int] = _kernel.BPF_DEVCG_ACC_WRITE
+BPF_DEVCG_DEV_BLOCK: Final[int] = _kernel.BPF_DEVCG_DEV_BLOCK
+BPF_DEVCG_DEV_CHAR: Final[int] = _kernel.BPF_DEVCG_DEV_CHAR
 
 
 # ------------------------------------------------------- byte order

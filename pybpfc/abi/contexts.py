@@ -21,6 +21,10 @@ class Field(NamedTuple):
 
     ``count`` > 1 makes the member an array of ``count`` elements of ``kind``,
     indexed with constants.
+
+    ``part_of`` names the kernel member a field is a part of, when the
+    kernel packs two values into one member and lets programs load each
+    half narrow (``device_type`` and ``access`` of ``access_type``).
     """
     name: str
     offset: int
@@ -29,6 +33,12 @@ class Field(NamedTuple):
     doc: str
     count: int = 1  # type: ignore[assignment]  # replaces tuple.count on purpose
     end: Optional[str] = None
+    part_of: Optional[str] = None
+
+    @property
+    def member(self) -> str:
+        """The member of the kernel's struct the field is, or is a part of."""
+        return self.part_of or self.name
 
 
 class Context(NamedTuple):
@@ -103,7 +113,23 @@ SK_BUFF = Context("SkBuff", "__sk_buff", 192, (
     Field("gso_size", 176, "u32", 4, "size of a GSO segment"),
 ), narrow_reads=True)
 
-CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF)
+# ---- device and TCP-event cgroup hooks (issue 14 part B)
+
+# The kernel lets programs load either 16-bit half of access_type (x86 and
+# the other little-endian machines: the type is the low half, at offset 0).
+BPF_CGROUP_DEV_CTX = Context("DeviceContext", "bpf_cgroup_dev_ctx", 12, (
+    Field("access_type", 0, "u32", 4,
+          "the request: access << 16 | device_type, as the kernel packs it"),
+    Field("device_type", 0, "u16", 2,
+          "BPF_DEVCG_DEV_CHAR or BPF_DEVCG_DEV_BLOCK", part_of="access_type"),
+    Field("access", 2, "u16", 2, "what is asked, a mask of BPF_DEVCG_ACC_READ, "
+          "BPF_DEVCG_ACC_WRITE and BPF_DEVCG_ACC_MKNOD", part_of="access_type"),
+    Field("major", 4, "u32", 4, "the device's major number"),
+    Field("minor", 8, "u32", 4, "the device's minor number"),
+))
+
+CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF,
+                                 BPF_CGROUP_DEV_CTX)
 CONTEXTS_BY_PYTHON_NAME = {c.python_name: c for c in CONTEXTS}
 
 # A socket reached through a pointer (``ctx.sk`` in sockopt hooks, never NULL

@@ -374,6 +374,16 @@ PERF_EVENT_OPEN_SYSCALL_NUMBERS = {
     "s390x": 331,
 }
 
+# ------------------------------ cgroup device programs (issue 14 part B)
+# struct bpf_cgroup_dev_ctx's access_type is (BPF_DEVCG_ACC_* << 16) | BPF_DEVCG_DEV_*.
+BPF_DEVCG_ACC_MKNOD = 1 << 0
+BPF_DEVCG_ACC_READ = 1 << 1
+BPF_DEVCG_ACC_WRITE = 1 << 2
+BPF_DEVCG_DEV_BLOCK = 1 << 0
+BPF_DEVCG_DEV_CHAR = 1 << 1
+DEVICE_CONSTANTS = ("BPF_DEVCG_ACC_MKNOD", "BPF_DEVCG_ACC_READ", "BPF_DEVCG_ACC_WRITE",
+                    "BPF_DEVCG_DEV_BLOCK", "BPF_DEVCG_DEV_CHAR")
+
 # umount2(2) flags (<sys/mount.h>): detach now, free once no one uses it
 MNT_DETACH = 2
 
