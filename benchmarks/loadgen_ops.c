@@ -429,6 +429,7 @@ static const struct op ops[] = {
 	{"packet_lo_tcp", setup_packet_lo_tcp, loop_send_recv},
 	// device and TCP-event cgroup hooks (issue 14 part B)
 	{"open_null", setup_none, loop_open_null},
+	{"tcp_send_recv", setup_tcp_info, loop_send_recv},
 };
 
 const struct op *find_op(const char *name)

@@ -76,6 +76,7 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     Twin("getsockopt_chain", "stack_layers", scenarios.GETSOCKOPT_CHAIN),
     # device and TCP-event cgroup hooks (issue 14 part B)
     Twin("device_allowlist", "device_allowlist", scenarios.DEVICE),
+    Twin("tcp_tuning", "tcp_tuning", scenarios.TCP_TUNING),
 )
 
 def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:

@@ -387,6 +387,37 @@ def probe_device() -> tuple[int, ...]:
     return opened + made
 
 
+TCP_CONGESTION, TCP_CA_NAME_MAX = 13, 16
+
+
+def congestion_control(s: socket.socket) -> str:
+    raw = s.getsockopt(socket.IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX)
+    return raw.split(b"\0")[0].decode()
+
+
+def probe_tcp_tuning() -> tuple[str, str, str]:
+    """In a network namespace of its own, loopback up: a TCP connection to
+    its own listener and 20 exchanges of 100 bytes each way.  The
+    namespace's default congestion control, then the client's and the
+    accepted socket's."""
+    unshare_network()
+    link_up("lo")
+    with open("/proc/sys/net/ipv4/tcp_congestion_control") as f:
+        default = f.read().strip()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        with socket.create_connection(listener.getsockname()) as client:
+            server, _ = listener.accept()
+            with server:
+                for _ in range(20):
+                    client.sendall(b"x" * 100)
+                    server.recv(100, socket.MSG_WAITALL)
+                    server.sendall(b"y" * 100)
+                    client.recv(100, socket.MSG_WAITALL)
+                return default, congestion_control(client), congestion_control(server)
+
+
 # --------------------------------------------------------------- scenarios
 
 SETSOCKOPT = Scenario("setsockopt", "setsockopt", "setsockopt(SOL_IP, IP_TOS) on a UDP socket",
@@ -461,3 +492,6 @@ RESERVED_PORTS = Scenario("reserved_ports", "write_reserved_ports",
 # device and TCP-event cgroup hooks (issue 14 part B)
 DEVICE = Scenario("device", "open_null", "open(\"/dev/null\", O_RDONLY) + close", 200_000,
                   probe_device)
+TCP_TUNING = Scenario("tcp_tuning", "tcp_send_recv",
+                      "send 64 bytes over a loopback TCP connection + recv", 200_000,
+                      probe_tcp_tuning)

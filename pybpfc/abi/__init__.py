@@ -37,7 +37,7 @@ from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
                      UPDATE_FLAGS)
 from .maps import MAP_KINDS, MapKind, Method, MethodParam
 # device and TCP-event cgroup hooks (issue 14 part B)
-from .contexts import BPF_CGROUP_DEV_CTX
+from .contexts import BPF_CGROUP_DEV_CTX, BPF_SOCK_OPS
 
 __all__ = [
     "kernel",
@@ -57,5 +57,5 @@ __all__ = [
     "TARGET_KRETPROBE", "TARGET_PERF_EVENT", "TARGET_RAW_TRACEPOINT", "TARGET_TRACEPOINT",
     "TARGET_UPROBE", "TARGET_URETPROBE", "AttachBtf",
     # device and TCP-event cgroup hooks (issue 14 part B)
-    "BPF_CGROUP_DEV_CTX",
+    "BPF_CGROUP_DEV_CTX", "BPF_SOCK_OPS",
 ]
