@@ -302,6 +302,15 @@ def probe_buffer_budget() -> tuple[Any, ...]:
     return tuple(seen)
 
 
+def exchange(client: socket.socket, server: socket.socket, rounds: int, size: int) -> None:
+    """``rounds`` round trips over a TCP connection: ``size`` bytes each way."""
+    for _ in range(rounds):
+        client.sendall(b"q" * size)
+        server.recv(size, socket.MSG_WAITALL)
+        server.sendall(b"a" * size)
+        client.recv(size, socket.MSG_WAITALL)
+
+
 def probe_tcp_info() -> tuple[Any, ...]:
     """Whether the round-trip times come in whole milliseconds (the kernel's
     own values vary from run to run)."""
@@ -320,11 +329,7 @@ def probe_tcp_info() -> tuple[Any, ...]:
         client.connect(listener.getsockname())
         server, _ = listener.accept()
         with server:
-            for _ in range(3):
-                client.sendall(b"q" * 1000)
-                server.recv(1000, socket.MSG_WAITALL)
-                server.sendall(b"a" * 1000)
-                client.recv(1000, socket.MSG_WAITALL)
+            exchange(client, server, 3, 1000)
             seen += [timings(client), timings(server), timings(client),
                      len(client.getsockopt(SOL_TCP, OPT_TCP_INFO, 100))]    # asks for less
         return tuple(seen)
@@ -410,11 +415,7 @@ def probe_tcp_tuning() -> tuple[str, str, str]:
         with socket.create_connection(listener.getsockname()) as client:
             server, _ = listener.accept()
             with server:
-                for _ in range(20):
-                    client.sendall(b"x" * 100)
-                    server.recv(100, socket.MSG_WAITALL)
-                    server.sendall(b"y" * 100)
-                    client.recv(100, socket.MSG_WAITALL)
+                exchange(client, server, 20, 100)
                 return default, congestion_control(client), congestion_control(server)
 
 
