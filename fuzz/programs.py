@@ -504,11 +504,19 @@ class _Generator:
             return [f"{target} {self.c.choice(AUGMENTED)} {self.expr(f.kind, 2)}"]
         return [f"{target} = {self.expr(f.kind, 2)}"]
 
+    def socket_argument(self) -> str:
+        """What the helpers taking a socket are given in this hook: ``ctx.sk``,
+        the context itself where it is a socket's (sock_ops), or nothing."""
+        if self.hook.context.is_socket:
+            return CONTEXT_PARAMETER
+        return f"{CONTEXT_PARAMETER}.sk" if "sk" in self.hook.readable else ""
+
     def kernel_helper_statement(self) -> list[str]:
+        sock = self.socket_argument()
         allowed = [h for h in abi.HELPERS.values() if h.name in self.hook.helpers
                    and h.call == "function" and h.returns in RANGES
                    and all(p in ("ctx", "buffer", "buffer_start") or p in RANGES
-                           for p in h.params)]
+                           or (p == "sock" and sock) for p in h.params)]
         window = "optval" in self.hook.writable or "optval" in self.hook.readable
         options = ["helper"] * bool(allowed) + ["optval"] * window
         if not options:
@@ -525,6 +533,8 @@ class _Generator:
         for param in helper.params:
             if param == "ctx":
                 args.append(CONTEXT_PARAMETER)
+            elif param == "sock":
+                args.append(sock)
             elif param in ("buffer", "buffer_start"):
                 name = self.fresh("buf")
                 length = self.c.integer(1, 64)
@@ -647,7 +657,11 @@ class _Generator:
 
 
 def valid_program(chooser: Chooser) -> str:
-    hook = chooser.choice(abi.HOOKS)
+    return valid_program_of(chooser.choice(abi.HOOKS), chooser)
+
+
+def valid_program_of(hook: abi.Hook, chooser: Chooser) -> str:
+    """A valid program whose first hook function is ``hook``'s."""
     return _Generator(chooser, hook).program()
 
 

@@ -205,8 +205,12 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
                 raise error(f"{helper.name}() takes the hook's context here", a)
             args.append(a)
         elif kind == "sock":
-            if not isinstance(a.ty, SockRefType):
-                raise error(f"{helper.name}() takes the socket, ctx.sk, here", a)
+            # The socket: ctx.sk, or the context itself where it is a socket's.
+            is_socket = isinstance(a.ty, SockRefType) or (
+                isinstance(a.ty, ContextType) and a.ty.context.is_socket)
+            if not is_socket:
+                spelled = "ctx" if ck.current_hook().context.is_socket else "ctx.sk"
+                raise error(f"{helper.name}() takes the socket, {spelled}, here", a)
             args.append(a)
         elif kind in ("buffer", "buffer_start", "buffer_tail"):
             require_buffer(a, f"{helper.name}()")
