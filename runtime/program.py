@@ -11,6 +11,7 @@ from pybpfc import abi
 from . import bpf
 from .errors import BpfError
 from .owned import OwnedFd
+from .packet_run import PacketRun, run_packet
 from .link import Link, SocketFilter, attach_cgroup, attach_socket
 from .spec import ProgramSpec
 from .tracing_attach import TRACING_TARGETS, attach_tracing
@@ -77,6 +78,13 @@ class Program(OwnedFd):
         """Run the program in the kernel on ``data`` (BPF_PROG_TEST_RUN);
         only some program types support it (socket filters do)."""
         return bpf.prog_test_run(self.fd, data, repeat, ctx, what=self.what)
+
+    def run_packet(self, packet: bytes, *, ctx: Optional[bytes] = None,
+                   repeat: int = 1) -> "PacketRun":
+        """Run this packet program on ``packet`` in the kernel, without a
+        network; its verdict by name, the packet after it, the time per run
+        (``packet_run.run_packet``)."""
+        return run_packet(self, packet, ctx=ctx, repeat=repeat)
 
     def __repr__(self) -> str:
         return f"<Program {self.name!r} ({self.spec.section}) fd={self.fd}>"
