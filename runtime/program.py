@@ -16,6 +16,7 @@ from .link import Link, SocketFilter, attach_cgroup, attach_socket
 from .spec import ProgramSpec
 from .tracing_attach import TRACING_TARGETS, attach_tracing
 from .tracing_link import TracingLink
+from .netdev_attach import NETDEV_TARGETS, NetdevAttachment, attach_netdev
 
 
 class Program(OwnedFd):
@@ -52,14 +53,20 @@ class Program(OwnedFd):
         tables (``abi.TARGET_CGROUP``, ``abi.TARGET_SOCKET``, ...)."""
         return self.kind.attach_target
 
-    def attach(self, target: Union[str, "os.PathLike[str]", socket.socket, None] = None,
-               **options: Any) -> Union[Link, SocketFilter, TracingLink]:
+    def attach(self, target: Union[str, int, "os.PathLike[str]", socket.socket, None] = None,
+               **options: Any) -> Union[Link, SocketFilter, TracingLink, NetdevAttachment]:
         """Attach to a cgroup (a path) or a socket, whichever the program's
         hook attaches to; a tracing program to its target (the one given, or
-        the one its section names) with its options (``tracing_attach``)."""
+        the one its section names) with its options (``tracing_attach``); an
+        XDP or tc program to a network interface (``netdev_attach``)."""
         if self.attach_target in TRACING_TARGETS:
             return attach_tracing(self.fd, self.name, self.spec.section, self.kind,
                                   None if target is None else str(target), options)
+        if self.attach_target in NETDEV_TARGETS:
+            if not isinstance(target, (str, int)):
+                raise BpfError(f"{self.what}: attaches to "
+                               f"{abi.ATTACH_TARGETS[self.attach_target]}: give its name")
+            return attach_netdev(self, target, options)
         if target is None or options:
             raise BpfError(f"{self.what}: attaching to {abi.ATTACH_TARGETS[self.attach_target]} "
                            "takes that target, and no options")
