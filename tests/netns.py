@@ -98,6 +98,50 @@ class VethPair:
         (or its exception, re-raised here as an AssertionError)."""
         return run_in_netns(self.peer_fd, fn, *args, timeout=timeout)
 
+    def start_in_peer(self, fn: Callable[..., Any], *args: Any) -> "Background":
+        """``fn(ready, *args)`` in a forked child in the peer namespace,
+        returned once the child has called ``ready()`` (say, when its
+        receiver is bound); ``.result()`` waits for what ``fn`` returns."""
+        return Background(self.peer_fd, fn, args)
+
+
+class Background:
+    def __init__(self, netns_fd: int, fn: Callable[..., Any], args: tuple[Any, ...]):
+        ready_read, ready_write = os.pipe()
+
+        def child() -> Any:
+            os.close(ready_read)
+            return fn(lambda: os.write(ready_write, b"r"), *args)
+        self._thread_result: list[Any] = []
+        self._thread = threading.Thread(
+            target=lambda: self._thread_result.append(_outcome(netns_fd, child)), daemon=True)
+        self._thread.start()
+        self._ready_write = ready_write     # the child's copy is made by the fork
+        try:
+            if not _wait_readable(ready_read, 10):
+                raise AssertionError(f"the child in the peer namespace did not get ready: "
+                                     f"{self.result()}")
+        finally:
+            os.close(ready_read)
+
+    def result(self, timeout: float = 15) -> Any:
+        self._thread.join(timeout)
+        if self._ready_write >= 0:
+            os.close(self._ready_write)
+            self._ready_write = -1
+        assert self._thread_result, "the child in the peer namespace did not finish"
+        kind, value = self._thread_result[0]
+        if kind == "error":
+            raise AssertionError(value)
+        return value
+
+
+def _outcome(netns_fd: int, fn: Callable[[], Any]) -> tuple[str, Any]:
+    try:
+        return ("ok", run_in_netns(netns_fd, fn))
+    except AssertionError as error:
+        return ("error", str(error))
+
 
 @contextlib.contextmanager
 def veth_pair() -> Iterator[VethPair]:
@@ -197,6 +241,26 @@ def received(rx: socket.socket, wait: float = 1.0) -> list[bytes]:
             got.append(rx.recv(65536))
         except socket.timeout:
             return got
+
+
+def receive_udp(ready: Callable[[], Any], address: str, port: int,
+                wait: float = 1.0) -> list[tuple[bytes, int]]:
+    """Bind to ``address``:``port``, say ``ready()``, and return each datagram
+    that arrives (with the TOS byte of its IP header) until none has for
+    ``wait`` s: run it with ``VethPair.start_in_peer``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+        rx.bind((address, port))
+        rx.settimeout(wait)
+        ready()
+        got = []
+        while True:
+            try:
+                data, ancillary, _, _ = rx.recvmsg(65536, socket.CMSG_SPACE(1))
+            except socket.timeout:
+                return got
+            tos = next((c[2][0] for c in ancillary if c[1] == socket.IP_TOS), -1)
+            got.append((data, tos))
 
 
 def tcp_exchange(address: str, port: int, message: bytes, timeout: float = 3) -> bytes:

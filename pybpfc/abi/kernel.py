@@ -423,3 +423,20 @@ XDP_FLAGS_REPLACE = 1 << 4
 # struct __sk_buff and struct xdp_md sizes, for test-run contexts
 SK_BUFF_SIZE = 192
 XDP_MD_SIZE = 24
+
+# rtnetlink (<linux/rtnetlink.h>, <linux/pkt_sched.h>, <linux/pkt_cls.h>): what
+# attaching a tc program as cls_bpf on a clsact qdisc takes, on kernels
+# without tcx links
+NETLINK_ROUTE = 0
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
+NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE = 0x300, 0x200, 0x400
+NLA_F_NESTED = 1 << 15
+RTM_NEWQDISC, RTM_DELQDISC = 36, 37
+RTM_NEWTFILTER, RTM_DELTFILTER, RTM_GETTFILTER = 44, 45, 46
+TCA_KIND, TCA_OPTIONS = 1, 2
+TCA_BPF_FD, TCA_BPF_NAME, TCA_BPF_FLAGS = 6, 7, 8
+TCA_BPF_FLAG_ACT_DIRECT = 1 << 0
+TC_H_CLSACT = 0xFFFFFFF1             # the clsact qdisc's parent (TC_H_INGRESS)
+TC_H_MIN_INGRESS, TC_H_MIN_EGRESS = 0xFFF2, 0xFFF3
+ETH_P_ALL = 0x0003

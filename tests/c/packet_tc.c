@@ -1,6 +1,6 @@
 // tc programs for the runtime's packet tests: mark the skb and set the DSCP
 // of IPv4 packets to 46 (fixing the header checksum), and drop UDP to
-// port 53.
+// port 53; and one that breaks the IPv4 checksum.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -43,6 +43,17 @@ int drop_dns_tc(struct __sk_buff *skb)
 	if ((void *)(udp + 1) > data_end || ip->protocol != IPPROTO_UDP || ip->ihl != 5)
 		return TC_ACT_OK;
 	return udp->dest == bpf_htons(53) ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+// The same rewrite without the checksum fix: the receiving stack must drop
+// what it sends (the tests' proof that checksums are checked).
+SEC("tcx/ingress")
+int set_dscp_badsum(struct __sk_buff *skb)
+{
+	__u8 new_tos = 46 << 2;
+
+	bpf_skb_store_bytes(skb, IP_TOS_OFF, &new_tos, 1, 0);
+	return TC_ACT_OK;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,7 +1,8 @@
 """Packet programs attached to a veth interface in private network
 namespaces (tests/netns.py), acting on real traffic a child sends from the
-peer namespace: XDP through BPF links in generic and native mode, link
-update, and the refusals.  Nothing touches the machine's own namespace."""
+peer namespace (or that arrives there): XDP through BPF links in generic
+and native mode and link update; tc through tcx links and through
+netlink's cls_bpf; and the refusals.  Nothing touches the machine's own namespace."""
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ import pytest
 
 from pybpfc.runtime.collection import Collection, load
 from pybpfc.runtime.errors import BpfError
-from tests.netns import (VethPair, icmp_echo, received, send_udp, tcp_echo_server,
-                         tcp_exchange, udp_receiver, veth_pair)
+from tests.netns import (VethPair, icmp_echo, receive_udp, received, send_udp,
+                         tcp_echo_server, tcp_exchange, udp_receiver, veth_pair)
 from tests.support import REPO_ROOT, clang_bpf
 
 pytestmark = pytest.mark.kernel
@@ -115,3 +116,90 @@ def test_xdp_refusals_name_the_interface(veth: VethPair, xdp: Collection) -> Non
     with xdp["drop_dns"].attach(veth.dev, mode="generic"):
         with pytest.raises(BpfError, match="pyb0 already has an XDP program attached"):
             xdp["pass_all"].attach(veth.dev, mode="generic")
+
+
+# -------------------------------------------------------------------- tc
+
+
+@pytest.fixture(scope="module")
+def tc_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clang_bpf(C_DIR / "packet_tc.c", tmp_path_factory.mktemp("tc") / "packet_tc.o")
+
+
+@pytest.fixture
+def tc(tc_object: Path) -> Iterator[Collection]:
+    with load(tc_object) as coll:
+        yield coll
+
+
+def tc_show(*args: str) -> str:
+    return subprocess.run(["tc", *args], capture_output=True, text=True, check=True).stdout
+
+
+def tos_received_here(veth: VethPair, port: int) -> list[tuple[bytes, int]]:
+    """The datagrams (with their TOS) a child's UDP to this side delivers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+        rx.bind((veth.address, port))
+        veth.in_peer(send_udp, veth.address, port, [b"in"])
+        rx.settimeout(0.5)
+        try:
+            data, ancillary, _, _ = rx.recvmsg(100, socket.CMSG_SPACE(1))
+        except socket.timeout:
+            return []
+        return [(data, ancillary[0][2][0])]
+
+
+@pytest.mark.parametrize("via", ["tcx", "netlink"])
+def test_tc_sets_dscp_both_ways_with_the_checksum_fixed(veth: VethPair, tc: Collection,
+                                                        via: str) -> None:
+    dscp_46 = 46 << 2
+    with tc["set_dscp"].attach(veth.dev, direction="egress", via=via) as egress:
+        receiver = veth.start_in_peer(receive_udp, veth.peer_address, 7000, 0.5)
+        send_udp(veth.peer_address, 7000, [b"x", b"y"])
+        # The peer's stack checks the IPv4 checksum the program fixed.
+        assert receiver.result() == [(b"x", dscp_46), (b"y", dscp_46)]
+        if via == "tcx":
+            assert egress.info().type == 11                  # BPF_LINK_TYPE_TCX
+            assert "clsact" not in tc_show("qdisc", "show", "dev", veth.dev)
+        else:
+            assert "set_dscp direct-action" in tc_show("filter", "show", "dev", veth.dev,
+                                                       "egress")
+    with tc["set_dscp"].attach(veth.dev, direction="ingress", via=via):
+        assert tos_received_here(veth, 7001) == [(b"in", dscp_46)]
+    # Detached: nothing left, no qdisc made for the netlink path either.
+    assert "clsact" not in tc_show("qdisc", "show", "dev", veth.dev)
+    assert tos_received_here(veth, 7002) == [(b"in", 0)]
+
+
+@pytest.mark.parametrize("via", ["tcx", "netlink"])
+def test_tc_drops_and_a_broken_checksum_is_dropped_by_the_stack(
+        veth: VethPair, tc: Collection, via: str) -> None:
+    with tc["drop_dns_tc"].attach(veth.dev, direction="ingress", via=via):
+        assert udp_outcome(veth, 53, [b"query"]) == []
+        assert udp_outcome(veth, 54, [b"other"]) == [b"other"]
+    with tc["set_dscp_badsum"].attach(veth.dev, via=via):      # tcx/ingress: its section's
+        assert tos_received_here(veth, 7003) == []
+    assert udp_outcome(veth, 53, [b"late"]) == [b"late"]
+
+
+def test_netlink_keeps_a_clsact_qdisc_it_did_not_make(veth: VethPair, tc: Collection) -> None:
+    subprocess.run(["tc", "qdisc", "add", "dev", veth.dev, "clsact"], check=True)
+    with tc["drop_dns_tc"].attach(veth.dev, direction="ingress", via="netlink") as first, \
+            tc["set_dscp"].attach(veth.dev, direction="ingress", via="netlink") as second:
+        assert first.priority != second.priority
+        assert udp_outcome(veth, 53, [b"query"]) == []
+    assert "clsact" in tc_show("qdisc", "show", "dev", veth.dev)
+    assert "bpf" not in tc_show("filter", "show", "dev", veth.dev, "ingress")
+
+
+def test_tc_refusals(veth: VethPair, tc: Collection) -> None:
+    with pytest.raises(BpfError, match="a 'tc' program attaches on ingress or egress: give "
+                                       "direction="):
+        tc["set_dscp"].attach(veth.dev)
+    with pytest.raises(BpfError, match="its section attaches it on ingress, not egress"):
+        tc["set_dscp_badsum"].attach(veth.dev, direction="egress")
+    with pytest.raises(BpfError, match="attach via 'tcx' or 'netlink', not 'ioctl'"):
+        tc["set_dscp"].attach(veth.dev, direction="ingress", via="ioctl")
+    with pytest.raises(BpfError, match="no network interface 'nope0'"):
+        tc["set_dscp"].attach("nope0", direction="ingress", via="netlink")

@@ -146,7 +146,7 @@ def test_cli_test_run(objects: dict[str, Path], tmp_path: Path) -> None:
         ("XDP_TX", dns[6:12] + dns[:6])
     result = pybpfc_cli("test-run", objects["packet_tc"], "--packet-hex", dns.hex())
     assert result.returncode == 1
-    assert "2 packet programs (set_dscp, drop_dns_tc); name one with --program" in \
+    assert "3 packet programs (set_dscp, drop_dns_tc, set_dscp_badsum); name one with" in \
         result.stderr
     result = pybpfc_cli("test-run", objects["packet_xdp"], "--program", "drop_dns",
                         "--packet-hex", "08 00")
