@@ -381,3 +381,10 @@ MNT_DETACH = 2
 # instruction (libbpf and the kernel alike): a call of helper 0xbad2310
 # ("bad relo"), which the verifier refuses if it can reach it.
 CORE_RELO_POISON_HELPER = 0xBAD2310
+
+# ---- the simulation's (pybpfc.simulate): helper flags it interprets
+# bpf_strtol / bpf_strtoul: the base in the flags' low bits
+STRTOX_BASE_MASK = 0x1F   # kernel/bpf/helpers.c, not in the uapi header
+# bpf_ringbuf_output flags
+BPF_RB_NO_WAKEUP = 1 << 0
+BPF_RB_FORCE_WAKEUP = 1 << 1
