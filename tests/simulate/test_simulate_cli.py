@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pybpfc.compiler.driver import check_source
 from pybpfc.compiler.source import read_source
 
+from tests.doc_commands import console_blocks, matches
 from tests.support import REPO_ROOT
 
 NOBODY = 65534
@@ -124,3 +127,17 @@ def test_mistakes_are_one_clear_message(args: list[str], message: str) -> None:
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def page_commands() -> list[Any]:
+    return [c for block in console_blocks(REPO_ROOT / "docs" / "simulate.md")
+            for c in block.commands]
+
+
+@pytest.mark.parametrize("command", page_commands(), ids=lambda c: f"line{c.line}")
+def test_the_pages_commands_print_what_it_shows(command: Any) -> None:
+    words = shlex.split(command.text)
+    assert words[:2] == ["pybpfc", "simulate"], command.text
+    done = simulate(*words[2:])
+    assert matches(command.expected, (done.stdout + done.stderr).rstrip("\n")), \
+        (command.expected, done.stdout, done.stderr)
