@@ -265,14 +265,8 @@ def run_while(run: Run, s: A.While) -> None:
         first = False
         test = run.expr(s.test)
         run.produced("", bool(test))
-        if not test:
+        if not test or not body_once(run, s.body):
             return
-        try:
-            run.block(s.body)
-        except _Break:
-            return
-        except _Continue:
-            pass
 
 
 @statement(A.For)
@@ -286,12 +280,19 @@ def run_for(run: Run, s: A.For) -> None:
         if n and run.trace is not None:
             run.trace.statement(s)
         store_value(run, s.target, i)
-        try:
-            run.block(s.body)
-        except _Break:
+        if not body_once(run, s.body):
             return
-        except _Continue:
-            pass
+
+
+def body_once(run: Run, body: list[A.Stmt]) -> bool:
+    """A loop's body, once; False when it breaks out of the loop."""
+    try:
+        run.block(body)
+    except _Break:
+        return False
+    except _Continue:
+        pass
+    return True
 
 
 @statement(A.Break)

@@ -44,6 +44,10 @@ class Result:
     trace: Optional[Trace] = field(default=None, repr=False)
 
 
+def no_such(what: str, name: str, known: Any) -> str:
+    return f"the program has no {what} '{name}'; it has {', '.join(known) or 'none'}"
+
+
 class Globals:
     """The program's globals by name, decoded; a test may set them
     (ReadOnly ones included, as user space does before loading)."""
@@ -75,8 +79,7 @@ class Globals:
     def _var(self, name: str) -> Any:
         var = self._vars.get(name)
         if var is None:
-            raise SimulationError(f"the program has no global '{name}'; it has "
-                                  f"{', '.join(self._vars) or 'none'}")
+            raise SimulationError(no_such("global", name, self._vars))
         return var
 
 
@@ -117,14 +120,12 @@ class Program:
         hooks = self.__dict__.get("hooks", {})
         if name in hooks:
             return hooks[name]
-        raise AttributeError(f"the program has no hook '{name}'; it has "
-                             f"{', '.join(hooks) or 'none'}")
+        raise AttributeError(no_such("hook", name, hooks))
 
     def hook(self, name: str) -> Hook:
         found = self.hooks.get(name)
         if found is None:
-            raise SimulationError(f"the program has no hook '{name}'; it has "
-                                  f"{', '.join(self.hooks) or 'none'}")
+            raise SimulationError(no_such("hook", name, self.hooks))
         return found
 
     def run(self, name: str, *, trace: bool = False, **context: Any) -> Result:

@@ -61,3 +61,36 @@ def test_a_disagreement_is_found(kernel: Kernel) -> None:
     finally:
         kernel.child_fakes["tgid"] -= 1
     assert wrong.disagreements and "seen: kernel" in wrong.disagreements[0], wrong
+
+
+# What building the harness met, each once a disagreement: the event or its
+# reading was modelled wrongly, never the compiler or the interpreter.
+FINDINGS = {
+    # The runtime reads an array of 1-byte integers as bytes, unsigned.
+    "i8 array": ("from pybpfc import ALLOW, SockContext, cgroup_sock_create, i8\n\n"
+                 "xs: list[i8] = [0] * 3\n\n\n@cgroup_sock_create\n"
+                 "def f(ctx: SockContext) -> int:\n    xs[1] = -1\n    return ALLOW\n"),
+    # getsockopt(SO_MARK) gives a C int; the field is a u32.
+    "mark above 2**31": ("from pybpfc import ALLOW, SockContext, cgroup_sock_create\n\n\n"
+                         "@cgroup_sock_create\ndef f(ctx: SockContext) -> int:\n"
+                         "    ctx.mark = 0xFFFFFFF0\n    return ALLOW\n"),
+    # Reading a sysctl file to its end is two read(2)s, two runs of the hook.
+    "one run per read": ("from pybpfc import ALLOW, SysctlContext, cgroup_sysctl, u64\n\n"
+                         "runs: u64 = 0\n\n\n@cgroup_sysctl\n"
+                         "def f(ctx: SysctlContext) -> int:\n    global runs\n    runs += 1\n"
+                         "    return ALLOW\n"),
+    # A test run gives a socket filter the packet from its IP header on, and
+    # a socket of uid 0.
+    "filter's packet": ("from pybpfc import SkBuff, get_socket_uid, socket_filter, u32\n\n"
+                        "protocol: u32 = 0\nuid: u32 = 7\n\n\n@socket_filter\n"
+                        "def f(skb: SkBuff) -> int:\n    global protocol, uid\n"
+                        "    protocol = skb.load_u8(9)\n    uid = get_socket_uid(skb)\n"
+                        "    return skb.len\n"),
+}
+
+
+@pytest.mark.parametrize("name", FINDINGS)
+def test_findings_agree(kernel: Kernel, name: str) -> None:
+    tally = Tally()
+    compare(FINDINGS[name], f"{name}.py", kernel, tally)
+    assert tally.compared == 1 and not tally.disagreements, tally
