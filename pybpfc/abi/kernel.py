@@ -498,3 +498,10 @@ TCA_BPF_FLAG_ACT_DIRECT = 1 << 0
 TC_H_CLSACT = 0xFFFFFFF1             # the clsact qdisc's parent (TC_H_INGRESS)
 TC_H_MIN_INGRESS, TC_H_MIN_EGRESS = 0xFFF2, 0xFFF3
 ETH_P_ALL = 0x0003
+
+# ---- the simulation's (pybpfc.simulate): helper flags it interprets
+# bpf_strtol / bpf_strtoul: the base in the flags' low bits
+STRTOX_BASE_MASK = 0x1F   # kernel/bpf/helpers.c, not in the uapi header
+# bpf_ringbuf_output flags
+BPF_RB_NO_WAKEUP = 1 << 0
+BPF_RB_FORCE_WAKEUP = 1 << 1
