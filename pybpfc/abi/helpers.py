@@ -9,6 +9,11 @@ from typing import NamedTuple
 # bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3): at most three values.
 TRACE_PRINTK_MAX_VALUES = 3
 
+# Helpers that write the whole of their ``buffer`` argument whatever
+# happens: what they read, or zeros when they fail (the kernel clears the
+# buffer on its error paths), so the zeros of a new bytearray are dead.
+FILLS_BUFFER = frozenset({"skb_load_bytes", "get_current_comm"})
+
 
 class Param(NamedTuple):
     """One parameter of a helper as a program calls it.

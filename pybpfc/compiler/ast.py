@@ -8,9 +8,9 @@ of :mod:`.contract`); lowering reads those and never guesses.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
-from ..records import field, record
+from ..records import field, fields, record
 
 
 @record(frozen=True)
@@ -293,3 +293,13 @@ class Cast(Expr):
     literal taking a type, a truth test).  ``ty`` is the target type."""
     value: Expr
 
+
+def statement_lists(stmts: list[Stmt]) -> Iterator[list[Stmt]]:
+    """``stmts`` and every statement list nested in it (bodies, else
+    branches), outermost first."""
+    yield stmts
+    for s in stmts:
+        for f in fields(s):
+            value = getattr(s, f.name)
+            if isinstance(value, list) and value and isinstance(value[0], Stmt):
+                yield from statement_lists(value)

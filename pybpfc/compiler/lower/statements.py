@@ -225,7 +225,8 @@ def initialise(lw: Lowering, target: A.Expr, value: A.Expr) -> None:
     r = target.resolved
     assert lw.frame is not None
     planned = lw.frame.locals.get(id(r.var)) if isinstance(r, LocalVariable) else None
-    lw.zero(addr, planned.ty if planned is not None else target.ty)
+    if id(value) not in lw.frame.filled_first:
+        lw.zero(addr, planned.ty if planned is not None else target.ty)
     init = value.resolved
     if isinstance(init, ParseNumber):
         calls.parse_number(lw, value, addr)
