@@ -9,17 +9,17 @@ place.  Untyped constants are folded with Python's integers, within
 from __future__ import annotations
 
 import operator
-from typing import Callable
+from typing import Callable, Optional
 
 from ... import abi
 from .. import ast as A
 from .. import semantics
 from ..contract import (BufferEquals, ContextArgument, GlobalVariable, LocalVariable,
-                        NamedConstant, NoneTest, WindowLength, WindowLengthTest)
-from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, FinalSym, FuncSym,
-                       GlobalVar, HelperSym, HookDecoratorSym, LocalVar, MapKindSym, MapVar,
-                       StructDecoratorSym, TypeSym)
-from ..types import (BOOL, DEFAULT_INT, UNTYPED_INT, ArrayType, BytesLitType, ContextType,
+                        NamedConstant, NoneTest, OneOf, WindowLength, WindowLengthTest)
+from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, EnumSym, FinalSym,
+                       FuncSym, GlobalVar, HelperSym, HookDecoratorSym, IntEnumBaseSym, LocalVar,
+                       MapKindSym, MapVar, StructDecoratorSym, TypeSym)
+from ..types import (BOOL, DEFAULT_INT, U64, UNTYPED_INT, ArrayType, BytesLitType, ContextType,
                      IntType, RefType, Type, common_int_type, is_int)
 from . import narrowing
 from .state import Checker, error, expression
@@ -29,7 +29,8 @@ _WHAT_IT_IS = {TypeSym: "a type", ContextTypeSym: "a type", FuncSym: "a function
                HookDecoratorSym: "a decorator", StructDecoratorSym: "a decorator",
                HelperSym: "a kernel helper function", MapKindSym: "a kind of map",
                AnnotationSym: "only for annotations",
-               BuiltinSym: "a builtin function", FinalSym: "typing.Final"}
+               BuiltinSym: "a builtin function", FinalSym: "typing.Final",
+               IntEnumBaseSym: "enum.IntEnum", EnumSym: "an IntEnum class: use a member"}
 
 
 def is_lvalue(e: A.Expr) -> bool:
@@ -51,7 +52,16 @@ def resolve_variable(e: A.Name, var: LocalVar | GlobalVar) -> None:
 
 @expression(A.Unsupported)
 def check_unsupported(ck: Checker, e: A.Unsupported) -> None:
-    raise error(f"{e.what} is not supported", e)
+    raise error(f"{e.what} is not supported", e, note=UNSUPPORTED_NOTES.get(e.what))
+
+
+# What to write instead of a construct that is refused.
+UNSUPPORTED_NOTES = {
+    "slice": "copy the bytes into a new bytearray: `part = bytearray(4)`, then "
+             "`for i in range(4): part[i] = buf[start + i]`",
+    "tuple": "to test membership write `x in (a, b)`; to loop with an index, "
+             "`for i, c in enumerate(buf):`",
+}
 
 
 @expression(A.IntLit)
@@ -71,7 +81,8 @@ def check_bytes(ck: Checker, e: A.BytesLit) -> None:
 
 @expression(A.StrLit)
 def check_str(ck: Checker, e: A.StrLit) -> None:
-    raise error("strings are not supported here", e)
+    raise error("strings are not supported here: the kernel's text is bytes", e,
+                note=f"write a bytes literal: {bytes_text(e.value.encode())}")
 
 
 @expression(A.NoneLit)
@@ -215,6 +226,9 @@ def check_ifexp(ck: Checker, e: A.IfExp) -> None:
                 raise error(f"both branches of a conditional expression must be "
                             f"integers, or both bools; this one is {side.ty}", side)
         ty = unify_ints([e.body, e.orelse])
+        if e.body.ty is UNTYPED_INT and e.orelse.ty is UNTYPED_INT \
+                and not all(DEFAULT_INT.fits(side.const) for side in (e.body, e.orelse)):
+            ty = U64    # two literals: the use narrows it (see coerce)
         e.body = coerce(e.body, ty, "value")
         e.orelse = coerce(e.orelse, ty, "value")
         e.ty = ty
@@ -230,14 +244,26 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
     if any(op in ("is", "is not") for op in e.ops):
         none_test(ck, e)
         return
+    if len(e.ops) == 1 and e.ops[0] in ("==", "!=") and any(
+            isinstance(o, A.NoneLit) for o in e.operands):
+        other = next(o for o in e.operands if not isinstance(o, A.NoneLit))
+        word = "is" if e.ops[0] == "==" else "is not"
+        raise error(f"compare with None using '{word}', not '{e.ops[0]}'", e,
+                    note=f"write `{text_of(ck, other)} {word} None`")
+    if len(e.ops) == 1 and e.ops[0] in ("in", "not in"):
+        membership(ck, e)
+        return
     for o in e.operands:
         ck.expr(o)
+    if len(e.ops) == 1 and e.ops[0] in ("==", "!="):
+        truth_compare(ck, e)
     if any(isinstance(o.ty, (ArrayType, BytesLitType)) for o in e.operands):
         buffer_equality(e)
         return
     for op in e.ops:
         if op in ("in", "not in"):
-            raise error(f"the '{op}' operator is not supported", e)
+            raise error(f"the '{op}' operator is not supported in a chain of comparisons",
+                        e, note="write `x in (a, b)` on its own")
     if all(o.ty is BOOL for o in e.operands):
         if any(op not in ("==", "!=") for op in e.ops):
             raise error("bools compare only with == and !=", e)
@@ -270,6 +296,69 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
                       for i, op in enumerate(e.ops))
     else:
         e.resolved = window_length_test(e)
+
+
+def membership(ck: Checker, e: A.Compare) -> None:
+    """``x in (25, 465, 587)``, ``c in b"./"``, ``not in``: whether an
+    integer equals one of constants the program spells out."""
+    value, group = e.operands
+    ck.expr(value)
+    if isinstance(group, A.Unsupported) and group.what == "tuple":
+        for part in group.parts:
+            ck.expr(part)
+            if not isinstance(part.const, int) or not is_int(part.ty):
+                raise error("`in` tests against a tuple of integer constants", part,
+                            note="for values known only when the hook runs, write "
+                                 "`x == a or x == b`")
+        values = [int(p.const) for p in group.parts]
+    else:
+        ck.expr(group)
+        if isinstance(group.const, bytes):
+            values = list(group.const)
+        elif isinstance(group.ty, ArrayType):
+            raise error("`in` on a bytearray or list variable is not supported", e,
+                        note="write a loop: `for c in buf:` and compare each `c`")
+        else:
+            raise error(f"`in` tests against a tuple of constants or a bytes constant, "
+                        f"not {group.ty}", group)
+    if not is_int(value.ty):
+        raise error(f"`in` tests an integer, not {value.ty}", value)
+    if value.ty is UNTYPED_INT:
+        coerce(value, DEFAULT_INT, "operand")
+    assert isinstance(value.ty, IntType)
+    for v, part in zip(values, getattr(group, "parts", None) or [group] * len(values)):
+        if not value.ty.fits(v):
+            raise error(f"{v} is never a {value.ty}, so it is never `in` this test", part,
+                        note=f"a {value.ty} holds {value.ty.min}..{value.ty.max}")
+    negate = e.ops[0] == "not in"
+    e.operands = [value]
+    e.ty = BOOL
+    if value.const is not None:
+        e.const = (value.const in values) != negate
+    e.resolved = OneOf(tuple(values), negate)
+
+
+def truth_compare(ck: Checker, e: A.Compare) -> None:
+    """``x == True``: an integer is not a bool in pybpfc, and the test
+    meant is its truth."""
+    flag = next((o for o in e.operands if isinstance(o, A.BoolLit)), None)
+    other = next((o for o in e.operands if o is not flag), None)
+    if flag is None or other is None or not is_int(other.ty):
+        return
+    wants = flag.value == (e.ops[0] == "==")
+    name = text_of(ck, other)
+    raise error(f"`{name}` is {other.ty}, not a bool: it compares with numbers, not with "
+                f"{flag.value}", e,
+                note=f"test its truth: `if {name}:`" if wants else
+                     f"test its truth: `if not {name}:`")
+
+
+def text_of(ck: Checker, e: A.Expr) -> str:
+    """The source text of ``e`` when it is on one line, else ``x``."""
+    pos = e.pos
+    if pos.line != pos.end_line:
+        return "x"
+    return ck.source.line(pos.line)[pos.col - 1:pos.end_col - 1] or "x"
 
 
 def window_length_test(e: A.Compare) -> WindowLengthTest | None:
@@ -305,10 +394,42 @@ def buffer_equality(e: A.Compare) -> None:
     e.operands = [buf, literal]
     e.ty = BOOL
     if buf.ty.length != literal.ty.length:
-        e.const = e.ops[0] == "!="
+        raise sizes_decide_equality(e, buf.ty.length, literal.const)
+    e.resolved = BufferEquals(buf, literal.const, isinstance(buf, A.Name),
+                              negate=e.ops[0] == "!=")
+
+
+def sizes_decide_equality(e: A.Compare, size: int, literal: bytes) -> Exception:
+    """A buffer compared with a literal of another length: Python's answer
+    is known from the sizes alone, which is never what the test meant."""
+    answer = "True" if e.ops[0] == "!=" else "False"
+    buf = e.operands[0]
+    name = buf.id if isinstance(buf, A.Name) else "buf"
+    if len(literal) < size:
+        prefix = bytes_text(literal + bytes(1))
+        fix = (f"to test how the buffer starts, write {name}.startswith({prefix}) "
+               "(the NUL ends a name the kernel wrote), or compare with a literal of "
+               f"{size} bytes")
     else:
-        e.resolved = BufferEquals(buf, literal.const, isinstance(buf, A.Name),
-                                  negate=e.ops[0] == "!=")
+        fix = f"make the bytearray as long as the literal: bytearray({len(literal)})"
+    return error(f"a {size}-byte bytearray is never equal to a {len(literal)}-byte literal, "
+                 f"so this test is always {answer}", e, note=fix)
+
+
+def bytes_text(value: bytes) -> str:
+    """``value`` as a bytes literal a user would write (NUL as ``\\0``)."""
+    out = []
+    for byte in value:
+        ch = chr(byte)
+        if byte == 0:
+            out.append("\\0")
+        elif ch in '"\\':
+            out.append("\\" + ch)
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return 'b"' + "".join(out) + '"'
 
 
 def none_test(ck: Checker, e: A.Compare) -> None:
@@ -373,7 +494,8 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
             raise error(f"{e.const} does not fit in {to} ({to.min}..{to.max})", e)
         e.ty = to
         return e
-    if isinstance(e.ty, IntType) and isinstance(to, IntType) and to.contains(e.ty):
+    if isinstance(e.ty, IntType) and isinstance(to, IntType) and (
+            to.contains(e.ty) or fits_known(e, to)):
         cast = A.Cast(e.pos, e)
         cast.ty = to
         if e.const is not None:
@@ -383,6 +505,31 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
         raise error(f"{what} is {e.ty}, which does not fit in {to}", e,
                     note=f"convert explicitly with {to}(...) if truncation is intended")
     raise error(f"{what} must be {to}, not {e.ty}", e)
+
+
+def known_range(e: A.Expr) -> Optional[tuple[int, int]]:
+    """The least and greatest value ``e`` can have, when the checker knows
+    them better than its type does: a constant (`len(FAKE)`), a choice
+    between known values (`4 if c else 0`), the option buffer's length
+    (at most a page)."""
+    e = uncast(e)
+    if isinstance(e.const, int) and not isinstance(e.const, bool):
+        return e.const, e.const
+    if isinstance(e, A.IfExp):
+        a, b = known_range(e.body), known_range(e.orelse)
+        if a is None or b is None:
+            return None
+        return min(a[0], b[0]), max(a[1], b[1])
+    if isinstance(e.resolved, WindowLength):
+        return 0, abi.PAGE_SIZE
+    return None
+
+
+def fits_known(e: A.Expr, to: IntType) -> bool:
+    """Whether every value ``e`` can have is one of ``to``'s: then it
+    converts without a word, as a literal does."""
+    known = known_range(e)
+    return known is not None and to.fits(known[0]) and to.fits(known[1])
 
 
 def coerce_tree(e: A.Expr, to: IntType) -> A.Expr:
@@ -410,8 +557,14 @@ def unify_ints(operands: list[A.Expr], op: str = "") -> IntType:
     if not typed:
         return DEFAULT_INT
     ty = typed[0].ty
-    for node in typed[1:]:
+    for i, node in enumerate(typed[1:], 1):
         common = common_int_type(ty, node.ty)
+        # A value known to fit in the other side's type takes it.
+        if common is None and fits_known(node, ty):
+            common = ty
+        elif common is None and all(node.ty.contains(o.ty) or fits_known(o, node.ty)
+                                    for o in typed[:i]):
+            common = node.ty
         if common is None:
             raise error(f"cannot mix {ty} and {node.ty}" + (f" in '{op}'" if op else ""),
                         node, note="convert one side explicitly, e.g. "

@@ -24,6 +24,10 @@ from ..contract import (ContextArrayElement, ContextField, OptvalAccess, OptvalB
 from ..types import U8, IntType, WindowType
 from .state import I8, I32, I64, PTR, Lowering, VolatileLoad, VolatileStore, expression
 
+# The key, among the context reads a stretch of code shares, of the copy of
+# the window's start that bounds tests compute from (see check_base).
+CHECK_BASE = -1
+
 # The classic packet loads (LD_ABS/LD_IND), by width.
 PACKET_LOAD_INTRINSICS = {8: "llvm.bpf.load.byte", 16: "llvm.bpf.load.half",
                           32: "llvm.bpf.load.word"}
@@ -145,10 +149,10 @@ def lower_window_length(lw: Lowering, e: A.Call) -> ir.Value:
 def lower_window_length_test(lw: Lowering, e: A.Compare) -> ir.Value:
     """``len(ctx.optval) >= N`` as the pointer comparison ``start + N <=
     end``: the form the verifier tracks, and the same test an access of the
-    window makes, so LLVM can share the two."""
+    window makes (from the same base), so LLVM can share the two."""
     r = e.resolved
     start, end = window_bounds(lw, lw.expr(r.context), r.window)
-    fits = lw.builder.icmp_unsigned("<=", lw.offset(start, r.need), end)
+    fits = lw.builder.icmp_unsigned("<=", lw.offset(check_base(lw, start), r.need), end)
     return lw.builder.not_(fits) if r.fits_is_false else fits
 
 
@@ -156,6 +160,24 @@ def window_bounds(lw: Lowering, ctx: ir.Value, w: WindowType) -> tuple[ir.Value,
     start = ctx_load_at(lw, ctx, w.start.offset, 8, PTR, stable=True)
     end = ctx_load_at(lw, ctx, w.end.offset, 8, PTR, stable=True)
     return start, end
+
+
+def check_base(lw: Lowering, start: ir.Value) -> ir.Value:
+    """The window's start, as the tests of constant offsets compute their
+    end pointers from it: the same register for the verifier, which
+    learns from each test how far the start may be read, but another value
+    for LLVM.  Were the end pointer of one test (start + 1) also the
+    address of the next byte, LLVM could reach that byte through it on
+    the path where that test failed, where the verifier knows the
+    pointer lies past the end (and refuses the access).  One copy per
+    stretch of code, so LLVM still merges tests that repeat."""
+    key = (id(start), CHECK_BASE, 0)
+    for known in reversed(lw.stable_reads):
+        if key in known:
+            return known[key]
+    base = lw.opaque(start)
+    lw.stable_reads[-1][key] = base
+    return base
 
 
 def window_access(lw: Lowering, w: WindowType, index: A.Expr,
@@ -167,7 +189,7 @@ def window_access(lw: Lowering, w: WindowType, index: A.Expr,
     start, end = window_bounds(lw, lw.ctx, w)
     if index.const is not None:
         ptr = lw.offset(start, index.const)
-        last = lw.offset(start, index.const + size)
+        last = lw.offset(check_base(lw, start), index.const + size)
         return ptr, lw.builder.icmp_unsigned("<=", last, end)
     index_ty = index.ty
     assert isinstance(index_ty, IntType)

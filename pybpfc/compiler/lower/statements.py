@@ -6,7 +6,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import (BytesInit, ContextArrayElement, ContextField, Docstring, ListInit,
+from ..contract import (AtomicUpdate, BytesInit, ContextArrayElement, ContextField, Docstring, ListInit,
                         LocalVariable, OptvalByte, ParseNumber, RangeLoop)
 from ..types import U8, ArrayType, IntType, StructType
 from . import calls, context, expressions, memory
@@ -60,6 +60,9 @@ def lower_annassign(lw: Lowering, s: A.AnnAssign) -> None:
 
 @statement(A.AugAssign)
 def lower_augassign(lw: Lowering, s: A.AugAssign) -> None:
+    if isinstance(s.resolved, AtomicUpdate):
+        calls.atomic_update(lw, s)
+        return
     update(lw, s.target, s.op, s.value)
 
 

@@ -1,0 +1,146 @@
+"""Programs written as a newcomer writes them behave in the kernel as their
+Python reads: records sent to user space are read back by their type's
+name, and a length test of the option buffer lets the accesses after it
+through."""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+from tests.support import errno_of, run_in_cgroup
+from pybpfc.compiler.driver import compile_source
+from pybpfc.compiler.errors import Source
+from pybpfc.runtime.cgroup import TemporaryCgroup
+from pybpfc.runtime.collection import load
+
+SENDS_A_RECORD = """
+from pybpfc import ALLOW, RingBuf, SysctlContext, cgroup_sysctl, struct, u32
+
+@struct
+class Write:
+    pos: u32
+    write: u32
+
+events: RingBuf = RingBuf(max_entries=4096)
+
+@cgroup_sysctl
+def watch(ctx: SysctlContext) -> int:
+    w = Write()             # a local only: no global, map or function names Write
+    w.pos = ctx.file_pos + 7
+    w.write = ctx.write
+    events.output(w)
+    return ALLOW
+"""
+
+
+def test_a_record_type_sent_to_user_space_reads_back_by_name(cgroup: TemporaryCgroup) -> None:
+    with load(compile_source(Source("sends.py", SENDS_A_RECORD)).elf) as coll, \
+            coll.maps["events"].reader("Write") as ring:
+        with coll["watch"].attach(cgroup.path):
+            def child() -> None:
+                fd = os.open("/proc/sys/net/ipv4/ip_forward", os.O_RDONLY)
+                os.read(fd, 100)
+                os.close(fd)
+            run_in_cgroup(cgroup.path, child)
+        records = ring.read()
+    assert [(r.pos, r.write) for r in records] == [(7, 0)]
+
+
+TWO_STORES = """
+from typing import Final
+from pybpfc import ALLOW, REJECT, SockoptContext, cgroup_setsockopt
+
+SOL_SOCKET: Final = 1
+SO_MARK: Final = 36
+
+@cgroup_setsockopt
+def two(ctx: SockoptContext) -> int:
+    if ctx.level != SOL_SOCKET or ctx.optname != SO_MARK:
+        return ALLOW
+    if len(ctx.optval) < 2:
+        return REJECT
+    ctx.optval[0] = 1
+    ctx.optval[1] = 2
+    return ALLOW
+"""
+
+
+def test_a_length_test_lets_two_stores_through(cgroup: TemporaryCgroup) -> None:
+    with load(compile_source(Source("two.py", TWO_STORES)).elf) as coll:
+        with coll["two"].attach(cgroup.path):
+            def child() -> int:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 0)
+                return s.getsockopt(socket.SOL_SOCKET, socket.SO_MARK)
+            # The hook rewrote the value's first two bytes: 0x0201.
+            assert run_in_cgroup(cgroup.path, child) == 0x0201
+
+
+SEQUENCES = """
+from enum import IntEnum
+from pybpfc import (ALLOW, REJECT, SockContext, SysctlContext, cgroup_sock_create,
+                    cgroup_sysctl, struct, sysctl_get_name, u32)
+
+
+class Proto(IntEnum):
+    TCP = 6
+    UDP = 17
+    SCTP = 132
+
+
+@struct
+class Name:
+    text: bytearray = bytearray(32)
+
+
+slashes: u32 = 0
+first_slash: u32 = 99
+digits: u32 = 0
+
+
+def count_slashes(name: Name) -> u32:
+    n: u32 = 0
+    for c in name.text:
+        if c == 47:
+            n += 1
+    return n
+
+
+@cgroup_sysctl
+def names(ctx: SysctlContext) -> int:
+    global slashes, first_slash, digits
+    name = Name()
+    sysctl_get_name(ctx, name.text, 0)
+    slashes = count_slashes(name)
+    for i, c in enumerate(name.text):
+        if c == 47:
+            first_slash = u32(i)
+            break
+    for c in name.text:
+        if c in b"0123456789":
+            digits += 1
+    return ALLOW
+
+
+@cgroup_sock_create
+def protocols(ctx: SockContext) -> int:
+    if ctx.protocol in (Proto.UDP, Proto.SCTP):
+        return REJECT
+    return ALLOW
+"""
+
+
+def test_loops_over_sequences_membership_and_enums(cgroup: TemporaryCgroup) -> None:
+    with load(compile_source(Source("seq.py", SEQUENCES)).elf) as coll:
+        with coll["names"].attach(cgroup.path), coll["protocols"].attach(cgroup.path):
+            def child() -> tuple[int, int]:
+                fd = os.open("/proc/sys/net/ipv4/ip_forward", os.O_RDONLY)
+                os.read(fd, 100)
+                os.close(fd)
+                return (errno_of(socket.socket, socket.AF_INET, socket.SOCK_STREAM),
+                        errno_of(socket.socket, socket.AF_INET, socket.SOCK_DGRAM))
+            assert run_in_cgroup(cgroup.path, child) == (0, errno.EPERM)
+        # net/ipv4/ip_forward: two slashes, the first at 3, one digit.
+        assert (coll.globals["slashes"], coll.globals["first_slash"],
+                coll.globals["digits"]) == (2, 3, 1)
