@@ -217,7 +217,8 @@ def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType) -> ir.V
     ptr, ok = window_access(lw, w, index, ty.size)
 
     def load() -> ir.Value:
-        loaded = lw.builder.load(ptr, typ=ir.IntType(ty.bits))
+        loaded = VolatileLoad(lw.builder.block, ptr, typ=ir.IntType(ty.bits))
+        lw.builder._insert(loaded)
         loaded.align = window_align(index, ty)
         return loaded
     return lw.guarded_value(ok, load, 0, "inbounds")
