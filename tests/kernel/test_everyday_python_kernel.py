@@ -144,3 +144,31 @@ def test_loops_over_sequences_membership_and_enums(cgroup: TemporaryCgroup) -> N
         # net/ipv4/ip_forward: two slashes, the first at 3, one digit.
         assert (coll.globals["slashes"], coll.globals["first_slash"],
                 coll.globals["digits"]) == (2, 3, 1)
+
+
+OVER_THE_WINDOW = """
+from pybpfc import ALLOW, SockoptContext, cgroup_setsockopt, u32
+
+total: u32 = 0
+length: u32 = 0
+
+
+@cgroup_setsockopt
+def scan(ctx: SockoptContext) -> int:
+    global total, length
+    for i in range(len(ctx.optval)):
+        total += ctx.optval[i]
+    length = len(ctx.optval)
+    return ALLOW
+"""
+
+
+def test_a_loop_over_the_option_buffer_reads_every_byte(cgroup: TemporaryCgroup) -> None:
+    with load(compile_source(Source("scan.py", OVER_THE_WINDOW)).elf) as coll:
+        with coll["scan"].attach(cgroup.path):
+            def child() -> None:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.setsockopt(socket.SOL_IP, socket.IP_TOS, 0x0810)   # bytes 10 08 00 00
+            run_in_cgroup(cgroup.path, child)
+        # The kernel hands the hook at least 16 bytes, zero past the value.
+        assert (coll.globals["total"], coll.globals["length"]) == (0x10 + 0x08, 16)
