@@ -129,8 +129,12 @@ class OptvalWindow(Resolved):
 @record(frozen=True, eq=False)
 class OptvalByte(Resolved):
     """``ctx.optval[i]``: one byte, 0 when outside the buffer (a write
-    outside it does nothing)."""
+    outside it does nothing).  ``within``: the index is the variable of
+    this loop over ``range(len(ctx.optval))``, so always inside; the test
+    the verifier needs is still made, and its failure (which cannot
+    happen) leaves that loop, so the verifier follows one path a round."""
     window: WindowType
+    within: Optional[A.For] = None
 
 
 @record(frozen=True, eq=False)

@@ -8,7 +8,7 @@ import errno
 import os
 import socket
 
-from tests.support import errno_of, run_in_cgroup
+from tests.support import REPO_ROOT, errno_of, run_in_cgroup
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.cgroup import TemporaryCgroup
@@ -77,58 +77,9 @@ def test_a_length_test_lets_two_stores_through(cgroup: TemporaryCgroup) -> None:
             assert run_in_cgroup(cgroup.path, child) == 0x0201
 
 
-SEQUENCES = """
-from enum import IntEnum
-from pybpfc import (ALLOW, REJECT, SockContext, SysctlContext, cgroup_sock_create,
-                    cgroup_sysctl, struct, sysctl_get_name, u32)
-
-
-class Proto(IntEnum):
-    TCP = 6
-    UDP = 17
-    SCTP = 132
-
-
-@struct
-class Name:
-    text: bytearray = bytearray(32)
-
-
-slashes: u32 = 0
-first_slash: u32 = 99
-digits: u32 = 0
-
-
-def count_slashes(name: Name) -> u32:
-    n: u32 = 0
-    for c in name.text:
-        if c == 47:
-            n += 1
-    return n
-
-
-@cgroup_sysctl
-def names(ctx: SysctlContext) -> int:
-    global slashes, first_slash, digits
-    name = Name()
-    sysctl_get_name(ctx, name.text, 0)
-    slashes = count_slashes(name)
-    for i, c in enumerate(name.text):
-        if c == 47:
-            first_slash = u32(i)
-            break
-    for c in name.text:
-        if c in b"0123456789":
-            digits += 1
-    return ALLOW
-
-
-@cgroup_sock_create
-def protocols(ctx: SockContext) -> int:
-    if ctx.protocol in (Proto.UDP, Proto.SCTP):
-        return REJECT
-    return ALLOW
-"""
+# The program is also a regression program: it must keep loading on its own.
+SEQUENCES = (REPO_ROOT / "tests" / "regressions" /
+             "loops_over_sequences_in_and_enums.py").read_text()
 
 
 def test_loops_over_sequences_membership_and_enums(cgroup: TemporaryCgroup) -> None:
@@ -144,3 +95,31 @@ def test_loops_over_sequences_membership_and_enums(cgroup: TemporaryCgroup) -> N
         # net/ipv4/ip_forward: two slashes, the first at 3, one digit.
         assert (coll.globals["slashes"], coll.globals["first_slash"],
                 coll.globals["digits"]) == (2, 3, 1)
+
+
+OVER_THE_WINDOW = """
+from pybpfc import ALLOW, SockoptContext, cgroup_setsockopt, u32
+
+total: u32 = 0
+length: u32 = 0
+
+
+@cgroup_setsockopt
+def scan(ctx: SockoptContext) -> int:
+    global total, length
+    for i in range(len(ctx.optval)):
+        total += ctx.optval[i]
+    length = len(ctx.optval)
+    return ALLOW
+"""
+
+
+def test_a_loop_over_the_option_buffer_reads_every_byte(cgroup: TemporaryCgroup) -> None:
+    with load(compile_source(Source("scan.py", OVER_THE_WINDOW)).elf) as coll:
+        with coll["scan"].attach(cgroup.path):
+            def child() -> None:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.setsockopt(socket.SOL_IP, socket.IP_TOS, 0x0810)   # bytes 10 08 00 00
+            run_in_cgroup(cgroup.path, child)
+        # The kernel hands the hook at least 16 bytes, zero past the value.
+        assert (coll.globals["total"], coll.globals["length"]) == (0x10 + 0x08, 16)

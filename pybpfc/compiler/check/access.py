@@ -152,7 +152,9 @@ def subscript(ck: Checker, e: A.Subscript, write: bool) -> None:
         e.resolved = ArrayElement(base.elem.size, base.length, in_range, in_readonly_global(e))
     elif isinstance(base, WindowType):
         e.ty = U8
-        e.resolved = OptvalByte(base)
+        loop_var = uncast(e.index)
+        found = ck.window_loops.get(loop_var.id) if isinstance(loop_var, A.Name) else None
+        e.resolved = OptvalByte(base, found[1] if found and found[0] == base else None)
     elif isinstance(base, CtxArrayType):
         ctx_array_element(ck, e, base, write)
     elif isinstance(base, BytesLitType):

@@ -100,6 +100,9 @@ class Checker:
         # Loop variables of enclosing `for ... in range(<constants>)` loops
         # that their body never assigns: name -> (smallest, largest value).
         self.loop_ranges: dict[str, tuple[int, int]] = {}
+        # Loop variables running over range(len(ctx.optval)): their window
+        # and loop.
+        self.window_loops: dict[str, tuple[Type, A.For]] = {}
         self.expr_depth = 0
         self.block_depth = 0
 

@@ -7,14 +7,14 @@ from typing import Optional, Union
 
 from ... import abi
 from .. import ast as A
-from ..contract import AtomicAdd, AtomicUpdate, Docstring, ParseNumber, RangeLoop, StructInit
+from ..contract import AtomicAdd, AtomicUpdate, Docstring, MinMax, WindowLength, ParseNumber, RangeLoop, StructInit
 from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapVar, TypeSym
 from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
                      BytesLitType, ContextType, IntType, RefType, StructType, Type, is_aggregate,
                      is_int, is_scalar)
 from . import access, calls, narrowing, sequences, type_names
 from .expressions import (binop, coerce, coerce_tree, condition, resolve_variable,
-                          unify_ints)
+                          uncast, unify_ints)
 from .state import Checker, error, statement
 
 
@@ -192,8 +192,32 @@ def check_for(ck: Checker, s: A.For) -> None:
     if values and s.target.id not in narrowing.assigned_names(s.body):
         ck.loop_ranges[s.target.id] = (min(values[0], values[-1]),
                                         max(values[0], values[-1]))
+    saved_windows = dict(ck.window_loops)
+    ck.window_loops.pop(s.target.id, None)
+    window = window_of_length_loop(it)
+    if window is not None and s.target.id not in narrowing.assigned_names(s.body):
+        ck.window_loops[s.target.id] = (window, s)
     loop_body(ck, None, s.body)
     ck.loop_ranges = saved
+    ck.window_loops = saved_windows
+
+
+def window_of_length_loop(it: A.Call) -> Optional[Type]:
+    """The window of ``range(len(ctx.optval))`` (or ``range(k, len(...))``
+    from a constant k >= 0, step 1; or ``min(len(ctx.optval), n)`` as the
+    stop): its variable is always an index into the window."""
+    if len(it.args) == 3 and it.args[2].const != 1:
+        return None
+    if len(it.args) >= 2 and not (isinstance(it.args[0].const, int) and it.args[0].const >= 0):
+        return None
+    stop = it.args[1] if len(it.args) >= 2 else it.args[0]
+    while isinstance(stop, A.Cast):
+        stop = stop.value
+    if isinstance(stop.resolved, MinMax) and stop.resolved.smallest:
+        assert isinstance(stop, A.Call)
+        lengths = [a for a in map(uncast, stop.args) if isinstance(a.resolved, WindowLength)]
+        stop = lengths[0] if lengths else stop
+    return stop.resolved.window if isinstance(stop.resolved, WindowLength) else None
 
 
 @statement(A.Assign)

@@ -15,6 +15,8 @@ the form the verifier tracks.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import llvmlite.ir as ir
 
 from ... import abi
@@ -123,7 +125,13 @@ def ctx_store_at(lw: Lowering, base: ir.Value, offset: int, size: int, value: ir
 
 @expression(OptvalByte)
 def lower_window_byte(lw: Lowering, e: A.Subscript) -> ir.Value:
-    return window_load(lw, e.resolved.window, e.index, U8)
+    return window_load(lw, e.resolved.window, e.index, U8, leaving(lw, e.resolved))
+
+
+def leaving(lw: Lowering, r: OptvalByte) -> Optional[ir.Block]:
+    """Where a byte access inside a loop over the window goes when its test
+    fails (it cannot): the loop's end."""
+    return None if r.within is None else lw.loop_ends[id(r.within)]
 
 
 @expression(OptvalAccess)
@@ -142,7 +150,12 @@ def lower_window_length(lw: Lowering, e: A.Call) -> ir.Value:
     diff = lw.builder.sub(lw.builder.ptrtoint(end, I64), lw.builder.ptrtoint(start, I64))
     # Narrowed later, LLVM would subtract the pointers in 32 bits,
     # which the verifier refuses: the difference is taken whole first.
-    return lw.builder.trunc(lw.opaque(diff), I32)
+    # The verifier knows nothing of a difference of pointers: capped at a
+    # page, the most the window holds, the length bounds a loop over it.
+    diff = lw.opaque(diff)
+    page = ir.Constant(I64, abi.PAGE_SIZE)
+    capped = lw.builder.select(lw.builder.icmp_unsigned("<", diff, page), diff, page)
+    return lw.builder.trunc(lw.opaque(capped), I32)
 
 
 @expression(WindowLengthTest)
@@ -213,7 +226,8 @@ def window_align(index: A.Expr, ty: IntType) -> int:
     return 1
 
 
-def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType) -> ir.Value:
+def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType,
+                leave: Optional[ir.Block] = None) -> ir.Value:
     ptr, ok = window_access(lw, w, index, ty.size)
 
     def load() -> ir.Value:
@@ -221,14 +235,30 @@ def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType) -> ir.V
         lw.builder._insert(loaded)
         loaded.align = window_align(index, ty)
         return loaded
+    if leave is not None:
+        inside(lw, ok, leave)
+        return load()
     return lw.guarded_value(ok, load, 0, "inbounds")
 
 
 def window_store(lw: Lowering, w: WindowType, index: A.Expr, value: ir.Value,
-                 ty: IntType) -> None:
+                 ty: IntType, leave: Optional[ir.Block] = None) -> None:
     ptr, ok = window_access(lw, w, index, ty.size)
 
     def emit() -> None:
         store = lw.mem_store(value, ptr)
         store.align = window_align(index, ty)
+    if leave is not None:
+        inside(lw, ok, leave)
+        emit()
+        return
     lw.guarded(ok, emit)
+
+
+def inside(lw: Lowering, ok: ir.Value, leave: ir.Block) -> None:
+    """Go on only when ``ok``; otherwise to ``leave``.  Two paths that
+    met again after each access would double the verifier's work with
+    every round of a loop."""
+    go_on = lw.new_block("inside")
+    lw.builder.cbranch(ok, go_on, leave)
+    lw.builder.position_at_end(go_on)

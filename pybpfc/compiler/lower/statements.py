@@ -135,6 +135,7 @@ def lower_for(lw: Lowering, s: A.For) -> None:
     lw.builder.cbranch(going, body_bb, end_bb)
     lw.builder.position_at_end(body_bb)
     lw.mem_store(lw.to_memory(cur, ty), target)
+    lw.loop_ends[id(s)] = end_bb
     loop_body(lw, s.body, step_bb, end_bb)
     lw.builder.position_at_end(step_bb)
     cur = lw.builder.load(counter)
@@ -178,7 +179,7 @@ def store_value(lw: Lowering, target: A.Expr, value: ir.Value) -> None:
         context.ctx_store(lw, lw.expr(target.value), r.field, value)
         return
     if isinstance(r, OptvalByte):
-        context.window_store(lw, r.window, target.index, value, U8)
+        context.window_store(lw, r.window, target.index, value, U8, context.leaving(lw, r))
         return
     if isinstance(r, ContextArrayElement):
         context.ctx_store_at(lw, lw.expr(r.base), r.offset, r.field.size, value)
