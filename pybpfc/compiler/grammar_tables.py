@@ -61,13 +61,12 @@ def load() -> Tables:
     else built with lark (and cached when a cache directory is writable)."""
     grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
     cache = cache_file()
-    # The tables next to the modules serve a user who may not write there
-    # (an installation's, read as its bytecode is).
-    beside_modules = GRAMMAR_PATH.parent / "__pycache__" / cache_name()
-    for known in dict.fromkeys(c for c in (cache, beside_modules) if c is not None):
-        data = _read(known, grammar)
-        if data is not None:
-            return Tables(data)
+    # Without a cache it may write, a user still reads the tables next to
+    # the modules (an installation's, read as its bytecode is).
+    known = cache if cache is not None else GRAMMAR_PATH.parent / "__pycache__" / cache_name()
+    data = _read(known, grammar)
+    if data is not None:
+        return Tables(data)
     data = build(grammar)
     if cache is not None:
         _write(cache, data)

@@ -255,3 +255,18 @@ def test_cache_directory_falls_back_to_the_user_cache(tmp_path: Path,
         (package / "__pycache__").write_text("")
     assert grammar_tables.cache_file() == (
         tmp_path / "home-cache" / "pybpfc" / grammar_tables.cache_file().name)
+
+
+def test_a_user_who_cannot_write_reads_the_tables_beside_the_modules(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As nobody runs `pybpfc simulate` with root's installation: no cache it
+    may write, no lark, and the tables root's runs left next to the modules."""
+    grammar_tables.load()        # as the installing user: the tables cached there
+    beside = grammar_tables.GRAMMAR_PATH.parent / "__pycache__" / grammar_tables.cache_name()
+    assert beside.exists()
+    monkeypatch.setattr(grammar_tables, "cache_file", lambda: None)
+
+    def no_lark(grammar: str) -> None:
+        raise ModuleNotFoundError("No module named 'lark'")
+    monkeypatch.setattr(grammar_tables, "build", no_lark)
+    assert grammar_tables.load().actions
