@@ -120,13 +120,24 @@ class Kernel:
     def run(self, coll: Any, name: str, hook: abi.Hook, event: Event) -> tuple[Any, ...]:
         """The event in the kernel with program ``name`` attached: what the
         caller saw."""
-        if event.action[0] == "packet":
-            return (coll[name].test_run(event.action[1]).retval,)
+        action = event.action
+        if action[0] == "packet":
+            return (coll[name].test_run(action[1]).retval,)
+        if action[0] == "sysctl_write":
+            original = self.sysctl_value(action[1])
         link = coll[name].attach(self.cgroup.path)
         try:
-            return self.child.ask(event.action)
+            return self.child.ask(action)
         finally:
             link.close()
+            if action[0] == "sysctl_write":
+                self.child.ask(("sysctl_set", action[1], original))
+
+    def sysctl_value(self, name: str) -> bytes:
+        """The sysctl's value before any event (each write is undone)."""
+        if name not in self.sysctl_values:
+            self.sysctl_values[name] = self.child.ask(("sysctl_value", name))[0]
+        return self.sysctl_values[name]
 
     def context(self, hook: abi.Hook, event: Event) -> dict[str, Any]:
         """The interpreter's arguments for ``event``: the context the kernel
@@ -145,9 +156,9 @@ class Kernel:
             args["packet"] = seen_by_filter(action[1])
         if action[0].startswith("sysctl"):
             name = action[1]
-            if name not in self.sysctl_values:
-                self.sysctl_values[name] = self.child.ask(("sysctl_value", name))[0]
-            args.update(sysctl_name=name, current_value=self.sysctl_values[name])
+            args.update(sysctl_name=name, current_value=self.sysctl_value(name))
+            if action[0] == "sysctl_write":
+                args["new_value"] = action[2]
         return args
 
 
@@ -172,6 +183,9 @@ def predicted(event: Event, args: dict[str, Any], result: Any) -> Optional[tuple
         return (0, None)
     if kind == "sysctl_read":
         return (error,)
+    if kind == "sysctl_write":
+        # A value the program wrote in is the kernel's to parse.
+        return (error,) if error or result.new_value is None else None
     if error:
         return (error, None)
     if kind == "socket":
