@@ -327,12 +327,14 @@ def examples(kernel: Kernel, tally: Tally) -> None:
 
 def generated(kernel: Kernel, tally: Tally, count: int, first_seed: int = 0) -> None:
     """Compare ``count`` generated valid programs (seeds from
-    ``first_seed`` on), calling none of the helpers left out; a seed whose
-    program cannot be compared is replaced by the next."""
+    ``first_seed`` on, the odd ones with maps), calling none of the helpers
+    left out; a seed whose program cannot be compared is replaced by the
+    next."""
     from .choose import RandomChooser
     from .programs import valid_program
     seed, wanted = first_seed, tally.compared + count
     while tally.compared < wanted and seed < first_seed + 3 * count:
-        compare(valid_program(RandomChooser(seed), avoid=NONDETERMINISTIC), f"seed{seed}.py",
-                kernel, tally)
+        # Every other program declares maps and calls their methods.
+        text = valid_program(RandomChooser(seed), avoid=NONDETERMINISTIC, maps=seed % 2 == 1)
+        compare(text, f"seed{seed}.py", kernel, tally)
         seed += 1
