@@ -30,6 +30,7 @@ from pybpfc.compiler.types import ArrayType
 from pybpfc.simulate import Fakes, Program, SimulationError
 from pybpfc.simulate.program import load_program
 
+from .compile_check import VERIFIER_LIMITS
 from .kernel_events import (EVENTS, Child, Event, context_from_probe, probe_source,
                             seen_by_filter)
 
@@ -274,9 +275,9 @@ def compare(text: str, path: str, kernel: Kernel, tally: Tally) -> None:
     try:
         coll = load(elf)
     except VerifierError as err:
-        tally.skip("the verifier refuses it" if "too complex" in err.log
-                   or "too large" in err.log else "REFUSED by the verifier")
-        if "too complex" not in err.log and "too large" not in err.log:
+        if any(words in err.log for words in VERIFIER_LIMITS):
+            tally.skip("beyond the verifier's limits")
+        else:
             tally.disagreements.append(f"{path}: the kernel refused it: {err}")
         return
     with coll:
