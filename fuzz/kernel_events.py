@@ -70,8 +70,15 @@ EVENTS: dict[str, list[Event]] = {
         Event("IP_TOS", ("getsockopt", INET, UDP, SOL_IP, IP_TOS, 4)),
         Event("IP_FREEBIND", ("getsockopt", INET, UDP, SOL_IP, IP_FREEBIND, 4)),
         Event("unknown", ("getsockopt", INET, UDP, SOL_IP, 12345, 8))],
+    # The child's own network namespace holds these sysctls: its writes
+    # change nothing outside, and each is undone after its event.
     "cgroup_sysctl": [Event("read ip_forward", ("sysctl_read", "net/ipv4/ip_forward")),
-                      Event("read tcp_rmem", ("sysctl_read", "net/ipv4/tcp_rmem"))],
+                      Event("read tcp_rmem", ("sysctl_read", "net/ipv4/tcp_rmem")),
+                      Event("write ip_forward", ("sysctl_write", "net/ipv4/ip_forward", b"1")),
+                      Event("write tcp_rmem", ("sysctl_write", "net/ipv4/tcp_rmem",
+                                               b"4096 131072 6291456")),
+                      Event("write tcp_rmem descending", ("sysctl_write", "net/ipv4/tcp_rmem",
+                                                          b"300 200 100"))],
     "socket_filter": [Event("udp 53", ("packet", udp_frame(53, b"question"))),
                       Event("udp 9", ("packet", udp_frame(9, bytes(40))))],
 }
@@ -93,6 +100,17 @@ def perform(action: tuple[Any, ...]) -> tuple[Any, ...]:
         return (os.getpid(), Path("/proc/self/comm").read_bytes().strip(), cookie)
     if kind == "sysctl_value":
         return (Path("/proc/sys", action[1]).read_bytes(),)
+    if kind in ("sysctl_write", "sysctl_set"):
+        # One write(2): the hook runs once.
+        try:
+            fd = os.open(Path("/proc/sys", action[1]), os.O_WRONLY)
+            try:
+                os.write(fd, action[2])
+            finally:
+                os.close(fd)
+        except OSError as err:
+            return (_errno_of(err),)
+        return (0,)
     if kind == "sysctl_read":
         # One read(2), so the hook runs once (a second read, at the end of
         # the file, would run it again).

@@ -64,10 +64,13 @@ class _Function:
 
 
 class _Generator:
-    def __init__(self, chooser: Chooser, hook: abi.Hook, avoid: frozenset[str] = frozenset()):
+    def __init__(self, chooser: Chooser, hook: abi.Hook, avoid: frozenset[str] = frozenset(),
+                 maps: bool = False):
         self.c = chooser
         self.hook = hook
         self.avoid = avoid      # kernel helpers the program must not call
+        self.with_maps = maps
+        self.maps: list[tuple[str, str, str]] = []    # name, kind, value type
         self.imports: set[str] = {hook.decorator, hook.context.python_name}
         self.counter = 0
         self.globals: list[Var] = []
@@ -330,6 +333,8 @@ class _Generator:
         counters = [g for g in self.globals if g.type in ATOMIC_TYPES]
         if counters:
             kinds.append("atomic")
+        if self.maps and self.fn.in_hook:
+            kinds += ["map"] * 3
         kind = self.c.choice(kinds)
         if kind == "declare":
             return [pad + self.declaration()]
@@ -378,6 +383,8 @@ class _Generator:
         if kind == "call_statement":
             helper = self.c.choice([h for h in self.helpers if h[2] == "None"])
             return [pad + self.call(helper, 1)]
+        if kind == "map":
+            return [pad + line for line in self.map_statement()]
         if kind == "atomic":
             # atomic_add as a statement, or for the value it gives (the old one)
             counter = self.c.choice(counters)
@@ -596,8 +603,39 @@ class _Generator:
         return "return " + self.c.choice((
             "ALLOW", "REJECT", self.boolean(2), f"REJECT if {self.boolean(2)} else ALLOW"))
 
+    def map_statement(self) -> list[str]:
+        """A map method: an update with any flags, a lookup whose value
+        changes, or a delete, with keys from a few so that they meet."""
+        name, kind, value_type = self.c.choice(self.maps)
+        key = f"u32({self.expr('u32', 1)}) % {self.c.integer(2, 6)}"
+        action = self.c.choice(("update", "update", "lookup", "delete"))
+        if action == "lookup":
+            ref = self.fresh("ref")
+            return [f"{ref} = {name}.lookup({key})", f"if {ref} is not None:",
+                    f"    {ref}.value = {ref}.value + {self.expr(value_type, 1)}"]
+        result = self.fresh("r")
+        if action == "delete" and kind != "ArrayMap":
+            call = f"{name}.delete({key})"
+        else:
+            flags = self.c.choice(("BPF_ANY", "BPF_NOEXIST", "BPF_EXIST"))
+            self.imports.add(flags)
+            call = f"{name}.update({key}, {self.expr(value_type, 1)}, {flags})"
+        self.fn.locals.append(Var(result, "i64"))   # after its value: not used in it
+        return [f"{result}: i64 = {call}"]
+
     def module_globals(self) -> list[str]:
         lines = []
+        for _ in range(self.c.integer(0, 2) if self.with_maps else 0):
+            kind = self.c.choice(("HashMap", "ArrayMap"))
+            name = self.fresh("m")
+            self.imports.add(kind)
+            size = self.c.integer(1, 4)
+            if kind == "HashMap":
+                lines.append(f"{name}: HashMap[u32, u64] = HashMap(max_entries={size})")
+                self.maps.append((name, kind, "u64"))
+            else:
+                lines.append(f"{name}: ArrayMap[u32] = ArrayMap(max_entries={size})")
+                self.maps.append((name, kind, "u32"))
         for _ in range(self.c.integer(0, 2)):
             name = self.fresh("LIMIT")
             if chance(self.c, 50):
@@ -659,15 +697,17 @@ class _Generator:
         return "\n".join(header + module + ["", ""] + functions) + "\n"
 
 
-def valid_program(chooser: Chooser, avoid: frozenset[str] = frozenset()) -> str:
-    """A valid program; it calls none of the kernel helpers in ``avoid``."""
-    return valid_program_of(chooser.choice(abi.HOOKS), chooser, avoid)
+def valid_program(chooser: Chooser, avoid: frozenset[str] = frozenset(),
+                  maps: bool = False) -> str:
+    """A valid program; it calls none of the kernel helpers in ``avoid``,
+    and with ``maps`` it declares maps and calls their methods."""
+    return valid_program_of(chooser.choice(abi.HOOKS), chooser, avoid, maps)
 
 
 def valid_program_of(hook: abi.Hook, chooser: Chooser,
-                     avoid: frozenset[str] = frozenset()) -> str:
+                     avoid: frozenset[str] = frozenset(), maps: bool = False) -> str:
     """A valid program whose first hook function is ``hook``'s."""
-    return _Generator(chooser, hook, avoid).program()
+    return _Generator(chooser, hook, avoid, maps).program()
 
 
 # ------------------------------------------------------------- faults

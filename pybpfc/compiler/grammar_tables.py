@@ -61,10 +61,9 @@ def load() -> Tables:
     else built with lark (and cached when a cache directory is writable)."""
     grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
     cache = cache_file()
-    # With no cache of its own to write, a user reads the tables next to
+    # Without a cache it may write, a user still reads the tables next to
     # the modules (an installation's, read as its bytecode is).
-    known = cache if cache is not None else \
-        GRAMMAR_PATH.parent / "__pycache__" / cache_name()
+    known = cache if cache is not None else GRAMMAR_PATH.parent / "__pycache__" / cache_name()
     data = _read(known, grammar)
     if data is not None:
         return Tables(data)

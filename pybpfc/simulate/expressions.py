@@ -243,8 +243,11 @@ def atomic_add(run: Run, e: A.Call) -> int:
     target, amount = e.args
     place = run.address(target)
     assert place is not None and isinstance(target.ty, IntType)
+    # The amount first: a call in it may change the target, and the add
+    # reads the target as it is when it happens.
+    added = run.expr(amount)
     old = load(place, target.ty)
-    new = semantics.binary("+", old, run.expr(amount), target.ty)
+    new = semantics.binary("+", old, added, target.ty)
     store(place, new, target.ty)
     run.produced(run.trace.text(target) if run.trace is not None else "", new)
     return old

@@ -239,7 +239,8 @@ def run_augassign(run: Run, s: A.AugAssign) -> None:
         return
     place = run.address(target)
     if place is None:
-        run.expr(value)
+        # An element past the end: the statement does nothing, its value
+        # is not even computed (Python would stop at reading the element).
         return
     new = semantics.binary(op, load(place, ty), run.expr(value), ty)
     store(place, new, ty)

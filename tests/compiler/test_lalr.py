@@ -255,3 +255,21 @@ def test_cache_directory_falls_back_to_the_user_cache(tmp_path: Path,
         (package / "__pycache__").write_text("")
     assert grammar_tables.cache_file() == (
         tmp_path / "home-cache" / "pybpfc" / grammar_tables.cache_file().name)
+
+
+def test_a_user_who_cannot_write_reads_the_tables_beside_the_modules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As nobody runs `pybpfc simulate` with root's installation: no cache it
+    may write, no lark, and the tables root's runs left next to the modules."""
+    package = tmp_path / "package"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "grammar.lark").write_text(GRAMMAR, encoding="utf-8")
+    beside = package / "__pycache__" / grammar_tables.cache_name()
+    grammar_tables._write(beside, grammar_tables.build(GRAMMAR))
+    monkeypatch.setattr(grammar_tables, "GRAMMAR_PATH", package / "grammar.lark")
+    monkeypatch.setattr(grammar_tables, "cache_file", lambda: None)
+
+    def no_lark(grammar: str) -> None:
+        raise ModuleNotFoundError("No module named 'lark'")
+    monkeypatch.setattr(grammar_tables, "build", no_lark)
+    assert grammar_tables.load().actions

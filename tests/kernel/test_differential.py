@@ -63,8 +63,8 @@ def test_a_disagreement_is_found(kernel: Kernel) -> None:
     assert wrong.disagreements and "seen: kernel" in wrong.disagreements[0], wrong
 
 
-# What building the harness met, each once a disagreement: the event or its
-# reading was modelled wrongly, never the compiler or the interpreter.
+# What the differential test found, each once a disagreement: the event or
+# its reading modelled wrongly, or the interpreter (the last two).
 FINDINGS = {
     # The runtime reads an array of 1-byte integers as bytes, unsigned.
     "i8 array": ("from pybpfc import ALLOW, SockContext, cgroup_sock_create, i8\n\n"
@@ -86,6 +86,19 @@ FINDINGS = {
                         "def f(skb: SkBuff) -> int:\n    global protocol, uid\n"
                         "    protocol = skb.load_u8(9)\n    uid = get_socket_uid(skb)\n"
                         "    return skb.len\n"),
+    # An augmented assignment past a list's end does not compute its value.
+    "past the end": ("from pybpfc import ALLOW, SockContext, cgroup_sock_create, u8, u32\n\n"
+                     "calls: u32 = 0\nbuf: list[u8] = [0] * 4\n\n\n"
+                     "def count() -> u8:\n    global calls\n    calls += 1\n    return 1\n\n\n"
+                     "@cgroup_sock_create\ndef f(ctx: SockContext) -> int:\n"
+                     "    buf[ctx.type + 7] |= count()\n    buf[ctx.type] |= count()\n"
+                     "    return ALLOW\n"),
+    # atomic_add reads its target after its amount's calls changed it.
+    "atomic amount": ("from pybpfc import ALLOW, SockContext, atomic_add, cgroup_sock_create, "
+                      "i64\n\ntotal: i64 = 10\n\n\n"
+                      "def bump() -> i64:\n    atomic_add(total, 5)\n    return 1\n\n\n"
+                      "@cgroup_sock_create\ndef f(ctx: SockContext) -> int:\n"
+                      "    atomic_add(total, bump())\n    return ALLOW\n"),
 }
 
 

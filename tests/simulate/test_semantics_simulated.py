@@ -177,3 +177,45 @@ def test_strtol_and_strtoul_follow_the_kernel() -> None:
     assert strtol(b"-9223372036854775808", 10) == (20, -(1 << 63))
     assert strtoul(b"12", 7) == (-errno.EINVAL, 0)
     assert strtoul(b"   ", 10) == (-errno.EINVAL, 0)
+
+
+def test_an_augmented_assignment_past_the_end_computes_nothing() -> None:
+    """Found by the differential test: the element is past the end, so the
+    call in the value is not made (Python stops at reading the element)."""
+    prog = program('''
+calls: u32 = 0
+buf: list[u8] = [0] * 4
+
+def count() -> u8:
+    global calls
+    calls += 1
+    return 1
+
+@cgroup_sock_create
+def f(ctx: SockContext) -> int:
+    buf[ctx.mark] |= count()
+    return ALLOW
+''')
+    prog.f(mark=2)
+    assert prog.globals["calls"] == 1 and prog.globals["buf"] == [0, 0, 1, 0]
+    prog.f(mark=4)
+    assert prog.globals["calls"] == 1
+
+
+def test_atomic_add_adds_to_the_value_its_amount_left() -> None:
+    """Found by the differential test: a call in the amount that changes the
+    target is made before the add reads it."""
+    prog = program('''
+total: i64 = 10
+
+def bump() -> i64:
+    atomic_add(total, 5)
+    return 1
+
+@cgroup_sock_create
+def f(ctx: SockContext) -> int:
+    atomic_add(total, bump())
+    return ALLOW
+''')
+    prog.f()
+    assert prog.globals["total"] == 16
