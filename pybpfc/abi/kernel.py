@@ -381,3 +381,16 @@ MNT_DETACH = 2
 # instruction (libbpf and the kernel alike): a call of helper 0xbad2310
 # ("bad relo"), which the verifier refuses if it can reach it.
 CORE_RELO_POISON_HELPER = 0xBAD2310
+
+# ------------------------------------------------- the mount API (live output)
+#
+# fsopen(2), fsconfig(2) and fsmount(2) make a mount that is in no
+# directory tree: it is reached only through the fd fsmount returns and is
+# gone once that fd is closed.  Numbers >= 424 are the same on every
+# architecture but alpha.
+FSOPEN_SYSCALL = 430
+FSCONFIG_SYSCALL = 431
+FSMOUNT_SYSCALL = 432
+FSOPEN_CLOEXEC = 1
+FSCONFIG_CMD_CREATE = 6
+FSMOUNT_CLOEXEC = 1

@@ -1,0 +1,144 @@
+"""What programs say while they run, shown live: print() lines and ring
+buffer records under `pybpfc run`, the trace buffer read without mounting
+anything, other programs' lines left out, lost lines counted."""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pybpfc.runtime import system
+from pybpfc.runtime.cgroup import TemporaryCgroup
+from pybpfc.runtime.collection import load
+from pybpfc.runtime.elf import read_object
+from pybpfc.runtime.live import watch
+from pybpfc.runtime.trace_output import TracePrints, print_formats
+from tests.support import pybpfc_cli, read_mountinfo, require_root, run_in_cgroup
+
+pytestmark = pytest.mark.kernel
+
+SOCKETS = """
+from pybpfc import ALLOW, ArrayMap, RingBuf, SockContext, atomic_add, cgroup_sock_create, u32, u64
+
+made: RingBuf = RingBuf(max_entries=4096)
+kinds_hist: ArrayMap[u64] = ArrayMap(max_entries=8)
+
+
+@cgroup_sock_create
+def show(ctx: SockContext) -> int:
+    print("socket: family", ctx.family, "type", ctx.type)
+    made.output(u64(ctx.family) * 100 + ctx.type)
+    bucket = u32(2) if ctx.type == 1 else u32(3)     # types 1 and 2, log2 buckets
+    count = kinds_hist.lookup(bucket)
+    if count is not None:
+        atomic_add(count.value, 1)
+    return ALLOW
+"""
+
+# Sockets made slowly, so that what the hook says comes in a known order.
+MAKE_SOCKETS = ("import socket, time\n"
+                "for family, kind in ((2, 1), (2, 2), (10, 2)):\n"
+                "    socket.socket(family, kind).close()\n"
+                "    time.sleep(0.3)\n")
+
+
+def tracefs_mounts() -> list[str]:
+    return [line for line in read_mountinfo().splitlines() if " - tracefs " in line]
+
+
+def our_trace_instances() -> list[str]:
+    """Trace instances pybpfc made, seen through a tracefs of the test's own
+    (a mount in no directory, gone when its fd is closed)."""
+    root = system.detached_mount("tracefs")
+    try:
+        instances = os.open("instances", os.O_RDONLY | os.O_DIRECTORY, dir_fd=root)
+        try:
+            return [name for name in os.listdir(instances) if name.startswith("pybpfc-")]
+        finally:
+            os.close(instances)
+    finally:
+        os.close(root)
+
+
+def build(tmp_path: Path, source: str, name: str = "prog") -> Path:
+    program = tmp_path / f"{name}.py"
+    program.write_text(source)
+    result = pybpfc_cli("build", program)
+    assert result.returncode == 0, result.stderr
+    return program.with_suffix(".o")
+
+
+def test_run_shows_prints_and_records_as_they_come(tmp_path: Path) -> None:
+    require_root("pybpfc run")
+    program = tmp_path / "sockets.py"
+    program.write_text(SOCKETS)
+    mounts, instances = tracefs_mounts(), our_trace_instances()
+    result = pybpfc_cli("run", program, "--", sys.executable, "-c", MAKE_SOCKETS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "socket: family 2 type 1", "made: 201",
+        "socket: family 2 type 2", "made: 202",
+        "socket: family 10 type 2", "made: 1002"]
+    # The histogram as a bar chart after the command, not as an array.
+    assert "histogram kinds_hist (3 values)\n" \
+           "[1]                    1 |" + "@" * 26 + " " * 26 + "|\n" \
+           "[2, 4)                 2 |" + "@" * 52 + "|\n" in result.stderr
+    assert "map kinds_hist" not in result.stderr
+    assert "lost" not in result.stderr
+    # Nothing was mounted for the user to see, nothing is left.
+    assert tracefs_mounts() == mounts
+    assert our_trace_instances() == instances
+
+
+OTHER = """
+from pybpfc import ALLOW, SockContext, cgroup_sock_create
+
+
+@cgroup_sock_create
+def other(ctx: SockContext) -> int:
+    print("another program saw protocol", ctx.protocol)
+    return ALLOW
+"""
+
+
+def make_sockets(count: int) -> None:
+    for _ in range(count):
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+
+
+def test_a_watcher_shows_only_its_own_programs_lines(tmp_path: Path) -> None:
+    require_root("loading and attaching")
+    mine, other = build(tmp_path, SOCKETS, "mine"), build(tmp_path, OTHER, "other")
+    with TemporaryCgroup() as cgroup, load(mine) as coll, load(other) as noise, \
+            watch(coll) as watcher, coll["show"].attach(cgroup.path), \
+            noise["other"].attach(cgroup.path):
+        run_in_cgroup(cgroup.path, make_sockets, 2)
+        deadline = time.monotonic() + 5
+        seen = []
+        while len(seen) < 4 and time.monotonic() < deadline:
+            seen += [out.text for out in watcher.poll(timeout=0.5)]
+        time.sleep(0.2)
+        seen += [out.text for out in watcher.read()]
+    assert sorted(seen) == sorted(["socket: family 2 type 2", "made: 202"] * 2)
+    assert [t for t in seen if t.startswith("socket")] == ["socket: family 2 type 2"] * 2
+
+
+def test_lines_the_trace_buffer_had_no_room_for_are_counted(tmp_path: Path) -> None:
+    require_root("loading and attaching")
+    spec = read_object(build(tmp_path, OTHER, "other").read_bytes())
+    total = 3000
+    with TemporaryCgroup() as cgroup, load(spec) as coll, \
+            TracePrints(print_formats(spec), buffer_kb=4) as prints, \
+            coll["other"].attach(cgroup.path):
+        run_in_cgroup(cgroup.path, make_sockets, total)
+        time.sleep(0.2)
+        shown = prints.read()
+        lost = prints.lost()
+    assert lost > 0
+    assert len(shown) + lost == total
+    assert {line.message for line in shown} == {"another program saw protocol 17"}
+
