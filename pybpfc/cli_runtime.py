@@ -345,11 +345,31 @@ def _cleanup(args: argparse.Namespace) -> int:
                      f"({', '.join(map(str, killed))})" if killed else "no process left")
         print(f"removed {leftover.path}: {processes}; its pybpfc run "
               f"(pid {leftover.owner_pid}) had gone")
-    if not gone and not alive:
+    instances = _clean_trace_instances(args.pid, failed)
+    if not gone and not alive and not instances:
         print("nothing to clean up: no cgroup of a pybpfc run is left")
     if failed:
         raise UserError("\n".join(f"pybpfc cleanup: error: {message}" for message in failed))
     return EXIT_OK
+
+
+def _clean_trace_instances(owner_pid: Optional[int], failed: list[str]) -> list[str]:
+    """Remove the trace instances (print() readers) of pybpfc processes
+    that are gone; their names."""
+    from pybpfc.runtime.errors import BpfError
+    from pybpfc.runtime.trace_output import leftover_instances, remove_leftover_instance
+    try:
+        found = leftover_instances(owner_pid)
+    except BpfError:
+        return []        # no tracefs to reach: no reader can have left an instance there
+    for name, pid in found:
+        try:
+            remove_leftover_instance(name)
+        except BpfError as error:
+            failed.append(str(error))
+            continue
+        print(f"removed trace instance {name}: its pybpfc (pid {pid}) had gone")
+    return [name for name, _ in found]
 
 
 # ---------------------------------------------------------------- parser

@@ -12,7 +12,8 @@ and drops the rest, which other programs on the machine printed.
 tracefs is used where it is mounted; where it is not, a mount of it is made
 that is in no directory (``system.detached_mount``) and vanishes with its
 fd, so nothing is left mounted, even when pybpfc is killed.  The instance is
-removed on close; one a killed pybpfc left is named ``pybpfc-PID-...``.
+removed on close; one a killed pybpfc left (``pybpfc-PID-START-XXXXXXXX``)
+``pybpfc cleanup`` removes (``leftover_instances``).
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from .spec import ObjectSpec
 
 EVENT = "events/bpf_trace/bpf_trace_printk"
+INSTANCE_PREFIX = "pybpfc-"
+_INSTANCE = re.compile(r"pybpfc-(\d+)-(\d+)-[0-9a-f]{8}")
 _LD_IMM64 = 0x18
 _CALL = 0x85
 _TRACE_PRINTK = HELPERS["trace_printk"].func_id
@@ -123,7 +126,10 @@ class TracePrints:
         self._pattern = None if formats is None else format_pattern(formats)
         self._partial = b""
         self._root = self._instance = self._pipe = -1
-        self.name = f"pybpfc-{os.getpid()}-{secrets.token_hex(4)}"
+        # Named after this process, as command cgroups are: `pybpfc cleanup`
+        # removes an instance whose process is gone.
+        self.name = f"{INSTANCE_PREFIX}{os.getpid()}-{system.process_start_time(os.getpid())}-" \
+                    f"{secrets.token_hex(4)}"
         try:
             self._root = _tracefs_root()
             try:
@@ -241,3 +247,35 @@ def _remove_instance(root: int, name: str) -> None:
         if err.errno != errno.ENOENT:
             raise BpfError(f"print() output: cannot remove trace instance {name}: "
                            f"{err.strerror}") from None
+
+
+def leftover_instances(owner_pid: Optional[int] = None) -> list[tuple[str, int]]:
+    """The trace instances of readers whose process is gone (only those of
+    ``owner_pid`` if given), as (name, pid)."""
+    root = _tracefs_root()
+    try:
+        instances = os.open("instances", os.O_RDONLY | os.O_DIRECTORY, dir_fd=root)
+        try:
+            names = os.listdir(instances)
+        finally:
+            os.close(instances)
+    finally:
+        os.close(root)
+    found = []
+    for name in sorted(names):
+        match = _INSTANCE.fullmatch(name)
+        if match is None:
+            continue
+        pid, start = int(match.group(1)), int(match.group(2))
+        if (owner_pid is None or pid == owner_pid) \
+                and system.process_start_time(pid) != start:
+            found.append((name, pid))
+    return found
+
+
+def remove_leftover_instance(name: str) -> None:
+    root = _tracefs_root()
+    try:
+        _remove_instance(root, name)
+    finally:
+        os.close(root)

@@ -17,6 +17,7 @@ from pybpfc.runtime.collection import load
 from pybpfc.runtime.elf import read_object
 from pybpfc.runtime.live import watch
 from pybpfc.runtime.trace_output import TracePrints, print_formats
+from tests.cli.test_cli_run_options import SETTABLE
 from tests.support import pybpfc_cli, read_mountinfo, require_root, run_in_cgroup
 
 pytestmark = pytest.mark.kernel
@@ -142,3 +143,97 @@ def test_lines_the_trace_buffer_had_no_room_for_are_counted(tmp_path: Path) -> N
     assert len(shown) + lost == total
     assert {line.message for line in shown} == {"another program saw protocol 17"}
 
+
+TWO_SOCKETS = "import socket; socket.socket(); socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+
+
+def test_run_sets_readonly_globals_before_loading(tmp_path: Path) -> None:
+    require_root("pybpfc run")
+    program = tmp_path / "settable.py"
+    program.write_text(SETTABLE)
+    plain = pybpfc_cli("run", program, "--", sys.executable, "-c", TWO_SOCKETS)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == ""
+    assert "global seen = 2\n" in plain.stderr
+    # Options of run after PROGRAM, before `--`, and before PROGRAM.
+    result = pybpfc_cli("run", "--set", "limit=0x10", program, "--set", "verbose=true",
+                        "--", sys.executable, "-c", TWO_SOCKETS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "socket of type 1\nsocket of type 2\n"
+    assert "global seen = 32\n" in result.stderr
+    assert "global limit = 16\n" in result.stderr
+
+
+SHORT_ONLY = """
+from pybpfc import SkBuff, socket_filter
+
+kept: int = 0
+
+
+@socket_filter
+def short_only(skb: SkBuff) -> int:
+    global kept
+    if skb.len > 8 + 8:      # the UDP header, then at most 8 bytes
+        return 0             # dropped: the socket never sees it
+    kept += 1
+    print("kept a datagram of", skb.len, "bytes")
+    return skb.len
+"""
+
+SEND = ("import os, socket, time\n"
+        "host, _, port = os.environ['PYBPFC_SOCKET'].rpartition(':')\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "s.bind(('127.0.0.1', 0))\n"
+        "print('from', s.getsockname()[1], flush=True)\n"
+        "for data in (b'hi', b'x' * 20, b'12345678'):\n"
+        "    s.sendto(data, (host, int(port)))\n"
+        "    time.sleep(0.3)\n")
+
+
+def test_run_tries_a_socket_filter_on_a_socket_of_its_own(tmp_path: Path) -> None:
+    require_root("pybpfc run")
+    program = tmp_path / "short_only.py"
+    program.write_text(SHORT_ONLY)
+    result = pybpfc_cli("run", program, "--socket", "udp:0", "--", sys.executable, "-c", SEND)
+    assert result.returncode == 0, result.stderr
+    first, *shown = result.stdout.splitlines()
+    sender = f"127.0.0.1:{first.split()[1]}"
+    attached = [line for line in result.stderr.splitlines() if "attached" in line]
+    assert len(attached) == 1 and attached[0].startswith(
+        "pybpfc run: attached short_only to socket udp 127.0.0.1:"), result.stderr
+    where = attached[0].split("socket ")[1].split(",")[0]
+    assert shown == ["kept a datagram of 10 bytes",
+                     f"{where}: 2 bytes from {sender}: b'hi'",
+                     "kept a datagram of 16 bytes",
+                     f"{where}: 8 bytes from {sender}: b'12345678'"]
+    assert f"pybpfc run: socket {where} received 2 datagrams\n" in result.stderr
+    assert "global kept = 2\n" in result.stderr
+
+
+def test_run_refuses_a_socket_it_cannot_open(tmp_path: Path) -> None:
+    program = tmp_path / "short_only.py"
+    program.write_text(SHORT_ONLY)
+    result = pybpfc_cli("run", program, "--socket", "tcp:80", "--", "true")
+    assert result.returncode == 1
+    assert result.stderr == ("pybpfc run: error: --socket tcp:80: write udp:PORT (127.0.0.1) "
+                             "or udp6:PORT (::1), PORT 0 for any free one, e.g. "
+                             "--socket udp:0\n")
+
+
+def test_cleanup_removes_the_trace_instance_of_a_killed_reader() -> None:
+    require_root("tracefs")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:        # a reader that dies without closing, as under SIGKILL
+        prints = TracePrints([b"x"])
+        os.write(write_end, prints.name.encode())
+        os._exit(0)
+    os.close(write_end)
+    name = os.read(read_end, 256).decode()
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert name.startswith(f"pybpfc-{pid}-") and name in our_trace_instances()
+    result = pybpfc_cli("cleanup", "--pid", str(pid))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"removed trace instance {name}: its pybpfc (pid {pid}) had gone\n"
+    assert name not in our_trace_instances()
