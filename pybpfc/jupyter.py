@@ -80,6 +80,8 @@ class Attached:
         from pybpfc.runtime.run_socket import ENVIRONMENT
         if self.coll is None:
             raise RuntimeError(f"{self.name}: detached")
+        if not command:
+            raise ValueError(f"{self.name}.run: give the command, e.g. [\"python3\", \"-c\", ...]")
         if self.socket is not None:
             os.environ[ENVIRONMENT] = self.socket.address
         sources = [(self.socket.name, self.socket)] if self.socket is not None else []

@@ -109,10 +109,14 @@ class Watcher:
         self._epoll.register(self._wake_r, select.EPOLLIN)
         self._stopping = False
         self.error: Optional[BaseException] = None
+        self.warnings: list[str] = []
         try:
             formats = print_formats(coll.spec)
             if prints and formats:
-                self._add(PRINT, TracePrints(formats))
+                try:
+                    self._add(PRINT, TracePrints(formats))
+                except BpfError as error:   # the programs still run; their prints go unseen
+                    self.warnings.append(f"print() lines will not be shown: {error}")
             for name, m in coll.maps.items():
                 if isinstance(m, (RingBufMap, PerfEventArrayMap)):
                     self._add(name, m.reader(decode=record_decoder(m)))
@@ -270,6 +274,8 @@ def shown_live(coll: "Collection", out: Optional[TextIO] = None,
         print(output.text, file=out, flush=True)
 
     with watch(coll) as watcher:
+        for warning in watcher.warnings:
+            print(f"pybpfc run: warning: {warning}", file=notes, flush=True)
         for name, reader in sources:
             watcher.add_source(name, reader)
         watcher.start(show)

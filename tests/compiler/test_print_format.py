@@ -3,6 +3,9 @@ no newline of its own (the trace buffer ends each line), and found again
 in the object by the runtime, which keeps only its own program's lines."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.elf import read_object
@@ -48,3 +51,21 @@ def test_trace_lines_are_parsed_with_or_without_flags() -> None:
         ("<...>", 77, "x-1 [2]")
     assert parse_trace_line("") is None
     assert parse_trace_line("CPU:1 [LOST 12 EVENTS]") is None
+
+
+def test_a_watcher_without_tracefs_warns_and_still_watches(monkeypatch: Any) -> None:
+    """Where the trace buffer cannot be read, the programs still run under
+    `pybpfc run`: a warning says their print() lines will not be shown."""
+    from pybpfc.runtime import live
+    from pybpfc.runtime.errors import BpfError
+
+    def unreachable(formats: Any) -> Any:
+        raise BpfError("print() output: cannot reach tracefs: Operation not permitted")
+
+    monkeypatch.setattr(live, "TracePrints", unreachable)
+    spec = read_object(compile_source(Source("show.py", PROGRAM)).elf)
+    with live.watch(SimpleNamespace(spec=spec, maps={})) as watcher:  # type: ignore[arg-type]
+        assert watcher.sources == []
+        assert watcher.warnings == ["print() lines will not be shown: print() output: cannot "
+                                    "reach tracefs: Operation not permitted"]
+        assert watcher.poll(timeout=0) == []
