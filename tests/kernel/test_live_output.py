@@ -237,3 +237,20 @@ def test_cleanup_removes_the_trace_instance_of_a_killed_reader() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"removed trace instance {name}: its pybpfc (pid {pid}) had gone\n"
     assert name not in our_trace_instances()
+
+
+def test_load_sets_readonly_globals_in_what_it_pins(tmp_path: Path, bpffs: Path) -> None:
+    program = tmp_path / "settable.py"
+    program.write_text(SETTABLE)
+    pins = bpffs / "settable"
+    loaded = pybpfc_cli("load", program, "--set", "limit=9", "--set", "name=abc",
+                        "--pin", pins)
+    assert loaded.returncode == 0, loaded.stderr
+    try:
+        shown = pybpfc_cli("maps", pins)
+        assert shown.returncode == 0, shown.stderr
+        assert "global limit = 9\n" in shown.stdout
+        assert "global name = b'abc'\n" in shown.stdout
+        assert "global verbose = False\n" in shown.stdout
+    finally:
+        assert pybpfc_cli("detach", pins).returncode == 0
