@@ -27,11 +27,14 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, TextIO, Union
 
+from pybpfc.abi.maps import lost_records_global
+
 from . import bpf
 from .btf import Kind
 from .errors import BpfError
 from .histogram import MAX_BUCKETS, Log2Histogram
 from .maps import PerfEventArrayMap, RingBufMap
+from .perfbuf import PerfBuffer
 from .ringbuf import RingBuffer
 from .run_socket import Datagram, FilteredSocket
 from .trace_output import TraceLine, TracePrints, print_formats
@@ -101,6 +104,7 @@ class Watcher:
     """The outputs of one loaded object; see the module's notes."""
 
     def __init__(self, coll: "Collection", prints: bool = True):
+        self._coll = coll
         self._readers: list[tuple[str, Reader]] = []
         self._borrowed: list[Reader] = []      # added by the caller, closed by the caller
         self._epoll = select.epoll()
@@ -177,8 +181,14 @@ class Watcher:
         """Outputs lost so far, per source that lost any."""
         lost: dict[str, int] = {}
         for name, reader in self._readers:
-            count = reader.lost() if isinstance(reader, TracePrints) else \
-                getattr(reader, "lost", 0)
+            if isinstance(reader, TracePrints):
+                count = reader.lost()
+            elif isinstance(reader, PerfBuffer):
+                count = reader.lost
+            else:      # a pybpfc program counts a ring buffer's in a hidden global
+                counter = lost_records_global(name)
+                globals_ = getattr(self._coll, "globals", None)
+                count = globals_[counter] if globals_ is not None and counter in globals_ else 0
             if count:
                 lost[name] = count
         return lost

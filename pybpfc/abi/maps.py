@@ -143,3 +143,16 @@ MAP_KINDS = {k.python_name: k for k in (
             "a buffer of records user space reads in order; max_entries is its size in "
             "bytes, a power of 2 and a multiple of the page size"),
 )}
+
+# -------------------------------------------------- lost records (live output)
+#
+# The kernel counts no ring buffer record it had no room for: ringbuf_output
+# returns -EAGAIN and the record is gone.  So each RingBuf gets a hidden u64
+# global in .bss that the compiled output() increments when the helper
+# fails; the runtime reads it by this name (and lists it with no global).
+LOST_RECORDS_PREFIX = "__pybpfc_lost_"
+
+
+def lost_records_global(map_name: str) -> str:
+    """The hidden global counting ``map_name``'s records lost for room."""
+    return LOST_RECORDS_PREFIX + map_name

@@ -90,6 +90,7 @@ def test_run_shows_prints_and_records_as_they_come(tmp_path: Path) -> None:
            "[2, 4)                 2 |" + "@" * 52 + "|\n" in result.stderr
     assert "map kinds_hist" not in result.stderr
     assert "lost" not in result.stderr
+    assert "__pybpfc" not in result.stderr       # the ring buffer's hidden count of lost records
     # Nothing was mounted for the user to see, nothing is left.
     assert tracefs_mounts() == mounts
     assert our_trace_instances() == instances
@@ -254,3 +255,19 @@ def test_load_sets_readonly_globals_in_what_it_pins(tmp_path: Path, bpffs: Path)
         assert "global verbose = False\n" in shown.stdout
     finally:
         assert pybpfc_cli("detach", pins).returncode == 0
+
+
+def test_records_a_full_ring_buffer_had_no_room_for_are_counted(tmp_path: Path) -> None:
+    require_root("loading and attaching")
+    # 16 bytes each with its header; the kernel keeps the 4096-byte ring from
+    # filling up to its last byte, so 255 fit.
+    total = 1000
+    with TemporaryCgroup() as cgroup, load(build(tmp_path, SOCKETS)) as coll, \
+            watch(coll, prints=False) as watcher, coll["show"].attach(cgroup.path):
+        run_in_cgroup(cgroup.path, make_sockets, total)
+        records = watcher.read()
+        lost = watcher.dropped()
+    assert len(records) == 255
+    assert {out.text for out in records} == {"made: 202"}
+    assert lost == {"made": total - len(records)}
+    assert "__pybpfc_lost_made" not in coll.globals.names()

@@ -165,7 +165,21 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
                       else ir.Constant(I64, 0))
     if helper.name == "get_local_storage":
         values.append(ir.Constant(I64, 0))
-    return call_helper(lw, helper, values)
+    result = call_helper(lw, helper, values)
+    lost = lw.lost_counters.get(id(call.map))
+    if lost is not None:
+        count_if_lost(lw, result, lost)
+    return result
+
+
+def count_if_lost(lw: Lowering, result: ir.Value, counter: ir.GlobalVariable) -> None:
+    """A ring buffer output that failed (no room: -EAGAIN) adds one to the
+    map's hidden count, which the runtime reports."""
+    failed = lw.builder.icmp_signed("<", result, ir.Constant(result.type, 0))
+    with lw.builder.if_then(failed, likely=False):
+        rmw = ir.instructions.AtomicRMW(lw.builder.block, "add", counter,
+                                        ir.Constant(I64, 1), "monotonic", "")
+        lw.builder._insert(rmw)
 
 
 def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Value:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import llvmlite.ir as ir
 
+from ...abi.maps import lost_records_global
 from ..errors import CompileError, InternalError
 from ..symbols import LICENSE_SECTION, LICENSE_SYMBOL, FuncSym, GlobalVar, MapVar
-from ..types import (BOOL, NONE, U32, ArrayType, ContextType, IntType, StructType, Type,
+from ..types import (BOOL, NONE, U32, U64, ArrayType, ContextType, IntType, StructType, Type,
                      map_key_type, storage_align)
 from . import context
 from .state import I8, I32, PHASE, PTR, Lowering, mem_type, reg_type
@@ -74,6 +75,20 @@ def emit_map(lw: Lowering, var: MapVar) -> None:
     gv.align = 8
     lw.di.map_variable(gv, var.name, var.pos.line, members)
     lw.maps[id(var)] = gv
+    if ty.kind.map_type == "BPF_MAP_TYPE_RINGBUF":
+        emit_lost_counter(lw, var)
+
+
+def emit_lost_counter(lw: Lowering, var: MapVar) -> None:
+    """The hidden .bss count of the ring buffer's records lost for room
+    (pybpfc.abi.maps.lost_records_global), which output() increments."""
+    name = lost_records_global(var.name)
+    gv = ir.GlobalVariable(lw.module, ir.IntType(64), name)
+    gv.initializer = ir.Constant(ir.IntType(64), 0)
+    gv.section = ".bss"
+    gv.align = 8
+    lw.di.global_variable(gv, name, U64, var.pos.line)
+    lw.lost_counters[id(var)] = gv
 
 
 def constant_memory(ty: Type, init: object) -> ir.Constant:

@@ -100,6 +100,7 @@ class Lowering:
         self.di = DebugInfo(module, program.source)
         self.globals: dict[int, ir.GlobalVariable] = {}
         self.maps: dict[int, ir.GlobalVariable] = {}
+        self.lost_counters: dict[int, ir.GlobalVariable] = {}    # ring buffers' (module.py)
         self.print_formats: dict[bytes, ir.GlobalVariable] = {}
         self.functions: dict[int, ir.Function] = {}
         # Per-function state.
