@@ -178,9 +178,9 @@ def _map_lines(name: str, m: Any) -> Iterator[str]:
     from pybpfc.runtime.live import format_value
     from pybpfc.runtime.pinning import is_datasec
     if is_datasec(m):
-        from pybpfc.abi.maps import LOST_RECORDS_PREFIX
+        from pybpfc.abi.maps import HIDDEN_GLOBAL_PREFIX
         for var, value in m.get(0).items():
-            if not var.startswith(LOST_RECORDS_PREFIX):     # the compiler's, not the program's
+            if not var.startswith(HIDDEN_GLOBAL_PREFIX):    # the compiler's, not the program's
                 yield f"global {var} = {format_value(value)}"
         return
     if m.unlisted_reason is not None:

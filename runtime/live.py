@@ -9,9 +9,9 @@ runs the reading in a thread of its own until ``stop()``; ``stop()`` reads
 what is still pending first.  ``dropped()`` counts what was lost, per
 source: lines the trace buffer overwrote, records the perf buffer lost.
 
-Records of a ring or perf buffer are decoded through the object's BTF as
-the one struct of their size when there is exactly one, else as an integer
-when they are 1, 2, 4 or 8 bytes long; otherwise they stay bytes.
+Records of a ring or perf buffer are decoded through the object's BTF
+(``record_decoder``): as the struct the program puts there, else as an
+integer when they are 1, 2, 4 or 8 bytes long; otherwise they stay bytes.
 
 Order: each source's outputs come in the order they were written; between
 sources, in the order they were read (print lines and records written in
@@ -27,7 +27,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, TextIO, Union
 
-from pybpfc.abi.maps import lost_records_global
+from pybpfc.abi.maps import lost_records_global, record_type_global
 
 from . import bpf
 from .btf import Kind
@@ -42,6 +42,7 @@ from .trace_output import TraceLine, TracePrints, print_formats
 if TYPE_CHECKING:
     from .collection import Collection
     from .maps import Map
+    from .spec import ObjectSpec
 
 PRINT = "print"
 _ARRAYS = (bpf.BPF_MAP_TYPE_ARRAY, bpf.BPF_MAP_TYPE_PERCPU_ARRAY)
@@ -78,16 +79,29 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def record_decoder(buffer: "Map") -> Callable[[bytes], Any]:
-    """How ``watch`` decodes a buffer's records (see the module's notes)."""
+def record_decoder(buffer: "Map", spec: Optional["ObjectSpec"] = None) -> Callable[[bytes], Any]:
+    """How ``watch`` decodes a buffer's records: as the struct of their size
+    that the program declared it puts there (the compiler's hidden
+    ``__pybpfc_record_MAP_N`` globals, in ``spec``), else as the one struct
+    of their size in BTF, else as an integer of 1, 2, 4 or 8 bytes, else
+    as bytes."""
     btf = buffer.btf
+    declared: dict[int, int] = {}
     by_size: dict[int, list[int]] = {}
     if btf is not None:
         for type_id, t in enumerate(btf.types):
             if type_id and t.kind == Kind.STRUCT and t.name:
                 by_size.setdefault(t.size, []).append(type_id)
+        prefix = record_type_global(buffer.name, 0)[:-1]
+        for section in (spec.data.values() if spec is not None else ()):
+            for name, var in section.variables.items():
+                if name.startswith(prefix) and name[len(prefix):].isdigit() and var.type_id:
+                    declared.setdefault(var.size, var.type_id)
 
     def decode(record: bytes) -> Any:
+        declared_type = declared.get(len(record))
+        if btf is not None and declared_type is not None:
+            return btf.decode(declared_type, record)
         structs = by_size.get(len(record), [])
         if btf is not None and len(structs) == 1:
             return btf.decode(structs[0], record)
@@ -123,7 +137,7 @@ class Watcher:
                     self.warnings.append(f"print() lines will not be shown: {error}")
             for name, m in coll.maps.items():
                 if isinstance(m, (RingBufMap, PerfEventArrayMap)):
-                    self._add(name, m.reader(decode=record_decoder(m)))
+                    self._add(name, m.reader(decode=record_decoder(m, coll.spec)))
         except BaseException:
             self.close()
             raise

@@ -14,7 +14,7 @@ import functools
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
-from pybpfc.abi.maps import LOST_RECORDS_PREFIX
+from pybpfc.abi.maps import HIDDEN_GLOBAL_PREFIX
 
 from . import bpf
 from .btf import Btf, Kind, StructValue
@@ -483,9 +483,9 @@ class Globals:
 
     def names(self) -> list[str]:
         """The program's globals; not the compiler's hidden ones (a ring
-        buffer's count of lost records), which are read by name."""
+        buffer's count of lost records, ...), which are read by name."""
         return [v for s in self._sections for v in s.section.variables
-                if not v.startswith(LOST_RECORDS_PREFIX)]
+                if not v.startswith(HIDDEN_GLOBAL_PREFIX)]
 
     def __getitem__(self, name: str) -> Any:
         return self._section(name).read(name)

@@ -23,7 +23,14 @@ from tests.support import pybpfc_cli, read_mountinfo, require_root, run_in_cgrou
 pytestmark = pytest.mark.kernel
 
 SOCKETS = """
-from pybpfc import ALLOW, ArrayMap, RingBuf, SockContext, atomic_add, cgroup_sock_create, u32, u64
+from pybpfc import ALLOW, ArrayMap, RingBuf, SockContext, atomic_add, cgroup_sock_create, struct, u32, u64
+
+
+@struct
+class Made:
+    family: u32
+    kind: u32
+
 
 made: RingBuf = RingBuf(max_entries=4096)
 kinds_hist: ArrayMap[u64] = ArrayMap(max_entries=8)
@@ -32,7 +39,10 @@ kinds_hist: ArrayMap[u64] = ArrayMap(max_entries=8)
 @cgroup_sock_create
 def show(ctx: SockContext) -> int:
     print("socket: family", ctx.family, "type", ctx.type)
-    made.output(u64(ctx.family) * 100 + ctx.type)
+    record = Made()
+    record.family = ctx.family
+    record.kind = ctx.type
+    made.output(record)
     bucket = u32(2) if ctx.type == 1 else u32(3)     # types 1 and 2, log2 buckets
     count = kinds_hist.lookup(bucket)
     if count is not None:
@@ -81,9 +91,9 @@ def test_run_shows_prints_and_records_as_they_come(tmp_path: Path) -> None:
     result = pybpfc_cli("run", program, "--", sys.executable, "-c", MAKE_SOCKETS)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "socket: family 2 type 1", "made: 201",
-        "socket: family 2 type 2", "made: 202",
-        "socket: family 10 type 2", "made: 1002"]
+        "socket: family 2 type 1", "made: {family: 2, kind: 1}",
+        "socket: family 2 type 2", "made: {family: 2, kind: 2}",
+        "socket: family 10 type 2", "made: {family: 10, kind: 2}"]
     # The histogram as a bar chart after the command, not as an array.
     assert "histogram kinds_hist (3 values)\n" \
            "[1]                    1 |" + "@" * 26 + " " * 26 + "|\n" \
@@ -125,7 +135,7 @@ def test_a_watcher_shows_only_its_own_programs_lines(tmp_path: Path) -> None:
             seen += [out.text for out in watcher.poll(timeout=0.5)]
         time.sleep(0.2)
         seen += [out.text for out in watcher.read()]
-    assert sorted(seen) == sorted(["socket: family 2 type 2", "made: 202"] * 2)
+    assert sorted(seen) == sorted(["socket: family 2 type 2", "made: {family: 2, kind: 2}"] * 2)
     assert [t for t in seen if t.startswith("socket")] == ["socket: family 2 type 2"] * 2
 
 
@@ -268,6 +278,6 @@ def test_records_a_full_ring_buffer_had_no_room_for_are_counted(tmp_path: Path) 
         records = watcher.read()
         lost = watcher.dropped()
     assert len(records) == 255
-    assert {out.text for out in records} == {"made: 202"}
+    assert {out.text for out in records} == {"made: {family: 2, kind: 2}"}
     assert lost == {"made": total - len(records)}
     assert "__pybpfc_lost_made" not in coll.globals.names()

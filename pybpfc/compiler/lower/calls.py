@@ -10,8 +10,9 @@ from ... import abi
 from .. import ast as A
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MapMethodCall, MinMax,
                         Print, UserCall)
-from ..types import BOOL, PARSED_TYPES, IntType, is_aggregate, int_type
+from ..types import BOOL, PARSED_TYPES, IntType, StructType, is_aggregate, int_type
 from . import memory
+from .module import emit_record_type
 from .state import I32, I64, PTR, Lowering, expression
 
 EINVAL = 22
@@ -159,6 +160,8 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
             values.append(by_address(lw, e, operand, name))
             if name == "record":
                 values.append(ir.Constant(I64, operand.ty.size))
+                if isinstance(operand.ty, StructType):
+                    emit_record_type(lw, call.map, operand.ty)
     if "flags" in args:
         flags = args["flags"]
         values.append(lw.extend_to64(lw.expr(flags)) if flags is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import llvmlite.ir as ir
 
-from ...abi.maps import lost_records_global
+from ...abi.maps import lost_records_global, record_type_global
 from ..errors import CompileError, InternalError
 from ..symbols import LICENSE_SECTION, LICENSE_SYMBOL, FuncSym, GlobalVar, MapVar
 from ..types import (BOOL, NONE, U32, U64, ArrayType, ContextType, IntType, StructType, Type,
@@ -89,6 +89,22 @@ def emit_lost_counter(lw: Lowering, var: MapVar) -> None:
     gv.align = 8
     lw.di.global_variable(gv, name, U64, var.pos.line)
     lw.lost_counters[id(var)] = gv
+
+
+def emit_record_type(lw: Lowering, var: MapVar, ty: StructType) -> None:
+    """A hidden zeroed .bss global of a struct the program puts in ring
+    buffer ``var``, once per struct: it puts the struct in BTF, where the
+    runtime finds it to decode the records."""
+    known = lw.record_types.setdefault(id(var), [])
+    if any(seen is ty for seen in known):
+        return
+    name = record_type_global(var.name, len(known))
+    gv = ir.GlobalVariable(lw.module, mem_type(ty), name)
+    gv.initializer = ir.Constant(mem_type(ty), None)
+    gv.section = ".bss"
+    gv.align = storage_align(ty)
+    lw.di.global_variable(gv, name, ty, var.pos.line)
+    known.append(ty)
 
 
 def constant_memory(ty: Type, init: object) -> ir.Constant:
