@@ -30,6 +30,7 @@ def lower_module(lw: Lowering) -> ir.Module:
             raise
         except Exception as err:
             raise InternalError(PHASE, err, fn.node.pos) from err
+    emit_kept_globals(lw)
     lw.di.finish()
     return lw.module
 
@@ -85,10 +86,30 @@ def emit_lost_counter(lw: Lowering, var: MapVar) -> None:
     name = lost_records_global(var.name)
     gv = ir.GlobalVariable(lw.module, ir.IntType(64), name)
     gv.initializer = ir.Constant(ir.IntType(64), 0)
-    gv.section = ".bss"
-    gv.align = 8
+    hide(lw, gv, 8)
     lw.di.global_variable(gv, name, U64, var.pos.line)
     lw.lost_counters[id(var)] = gv
+
+
+def hide(lw: Lowering, gv: ir.GlobalVariable, align: int) -> None:
+    """A compiler's global in .bss: a local symbol (the program's globals
+    are the global ones), kept even when nothing uses it."""
+    gv.section = ".bss"
+    gv.align = align
+    gv.linkage = "internal"
+    lw.kept_globals.append(gv)
+
+
+def emit_kept_globals(lw: Lowering) -> None:
+    """``llvm.compiler.used``: the hidden globals survive optimization."""
+    if not lw.kept_globals:
+        return
+    ty = ir.ArrayType(PTR, len(lw.kept_globals))
+    used = ir.GlobalVariable(lw.module, ty, "llvm.compiler.used")
+    used.linkage = "appending"
+    used.section = "llvm.metadata"
+    used.initializer = ir.Constant(ty, [g.bitcast(PTR) if g.type != PTR else g
+                                        for g in lw.kept_globals])
 
 
 def emit_record_type(lw: Lowering, var: MapVar, ty: StructType) -> None:
@@ -101,8 +122,7 @@ def emit_record_type(lw: Lowering, var: MapVar, ty: StructType) -> None:
     name = record_type_global(var.name, len(known))
     gv = ir.GlobalVariable(lw.module, mem_type(ty), name)
     gv.initializer = ir.Constant(mem_type(ty), None)
-    gv.section = ".bss"
-    gv.align = storage_align(ty)
+    hide(lw, gv, storage_align(ty))
     lw.di.global_variable(gv, name, ty, var.pos.line)
     known.append(ty)
 

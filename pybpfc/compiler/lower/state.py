@@ -102,6 +102,7 @@ class Lowering:
         self.maps: dict[int, ir.GlobalVariable] = {}
         self.lost_counters: dict[int, ir.GlobalVariable] = {}    # ring buffers' (module.py)
         self.record_types: dict[int, list[Any]] = {}     # ring buffer -> its record structs
+        self.kept_globals: list[ir.GlobalVariable] = []    # hidden ones (module.py)
         self.print_formats: dict[bytes, ir.GlobalVariable] = {}
         self.functions: dict[int, ir.Function] = {}
         # Per-function state.
