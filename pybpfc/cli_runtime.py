@@ -6,10 +6,11 @@ as Python is built through the ``object_bytes`` function ``cli`` hands to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, NoReturn, Optional
 
 from pybpfc.cli_errors import EXIT_OK, UserError
 from pybpfc.cli_verifier import add_log_option, write_logs_of
@@ -42,6 +43,9 @@ def _read_spec(args: argparse.Namespace, path_text: str) -> Any:
     data, name = args.object_bytes(path_text)
     spec = read_object(data)
     spec.path = name
+    if getattr(args, "settings", None):
+        from pybpfc.runtime.settings import apply_settings
+        apply_settings(spec, args.settings)
     return spec
 
 
@@ -57,10 +61,12 @@ def _check_cgroup(path_text: str) -> Path:
     return path
 
 
-def _attach_all(coll: Any, cgroup: Optional[Path], dev: Optional[Any] = None) -> list[Any]:
-    """Attach every program that goes to a cgroup to ``cgroup``, and with
+def _attach_all(coll: Any, cgroup: Optional[Path], dev: Optional[Any] = None,
+                sock: Any = None) -> list[Any]:
+    """Attach every program that goes to a cgroup to ``cgroup``; with
     ``dev`` (a ``cli_packets.Device``) every XDP and tc program to that
-    interface; the others are named as not attached."""
+    interface; with ``sock`` (a ``run_socket.FilteredSocket``) the socket
+    filters to its socket; the others are named as not attached."""
     from pybpfc import abi
     from pybpfc.cli_packets import NETDEV_TARGETS, attach_to_device, check_programs_named
     check_programs_named(coll, dev)
@@ -72,6 +78,9 @@ def _attach_all(coll: Any, cgroup: Optional[Path], dev: Optional[Any] = None) ->
                 continue
             if prog.attach_target in NETDEV_TARGETS and dev is not None:
                 links.append(attach_to_device(prog, dev))
+                continue
+            if sock is not None and prog.attach_target == abi.TARGET_SOCKET:
+                links.append(prog.attach(sock.socket))
                 continue
             if prog.attach_target != abi.TARGET_CGROUP or cgroup is None:
                 hint = " (give --dev IFACE)" if prog.attach_target in NETDEV_TARGETS else ""
@@ -152,23 +161,13 @@ def _detach(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ maps
 
 
-def _format(value: Any, indent: str = "  ") -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_format(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_format(v) for v in value) + "]"
-    if isinstance(value, bytes):
-        text = value.rstrip(b"\0")
-        return repr(text) if all(32 <= b < 127 for b in text) else value.hex()
-    return str(value)
-
-
 def print_maps(maps: dict[str, Any], globals_: Optional[Iterator[tuple[str, Any]]] = None,
                out: Any = None) -> None:
     """Every map's entries, keys and values decoded through BTF; per-CPU
     values one line per CPU.  A map that cannot be listed says why, and so
     does one whose listing fails: showing maps never fails a command."""
     from pybpfc.runtime.errors import BpfError
+    from pybpfc.runtime.live import format_value
     out = out or sys.stdout
     for name, m in maps.items():
         try:
@@ -179,7 +178,7 @@ def print_maps(maps: dict[str, Any], globals_: Optional[Iterator[tuple[str, Any]
             print("\n".join(lines), file=out)
     if globals_ is not None:
         try:
-            lines = [f"global {var} = {_format(value)}" for var, value in globals_]
+            lines = [f"global {var} = {format_value(value)}" for var, value in globals_]
         except BpfError as error:
             lines = [f"globals: not read: {error}"]
         if lines:
@@ -188,10 +187,13 @@ def print_maps(maps: dict[str, Any], globals_: Optional[Iterator[tuple[str, Any]
 
 def _map_lines(name: str, m: Any) -> Iterator[str]:
     from pybpfc.runtime.maps import PerCpuMap
+    from pybpfc.runtime.live import format_value
     from pybpfc.runtime.pinning import is_datasec
     if is_datasec(m):
+        from pybpfc.abi.maps import HIDDEN_GLOBAL_PREFIX
         for var, value in m.get(0).items():
-            yield f"global {var} = {_format(value)}"
+            if not var.startswith(HIDDEN_GLOBAL_PREFIX):    # the compiler's, not the program's
+                yield f"global {var} = {format_value(value)}"
         return
     if m.unlisted_reason is not None:
         yield f"map {name} ({m.kind}): not listed: {m.unlisted_reason}"
@@ -200,14 +202,14 @@ def _map_lines(name: str, m: Any) -> Iterator[str]:
     if isinstance(m, PerCpuMap):
         yield f"map {name} ({m.kind}, {len(entries)} entries, {m.cpus} CPUs)"
         for key, per_cpu in entries:
-            yield f"  {_format(key)}:"
+            yield f"  {format_value(key)}:"
             for cpu, value in enumerate(per_cpu):
-                yield f"    cpu{cpu}: {_format(value)}"
+                yield f"    cpu{cpu}: {format_value(value)}"
         return
     kind = "" if m.kind == "map" else f"{m.kind}, "
     yield f"map {name} ({kind}{len(entries)} entries)"
     for key, value in entries:
-        yield f"  {_format(key)}: {_format(value)}"
+        yield f"  {format_value(key)}: {format_value(value)}"
 
 
 @_runtime_errors
@@ -256,10 +258,9 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     from pybpfc.runtime.command import CommandCgroup
     from pybpfc.runtime.errors import BpfError
     from pybpfc.cli_packets import device_of
+    from pybpfc.runtime.live import show_histograms, shown_live
     device = device_of(args)
-    command = list(args.cmd)
-    if command and command[0] == "--":
-        command = command[1:]
+    command = _command_of(args)
     if not command:
         raise UserError("pybpfc run: error: give the command to run, e.g. "
                         "`pybpfc run prog.py -- python3 -c '...'`")
@@ -268,24 +269,22 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     try:
         with cgroup, load(spec) as coll:
             write_logs_of(args.verifier_log, coll.programs.values())
-            links = _attach_all(coll, cgroup.path, device)
-            try:
-                on_cgroup = [link for link in links if not hasattr(link, "interface")]
-                if on_cgroup or len(on_cgroup) == len(links):
-                    names = ", ".join(link.program_name for link in on_cgroup) or "nothing"
-                    print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
-                for link in links:
-                    if hasattr(link, "interface"):
-                        print(f"pybpfc run: attached {link.program_name} to {link.interface} "
-                              f"({link.hook})", file=sys.stderr)
-                # Returns once the command and everything it started are gone:
-                # nothing runs in the cgroup while the programs are detached.
-                cgroup.run(command)
-            finally:
-                _close_all(links)
+            # The readers are there before the programs run: nothing is missed.
+            with _run_socket(args) as sock, shown_live(
+                    coll, sources=[(sock.name, sock)] if sock is not None else []):
+                links = _attach_all(coll, cgroup.path, device, sock)
+                try:
+                    _say_attached(links, cgroup.path, sock)
+                    # Returns once the command and everything it started are gone:
+                    # nothing runs in the cgroup while the programs are detached.
+                    cgroup.run(command)
+                finally:
+                    _close_all(links)
             print(f"pybpfc run: {command[0]} exited with status {cgroup.exit_status}",
                   file=sys.stderr)
-            print_maps(coll.maps, coll.globals.items(), out=sys.stderr)
+            shown = show_histograms(coll, out=sys.stderr)
+            print_maps({name: m for name, m in coll.maps.items() if name not in shown},
+                       coll.globals.items(), out=sys.stderr)
     except (BpfError, OSError) as error:
         if cgroup.exit_status is None:
             raise
@@ -294,6 +293,57 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
               "(`pybpfc cleanup` removes what a pybpfc run left)", file=sys.stderr)
     assert cgroup.exit_status is not None     # the command ran, or we raised above
     return cgroup.exit_status
+
+
+@contextlib.contextmanager
+def _run_socket(args: argparse.Namespace) -> Iterator[Any]:
+    """The socket ``--socket`` asks for (None without it), named to the
+    command in its environment, closed at the end."""
+    if args.socket is None:
+        yield None
+        return
+    from pybpfc.runtime.run_socket import ENVIRONMENT, FilteredSocket
+    with FilteredSocket(args.socket) as sock:
+        os.environ[ENVIRONMENT] = sock.address
+        yield sock
+        print(f"pybpfc run: socket {sock.name} received {sock.received} datagram"
+              f"{'' if sock.received == 1 else 's'}", file=sys.stderr)
+
+
+def _say_attached(links: list[Any], cgroup: Path, sock: Any) -> None:
+    from pybpfc.runtime.link import SocketFilter
+    on_socket = [link.program_name for link in links if isinstance(link, SocketFilter)]
+    on_device = [link for link in links if hasattr(link, "interface")]
+    on_cgroup = [link.program_name for link in links
+                 if not isinstance(link, SocketFilter) and not hasattr(link, "interface")]
+    for link in on_device:
+        print(f"pybpfc run: attached {link.program_name} to {link.interface} ({link.hook})",
+              file=sys.stderr)
+    if on_cgroup or not (on_socket or on_device):
+        print(f"pybpfc run: attached {', '.join(on_cgroup) or 'nothing'} to {cgroup}",
+              file=sys.stderr)
+    if on_socket:
+        print(f"pybpfc run: attached {', '.join(on_socket)} to socket {sock.name}, which "
+              f"the command finds in $PYBPFC_SOCKET", file=sys.stderr)
+
+
+def _command_of(args: argparse.Namespace) -> list[str]:
+    """The command after PROGRAM.  Options of run written between PROGRAM
+    and ``--`` (``pybpfc run prog.py --set n=1 -- CMD``) are parsed into
+    ``args``; a word after PROGRAM that is not an option starts the command."""
+    words = list(args.cmd)
+    if not words or not words[0].startswith("-"):
+        return words
+    if words[0] == "--":
+        return words[1:]
+    if "--" not in words:
+        raise UserError(f"pybpfc run: error: {words[0]} after PROGRAM: put `--` between "
+                        f"run's options and the command, e.g. `pybpfc run "
+                        f"{args.program} {words[0]} ... -- CMD`")
+    split = words.index("--")
+    # --set appends to what was given before PROGRAM.
+    args.options_after_program.parse_args(words[:split], namespace=args)
+    return words[split + 1:]
 
 
 @_runtime_errors
@@ -316,11 +366,31 @@ def _cleanup(args: argparse.Namespace) -> int:
                      f"({', '.join(map(str, killed))})" if killed else "no process left")
         print(f"removed {leftover.path}: {processes}; its pybpfc run "
               f"(pid {leftover.owner_pid}) had gone")
-    if not gone and not alive:
+    instances = _clean_trace_instances(args.pid, failed)
+    if not gone and not alive and not instances:
         print("nothing to clean up: no cgroup of a pybpfc run is left")
     if failed:
         raise UserError("\n".join(f"pybpfc cleanup: error: {message}" for message in failed))
     return EXIT_OK
+
+
+def _clean_trace_instances(owner_pid: Optional[int], failed: list[str]) -> list[str]:
+    """Remove the trace instances (print() readers) of pybpfc processes
+    that are gone; their names."""
+    from pybpfc.runtime.errors import BpfError
+    from pybpfc.runtime.trace_output import leftover_instances, remove_leftover_instance
+    try:
+        found = leftover_instances(owner_pid)
+    except BpfError:
+        return []        # no tracefs to reach: no reader can have left an instance there
+    for name, pid in found:
+        try:
+            remove_leftover_instance(name)
+        except BpfError as error:
+            failed.append(str(error))
+            continue
+        print(f"removed trace instance {name}: its pybpfc (pid {pid}) had gone")
+    return [name for name, _ in found]
 
 
 # ---------------------------------------------------------------- parser
@@ -339,6 +409,7 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
     load.add_argument("--cgroup", metavar="PATH", help="the cgroup v2 directory to attach to")
     load.add_argument("--pin", metavar="DIR", help="a directory on a bpffs to pin into")
     add_log_option(load)
+    _add_set_option(load)
     load.set_defaults(run=_load, command="load", object_bytes=object_bytes)
 
     detach = commands.add_parser(
@@ -379,12 +450,12 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
                     "everything. CMD dies with pybpfc; `pybpfc cleanup` removes what a "
                     "killed run left. The exit status is CMD's.")
     run.add_argument("program", metavar="PROGRAM", help="a pybpfc program (.py) or an object")
-    add_log_option(run)
-    from pybpfc.cli_packets import add_device_options
-    add_device_options(run)
+    _add_run_options(run)
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
-                     help="the command to run")
-    run.set_defaults(run=_run, command="run", object_bytes=object_bytes)
+                     help="the command to run (options of run may also come between "
+                          "PROGRAM and --)")
+    run.set_defaults(run=_run, command="run", object_bytes=object_bytes,
+                     options_after_program=_options_after_program(parents))
 
     cleanup = commands.add_parser(
         "cleanup", parents=parents, help="remove what a killed `pybpfc run` left",
@@ -397,3 +468,36 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
 
     from pybpfc.cli_packets import add_test_run_command
     add_test_run_command(commands, parents, object_bytes, _runtime_errors, _read_spec)
+
+def _add_set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", metavar="NAME=VALUE", action="append", dest="settings",
+                        default=[],
+                        help="give a ReadOnly global its value before loading (again for "
+                             "more: --set limit=10 --set verbose=true)")
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    from pybpfc.cli_packets import add_device_options
+    add_log_option(parser)
+    add_device_options(parser)
+    _add_set_option(parser)
+    parser.add_argument("--socket", metavar="udp:PORT",
+                        help="open a UDP socket on 127.0.0.1 (udp6: ::1) port PORT (0: any "
+                             "free one), attach the socket filters to it and show what it "
+                             "receives; CMD finds it in $PYBPFC_SOCKET")
+
+
+class _OptionsAfterProgram(argparse.ArgumentParser):
+    """Run's options written between PROGRAM and ``--``; a word there that
+    is none of them is a user error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"pybpfc run: error: {message} (between PROGRAM and `--` go only "
+                        "run's options; the command goes after `--`)")
+
+
+def _options_after_program(parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser = _OptionsAfterProgram(prog="pybpfc run PROGRAM", parents=parents, add_help=False,
+                                  argument_default=argparse.SUPPRESS)
+    _add_run_options(parser)
+    return parser

@@ -14,6 +14,8 @@ import functools
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
+from pybpfc.abi.maps import HIDDEN_GLOBAL_PREFIX
+
 from . import bpf
 from .btf import Btf, Kind, StructValue
 from .errors import BpfError, describe_errno
@@ -480,7 +482,10 @@ class Globals:
         raise KeyError(f"no global variable '{name}' (globals: {known})")
 
     def names(self) -> list[str]:
-        return [v for s in self._sections for v in s.section.variables]
+        """The program's globals; not the compiler's hidden ones (a ring
+        buffer's count of lost records, ...), which are read by name."""
+        return [v for s in self._sections for v in s.section.variables
+                if not v.startswith(HIDDEN_GLOBAL_PREFIX)]
 
     def __getitem__(self, name: str) -> Any:
         return self._section(name).read(name)

@@ -10,16 +10,16 @@ and the next bit says it was discarded, then 32 bits the kernel uses
 itself.  Records start at 8-byte boundaries.  Readers wait with epoll on
 the map fd, which the kernel makes readable while records are pending.
 
-The positions are read and written with plain 8-byte loads and stores; the
-kernel pairs its own with release/acquire barriers, which plain accesses
-match on x86-64 (total store order).
+The positions are read and written with plain 8-byte loads and stores
+(through a memoryview of 8-byte words, never byte by byte); the kernel
+pairs its own with release/acquire barriers, which plain accesses match on
+x86-64 (total store order).
 """
 from __future__ import annotations
 
 import mmap
 import os
 import select
-import struct
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
 
 from . import bpf
@@ -32,10 +32,6 @@ if TYPE_CHECKING:
 BUSY_BIT = 1 << 31
 DISCARD_BIT = 1 << 30
 HEADER_SIZE = 8
-
-
-def _round_up_8(n: int) -> int:
-    return (n + 7) & ~7
 
 
 class RingBuffer:
@@ -60,13 +56,17 @@ class RingBuffer:
         self.fd = -1
         self._consumer: Optional[mmap.mmap] = None
         self._producer: Optional[mmap.mmap] = None
+        self._consumer_words: Optional[memoryview] = None
+        self._producer_words: Optional[memoryview] = None
+        self._headers: Optional[memoryview] = None
         self._epoll: Optional[select.epoll] = None
         try:
             self.fd = os.dup(ring.fd)
-            self._consumer = mmap.mmap(self.fd, self._page, mmap.MAP_SHARED,
-                                       mmap.PROT_READ | mmap.PROT_WRITE, offset=0)
-            self._producer = mmap.mmap(self.fd, self._page + 2 * self.size, mmap.MAP_SHARED,
-                                       mmap.PROT_READ, offset=self._page)
+            self.use_mappings(
+                mmap.mmap(self.fd, self._page, mmap.MAP_SHARED,
+                          mmap.PROT_READ | mmap.PROT_WRITE, offset=0),
+                mmap.mmap(self.fd, self._page + 2 * self.size, mmap.MAP_SHARED,
+                          mmap.PROT_READ, offset=self._page))
             self._epoll = select.epoll()
             self._epoll.register(self.fd, select.EPOLLIN)
         except OSError as err:
@@ -108,33 +108,44 @@ class RingBuffer:
 
     # ------------------------------------------------------------ reading
 
-    def _mapped(self) -> tuple[mmap.mmap, mmap.mmap]:
-        if self._consumer is None or self._producer is None:
-            raise BpfError(f"{self.what}: the ring buffer reader is closed")
-        return self._consumer, self._producer
+    def use_mappings(self, consumer: mmap.mmap, producer: mmap.mmap) -> None:
+        """Read the ring through these mappings: the consumer page, then the
+        producer page and the data area twice."""
+        self._consumer, self._producer = consumer, producer
+        # Positions and headers are read and written as whole words: a
+        # byte-wise copy could see (or let the kernel see) a torn one.
+        self._consumer_words = memoryview(consumer).cast("Q")
+        self._producer_words = memoryview(producer).cast("Q")
+        self._headers = memoryview(producer).cast("I")
 
     def read_raw(self) -> list[bytes]:
         """The records pending now, as bytes, without waiting; each one
         read is released to the producer."""
-        consumer, producer = self._mapped()
-        records = []
-        (position,) = struct.unpack_from("<Q", consumer, 0)
+        consumer, produced_at, headers = self._consumer_words, self._producer_words, \
+            self._headers
+        if consumer is None or produced_at is None or headers is None \
+                or self._producer is None:
+            raise BpfError(f"{self.what}: the ring buffer reader is closed")
+        data, page, mask = self._producer, self._page, self._mask
+        records: list[bytes] = []
+        position = consumer[0]
         while True:
-            (produced,) = struct.unpack_from("<Q", producer, 0)
+            produced = produced_at[0]
             if position >= produced:
                 break
-            at = self._page + (position & self._mask)
-            (header,) = struct.unpack_from("<I", producer, at)
-            if header & BUSY_BIT:          # still being written: it and all after wait
-                break
-            length = header & ~(BUSY_BIT | DISCARD_BIT)
-            if length > self.size - HEADER_SIZE:
-                raise BpfError(f"{self.what}: a record at position {position} claims "
-                               f"{length} bytes, more than the ring holds")
-            if not header & DISCARD_BIT:
-                records.append(producer[at + HEADER_SIZE:at + HEADER_SIZE + length])
-            position += _round_up_8(length + HEADER_SIZE)
-            struct.pack_into("<Q", consumer, 0, position)
+            while position < produced:
+                at = page + (position & mask)
+                header = headers[at >> 2]
+                if header & BUSY_BIT:      # still being written: it and all after wait
+                    return records
+                length = header & ~(BUSY_BIT | DISCARD_BIT)
+                if length > self.size - HEADER_SIZE:
+                    raise BpfError(f"{self.what}: a record at position {position} claims "
+                                   f"{length} bytes, more than the ring holds")
+                if not header & DISCARD_BIT:
+                    records.append(data[at + HEADER_SIZE:at + HEADER_SIZE + length])
+                position += (length + HEADER_SIZE + 7) & ~7
+                consumer[0] = position
         return records
 
     def read(self) -> list[Any]:
@@ -175,6 +186,10 @@ class RingBuffer:
         if self._epoll is not None:
             self._epoll.close()
             self._epoll = None
+        for view in (self._consumer_words, self._producer_words, self._headers):
+            if view is not None:
+                view.release()
+        self._consumer_words = self._producer_words = self._headers = None
         for mapping in (self._consumer, self._producer):
             if mapping is not None:
                 mapping.close()

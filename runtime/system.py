@@ -1,6 +1,6 @@
 """The few system calls the runtime needs that ``os`` does not offer
 (``statfs``, ``prctl``, ``perf_event_open`` and the ioctls on its fds,
-``mount``), a process's start time from ``/proc``, and holding signals
+``mount``, ``fsopen``/``fsmount``), a process's start time from ``/proc``, and holding signals
 back while a step must not be cut in two.  Like ``bpf.py`` for ``bpf(2)``,
 this is the one place they are made."""
 from __future__ import annotations
@@ -15,8 +15,9 @@ import signal
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Union
 
-from pybpfc.abi.kernel import (MNT_DETACH, PERF_EVENT_OPEN_SYSCALL_NUMBERS,
-                               PERF_FLAG_FD_CLOEXEC)
+from pybpfc.abi.kernel import (FSCONFIG_CMD_CREATE, FSCONFIG_SYSCALL, FSMOUNT_CLOEXEC,
+                               FSMOUNT_SYSCALL, FSOPEN_CLOEXEC, FSOPEN_SYSCALL, MNT_DETACH,
+                               PERF_EVENT_OPEN_SYSCALL_NUMBERS, PERF_FLAG_FD_CLOEXEC)
 
 from .errors import BpfError, SyscallError
 from .perf_structs import PerfEventAttr
@@ -185,3 +186,29 @@ def unmount(target: Union[str, "os.PathLike[str]"]) -> None:
     if _c_library().umount2(os.fsencode(target), MNT_DETACH) != 0:
         number = ctypes.get_errno()
         raise OSError(number, f"umount: {os.strerror(number)}", str(target))
+
+
+def detached_mount(fs_type: str) -> int:
+    """A new mount of ``fs_type`` that is in no directory: an fd of its root
+    (``fsopen``, ``fsconfig(CREATE)``, ``fsmount``).  Closing the fd, or the
+    process ending, unmounts it; nothing is ever left behind.  Raises
+    OSError."""
+    syscall = _c_library().syscall
+    syscall.restype = ctypes.c_long
+
+    def call(name: str, *args: object) -> int:
+        result = syscall(*args)
+        if result < 0:
+            number = ctypes.get_errno()
+            raise OSError(number, f"{name}({fs_type}): {os.strerror(number)}")
+        return int(result)
+
+    context = call("fsopen", ctypes.c_long(FSOPEN_SYSCALL), fs_type.encode(),
+                   ctypes.c_uint(FSOPEN_CLOEXEC))
+    try:
+        call("fsconfig", ctypes.c_long(FSCONFIG_SYSCALL), ctypes.c_int(context),
+             ctypes.c_uint(FSCONFIG_CMD_CREATE), None, None, ctypes.c_int(0))
+        return call("fsmount", ctypes.c_long(FSMOUNT_SYSCALL), ctypes.c_int(context),
+                    ctypes.c_uint(FSMOUNT_CLOEXEC), ctypes.c_uint(0))
+    finally:
+        os.close(context)

@@ -505,3 +505,16 @@ STRTOX_BASE_MASK = 0x1F   # kernel/bpf/helpers.c, not in the uapi header
 # bpf_ringbuf_output flags
 BPF_RB_NO_WAKEUP = 1 << 0
 BPF_RB_FORCE_WAKEUP = 1 << 1
+
+# ------------------------------------------------- the mount API (live output)
+#
+# fsopen(2), fsconfig(2) and fsmount(2) make a mount that is in no
+# directory tree: it is reached only through the fd fsmount returns and is
+# gone once that fd is closed.  Numbers >= 424 are the same on every
+# architecture but alpha.
+FSOPEN_SYSCALL = 430
+FSCONFIG_SYSCALL = 431
+FSMOUNT_SYSCALL = 432
+FSOPEN_CLOEXEC = 1
+FSCONFIG_CMD_CREATE = 6
+FSMOUNT_CLOEXEC = 1

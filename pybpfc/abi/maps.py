@@ -143,3 +143,28 @@ MAP_KINDS = {k.python_name: k for k in (
             "a buffer of records user space reads in order; max_entries is its size in "
             "bytes, a power of 2 and a multiple of the page size"),
 )}
+
+# -------------------------------------------------- lost records (live output)
+#
+# The kernel counts no ring buffer record it had no room for: ringbuf_output
+# returns -EAGAIN and the record is gone.  So each RingBuf gets a hidden u64
+# global in .bss that the compiled output() increments when the helper
+# fails; the runtime reads it by this name (and lists it with no global).
+#
+# A struct a program puts in a RingBuf is in BTF only if some variable has
+# its type, so each gets a hidden zeroed global of that type too, which the
+# runtime decodes records with.  Globals of this prefix are the compiler's.
+HIDDEN_GLOBAL_PREFIX = "__pybpfc_"
+LOST_RECORDS_PREFIX = HIDDEN_GLOBAL_PREFIX + "lost_"
+RECORD_TYPE_PREFIX = HIDDEN_GLOBAL_PREFIX + "record_"
+
+
+def lost_records_global(map_name: str) -> str:
+    """The hidden global counting ``map_name``'s records lost for room."""
+    return LOST_RECORDS_PREFIX + map_name
+
+
+def record_type_global(map_name: str, index: int) -> str:
+    """The hidden global whose type is the ``index``-th struct (from 0)
+    that the program puts in ring buffer ``map_name``."""
+    return f"{RECORD_TYPE_PREFIX}{map_name}_{index}"

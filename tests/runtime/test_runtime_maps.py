@@ -150,7 +150,7 @@ class FakeRing:
         self.reader.what = "map 'fake'"
         self.reader.size, self.reader._mask, self.reader._page = size, size - 1, PAGE
         self.reader._decode = bytes
-        self.reader._consumer, self.reader._producer = self.consumer, self.producer
+        self.reader.use_mappings(self.consumer, self.producer)
 
     def put(self, position: int, header: int, body: bytes) -> None:
         record = struct.pack("<II", header, 0) + body

@@ -267,7 +267,8 @@ def print_call(ck: Checker, e: A.Call) -> None:
         e.args[i] = a
     e.args = [a for a in e.args if not isinstance(a, A.StrLit)]
     e.ty = NONE
-    e.resolved = Print((" ".join(parts) + "\n").encode())
+    # No newline: the trace buffer ends every event with one of its own.
+    e.resolved = Print(" ".join(parts).encode())
 
 
 def atomic_add(ck: Checker, e: A.Call) -> None:

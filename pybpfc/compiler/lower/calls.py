@@ -10,8 +10,9 @@ from ... import abi
 from .. import ast as A
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MapMethodCall, MinMax,
                         Print, UserCall)
-from ..types import BOOL, PARSED_TYPES, IntType, is_aggregate, int_type
+from ..types import BOOL, PARSED_TYPES, IntType, StructType, is_aggregate, int_type
 from . import memory
+from .module import emit_record_type
 from .state import I32, I64, PTR, Lowering, expression
 
 EINVAL = 22
@@ -159,13 +160,29 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
             values.append(by_address(lw, e, operand, name))
             if name == "record":
                 values.append(ir.Constant(I64, operand.ty.size))
+                if isinstance(operand.ty, StructType):
+                    emit_record_type(lw, call.map, operand.ty)
     if "flags" in args:
         flags = args["flags"]
         values.append(lw.extend_to64(lw.expr(flags)) if flags is not None
                       else ir.Constant(I64, 0))
     if helper.name == "get_local_storage":
         values.append(ir.Constant(I64, 0))
-    return call_helper(lw, helper, values)
+    result = call_helper(lw, helper, values)
+    lost = lw.lost_counters.get(id(call.map))
+    if lost is not None:
+        count_if_lost(lw, result, lost)
+    return result
+
+
+def count_if_lost(lw: Lowering, result: ir.Value, counter: ir.GlobalVariable) -> None:
+    """A ring buffer output that failed (no room: -EAGAIN) adds one to the
+    map's hidden count, which the runtime reports."""
+    failed = lw.builder.icmp_signed("<", result, ir.Constant(result.type, 0))
+    with lw.builder.if_then(failed, likely=False):
+        rmw = ir.instructions.AtomicRMW(lw.builder.block, "add", counter,
+                                        ir.Constant(I64, 1), "monotonic", "")
+        lw.builder._insert(rmw)
 
 
 def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Value:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import llvmlite.ir as ir
 
+from ...abi.maps import lost_records_global, record_type_global
 from ..errors import CompileError, InternalError
 from ..symbols import LICENSE_SECTION, LICENSE_SYMBOL, FuncSym, GlobalVar, MapVar
-from ..types import (BOOL, NONE, U32, ArrayType, ContextType, IntType, StructType, Type,
+from ..types import (BOOL, NONE, U32, U64, ArrayType, ContextType, IntType, StructType, Type,
                      map_key_type, storage_align)
 from . import context
 from .state import I8, I32, PHASE, PTR, Lowering, mem_type, reg_type
@@ -29,6 +30,7 @@ def lower_module(lw: Lowering) -> ir.Module:
             raise
         except Exception as err:
             raise InternalError(PHASE, err, fn.node.pos) from err
+    emit_kept_globals(lw)
     lw.di.finish()
     return lw.module
 
@@ -74,6 +76,55 @@ def emit_map(lw: Lowering, var: MapVar) -> None:
     gv.align = 8
     lw.di.map_variable(gv, var.name, var.pos.line, members)
     lw.maps[id(var)] = gv
+    if ty.kind.map_type == "BPF_MAP_TYPE_RINGBUF":
+        emit_lost_counter(lw, var)
+
+
+def emit_lost_counter(lw: Lowering, var: MapVar) -> None:
+    """The hidden .bss count of the ring buffer's records lost for room
+    (pybpfc.abi.maps.lost_records_global), which output() increments."""
+    name = lost_records_global(var.name)
+    gv = ir.GlobalVariable(lw.module, ir.IntType(64), name)
+    gv.initializer = ir.Constant(ir.IntType(64), 0)
+    hide(lw, gv, 8)
+    lw.di.global_variable(gv, name, U64, var.pos.line)
+    lw.lost_counters[id(var)] = gv
+
+
+def hide(lw: Lowering, gv: ir.GlobalVariable, align: int) -> None:
+    """A compiler's global in .bss: a local symbol (the program's globals
+    are the global ones), kept even when nothing uses it."""
+    gv.section = ".bss"
+    gv.align = align
+    gv.linkage = "internal"
+    lw.kept_globals.append(gv)
+
+
+def emit_kept_globals(lw: Lowering) -> None:
+    """``llvm.compiler.used``: the hidden globals survive optimization."""
+    if not lw.kept_globals:
+        return
+    ty = ir.ArrayType(PTR, len(lw.kept_globals))
+    used = ir.GlobalVariable(lw.module, ty, "llvm.compiler.used")
+    used.linkage = "appending"
+    used.section = "llvm.metadata"
+    used.initializer = ir.Constant(ty, [g.bitcast(PTR) if g.type != PTR else g
+                                        for g in lw.kept_globals])
+
+
+def emit_record_type(lw: Lowering, var: MapVar, ty: StructType) -> None:
+    """A hidden zeroed .bss global of a struct the program puts in ring
+    buffer ``var``, once per struct: it puts the struct in BTF, where the
+    runtime finds it to decode the records."""
+    known = lw.record_types.setdefault(id(var), [])
+    if any(seen is ty for seen in known):
+        return
+    name = record_type_global(var.name, len(known))
+    gv = ir.GlobalVariable(lw.module, mem_type(ty), name)
+    gv.initializer = ir.Constant(mem_type(ty), None)
+    hide(lw, gv, storage_align(ty))
+    lw.di.global_variable(gv, name, ty, var.pos.line)
+    known.append(ty)
 
 
 def constant_memory(ty: Type, init: object) -> ir.Constant:

@@ -12,7 +12,7 @@ CompileError is a bug in pybpfc, raised as an InternalError at the node.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 import llvmlite.ir as ir
 
@@ -100,6 +100,9 @@ class Lowering:
         self.di = DebugInfo(module, program.source)
         self.globals: dict[int, ir.GlobalVariable] = {}
         self.maps: dict[int, ir.GlobalVariable] = {}
+        self.lost_counters: dict[int, ir.GlobalVariable] = {}    # ring buffers' (module.py)
+        self.record_types: dict[int, list[Any]] = {}     # ring buffer -> its record structs
+        self.kept_globals: list[ir.GlobalVariable] = []    # hidden ones (module.py)
         self.print_formats: dict[bytes, ir.GlobalVariable] = {}
         self.functions: dict[int, ir.Function] = {}
         # Per-function state.
