@@ -178,11 +178,16 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
 def count_if_lost(lw: Lowering, result: ir.Value, counter: ir.GlobalVariable) -> None:
     """A ring buffer output that failed (no room: -EAGAIN) adds one to the
     map's hidden count, which the runtime reports."""
-    failed = lw.builder.icmp_signed("<", result, ir.Constant(result.type, 0))
-    with lw.builder.if_then(failed, likely=False):
-        rmw = ir.instructions.AtomicRMW(lw.builder.block, "add", counter,
-                                        ir.Constant(I64, 1), "monotonic", "")
-        lw.builder._insert(rmw)
+    ok = lw.builder.icmp_signed(">=", result, ir.Constant(result.type, 0))
+    count_bb, end_bb = lw.new_block("lost"), lw.new_block("lost.end")
+    # The usual way first, so it falls through (codegen's layout).
+    lw.builder.cbranch(ok, end_bb, count_bb)
+    lw.builder.position_at_end(count_bb)
+    rmw = ir.instructions.AtomicRMW(lw.builder.block, "add", counter,
+                                    ir.Constant(I64, 1), "monotonic", "")
+    lw.builder._insert(rmw)
+    lw.builder.branch(end_bb)
+    lw.builder.position_at_end(end_bb)
 
 
 def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Value:
