@@ -579,9 +579,12 @@ class _Generator:
         if self.hook.returns.kind == "bytes":
             self.imports.update(("DROP", "KEEP_ALL"))
             return f"return {self.c.choice(('DROP', 'KEEP_ALL', self.expr('u32', 2)))}"
-        self.imports.update(("ALLOW", "REJECT"))
-        return "return " + self.c.choice((
-            "ALLOW", "REJECT", self.boolean(2), f"REJECT if {self.boolean(2)} else ALLOW"))
+        names = tuple(name for name, _ in self.hook.returns.values)
+        self.imports.update(names)
+        if not {"ALLOW", "REJECT"} <= set(names):
+            return "return " + self.c.choice(names)     # e.g. recvmsg: ALLOW only
+        return "return " + self.c.choice(names + (
+            self.boolean(2), f"REJECT if {self.boolean(2)} else ALLOW"))
 
     def module_globals(self) -> list[str]:
         lines = []

@@ -115,4 +115,8 @@ HELPERS = {h.name: h for h in (
             call="method"),
     _helper("get_retval", 186, "", "i32", "the syscall's result so far (0 or -errno)"),
     _helper("set_retval", 187, "value: i32", "i32", "set the syscall's result (0 or -errno)"),
+    # sock_addr hooks
+    _helper("bind", 64, "ctx: ctx, addr: buffer", "i64",
+            "bind the socket to the struct sockaddr in the buffer (from a connect hook, "
+            "before the connection is made); 0 or -errno"),
 )}

@@ -170,6 +170,25 @@ PROGRAM_KINDS: tuple[ProgramKind, ...] = (
              FEATURE_TRAMPOLINES),
     _tracing(("lsm",), "LSM", "LSM_MAC", TARGET_KERNEL_BTF, AttachBtf("bpf_lsm_", "func"),
              FEATURE_BPF_LSM),
+    # sock_addr: the address of bind, connect, sendmsg, recvmsg, getpeername
+    # and getsockname, for IPv4, IPv6 and (connect and after) Unix sockets.
+    _cgroup("cgroup/bind4", "CGROUP_SOCK_ADDR", "CGROUP_INET4_BIND"),
+    _cgroup("cgroup/bind6", "CGROUP_SOCK_ADDR", "CGROUP_INET6_BIND"),
+    _cgroup("cgroup/connect4", "CGROUP_SOCK_ADDR", "CGROUP_INET4_CONNECT"),
+    _cgroup("cgroup/connect6", "CGROUP_SOCK_ADDR", "CGROUP_INET6_CONNECT"),
+    _cgroup("cgroup/connect_unix", "CGROUP_SOCK_ADDR", "CGROUP_UNIX_CONNECT"),
+    _cgroup("cgroup/sendmsg4", "CGROUP_SOCK_ADDR", "CGROUP_UDP4_SENDMSG"),
+    _cgroup("cgroup/sendmsg6", "CGROUP_SOCK_ADDR", "CGROUP_UDP6_SENDMSG"),
+    _cgroup("cgroup/sendmsg_unix", "CGROUP_SOCK_ADDR", "CGROUP_UNIX_SENDMSG"),
+    _cgroup("cgroup/recvmsg4", "CGROUP_SOCK_ADDR", "CGROUP_UDP4_RECVMSG"),
+    _cgroup("cgroup/recvmsg6", "CGROUP_SOCK_ADDR", "CGROUP_UDP6_RECVMSG"),
+    _cgroup("cgroup/recvmsg_unix", "CGROUP_SOCK_ADDR", "CGROUP_UNIX_RECVMSG"),
+    _cgroup("cgroup/getpeername4", "CGROUP_SOCK_ADDR", "CGROUP_INET4_GETPEERNAME"),
+    _cgroup("cgroup/getpeername6", "CGROUP_SOCK_ADDR", "CGROUP_INET6_GETPEERNAME"),
+    _cgroup("cgroup/getpeername_unix", "CGROUP_SOCK_ADDR", "CGROUP_UNIX_GETPEERNAME"),
+    _cgroup("cgroup/getsockname4", "CGROUP_SOCK_ADDR", "CGROUP_INET4_GETSOCKNAME"),
+    _cgroup("cgroup/getsockname6", "CGROUP_SOCK_ADDR", "CGROUP_INET6_GETSOCKNAME"),
+    _cgroup("cgroup/getsockname_unix", "CGROUP_SOCK_ADDR", "CGROUP_UNIX_GETSOCKNAME"),
 )
 
 PROGRAM_KINDS_BY_NAME = {k.name: k for k in PROGRAM_KINDS}

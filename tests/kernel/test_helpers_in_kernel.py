@@ -30,7 +30,7 @@ METHOD_CALLS = {
 
 def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
     """(module-level declaration, statement in the hook)."""
-    sock = "ctx.sk" if hook.context is abi.BPF_SOCKOPT else "ctx"
+    sock = "ctx.sk" if hook.context.field("sk") is not None else "ctx"
     if helper.call == "method":
         declaration, statement = METHOD_CALLS[helper.name]
         return declaration, statement.format(sock=sock)
