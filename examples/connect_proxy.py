@@ -26,28 +26,21 @@ asked: SockStorage[Destination] = SockStorage()
 redirected: u32 = 0
 
 
-def proxy_for(port: u32, kind: u32) -> u32:
-    """The proxy's port for a destination port, both in network byte order;
-    0 when the connection goes where it was meant to."""
-    global redirected
-    proxy = proxied.lookup(ntohs(u16(port)))
-    if proxy is None or kind != SOCK_STREAM:
-        return 0
-    redirected += 1
-    return htons(u16(proxy.value))
-
-
 @cgroup_connect4
 def to_proxy4(ctx: SockAddrContext) -> int:
-    proxy_port = proxy_for(ctx.user_port, ctx.type)
-    if proxy_port == 0:
+    global redirected
+    if ctx.type != SOCK_STREAM:
         return ALLOW
+    proxy = proxied.lookup(ntohs(u16(ctx.user_port)))
+    if proxy is None:
+        return ALLOW
+    redirected += 1
     dest = asked.get(ctx.sk, create=True)
     if dest is not None:
         dest.value.ip[0] = ctx.user_ip4
         dest.value.port = ctx.user_port
     ctx.user_ip4 = LOOPBACK4
-    ctx.user_port = proxy_port
+    ctx.user_port = htons(u16(proxy.value))
     return ALLOW
 
 
@@ -62,9 +55,13 @@ def as_asked4(ctx: SockAddrContext) -> int:
 
 @cgroup_connect6
 def to_proxy6(ctx: SockAddrContext) -> int:
-    proxy_port = proxy_for(ctx.user_port, ctx.type)
-    if proxy_port == 0:
+    global redirected
+    if ctx.type != SOCK_STREAM:
         return ALLOW
+    proxy = proxied.lookup(ntohs(u16(ctx.user_port)))
+    if proxy is None:
+        return ALLOW
+    redirected += 1
     dest = asked.get(ctx.sk, create=True)
     if dest is not None:
         dest.value.ip[0] = ctx.user_ip6[0]
@@ -76,7 +73,7 @@ def to_proxy6(ctx: SockAddrContext) -> int:
     ctx.user_ip6[1] = 0
     ctx.user_ip6[2] = 0
     ctx.user_ip6[3] = LOOPBACK6_LAST_WORD
-    ctx.user_port = proxy_port
+    ctx.user_port = htons(u16(proxy.value))
     return ALLOW
 
 

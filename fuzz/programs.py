@@ -134,6 +134,8 @@ class _Generator:
                 calls.append(f"{helper.name}()")
             elif helper.params == ("ctx",):
                 calls.append(f"{helper.name}({CONTEXT_PARAMETER})")
+            elif helper.params == ("ctx_or_null",):
+                calls.append(f"{helper.name}({self.c.choice((CONTEXT_PARAMETER, 'None'))})")
         return calls
 
     def index_expr(self) -> str:
@@ -507,7 +509,7 @@ class _Generator:
     def kernel_helper_statement(self) -> list[str]:
         allowed = [h for h in abi.HELPERS.values() if h.name in self.hook.helpers
                    and h.call == "function" and h.returns in RANGES
-                   and all(p in ("ctx", "buffer", "buffer_start") or p in RANGES
+                   and all(p in ("ctx", "ctx_or_null", "buffer", "buffer_start") or p in RANGES
                            for p in h.params)]
         window = "optval" in self.hook.writable or "optval" in self.hook.readable
         options = ["helper"] * bool(allowed) + ["optval"] * window
@@ -525,6 +527,8 @@ class _Generator:
         for param in helper.params:
             if param == "ctx":
                 args.append(CONTEXT_PARAMETER)
+            elif param == "ctx_or_null":
+                args.append(self.c.choice((CONTEXT_PARAMETER, "None")))
             elif param in ("buffer", "buffer_start"):
                 name = self.fresh("buf")
                 length = self.c.integer(1, 64)

@@ -14,7 +14,8 @@ class Param(NamedTuple):
     """One parameter of a helper as a program calls it.
 
     ``name`` is the parameter's name in ``pybpfc.lang``.  ``kind`` says what
-    the program passes: ``"ctx"`` the hook's context; ``"sock"`` a socket
+    the program passes: ``"ctx"`` the hook's context; ``"ctx_or_null"``
+    the context or None (NULL to the kernel); ``"sock"`` a socket
     (``ctx.sk``); ``"buffer"`` a bytearray, passed to the kernel as its
     address and its size; ``"buffer_start"`` a bytearray passed by address
     only, its size given by the next (int) argument and capped at the
@@ -109,7 +110,8 @@ HELPERS = {h.name: h for h in (
             call="method"),
     _helper("sk_storage_delete", 108, "", "i64", "remove the socket's value; 0 or -errno",
             call="method"),
-    _helper("get_netns_cookie", 122, "ctx: ctx", "u64", "the network namespace's cookie"),
+    _helper("get_netns_cookie", 122, "ctx: ctx_or_null", "u64",
+            "the cookie of the socket's network namespace; of the initial one for None"),
     _helper("ringbuf_output", 130, "", "i64",
             "copy a record (an integer, struct or bytearray) into the ring buffer; 0 or -errno",
             call="method"),

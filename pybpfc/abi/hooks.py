@@ -33,7 +33,9 @@ class Hook(NamedTuple):
     readable: frozenset[str]
     writable: frozenset[str]
     returns: Returns
-    # Bounds the kernel enforces on constant writes, field -> (min, max); None = open.
+    # Bounds the kernel enforces when the call returns, field -> (min, max);
+    # None = open.  The verifier loads any value: outside them the call
+    # fails with EFAULT (the compiler warns of a constant).
     write_bounds: tuple[tuple[str, Optional[int], Optional[int]], ...] = ()
     # Kernel helper functions (bpf_func_id names without the prefix) the
     # verifier lets this hook call.
@@ -106,7 +108,9 @@ HOOKS: tuple[Hook, ...] = (
          readable=_SOCKOPT_READ | {"retval"},
          writable=frozenset({"optlen", "retval"}),
          returns=_VERDICT,
-         write_bounds=(("optlen", 0, PAGE_SIZE), ("retval", 0, 0)),
+         # retval: any value loads and is the call's result (Linux 6.18
+         # returns a positive one as it is, no EFAULT).
+         write_bounds=(("optlen", 0, PAGE_SIZE),),
          helpers=_SOCKOPT_HELPERS,
          summary="runs after the kernel handled getsockopt(2); may rewrite the value, "
                  "its length and the result"),

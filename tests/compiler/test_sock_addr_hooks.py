@@ -1,9 +1,15 @@
 """The sock_addr hooks in the compiler: the return values the kernel
 wants of each, the socket behind ``ctx.sk``, and a decorator that is no
-hook answered with the hooks the table has."""
+hook answered with the hooks the table has; and what the kernel loads
+compiles: None where a helper takes NULL, a warning (not a refusal) for a
+write that will surely fail with EFAULT."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from tests.support import pybpfc_cli
 
 from pybpfc import abi
 from pybpfc.compiler.driver import check_source, compile_source
@@ -90,3 +96,42 @@ def test_a_decorator_that_is_no_hook_lists_the_hooks_there_are() -> None:
     assert err.note is not None
     assert err.note.split("the hooks pybpfc has: ")[1].split(", ") == sorted(
         abi.HOOKS_BY_DECORATOR)
+
+
+def test_none_is_accepted_only_where_the_kernel_takes_null() -> None:
+    head = "from pybpfc import ALLOW, SockAddrContext, cgroup_connect4, {h}\n\n\n" \
+           "@cgroup_connect4\ndef prog(ctx: SockAddrContext) -> int:\n"
+    compile_source(Source("prog.py", head.format(h="get_netns_cookie")
+                          + "    x = get_netns_cookie(None)\n    return ALLOW\n"))
+    err = error_of(head.format(h="get_socket_cookie")
+                   + "    x = get_socket_cookie(None)\n    return ALLOW\n")
+    assert err.message == "None is not a value in pybpfc"
+    err = error_of(head.format(h="get_netns_cookie")
+                   + "    x = get_netns_cookie(1)\n    return ALLOW\n")
+    assert err.message == "get_netns_cookie() takes the hook's context here, or None"
+
+
+def test_a_write_the_kernel_loads_but_fails_with_efault_is_a_warning() -> None:
+    text = ("from pybpfc import ALLOW, SockoptContext, cgroup_setsockopt\n\n\n"
+            "@cgroup_setsockopt\ndef prog(ctx: SockoptContext) -> int:\n"
+            "    ctx.optlen = -1\n    ctx.optlen = 5000\n    return ALLOW\n")
+    compiled = compile_source(Source("prog.py", text))
+    assert [(w.pos.line, w.pos.col, w.render().split("\n")[0]) for w in compiled.warnings
+            if w.pos is not None] == [
+        (7, 18, "prog.py:7:18: warning: ctx.optlen = 5000 makes the call fail with EFAULT "
+                "in a @cgroup_setsockopt hook")]
+    assert [w.render() for w in check_source(Source("prog.py", text)).warnings] == [
+        w.render() for w in compiled.warnings]
+
+
+def test_pybpfc_build_prints_a_warning_and_writes_the_object(tmp_path: Path) -> None:
+    program = tmp_path / "prog.py"
+    program.write_text("from pybpfc import ALLOW, SockoptContext, cgroup_getsockopt\n\n\n"
+                       "@cgroup_getsockopt\ndef prog(ctx: SockoptContext) -> int:\n"
+                       "    ctx.optlen = -3\n    return ALLOW\n")
+    result = pybpfc_cli("build", str(program), "-o", str(tmp_path / "prog.o"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"{program}:6:18: warning: ctx.optlen = -3 makes the call fail with EFAULT in a "
+        "@cgroup_getsockopt hook")
+    assert (tmp_path / "prog.o").stat().st_size > 0

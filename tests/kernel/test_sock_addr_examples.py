@@ -1,6 +1,7 @@
 """The sock_addr examples at work: each is attached to a temporary cgroup,
 and a forked child moved into it, in a network namespace of its own with
-loopback up, makes the calls; the test asserts what the child saw."""
+loopback up, makes the calls; the test asserts what the child saw.  The
+bind() helper, which only connect hooks may call, is tested here too."""
 from __future__ import annotations
 
 import errno
@@ -171,3 +172,38 @@ def test_socket_calls_audit_counts_each_call(cgroup: TemporaryCgroup, tmp_path: 
     # recvmsg4/6, getsockname4/6, connect, sendmsg, recvmsg and getpeername
     # on Unix sockets once each, getsockname on Unix sockets twice.
     assert calls == [1, 1, 1, 1, 1, 1, 1, 1, 2]
+
+
+BIND_FIRST = """
+from pybpfc import ALLOW, SockAddrContext, bind, cgroup_connect4, i64
+
+result: i64 = 1
+
+
+@cgroup_connect4
+def from_second_loopback(ctx: SockAddrContext) -> int:
+    global result
+    addr = bytearray(16)        # struct sockaddr_in
+    addr[0] = 2                 # AF_INET, host byte order
+    addr[4] = 127
+    addr[7] = 2                 # 127.0.0.2; port 0: the kernel picks one
+    result = bind(ctx, addr)
+    return ALLOW
+"""
+
+
+def test_the_bind_helper_sets_the_source_of_a_connection(cgroup: TemporaryCgroup) -> None:
+    def child() -> str:
+        private_loopback()
+        server = listener(socket.AF_INET, "127.0.0.1")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client:
+            client.connect(server.getsockname())
+            arrived, peer = server.accept()
+            arrived.close()
+        server.close()
+        return str(peer[0])
+
+    elf = compile_source(Source("bind_first.py", BIND_FIRST)).elf
+    with Attached(elf, cgroup) as attached:
+        assert run_in_cgroup(cgroup.path, child) == "127.0.0.2"
+        assert attached.globals["result"] == 0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ... import abi
 from .. import ast as A
-from ..errors import CompileError, InternalError, Source
+from ..errors import CompileError, CompileWarning, InternalError, Source
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, MapVar
 from ..types import NONE, StructType, Type
 
@@ -100,6 +100,11 @@ class Checker:
         self.loop_ranges: dict[str, tuple[int, int]] = {}
         self.expr_depth = 0
         self.block_depth = 0
+        self.warnings: list[CompileWarning] = []
+
+    def warn(self, message: str, node: Union[A.Node, A.Pos], note: Optional[str] = None) -> None:
+        pos = node.pos if isinstance(node, A.Node) else node
+        self.warnings.append(CompileWarning(message, pos, self.source, note))
 
     # ---------------------------------------------------------- dispatch
 
