@@ -6,7 +6,7 @@ from typing import Final
 
 from pybpfc import (ALLOW, HashMap, SockAddrContext, SockStorage, cgroup_connect4,
                     cgroup_connect6, cgroup_getpeername4, cgroup_getpeername6, htonl, htons,
-                    ntohs, struct, u16, u32)
+                    ntohs, struct, u16, u32, u64)
 
 SOCK_STREAM: Final = 1
 LOOPBACK4: Final = htonl(0x7F000001)
@@ -23,14 +23,16 @@ class Destination:
 proxied: HashMap[u32, u32] = HashMap(max_entries=64)
 # Where each redirected socket meant to go.
 asked: SockStorage[Destination] = SockStorage()
+connects: u64 = 0           # TCP connections seen
 redirected: u32 = 0
 
 
 @cgroup_connect4
 def to_proxy4(ctx: SockAddrContext) -> int:
-    global redirected
+    global connects, redirected
     if ctx.type != SOCK_STREAM:
         return ALLOW
+    connects += 1
     proxy = proxied.lookup(ntohs(u16(ctx.user_port)))
     if proxy is None:
         return ALLOW
@@ -55,9 +57,10 @@ def as_asked4(ctx: SockAddrContext) -> int:
 
 @cgroup_connect6
 def to_proxy6(ctx: SockAddrContext) -> int:
-    global redirected
+    global connects, redirected
     if ctx.type != SOCK_STREAM:
         return ALLOW
+    connects += 1
     proxy = proxied.lookup(ntohs(u16(ctx.user_port)))
     if proxy is None:
         return ALLOW
