@@ -28,20 +28,29 @@ struct {
 __u64 connects = 0;
 __u32 redirected = 0;
 
+// The proxy's port (host byte order) for a TCP connection, or NULL.
+static __always_inline __u32 *proxy_for(struct bpf_sock_addr *ctx)
+{
+	__u32 port, *proxy;
+
+	if (ctx->type != SOCK_STREAM)
+		return 0;
+	connects += 1;
+	port = bpf_ntohs((__u16)ctx->user_port);
+	proxy = bpf_map_lookup_elem(&proxied, &port);
+	if (proxy)
+		redirected += 1;
+	return proxy;
+}
+
 SEC("cgroup/connect4")
 int to_proxy4(struct bpf_sock_addr *ctx)
 {
 	struct Destination *dest;
-	__u32 port, *proxy;
+	__u32 *proxy = proxy_for(ctx);
 
-	if (ctx->type != SOCK_STREAM)
-		return 1;
-	connects += 1;
-	port = bpf_ntohs((__u16)ctx->user_port);
-	proxy = bpf_map_lookup_elem(&proxied, &port);
 	if (!proxy)
 		return 1;
-	redirected += 1;
 	dest = bpf_sk_storage_get(&asked, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (dest) {
 		dest->ip[0] = ctx->user_ip4;
@@ -68,16 +77,10 @@ SEC("cgroup/connect6")
 int to_proxy6(struct bpf_sock_addr *ctx)
 {
 	struct Destination *dest;
-	__u32 port, *proxy;
+	__u32 *proxy = proxy_for(ctx);
 
-	if (ctx->type != SOCK_STREAM)
-		return 1;
-	connects += 1;
-	port = bpf_ntohs((__u16)ctx->user_port);
-	proxy = bpf_map_lookup_elem(&proxied, &port);
 	if (!proxy)
 		return 1;
-	redirected += 1;
 	dest = bpf_sk_storage_get(&asked, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (dest) {
 		dest->ip[0] = ctx->user_ip6[0];

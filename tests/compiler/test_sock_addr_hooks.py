@@ -135,3 +135,20 @@ def test_pybpfc_build_prints_a_warning_and_writes_the_object(tmp_path: Path) -> 
         f"{program}:6:18: warning: ctx.optlen = -3 makes the call fail with EFAULT in a "
         "@cgroup_getsockopt hook")
     assert (tmp_path / "prog.o").stat().st_size > 0
+
+
+def test_the_fuzzers_programs_cover_every_sock_addr_hook_and_compile() -> None:
+    """fuzz/programs.py picks its hook from the table: its valid programs
+    reach each sock_addr hook, use its fields and helpers (None for
+    get_netns_cookie among them), return what the hook may, and compile."""
+    from fuzz.choose import RandomChooser
+    from fuzz.programs import valid_program
+    wanted = {h.decorator for h in abi.HOOKS if h.context is abi.BPF_SOCK_ADDR}
+    seen: set[str] = set()
+    for seed in range(600):
+        text = valid_program(RandomChooser(seed))
+        used = wanted & {line[1:] for line in text.splitlines() if line.startswith("@")}
+        if used - seen:         # the first program of each hook
+            compile_source(Source("fuzz.py", text))
+            seen |= used
+    assert seen == wanted
