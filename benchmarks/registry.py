@@ -85,6 +85,9 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
                                 "connect_unix", "sendmsg_unix", "recvmsg_unix",
                                 "getpeername_unix", "getsockname_unix"),
          scenarios.SOCKET_CALLS),
+    # device and TCP-event cgroup hooks (issue 14 part B)
+    Twin("device_allowlist", "device_allowlist", scenarios.DEVICE),
+    Twin("tcp_tuning", "tcp_tuning", scenarios.TCP_TUNING),
 )
 
 def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:
