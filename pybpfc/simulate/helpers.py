@@ -45,6 +45,7 @@ class Fakes:
     comm: bytes = b"python3"
     cgroup_id: int = 1
     netns_cookie: int = 4096
+    init_netns_cookie: int = 1  # the initial network namespace's (get_netns_cookie(None))
     socket_cookie: int = 0     # 0: the socket's own number
     socket_uid: int = 1000
     bind_errno: int = 0        # what bind() from a connect hook fails with (0: it binds)
@@ -116,7 +117,9 @@ def get_current_cgroup_id(run: "Run", args: list[Any]) -> int:
 
 @helper("get_netns_cookie")
 def get_netns_cookie(run: "Run", args: list[Any]) -> int:
-    return run.fakes.netns_cookie & MASK64
+    # NULL asks for the initial network namespace's cookie.
+    cookie = run.fakes.init_netns_cookie if args[0] is None else run.fakes.netns_cookie
+    return cookie & MASK64
 
 
 @helper("get_socket_cookie")

@@ -110,7 +110,8 @@ def bind_program(family: int, fakes: Fakes | None = None):  # type: ignore[no-un
 
 
 def test_bind_from_a_connect_hook_binds_the_address() -> None:
-    prog = bind_program(socket.AF_INET, Fakes(netns_cookie=77))
+    # get_netns_cookie(None): the initial namespace's cookie, not the socket's.
+    prog = bind_program(socket.AF_INET, Fakes(netns_cookie=5, init_netns_cookie=77))
     done = prog.bind_first()
     assert done.globals == {"result": 0, "cookie": 77}
     assert done.bound == struct.pack("<H", socket.AF_INET) + bytes([0x1F, 0x40, 127, 0, 0, 1]) \
