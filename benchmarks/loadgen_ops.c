@@ -245,6 +245,63 @@ static void loop_bind6(long n)
 	}
 }
 
+// sock_addr hooks: connect() of a UDP socket to loopback's discard port
+// (nothing is sent), a datagram to a receiver of our own and read back,
+// getsockname() of a bound socket.
+static void loop_connect4(long n)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(9)};
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (long i = 0; i < n; i++) {
+		int s = udp_socket();
+
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)))
+			die("connect");
+		close(s);
+	}
+}
+
+static struct sockaddr_in receiver_at;
+static int receiver = -1;
+
+static void setup_sendto4(int fd)
+{
+	socklen_t len = sizeof(receiver_at);
+
+	(void)fd;
+	sock = udp_socket();
+	receiver = udp_socket();
+	receiver_at.sin_family = AF_INET;
+	receiver_at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(receiver, (struct sockaddr *)&receiver_at, sizeof(receiver_at)) ||
+	    getsockname(receiver, (struct sockaddr *)&receiver_at, &len))
+		die("UDP receiver on lo");
+}
+
+static void loop_sendto4(long n)
+{
+	char byte = 'x';
+
+	for (long i = 0; i < n; i++) {
+		if (sendto(sock, &byte, 1, 0, (struct sockaddr *)&receiver_at,
+			   sizeof(receiver_at)) != 1 || recv(receiver, &byte, 1, 0) != 1)
+			die("sendto + recv");
+	}
+}
+
+static void loop_getsockname4(long n)
+{
+	struct sockaddr_in a;
+	socklen_t len;
+
+	for (long i = 0; i < n; i++) {
+		len = sizeof(a);
+		if (getsockname(receiver, (struct sockaddr *)&a, &len))
+			die("getsockname");
+	}
+}
+
 // A sysctl the programs let through; pread re-reads it from the start,
 // and every read(2) of a sysctl runs the hook once.
 static void setup_sysctl_read(int fd)
@@ -417,6 +474,9 @@ static const struct op ops[] = {
 	{"socket_close", setup_none, loop_socket_close},
 	{"bind4", setup_none, loop_bind4},
 	{"bind6", setup_none, loop_bind6},
+	{"connect4", setup_none, loop_connect4},
+	{"sendto4", setup_sendto4, loop_sendto4},
+	{"getsockname4", setup_sendto4, loop_getsockname4},
 	{"sysctl_read", setup_sysctl_read, loop_sysctl_read},
 	{"sysctl_write", setup_write_tcp_rmem, loop_sysctl_write},
 	{"write_tcp_wmem", setup_write_tcp_wmem, loop_sysctl_write},

@@ -74,6 +74,17 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
          scenarios.UDP_ONE_AT_A_TIME),
     Twin("count_protocols", "count_protocols", scenarios.PACKET_SOCKET),
     Twin("getsockopt_chain", "stack_layers", scenarios.GETSOCKOPT_CHAIN),
+    # sock_addr hooks
+    Twin("refuse_smtp", ("no_smtp4", "no_smtp6"), scenarios.REFUSE_SMTP),
+    Twin("connect_proxy", ("to_proxy4", "as_asked4", "to_proxy6", "as_asked6"),
+         scenarios.CONNECT_PROXY),
+    Twin("bind_allowlist", ("privileged_ports4", "privileged_ports6"),
+         scenarios.BIND_ALLOWLIST),
+    Twin("udp_source", ("choose_source4", "count6"), scenarios.UDP_SOURCE),
+    Twin("socket_calls_audit", ("recvmsg4", "recvmsg6", "getsockname4", "getsockname6",
+                                "connect_unix", "sendmsg_unix", "recvmsg_unix",
+                                "getpeername_unix", "getsockname_unix"),
+         scenarios.SOCKET_CALLS),
     # device and TCP-event cgroup hooks (issue 14 part B)
     Twin("device_allowlist", "device_allowlist", scenarios.DEVICE),
     Twin("tcp_tuning", "tcp_tuning", scenarios.TCP_TUNING),

@@ -124,6 +124,69 @@ def probe_post_bind6() -> tuple[int, ...]:
         ("::1", 5102), ("::1", 5999), ("::", 5999), ("::1", 0)])
 
 
+def _connect_outcomes(kind: int, addresses: list[tuple[str, int]]) -> tuple[int, ...]:
+    outcomes = []
+    for host, port in addresses:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, kind) as s:
+            outcomes.append(errno_of(s.connect, (host, port)))
+    return tuple(outcomes)
+
+
+def probe_refuse_smtp() -> tuple[int, ...]:
+    """UDP connects, which send nothing: the mail ports refused, others not."""
+    return _connect_outcomes(socket.SOCK_DGRAM, [
+        ("127.0.0.1", 25), ("127.0.0.1", 465), ("127.0.0.1", 587), ("127.0.0.1", 9),
+        ("::1", 25), ("::1", 9)])
+
+
+def probe_connect_proxy() -> tuple[Any, ...]:
+    """A TCP connection to a listener of the probe's (no port is proxied:
+    the probe cannot fill the map), and a UDP connect the hook ignores."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server, \
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        client.connect(server.getsockname())
+        server.accept()[0].close()
+        reached = client.getpeername() == server.getsockname()
+    return (reached, *_connect_outcomes(socket.SOCK_DGRAM, [("127.0.0.1", 9)]))
+
+
+def probe_bind_allowlist() -> tuple[int, ...]:
+    return (_bind_outcomes(socket.AF_INET, [("127.0.0.1", 80), ("127.0.0.1", 1023),
+                                            ("127.0.0.1", 0)])
+            + _bind_outcomes(socket.AF_INET6, [("::1", 443), ("::1", 0)]))
+
+
+def probe_udp_source() -> tuple[Any, ...]:
+    """Datagrams over loopback, IPv4 then IPv6: what source the receiver
+    sees (the kernel's choice while `source4` is 0)."""
+    seen = []
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        with socket.socket(family, socket.SOCK_DGRAM) as rx, \
+                socket.socket(family, socket.SOCK_DGRAM) as tx:
+            rx.bind((host, 0))
+            tx.sendto(b"x", rx.getsockname())
+            seen.append(rx.recvfrom(16)[1][0])
+    return tuple(seen)
+
+
+def probe_socket_calls() -> None:
+    """Each call the audit counts, INET then Unix (an abstract address:
+    nothing on disk); every socket closed before it is collected."""
+    probe_udp_source()      # a datagram received with its source, its receiver's name
+    name = f"\0pybpfc-bench-{os.getpid()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as client:
+        server.bind(name)
+        client.sendto(b"x", name)
+        server.recvfrom(16)
+        client.connect(name)
+        client.getpeername()
+        server.getsockname()    # (the hook runs only for a socket with an address)
+
+
 def _read(path: str) -> bytes:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -434,6 +497,17 @@ POST_BIND4 = Scenario("post_bind4", "bind4", "socket + bind(127.0.0.1:0) + close
                       40_000, probe_post_bind4)
 POST_BIND6 = Scenario("post_bind6", "bind6", "socket + bind([::1]:0) + close, UDP",
                       40_000, probe_post_bind6)
+REFUSE_SMTP = Scenario("refuse_smtp", "connect4", "socket + connect(127.0.0.1:9) + close, UDP",
+                       40_000, probe_refuse_smtp)
+CONNECT_PROXY = Scenario("connect_proxy", "connect4",
+                         "socket + connect(127.0.0.1:9) + close, UDP", 40_000,
+                         probe_connect_proxy)
+BIND_ALLOWLIST = Scenario("bind_allowlist", "bind4", "socket + bind(127.0.0.1:0) + close, UDP",
+                          40_000, probe_bind_allowlist)
+UDP_SOURCE = Scenario("udp_source", "sendto4",
+                      "sendto 1 byte over loopback UDP + recv", 200_000, probe_udp_source)
+SOCKET_CALLS = Scenario("socket_calls", "getsockname4", "getsockname() of a bound UDP socket",
+                        400_000, probe_socket_calls)
 SYSCTL_GUARD = Scenario("sysctl_guard", "sysctl_read", "pread of net.ipv4.ip_default_ttl",
                         200_000, probe_sysctl_guard)
 SYSCTL_BY_NAME = Scenario("sysctl_by_name", "sysctl_read", "pread of net.ipv4.ip_default_ttl",

@@ -79,6 +79,15 @@ def left_out(program: Program) -> Optional[str]:
 
 # --------------------------------------------------------------- kernel
 
+def _init_netns_cookie() -> int:
+    """The initial network namespace's cookie, which this process (not the
+    child, in a namespace of its own) is in."""
+    import socket
+    from .kernel_events import SO_NETNS_COOKIE
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        return int.from_bytes(s.getsockopt(socket.SOL_SOCKET, SO_NETNS_COOKIE, 8), "little")
+
+
 class Kernel:
     """The kernel side: one temporary cgroup with a child in it, the
     probes' measurements and the ids the fakes must hold."""
@@ -94,6 +103,7 @@ class Kernel:
             raise
         pid, comm, netns = self.child.ask(("facts",))
         self.child_fakes = dict(pid=pid, tgid=pid, uid=0, gid=0, comm=comm, netns_cookie=netns,
+                                init_netns_cookie=_init_netns_cookie(),
                                 cgroup_id=os.stat(self.cgroup.path).st_ino)
         # A test run's socket is made for it, owned by uid 0 (sock_init_data).
         self.own_fakes = dict(pid=os.getpid(), tgid=os.getpid(), uid=os.getuid(),
@@ -334,8 +344,11 @@ def generated(kernel: Kernel, tally: Tally, count: int, first_seed: int = 0) -> 
     from .choose import RandomChooser
     from .programs import valid_program
     seed, wanted = first_seed, tally.compared + count
+    # Only hooks with events can be compared: programs are of those.
+    staged = tuple(h for h in abi.HOOKS if h.decorator in EVENTS)
     while tally.compared < wanted and seed < first_seed + 3 * count:
         # Every other program declares maps and calls their methods.
-        text = valid_program(RandomChooser(seed), avoid=NONDETERMINISTIC, maps=seed % 2 == 1)
+        text = valid_program(RandomChooser(seed), avoid=NONDETERMINISTIC, maps=seed % 2 == 1,
+                             hooks=staged)
         compare(text, f"seed{seed}.py", kernel, tally)
         seed += 1

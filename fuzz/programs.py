@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from pybpfc import abi
 
@@ -65,12 +65,13 @@ class _Function:
 
 class _Generator:
     def __init__(self, chooser: Chooser, hook: abi.Hook, avoid: frozenset[str] = frozenset(),
-                 maps: bool = False):
+                 maps: bool = False, hooks: Sequence[abi.Hook] = abi.HOOKS):
         self.c = chooser
         self.hook = hook
         self.avoid = avoid      # kernel helpers the program must not call
         self.with_maps = maps
         self.maps: list[tuple[str, str, str]] = []    # name, kind, value type
+        self.hooks = hooks      # the hooks a further hook function is chosen from
         self.imports: set[str] = {hook.decorator, hook.context.python_name}
         self.counter = 0
         self.globals: list[Var] = []
@@ -139,6 +140,8 @@ class _Generator:
                 calls.append(f"{helper.name}()")
             elif helper.params == ("ctx",):
                 calls.append(f"{helper.name}({CONTEXT_PARAMETER})")
+            elif helper.params == ("ctx_or_null",):
+                calls.append(f"{helper.name}({self.c.choice((CONTEXT_PARAMETER, 'None'))})")
         return calls
 
     def index_expr(self) -> str:
@@ -525,7 +528,7 @@ class _Generator:
         allowed = [h for h in abi.HELPERS.values() if h.name in self.hook.helpers
                    and h.name not in self.avoid
                    and h.call == "function" and h.returns in RANGES
-                   and all(p in ("ctx", "buffer", "buffer_start") or p in RANGES
+                   and all(p in ("ctx", "ctx_or_null", "buffer", "buffer_start") or p in RANGES
                            or (p == "sock" and sock) for p in h.params)]
         window = "optval" in self.hook.writable or "optval" in self.hook.readable
         options = ["helper"] * bool(allowed) + ["optval"] * window
@@ -543,6 +546,8 @@ class _Generator:
         for param in helper.params:
             if param == "ctx":
                 args.append(CONTEXT_PARAMETER)
+            elif param == "ctx_or_null":
+                args.append(self.c.choice((CONTEXT_PARAMETER, "None")))
             elif param == "sock":
                 args.append(sock)
             elif param in ("buffer", "buffer_start"):
@@ -599,9 +604,12 @@ class _Generator:
         if self.hook.returns.kind == "bytes":
             self.imports.update(("DROP", "KEEP_ALL"))
             return f"return {self.c.choice(('DROP', 'KEEP_ALL', self.expr('u32', 2)))}"
-        self.imports.update(("ALLOW", "REJECT"))
-        return "return " + self.c.choice((
-            "ALLOW", "REJECT", self.boolean(2), f"REJECT if {self.boolean(2)} else ALLOW"))
+        names = tuple(name for name, _ in self.hook.returns.values)
+        self.imports.update(names)
+        if not {"ALLOW", "REJECT"} <= set(names):
+            return "return " + self.c.choice(names)     # e.g. recvmsg: ALLOW only
+        return "return " + self.c.choice(names + (
+            self.boolean(2), f"REJECT if {self.boolean(2)} else ALLOW"))
 
     def map_statement(self) -> list[str]:
         """A map method: an update with any flags, a lookup whose value
@@ -677,7 +685,7 @@ class _Generator:
             functions += self.helper_function() + ["", ""]
         functions += self.hook_function()
         for _ in range(self.c.integer(0, 1)):
-            self.hook = self.c.choice(abi.HOOKS)
+            self.hook = self.c.choice(self.hooks)
             self.imports.update((self.hook.decorator, self.hook.context.python_name))
             functions += ["", ""] + self.hook_function()
         # Globals a helper conjured up (to have a dynamic value) come first.
@@ -698,16 +706,18 @@ class _Generator:
 
 
 def valid_program(chooser: Chooser, avoid: frozenset[str] = frozenset(),
-                  maps: bool = False) -> str:
-    """A valid program; it calls none of the kernel helpers in ``avoid``,
-    and with ``maps`` it declares maps and calls their methods."""
-    return valid_program_of(chooser.choice(abi.HOOKS), chooser, avoid, maps)
+                  maps: bool = False, hooks: Sequence[abi.Hook] = abi.HOOKS) -> str:
+    """A valid program of the ``hooks`` (all by default); it calls none of
+    the kernel helpers in ``avoid``, and with ``maps`` it declares maps and
+    calls their methods."""
+    return valid_program_of(chooser.choice(hooks), chooser, avoid, maps, hooks)
 
 
-def valid_program_of(hook: abi.Hook, chooser: Chooser,
-                     avoid: frozenset[str] = frozenset(), maps: bool = False) -> str:
-    """A valid program whose first hook function is ``hook``'s."""
-    return _Generator(chooser, hook, avoid, maps).program()
+def valid_program_of(hook: abi.Hook, chooser: Chooser, avoid: frozenset[str] = frozenset(),
+                     maps: bool = False, hooks: Sequence[abi.Hook] = abi.HOOKS) -> str:
+    """A valid program whose first hook function is ``hook``'s (a further
+    one is of the ``hooks``)."""
+    return _Generator(chooser, hook, avoid, maps, hooks).program()
 
 
 # ------------------------------------------------------------- faults

@@ -16,6 +16,13 @@ from .lang import (ALLOW, BPF_ANY, BPF_EXIST, BPF_NOEXIST, DROP, KEEP_ALL, PAGE_
                    cgroup_getsockopt, cgroup_post_bind4, cgroup_post_bind6, cgroup_setsockopt,
                    cgroup_sock_create, cgroup_sock_release, cgroup_sysctl, htonl, htons, i8,
                    i16, i32, i64, ntohl, ntohs, socket_filter, struct, u8, u16, u32, u64)
+# sock_addr hooks
+from .lang import (ALLOW_PRIVILEGED_PORT, SockAddrContext, bind, cgroup_bind4, cgroup_bind6,
+                   cgroup_connect4, cgroup_connect6, cgroup_connect_unix, cgroup_getpeername4,
+                   cgroup_getpeername6, cgroup_getpeername_unix, cgroup_getsockname4,
+                   cgroup_getsockname6, cgroup_getsockname_unix, cgroup_recvmsg4,
+                   cgroup_recvmsg6, cgroup_recvmsg_unix, cgroup_sendmsg4, cgroup_sendmsg6,
+                   cgroup_sendmsg_unix)
 # device and TCP-event cgroup hooks (issue 14 part B)
 from .lang import (BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE,
                    BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR, DeviceContext, cgroup_device)
@@ -50,6 +57,12 @@ __all__ = [
     "getsockopt", "ktime_get_ns", "set_retval", "setsockopt", "skb_load_bytes", "strtol",
     "strtoul", "sysctl_get_current_value", "sysctl_get_name", "sysctl_get_new_value",
     "sysctl_set_new_value",
+    # sock_addr hooks
+    "ALLOW_PRIVILEGED_PORT", "SockAddrContext", "bind", "cgroup_bind4", "cgroup_bind6",
+    "cgroup_connect4", "cgroup_connect6", "cgroup_connect_unix", "cgroup_getpeername4",
+    "cgroup_getpeername6", "cgroup_getpeername_unix", "cgroup_getsockname4",
+    "cgroup_getsockname6", "cgroup_getsockname_unix", "cgroup_recvmsg4", "cgroup_recvmsg6",
+    "cgroup_recvmsg_unix", "cgroup_sendmsg4", "cgroup_sendmsg6", "cgroup_sendmsg_unix",
     # device and TCP-event cgroup hooks (issue 14 part B)
     "BPF_DEVCG_ACC_MKNOD", "BPF_DEVCG_ACC_READ", "BPF_DEVCG_ACC_WRITE", "BPF_DEVCG_DEV_BLOCK",
     "BPF_DEVCG_DEV_CHAR", "DeviceContext", "cgroup_device",

@@ -79,12 +79,16 @@ def _object_bytes(path_text: str) -> tuple[bytes, str]:
 
 
 def _compile(step: Callable[["Source"], Any], source: "Source") -> Any:
-    """Run a compiler entry point, turning a CompileError into a UserError."""
+    """Run a compiler entry point, turning a CompileError into a UserError;
+    the warnings of a program that compiles go to stderr."""
     from pybpfc.compiler.errors import CompileError
     try:
-        return step(source)
+        result = step(source)
     except CompileError as e:
         raise UserError(e.located(source).render()) from e
+    for warning in getattr(result, "warnings", ()):    # (tests stand in plain results)
+        print(warning.render(), file=sys.stderr)
+    return result
 
 
 @contextlib.contextmanager

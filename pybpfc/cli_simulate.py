@@ -81,6 +81,8 @@ def _simulate(args: argparse.Namespace, read_source: Callable[[Path], "Source"])
         print(f"  ctx.optval = {show('', result.optval)}")
     if result.new_value is not None:
         print(f"  new value = {show('', result.new_value)}")
+    if result.bound is not None:
+        print(f"  bound to {show('', result.bound)}")
     for glob, value in result.globals.items():
         if value != before_globals[glob]:
             print(f"  {glob} = {value!r}")

@@ -22,11 +22,11 @@ def _rights(hook: hooks.Hook, f: hooks.Field) -> str:
     write = f.name in hook.writable
     if read and write:
         lo, hi = hook.bounds(f.name)
-        if lo is not None and lo == hi:
-            return f"read, write (only `{lo}`)"
-        if lo is not None or hi is not None:
-            return f"read, write ({lo} to {hi})"
-        return "read, write"
+        if lo is None and hi is None:
+            return "read, write"
+        below = f"below {lo}" if lo is not None else ""
+        above = f"above {hi}" if hi is not None else ""
+        return f"read, write (EFAULT {' or '.join(filter(None, (below, above)))})"
     if read:
         return "read"
     return "—"
@@ -125,7 +125,8 @@ def _method_text(method: hooks.Method) -> str:
 
 
 # How the helper table's parameter kinds and return types read in the docs.
-_PARAM_KINDS = {"ctx": "context", "sock": "ctx.sk (in @sock_ops: ctx)", "buffer": "bytearray",
+_PARAM_KINDS = {"ctx": "context", "ctx_or_null": "context or None",
+                "sock": "ctx.sk (in @sock_ops: ctx)", "buffer": "bytearray",
                 "buffer_start": "bytearray", "buffer_tail": "bytearray"}
 _RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint"}
 

@@ -75,6 +75,25 @@ cgroup_sock_release = _hook_decorator("cgroup_sock_release")
 cgroup_post_bind4 = _hook_decorator("cgroup_post_bind4")
 cgroup_post_bind6 = _hook_decorator("cgroup_post_bind6")
 socket_filter = _hook_decorator("socket_filter")
+# sock_addr hooks
+ALLOW_PRIVILEGED_PORT: Final[int] = _return_value("ALLOW_PRIVILEGED_PORT")
+cgroup_bind4 = _hook_decorator("cgroup_bind4")
+cgroup_bind6 = _hook_decorator("cgroup_bind6")
+cgroup_connect4 = _hook_decorator("cgroup_connect4")
+cgroup_connect6 = _hook_decorator("cgroup_connect6")
+cgroup_connect_unix = _hook_decorator("cgroup_connect_unix")
+cgroup_sendmsg4 = _hook_decorator("cgroup_sendmsg4")
+cgroup_sendmsg6 = _hook_decorator("cgroup_sendmsg6")
+cgroup_sendmsg_unix = _hook_decorator("cgroup_sendmsg_unix")
+cgroup_recvmsg4 = _hook_decorator("cgroup_recvmsg4")
+cgroup_recvmsg6 = _hook_decorator("cgroup_recvmsg6")
+cgroup_recvmsg_unix = _hook_decorator("cgroup_recvmsg_unix")
+cgroup_getpeername4 = _hook_decorator("cgroup_getpeername4")
+cgroup_getpeername6 = _hook_decorator("cgroup_getpeername6")
+cgroup_getpeername_unix = _hook_decorator("cgroup_getpeername_unix")
+cgroup_getsockname4 = _hook_decorator("cgroup_getsockname4")
+cgroup_getsockname6 = _hook_decorator("cgroup_getsockname6")
+cgroup_getsockname_unix = _hook_decorator("cgroup_getsockname_unix")
 # device and TCP-event cgroup hooks (issue 14 part B)
 cgroup_device = _hook_decorator("cgroup_device")
 sock_ops = _hook_decorator("sock_ops")
@@ -197,6 +216,21 @@ class SkBuff:
 
     def load_u32(self, offset: int) -> int:
         raise _only_in_a_hook()
+
+
+class SockAddrContext:
+    """struct bpf_sock_addr: the address of a bind, connect, sendmsg,
+    recvmsg, getpeername or getsockname call (network byte order)."""
+    user_family: u32
+    user_ip4: u32
+    user_ip6: list[u32]
+    user_port: u32
+    family: u32
+    type: u32
+    protocol: u32
+    msg_src_ip4: u32
+    msg_src_ip6: list[u32]
+    sk: SockContext
 
 
 # ---- device and TCP-event cgroup hooks (issue 14 part B)
@@ -397,6 +431,10 @@ def setsockopt(sk: SockContext | SockOpsContext, level: int, optname: int, buf: 
 def getsockopt(sk: SockContext | SockOpsContext, level: int, optname: int, buf: bytearray,
                /) -> int:
     raise _helper_outside_a_hook("getsockopt")
+
+
+def bind(ctx: SockAddrContext, addr: bytearray, /) -> int:
+    raise _helper_outside_a_hook("bind")
 
 
 def sock_ops_cb_flags_set(ctx: SockOpsContext, flags: int, /) -> int:

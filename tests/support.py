@@ -213,6 +213,39 @@ def bpftool_loadall(obj_path: StrPath, pin_dir: StrPath) -> "subprocess.Complete
                           capture_output=True, text=True)
 
 
+def bpftool_sections_unknown(obj_path: StrPath) -> list[str]:
+    """The object's program sections the installed bpftool cannot load:
+    libbpf 1.1 guesses no program type for the Unix-socket sock_addr hooks
+    (Linux 6.7; libbpf 1.3 knows them)."""
+    from pybpfc import abi
+    from pybpfc.runtime.elf import read_object
+    unix = {k.name for k in abi.PROGRAM_KINDS
+            if (k.attach_type or "").startswith("BPF_CGROUP_UNIX_")}
+    spec = read_object(Path(obj_path).read_bytes())
+    return sorted({p.section for p in spec.programs.values()} & unix)
+
+
+def loadall(obj_path: StrPath, pin_dir: StrPath) -> "subprocess.CompletedProcess[str]":
+    """``bpftool_loadall``; for an object bpftool cannot load (see
+    ``bpftool_sections_unknown``), the runtime loads it and pins each
+    program under PINDIR by its name, as bpftool does, so that bpftool
+    still reads it back."""
+    unknown = bpftool_sections_unknown(obj_path)
+    if not unknown:
+        return bpftool_loadall(obj_path, pin_dir)
+    from pybpfc.runtime.collection import load
+    from pybpfc.runtime.errors import BpfError
+    args = ["pybpfc.runtime.load", str(obj_path), str(pin_dir)]
+    try:
+        with load(Path(obj_path).read_bytes()) as coll:
+            os.makedirs(pin_dir, exist_ok=True)
+            for name, program in coll.programs.items():
+                program.pin(Path(pin_dir) / name)
+    except BpfError as err:
+        return subprocess.CompletedProcess(args, 1, "", str(err))
+    return subprocess.CompletedProcess(args, 0, "", "")
+
+
 def bpftool_dump_xlated_linum(pinned_prog_path: StrPath) -> str:
     """The kernel's translated instructions of a pinned program,
     interleaved with source lines and their file:line."""

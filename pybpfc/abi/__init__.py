@@ -37,6 +37,8 @@ from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
                      BPF_SK_STORAGE_GET_F_CREATE, MAP_TYPES, PAGE_SIZE, PROG_TYPES, STACK_SIZE,
                      UPDATE_FLAGS)
 from .maps import MAP_KINDS, MapKind, Method, MethodParam
+# sock_addr hooks
+from .contexts import BPF_SOCK_ADDR
 # device and TCP-event cgroup hooks (issue 14 part B)
 from .contexts import BPF_CGROUP_DEV_CTX, BPF_SOCK_OPS
 
@@ -57,6 +59,8 @@ __all__ = [
     "TARGET_ITERATOR", "TARGET_KERNEL_BTF", "TARGET_KPROBE",
     "TARGET_KRETPROBE", "TARGET_PERF_EVENT", "TARGET_RAW_TRACEPOINT", "TARGET_TRACEPOINT",
     "TARGET_UPROBE", "TARGET_URETPROBE", "AttachBtf",
+    # sock_addr hooks
+    "BPF_SOCK_ADDR",
     # device and TCP-event cgroup hooks (issue 14 part B)
     "BPF_CGROUP_DEV_CTX", "BPF_SOCK_OPS",
     "TARGET_NETDEV_XDP", "TARGET_NETDEV_TC",

@@ -171,8 +171,32 @@ BPF_SOCK_OPS = Context("SockOpsContext", "bpf_sock_ops", 224, (
     Field("skb_tcp_flags", 212, "u32", 4, "TCP flags of the packet of the event, if any"),
 ), is_socket=True)
 
+# ---------------------------------------------------- sock_addr hooks
+# struct bpf_sock_addr: the address a bind, connect, sendmsg, recvmsg,
+# getpeername or getsockname call carries.  Addresses and ports are in
+# network byte order, as in a struct sockaddr (``htonl``/``htons`` make
+# constants to compare with).  The verifier refuses narrow loads of
+# ``user_family``, ``family``, ``type`` and ``protocol``: no narrow reads.
+BPF_SOCK_ADDR = Context("SockAddrContext", "bpf_sock_addr", 72, (
+    Field("user_family", 0, "u32", 4, "the address family the caller passed (AF_INET, ...)"),
+    Field("user_ip4", 4, "u32", 4, "the caller's IPv4 address, network byte order"),
+    Field("user_ip6", 8, "u32", 4, "the caller's IPv6 address, four words in network byte "
+          "order", count=4),
+    Field("user_port", 24, "u32", 4, "the caller's port: network byte order in the low 16 bits "
+          "(compare with htons(port))"),
+    Field("family", 28, "u32", 4, "the socket's address family"),
+    Field("type", 32, "u32", 4, "the socket's type (SOCK_STREAM, SOCK_DGRAM, ...)"),
+    Field("protocol", 36, "u32", 4, "the socket's protocol (IPPROTO_TCP, IPPROTO_UDP, ...)"),
+    Field("msg_src_ip4", 40, "u32", 4, "the IPv4 source address a UDP datagram leaves from, "
+          "network byte order (0: the kernel picks it)"),
+    Field("msg_src_ip6", 44, "u32", 4, "the IPv6 source address a UDP datagram leaves from, "
+          "four words in network byte order", count=4),
+    Field("sk", 64, "sock", 8, "the socket making the call"),
+))
+
+
 CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF,
-                                 BPF_CGROUP_DEV_CTX, BPF_SOCK_OPS)
+                                 BPF_CGROUP_DEV_CTX, BPF_SOCK_OPS, BPF_SOCK_ADDR)
 CONTEXTS_BY_PYTHON_NAME = {c.python_name: c for c in CONTEXTS}
 
 # A socket reached through a pointer (``ctx.sk`` in sockopt hooks, never NULL

@@ -19,7 +19,8 @@ class Param(NamedTuple):
     """One parameter of a helper as a program calls it.
 
     ``name`` is the parameter's name in ``pybpfc.lang``.  ``kind`` says what
-    the program passes: ``"ctx"`` the hook's context; ``"sock"`` a socket
+    the program passes: ``"ctx"`` the hook's context; ``"ctx_or_null"``
+    the context or None (NULL to the kernel); ``"sock"`` a socket
     (``ctx.sk``, or the context itself where it is a socket's: sock_ops);
     ``"buffer"`` a bytearray, passed to the kernel as its
     address and its size; ``"buffer_start"`` a bytearray passed by address
@@ -115,7 +116,8 @@ HELPERS = {h.name: h for h in (
             call="method"),
     _helper("sk_storage_delete", 108, "", "i64", "remove the socket's value; 0 or -errno",
             call="method"),
-    _helper("get_netns_cookie", 122, "ctx: ctx", "u64", "the network namespace's cookie"),
+    _helper("get_netns_cookie", 122, "ctx: ctx_or_null", "u64",
+            "the cookie of the socket's network namespace; of the initial one for None"),
     _helper("ringbuf_output", 130, "", "i64",
             "copy a record (an integer, struct or bytearray) into the ring buffer; 0 or -errno",
             call="method"),
@@ -125,4 +127,8 @@ HELPERS = {h.name: h for h in (
             "-EINVAL, or the flags this kernel does not have"),
     _helper("get_retval", 186, "", "i32", "the syscall's result so far (0 or -errno)"),
     _helper("set_retval", 187, "value: i32", "i32", "set the syscall's result (0 or -errno)"),
+    # sock_addr hooks
+    _helper("bind", 64, "ctx: ctx, addr: buffer", "i64",
+            "bind the socket to the struct sockaddr in the buffer (from a connect hook, "
+            "before the connection is made); 0 or -errno"),
 )}

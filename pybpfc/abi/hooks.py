@@ -8,8 +8,8 @@ and the kernel helpers the verifier lets it call.
 """
 from typing import NamedTuple, Optional
 
-from .contexts import (BPF_CGROUP_DEV_CTX, BPF_SOCK, BPF_SOCK_OPS, BPF_SOCKOPT, BPF_SYSCTL,
-                       SK_BUFF, Context)
+from .contexts import (BPF_CGROUP_DEV_CTX, BPF_SOCK, BPF_SOCK_ADDR, BPF_SOCK_OPS, BPF_SOCKOPT,
+                       BPF_SYSCTL, SK_BUFF, Context)
 from .kernel import PAGE_SIZE
 from .programs import PROGRAM_KINDS_BY_NAME, ProgramKind, Section, program_kind_for_section
 
@@ -34,7 +34,9 @@ class Hook(NamedTuple):
     readable: frozenset[str]
     writable: frozenset[str]
     returns: Returns
-    # Bounds the kernel enforces on constant writes, field -> (min, max); None = open.
+    # Bounds the kernel enforces when the call returns, field -> (min, max);
+    # None = open.  The verifier loads any value: outside them the call
+    # fails with EFAULT (the compiler warns of a constant).
     write_bounds: tuple[tuple[str, Optional[int], Optional[int]], ...] = ()
     # Kernel helper functions (bpf_func_id names without the prefix) the
     # verifier lets this hook call.
@@ -107,7 +109,9 @@ HOOKS: tuple[Hook, ...] = (
          readable=_SOCKOPT_READ | {"retval"},
          writable=frozenset({"optlen", "retval"}),
          returns=_VERDICT,
-         write_bounds=(("optlen", 0, PAGE_SIZE), ("retval", 0, 0)),
+         # retval: any value loads and is the call's result (Linux 6.18
+         # returns a positive one as it is, no EFAULT).
+         write_bounds=(("optlen", 0, PAGE_SIZE),),
          helpers=_SOCKOPT_HELPERS,
          summary="runs after the kernel handled getsockopt(2); may rewrite the value, "
                  "its length and the result"),
@@ -175,6 +179,68 @@ HOOKS: tuple[Hook, ...] = (
                                     "sock_ops_cb_flags_set"},
          summary="runs at the TCP events of connections whose sockets were created in "
                  "the cgroup (ctx.op says which: established, RTT, state change, ...)"),
+)
+
+# ------------------------------------------------------- sock_addr hooks
+# Rights as the kernel's sock_addr_is_valid_access gives them per attach
+# type: the address of the hook's family (and the datagram's source in
+# sendmsg) read and write, user_port read and write in every hook, the rest
+# read only; return values as its check_return_code wants them.
+
+_BIND_VERDICT = Returns("verdict", (("ALLOW", 1), ("REJECT", 0), ("ALLOW_PRIVILEGED_PORT", 3)),
+                        "ALLOW (1) lets the bind go on; REJECT (0) refuses it with EPERM; "
+                        "ALLOW_PRIVILEGED_PORT (3) also lets a process without "
+                        "CAP_NET_BIND_SERVICE bind a port below 1024")
+_MUST_ALLOW = Returns("verdict", (("ALLOW", 1),),
+                      "ALLOW (1), always: the hook may rewrite the address the caller sees, "
+                      "not refuse the call")
+_SOCK_ADDR_READ = frozenset({"user_family", "user_port", "family", "type", "protocol", "sk"})
+_SOCK_ADDR_HELPERS = _COMMON_HELPERS | {"get_local_storage", "sk_storage_get",
+                                        "sk_storage_delete", "get_socket_cookie",
+                                        "get_netns_cookie"}
+# The calls a hook may refuse share their result with get_retval/set_retval.
+_SOCK_ADDR_REFUSING_HELPERS = _SOCK_ADDR_HELPERS | {"get_retval", "set_retval"}
+_ADDRESS = {"4": ("user_ip4",), "6": ("user_ip6",), "_unix": ()}
+_SOURCE = {"4": ("msg_src_ip4",), "6": ("msg_src_ip6",), "_unix": ()}
+_FAMILY_TEXT = {"4": "an IPv4", "6": "an IPv6", "_unix": "a Unix"}
+
+
+def _sock_addr(call: str, family: str, returns: Returns, helpers: frozenset[str],
+               summary: str) -> Hook:
+    address = frozenset(_ADDRESS[family]) | (frozenset(_SOURCE[family]) if call == "sendmsg"
+                                            else frozenset())
+    return Hook(f"cgroup_{call}{family}", _KIND[f"cgroup/{call}{family}"], BPF_SOCK_ADDR,
+                readable=_SOCK_ADDR_READ | address, writable=address | {"user_port"},
+                returns=returns, helpers=helpers,
+                summary=summary.format(socket=_FAMILY_TEXT[family] + " socket"))
+
+
+HOOKS += (
+    _sock_addr("bind", "4", _BIND_VERDICT, _SOCK_ADDR_REFUSING_HELPERS,
+               "runs when {socket} created in the cgroup is bound; may rewrite the address"),
+    _sock_addr("bind", "6", _BIND_VERDICT, _SOCK_ADDR_REFUSING_HELPERS,
+               "runs when {socket} created in the cgroup is bound; may rewrite the address"),
+) + tuple(
+    _sock_addr("connect", family, _VERDICT,
+               _SOCK_ADDR_REFUSING_HELPERS | ({"bind"} if family != "_unix" else set()),
+               "runs when {socket} created in the cgroup connects; may rewrite the "
+               "destination")
+    for family in ("4", "6", "_unix")
+) + tuple(
+    _sock_addr("sendmsg", family, _VERDICT, _SOCK_ADDR_REFUSING_HELPERS,
+               "runs when {socket} created in the cgroup sends a datagram to an address "
+               "(UDP, or Unix datagram); may rewrite the destination and the source")
+    for family in ("4", "6", "_unix")
+) + tuple(
+    _sock_addr(call, family, _MUST_ALLOW, _SOCK_ADDR_HELPERS, summary)
+    for call, summary in (
+        ("recvmsg", "runs when {socket} created in the cgroup receives a datagram; may "
+                    "rewrite the source address the caller sees"),
+        ("getpeername", "runs when getpeername(2) is called on {socket} created in the "
+                        "cgroup; may rewrite the address it returns"),
+        ("getsockname", "runs when getsockname(2) is called on {socket} created in the "
+                        "cgroup; may rewrite the address it returns"))
+    for family in ("4", "6", "_unix")
 )
 
 # ---------------------------------------------------------------- lookups

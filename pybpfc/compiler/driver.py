@@ -18,7 +18,7 @@ from ..abi import STACK_SIZE
 from ..records import record
 from . import ast as A
 from .check import check
-from .errors import CompileError, InternalError, Source
+from .errors import CompileError, CompileWarning, InternalError, Source
 from .frame import Frame, plan_frames
 from .parser import parse
 from .symbols import CheckedProgram
@@ -63,6 +63,7 @@ class CompiledObject:
     elf: bytes
     plan: ObjectPlan
     ir: str
+    warnings: tuple[CompileWarning, ...] = ()
 
 
 def check_source(source: Source, module: Optional[A.Module] = None) -> CheckedProgram:
@@ -141,7 +142,7 @@ def compile_source(source: Source, module: Optional[A.Module] = None) -> Compile
         _check_stack_depths(program, frames, codegen.stack_depths(elf))
     except (CompileError, InternalError) as err:
         raise err.located(source)
-    return CompiledObject(elf, plan_of(program), text)
+    return CompiledObject(elf, plan_of(program), text, tuple(program.warnings))
 
 
 def _check_stack_depths(program: CheckedProgram, frames: dict[int, Frame],

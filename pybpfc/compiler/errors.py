@@ -32,6 +32,7 @@ class Source:
 
 class CompileError(Exception):
     """A mistake in the user's program, at a position in its source."""
+    severity = "error"
 
     def __init__(self, message: str, pos: Optional[Pos], source: Optional[Source] = None,
                  note: Optional[str] = None):
@@ -51,14 +52,21 @@ class CompileError(Exception):
         message = printable(self.message)
         note = [f"  note: {printable(self.note)}"] if self.note else []
         if self.pos is None:
-            return "\n".join([f"{path}: error: {message}", *note])
-        out = [f"{path}:{self.pos.line}:{self.pos.col}: error: {message}"]
+            return "\n".join([f"{path}: {self.severity}: {message}", *note])
+        out = [f"{path}:{self.pos.line}:{self.pos.col}: {self.severity}: {message}"]
         if self.source is not None:
             out += _excerpt(self.source.line(self.pos.line), self.pos)
         return "\n".join(out + note)
 
     def __str__(self) -> str:
         return self.render()
+
+
+class CompileWarning(CompileError):
+    """Something the kernel accepts in the program but that surely fails
+    when it runs; the program still compiles.  Never raised: the checker
+    collects them (``CheckedProgram.warnings``)."""
+    severity = "warning"
 
 
 # An excerpt shows at most this many characters of a long line, around the error.

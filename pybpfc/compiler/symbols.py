@@ -16,7 +16,7 @@ from . import ast as A
 from .types import NONE, MapType, StructType, Type
 
 if TYPE_CHECKING:
-    from .errors import Source
+    from .errors import CompileWarning, Source
 
 # Names the object gives things of its own: the section libbpf and the
 # kernel read the license from, and the symbol of the license string there.
@@ -158,6 +158,8 @@ class CheckedProgram:
     structs: list[StructType]
     functions: list[FuncSym]       # hooks and helpers, in source order
     maps: list[MapVar] = field(default_factory=list)
+    # What the kernel will load but will surely fail at run time.
+    warnings: list["CompileWarning"] = field(default_factory=list)
     # The structs the program sends to user space (ring buffer records):
     # the object's BTF must describe them for a reader.
     sent_types: list[StructType] = field(default_factory=list)

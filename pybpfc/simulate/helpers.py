@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import errno
 import random as _random
+import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..abi.kernel import BPF_F_SYSCTL_BASE_NAME, STRTOX_BASE_MASK, PAGE_SIZE
+from ..abi.kernel import (BPF_F_SYSCTL_BASE_NAME, BPF_SOCK_OPS_ALL_CB_FLAGS, PAGE_SIZE,
+                          STRTOX_BASE_MASK)
 from .memory import Place
 
 if TYPE_CHECKING:
@@ -43,8 +45,10 @@ class Fakes:
     comm: bytes = b"python3"
     cgroup_id: int = 1
     netns_cookie: int = 4096
+    init_netns_cookie: int = 1  # the initial network namespace's (get_netns_cookie(None))
     socket_cookie: int = 0     # 0: the socket's own number
     socket_uid: int = 1000
+    bind_errno: int = 0        # what bind() from a connect hook fails with (0: it binds)
     cpu: int = 0
     cpus: int = 2
     _rng: _random.Random = field(default_factory=_random.Random, repr=False)
@@ -113,7 +117,9 @@ def get_current_cgroup_id(run: "Run", args: list[Any]) -> int:
 
 @helper("get_netns_cookie")
 def get_netns_cookie(run: "Run", args: list[Any]) -> int:
-    return run.fakes.netns_cookie & MASK64
+    # NULL asks for the initial network namespace's cookie.
+    cookie = run.fakes.init_netns_cookie if args[0] is None else run.fakes.netns_cookie
+    return cookie & MASK64
 
 
 @helper("get_socket_cookie")
@@ -136,6 +142,49 @@ def set_retval(run: "Run", args: list[Any]) -> int:
     value = args[0] & 0xFFFFFFFF
     run.event.set_retval(value - (1 << 32) if value >> 31 else value)
     return 0
+
+
+# ------------------------------------------------------- socket addresses
+
+SOCKADDR_SIZES = {socket.AF_INET: 16, socket.AF_INET6: 28}   # sockaddr_in, sockaddr_in6
+FAMILY_END = 2          # offsetofend(struct sockaddr, sa_family)
+
+
+@helper("bind")
+def bind(run: "Run", args: list[Any]) -> int:
+    """bpf_bind: the address's length and family checked as the kernel
+    checks them, then the bind's outcome is the fake ``bind_errno``; the
+    address bound is kept in ``run.bound``."""
+    _, buf, size = args
+    if size < FAMILY_END:
+        return -errno.EINVAL
+    address = buf.read(size)
+    family = int.from_bytes(address[:FAMILY_END], "little")
+    wanted = SOCKADDR_SIZES.get(family)
+    if wanted is None:
+        return -errno.EAFNOSUPPORT
+    if size < wanted:
+        return -errno.EINVAL
+    if run.fakes.bind_errno:
+        return -abs(run.fakes.bind_errno)
+    run.bound = address[:wanted]
+    return 0
+
+
+# ------------------------------------------------------------ TCP events
+
+@helper("sock_ops_cb_flags_set")
+def sock_ops_cb_flags_set(run: "Run", args: list[Any]) -> int:
+    """bpf_sock_ops_cb_flags_set: -EINVAL unless the socket is a full one;
+    else the callbacks this kernel has are set and the others returned."""
+    _, flags = args
+    fields = run.event.hook.context
+    if run.event.field_value(fields.field("is_fullsock")) == 0:
+        return -errno.EINVAL
+    kept = flags & BPF_SOCK_OPS_ALL_CB_FLAGS
+    run.event.context.at(fields.field("bpf_sock_ops_cb_flags").offset).write(
+        kept.to_bytes(4, "little"))
+    return flags & ~BPF_SOCK_OPS_ALL_CB_FLAGS & MASK64
 
 
 # -------------------------------------------------------------- packets

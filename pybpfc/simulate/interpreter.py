@@ -82,6 +82,7 @@ class Run:
         self.printed: list[str] = []
         self.socket_options: dict[tuple[int, int, int], bytes] = state.socket_options
         self.new_value_set = False
+        self.bound: Optional[bytes] = None     # the struct sockaddr bind() bound
         self.steps = 0
 
     # --------------------------------------------------------- running
@@ -412,7 +413,9 @@ def helper_arguments(run: Run, e: A.Call, helper: abi.Helper) -> Optional[list[A
     values: list[Any] = []
     kinds = helper.params
     for i, (arg, kind) in enumerate(zip(e.args, kinds)):
-        if kind in ("ctx", "sock"):
+        if kind == "ctx_or_null" and isinstance(arg, A.NoneLit):
+            values.append(None)         # the kernel's NULL
+        elif kind in ("ctx", "ctx_or_null", "sock"):
             values.append(run.expr(arg))
         elif kind in ("buffer", "buffer_start"):
             values.append(run.address(arg))

@@ -29,6 +29,7 @@ class Result:
     final values.  ``optval``: the option buffer afterwards (None for hooks
     without one).  ``retval``: the syscall's result as the program left it.
     ``new_value``: a sysctl's value to be written, when the program set it.
+    ``bound``: the struct sockaddr a connect hook's bind() bound the socket to.
     ``maps`` and ``globals`` are their contents after the run, decoded;
     ``printed`` the lines print() wrote; ``trace`` the steps, when asked."""
     hook: str
@@ -41,6 +42,7 @@ class Result:
     maps: dict[str, dict[Any, Any]]
     globals: dict[str, Any]
     printed: list[str]
+    bound: Optional[bytes] = None
     trace: Optional[Trace] = field(default=None, repr=False)
 
 
@@ -147,7 +149,8 @@ class Program:
             retval=event.get_retval(),
             new_value=event.new_value if run.new_value_set else None,
             maps={m: sim.contents() for m, sim in self.maps.items()},
-            globals=self.globals.contents(), printed=run.printed, trace=tracer)
+            globals=self.globals.contents(), printed=run.printed, bound=run.bound,
+            trace=tracer)
 
     def close_socket(self, socket: int) -> None:
         """The socket is gone: its socket storage with it."""

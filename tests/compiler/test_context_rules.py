@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import bpftool_loadall
+from tests.support import loadall
 from pybpfc import abi
 from pybpfc.compiler.driver import check_source, compile_source
 from pybpfc.compiler.errors import CompileError, Source
@@ -97,6 +97,6 @@ def test_every_allowed_access_passes_the_kernel_verifier(
     text = program(hook, allowed_body(hook))
     obj = tmp_path / "prog.o"
     obj.write_bytes(compile_source(Source(str(tmp_path / "prog.py"), text)).elf)
-    result = bpftool_loadall(obj, bpffs / "p")
+    result = loadall(obj, bpffs / "p")
     assert result.returncode == 0, text + result.stderr
     assert (bpffs / "p" / "prog").exists()

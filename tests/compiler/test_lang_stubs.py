@@ -50,7 +50,7 @@ def test_context_classes_have_the_tables_fields(ctx: abi.Context) -> None:
 
 
 def helper_param_annotation(helper: abi.Helper, kind: str) -> str:
-    if kind == "ctx":
+    if kind in ("ctx", "ctx_or_null"):
         # The context of the hooks that may call it, or any context.
         contexts = {h.context.python_name for h in abi.HOOKS if helper.name in h.helpers}
         return contexts.pop() if len(contexts) == 1 else "object"

@@ -12,7 +12,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from elftools.elf.constants import SH_FLAGS
 
-from tests.support import REPO_ROOT, bpftool_dump_xlated_linum, bpftool_loadall, pybpfc_cli
+from tests.support import REPO_ROOT, bpftool_dump_xlated_linum, loadall, pybpfc_cli
 from pybpfc import abi
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
@@ -82,7 +82,7 @@ def test_object_reads_back_as_planned(example: Path) -> None:
 def test_kernel_loads_example_with_python_line_info(
         example: Path, tmp_path: Path, bpffs: Path) -> None:
     obj = build(example, tmp_path)
-    loaded = bpftool_loadall(obj, bpffs / "progs")
+    loaded = loadall(obj, bpffs / "progs")
     assert loaded.returncode == 0, loaded.stderr
     plan = compile_source(Source(str(example), example.read_text())).plan
     source_lines = example.read_text().splitlines()

@@ -30,7 +30,7 @@ METHOD_CALLS = {
 
 def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
     """(module-level declaration, statement in the hook)."""
-    sock = "ctx.sk" if hook.context is abi.BPF_SOCKOPT else "ctx"
+    sock = "ctx.sk" if hook.context.field("sk") is not None else "ctx"
     if helper.call == "method":
         declaration, statement = METHOD_CALLS[helper.name]
         return declaration, statement.format(sock=sock)
@@ -41,8 +41,8 @@ def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
         if args and args[-1] == "buf" and helper.params[len(args) - 1] == "buffer_start":
             args.append("ctx.file_pos")     # a length only known when the hook runs
             continue
-        args.append({"ctx": "ctx", "sock": sock, "buffer": "buf", "buffer_start": "buf",
-                     "buffer_tail": "buf"}.get(kind, "0"))
+        args.append({"ctx": "ctx", "ctx_or_null": "None", "sock": sock, "buffer": "buf",
+                     "buffer_start": "buf", "buffer_tail": "buf"}.get(kind, "0"))
     call = f"{helper.name}({', '.join(args)})"
     if helper.returns.startswith("parsed"):
         return "", f"parsed = {call}"

@@ -133,3 +133,15 @@ def test_a_context_argument_the_hook_does_not_take_is_named() -> None:
         prog.mark_sockets(type="tcp")
     with pytest.raises(AttributeError, match="no hook 'nosuch'; it has mark_sockets"):
         prog.nosuch()
+
+
+def test_tcp_tuning_asks_for_round_trip_callbacks_once_established() -> None:
+    prog = example("tcp_tuning.py")
+    active_established = 4
+    result = prog.tcp_tuning(op=active_established, is_fullsock=1, bpf_sock_ops_cb_flags=1)
+    assert result.globals["tuning_error"] == 0
+    assert result.maps["calls"] == {active_established: 1}
+    assert prog.socket_options[(1, 6, 13)] == b"reno"       # SOL_TCP, TCP_CONGESTION
+    # A request socket is no full socket: the kernel refuses the flags.
+    early = prog.tcp_tuning(op=active_established, is_fullsock=0)
+    assert early.maps["calls"] == {active_established: 2}

@@ -219,3 +219,22 @@ def f(ctx: SockContext) -> int:
 ''')
     prog.f()
     assert prog.globals["total"] == 16
+
+
+def test_sock_ops_cb_flags_set_keeps_the_flags_the_kernel_has() -> None:
+    prog = program('''
+answer: i64 = 1
+flags: u32 = 0
+
+
+@sock_ops
+def f(ctx: SockOpsContext) -> int:
+    global answer, flags
+    answer = sock_ops_cb_flags_set(ctx, 0x108)
+    flags = ctx.bpf_sock_ops_cb_flags
+    return ALLOW
+''')
+    full = prog.f(is_fullsock=1)
+    assert full.globals == {"answer": 0x100, "flags": 0x08}      # 0x100: no such callback
+    request = prog.f(is_fullsock=0, bpf_sock_ops_cb_flags=1)
+    assert request.globals == {"answer": -errno.EINVAL, "flags": 1}

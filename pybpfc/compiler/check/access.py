@@ -5,7 +5,7 @@ may read and write, the socket behind ``ctx.sk``, array members, the
 option buffer ``ctx.optval`` and packet loads."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ... import abi
 from .. import ast as A
@@ -317,7 +317,9 @@ def load_rights(ck: Checker, t: A.Expr) -> None:
 
 
 def check_write_bounds(ck: Checker, t: A.Expr, value: A.Expr) -> None:
-    """A constant written to a field the kernel bounds is within them."""
+    """A constant written to a field outside the bounds the kernel enforces
+    when the call returns: the kernel loads the program, and the call fails
+    with EFAULT, which is worth a warning."""
     if not (isinstance(t, A.Attribute) and isinstance(t.value.ty, ContextType)):
         return
     hook = ck.current_hook()
@@ -325,9 +327,17 @@ def check_write_bounds(ck: Checker, t: A.Expr, value: A.Expr) -> None:
     if value.const is None:
         return
     if (lo is not None and value.const < lo) or (hi is not None and value.const > hi):
-        allowed = f"{lo}" if lo == hi else f"between {lo} and {hi}"
-        raise error(f"ctx.{t.attr} can only be set to {allowed} in a "
-                    f"@{hook.decorator} hook", value)
+        ck.warn(f"ctx.{t.attr} = {value.const} makes the call fail with EFAULT in a "
+                f"@{hook.decorator} hook", value,
+                note=f"the kernel takes ctx.{t.attr} {bounds_text(lo, hi)}")
+
+
+def bounds_text(lo: Optional[int], hi: Optional[int]) -> str:
+    if lo is None:
+        return f"up to {hi}"
+    if hi is None:
+        return f"from {lo}"
+    return f"from {lo} to {hi}"
 
 
 def window_call(ck: Checker, e: A.Call, f: A.Attribute) -> None:

@@ -199,10 +199,15 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
     arity(e, len(helper.params), helper.name)
     args = []
     for a, kind in zip(e.args, helper.params):
+        if kind == "ctx_or_null" and isinstance(a, A.NoneLit):
+            a.ty = NONE         # the kernel's NULL
+            args.append(a)
+            continue
         ck.expr(a)
-        if kind == "ctx":
+        if kind in ("ctx", "ctx_or_null"):
             if not isinstance(a.ty, ContextType):
-                raise error(f"{helper.name}() takes the hook's context here", a)
+                raise error(f"{helper.name}() takes the hook's context here"
+                            + (", or None" if kind == "ctx_or_null" else ""), a)
             args.append(a)
         elif kind == "sock":
             # The socket: ctx.sk, or the context itself where it is a socket's.

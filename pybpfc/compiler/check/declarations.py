@@ -5,7 +5,8 @@ decorators, signatures, bodies that must return, the call graph, the names
 the object reserves)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Union
+import difflib
+from typing import TYPE_CHECKING, Iterable, Optional, Union
 
 from ... import abi, lang
 from .. import ast as A
@@ -90,7 +91,7 @@ def import_from(ck: Checker, stmt: A.ImportFrom) -> None:
 def pybpfc_symbol(name: str, at: A.Node | A.Pos) -> Symbol:
     import pybpfc
     if name not in pybpfc.__all__:
-        raise error(f"pybpfc has no '{name}'", at)
+        raise error(f"pybpfc has no '{name}'", at, note=hooks_note(name))
     if name in abi.HOOKS_BY_DECORATOR:
         return HookDecoratorSym(abi.HOOKS_BY_DECORATOR[name])
     if name in abi.CONTEXTS_BY_PYTHON_NAME:
@@ -114,6 +115,18 @@ def pybpfc_symbol(name: str, at: A.Node | A.Pos) -> Symbol:
     if isinstance(value, int):
         return ConstSym(name, UNTYPED_INT, value)
     raise error(f"pybpfc.{name} cannot be used in a program", at)
+
+
+def hooks_note(name: str) -> Optional[str]:
+    """The hooks there are, for a name that may have meant one (any
+    decorator, or an import named like one), nearest first."""
+    decorators = sorted(abi.HOOKS_BY_DECORATOR)
+    families = {d.split("_")[0] for d in decorators}
+    if name and name.split("_")[0] not in families:
+        return None
+    near = difflib.get_close_matches(name, decorators, n=3, cutoff=0.6) if name else []
+    text = ("did you mean " + " or ".join(f"'{d}'" for d in near) + "? " if near else "")
+    return text + "the hooks pybpfc has: " + ", ".join(decorators)
 
 
 def set_license(ck: Checker, value: A.Expr) -> None:
@@ -283,7 +296,8 @@ def declare_function(ck: Checker, node: A.FunctionDef) -> FuncSym:
         sym = ck.scope.get(dec.id) if isinstance(dec, A.Name) else None
         if not isinstance(sym, HookDecoratorSym):
             raise error("unknown decorator: a function takes one hook decorator such as "
-                        "@cgroup_sysctl, or none for a helper function", dec)
+                        "@cgroup_sysctl, or none for a helper function", dec,
+                        note=hooks_note(""))
         if fn.hook is not None:
             raise error("a function can be only one hook", dec)
         fn.hook = sym.hook

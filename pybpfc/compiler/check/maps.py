@@ -151,7 +151,7 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
             sock_ctx = isinstance(a.ty, ContextType) and a.ty.context is abi.BPF_SOCK
             if not (sock_ctx or isinstance(a.ty, SockRefType)):
                 raise error(f"{spelled} takes the socket: ctx in a sock hook, ctx.sk in "
-                            "a sockopt hook", a)
+                            "sockopt and sock_addr hooks", a)
         elif role == "create":
             ck.expr(a)
             if not isinstance(a.const, bool):

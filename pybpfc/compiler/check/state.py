@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ... import abi
 from .. import ast as A
-from ..errors import CompileError, InternalError, Source
+from ..errors import CompileError, CompileWarning, InternalError, Source
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, MapVar
 from ..types import NONE, StructType, Type
 
@@ -105,6 +105,11 @@ class Checker:
         self.window_loops: dict[str, tuple[Type, A.For]] = {}
         self.expr_depth = 0
         self.block_depth = 0
+        self.warnings: list[CompileWarning] = []
+
+    def warn(self, message: str, node: Union[A.Node, A.Pos], note: Optional[str] = None) -> None:
+        pos = node.pos if isinstance(node, A.Node) else node
+        self.warnings.append(CompileWarning(message, pos, self.source, note))
 
     # ---------------------------------------------------------- dispatch
 

@@ -110,13 +110,16 @@ def hook_return(ck: Checker, hook: abi.Hook, s: A.Return) -> None:
     ck.expr(s.value)
     if hook.returns.kind == "verdict":
         allowed = {v for _, v in hook.returns.values}
-        if s.value.ty is BOOL:
+        if s.value.ty is BOOL and {0, 1} <= allowed:
             return
         values = narrowing.possible_values(s.value)
         if values is not None and values <= allowed:
             s.value = coerce_tree(s.value, U32)
             return
         names = " or ".join(f"{n} ({v})" for n, v in hook.returns.values)
+        if len(allowed) == 1:
+            raise error(f"a @{hook.decorator} hook must return {names}", s.value,
+                        note="the kernel refuses to load it otherwise")
         raise error(f"a @{hook.decorator} hook returns {names}, or a bool", s.value)
     s.value = coerce(s.value, U32, "the number of bytes to keep")
 

@@ -10,7 +10,7 @@ from ... import abi
 from .. import ast as A
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MapMethodCall, MinMax,
                         Print, UserCall)
-from ..types import BOOL, PARSED_TYPES, IntType, StructType, is_aggregate, int_type
+from ..types import BOOL, NONE, PARSED_TYPES, IntType, StructType, is_aggregate, int_type
 from . import memory
 from .module import emit_record_type
 from .state import I32, I64, PTR, Lowering, expression
@@ -28,7 +28,9 @@ def lower_helper_call(lw: Lowering, e: A.Call) -> ir.Value:
     # buffer, so the call is skipped and gives -EINVAL.
     nonzero: Optional[ir.Value] = None
     for arg, kind in zip(args, helper.params):
-        if kind in ("ctx", "sock"):
+        if kind == "ctx_or_null" and arg.ty is NONE:
+            values.append(ir.Constant(PTR, None))
+        elif kind in ("ctx", "ctx_or_null", "sock"):
             values.append(lw.expr(arg))
         elif kind in ("buffer", "buffer_start"):
             values.append(memory.address_of(lw, arg))
