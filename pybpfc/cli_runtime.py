@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from pybpfc.cli_errors import EXIT_OK, UserError
+from pybpfc.cli_tracing import attach_to_events, attaches_to_events, cgroup_links
 from pybpfc.cli_verifier import add_log_option, write_logs_of
 
 # Reads the object a command names: (ELF bytes, object file name).
@@ -57,11 +58,16 @@ def _check_cgroup(path_text: str) -> Path:
     return path
 
 
-def _attach_all(coll: Any, cgroup: Path) -> list[Any]:
+def _attach_all(coll: Any, cgroup: Path, events: bool = False) -> list[Any]:
+    """Attach every program to ``cgroup``; with ``events``, tracing
+    programs to the events their sections name."""
     from pybpfc import abi
     links = []
     try:
         for prog in coll.programs.values():
+            if events and attaches_to_events(prog):
+                links.append(attach_to_events(prog))
+                continue
             if prog.attach_target != abi.TARGET_CGROUP:
                 print(f"{prog.name}: not attached: it attaches to "
                       f"{abi.ATTACH_TARGETS[prog.attach_target]}, not a cgroup",
@@ -254,10 +260,12 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     try:
         with cgroup, load(spec) as coll:
             write_logs_of(args.verifier_log, coll.programs.values())
-            links = _attach_all(coll, cgroup.path)
+            links = _attach_all(coll, cgroup.path, events=True)
             try:
-                names = ", ".join(link.program_name for link in links) or "nothing"
-                print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
+                in_cgroup = cgroup_links(links)
+                if in_cgroup is not None:
+                    names = ", ".join(link.program_name for link in in_cgroup) or "nothing"
+                    print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
                 # Returns once the command and everything it started are gone:
                 # nothing runs in the cgroup while the programs are detached.
                 cgroup.run(command)

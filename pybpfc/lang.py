@@ -76,6 +76,49 @@ cgroup_post_bind4 = _hook_decorator("cgroup_post_bind4")
 cgroup_post_bind6 = _hook_decorator("cgroup_post_bind6")
 socket_filter = _hook_decorator("socket_filter")
 
+# -- tracing: decorators that name what they attach to, and perf_event
+perf_event = _hook_decorator("perf_event")
+
+
+def _targeted(name: str, *args: str) -> Callable[[F], F]:
+    hook = _hooks.hook_named(name)
+    section = f"{hook.section}/{hook.target.format(**dict(zip(hook.target_params, args)))}"
+
+    def mark(fn: F) -> F:
+        setattr(fn, "__pybpfc_hook__", section)
+        return fn
+    return mark
+
+
+def tracepoint(category: str, name: str, /) -> Callable[[F], F]:
+    """Compile the function as a `tracepoint/CATEGORY/NAME` program: runs each
+    time the kernel reaches that tracepoint; ``ctx`` has the event's fields."""
+    return _targeted("tracepoint", category, name)
+
+
+def raw_tracepoint(name: str, /) -> Callable[[F], F]:
+    """Compile the function as a `raw_tracepoint/NAME` program: the
+    tracepoint's own arguments, ``ctx.args[i]``."""
+    return _targeted("raw_tracepoint", name)
+
+
+def btf_tracepoint(name: str, /) -> Callable[[F], F]:
+    """Compile the function as a `tp_btf/NAME` program: the tracepoint's
+    arguments, typed by the kernel's BTF."""
+    return _targeted("btf_tracepoint", name)
+
+
+def uprobe(binary: str, function: str, /) -> Callable[[F], F]:
+    """Compile the function as a `uprobe/BINARY:FUNCTION` program: runs when
+    a process enters the function; ``ctx.arg1`` .. ``ctx.arg6``."""
+    return _targeted("uprobe", binary, function)
+
+
+def uretprobe(binary: str, function: str, /) -> Callable[[F], F]:
+    """Compile the function as a `uretprobe/BINARY:FUNCTION` program: runs
+    when the function returns; ``ctx.ret``."""
+    return _targeted("uretprobe", binary, function)
+
 
 def struct(cls: C) -> C:
     """Mark a class as a C-like struct: its annotated fields, in order."""
@@ -196,6 +239,46 @@ class SkBuff:
         raise _only_in_a_hook()
 
 
+# -- tracing contexts
+
+
+class TracepointContext:
+    """A tracepoint's event: its fields are the kernel's (the format file
+    under /sys/kernel/tracing/events/CATEGORY/NAME), checked when the
+    program is compiled.  ``pybpfc stubs`` writes a class per tracepoint for
+    type checkers."""
+
+    def __getattr__(self, name: str) -> int:
+        raise _only_in_a_hook()
+
+
+class RawTracepointArgs:
+    """The arguments of a raw (or BTF-typed) tracepoint, as in its TP_PROTO."""
+    args: list[u64]
+
+
+class UprobeContext:
+    """struct pt_regs of a uprobe: the registers at the function's entry or
+    return, named by what they hold."""
+    arg6: u64
+    arg5: u64
+    ret: u64
+    arg4: u64
+    arg3: u64
+    arg2: u64
+    arg1: u64
+    ip: u64
+    sp: u64
+
+
+class PerfEventContext:
+    """struct bpf_perf_event_data: a perf event's sample."""
+    ip: u64
+    sp: u64
+    sample_period: u64
+    addr: u64
+
+
 # ------------------------------------------------------- byte order
 # Python versions of the compiler's builtins, so a program still runs as Python.
 
@@ -296,6 +379,37 @@ def setsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> 
 
 def getsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> int:
     raise _helper_outside_a_hook("getsockopt")
+
+
+# -- tracing helpers
+
+
+def get_smp_processor_id() -> int:
+    raise _helper_outside_a_hook("get_smp_processor_id")
+
+
+def get_current_task() -> int:
+    raise _helper_outside_a_hook("get_current_task")
+
+
+def ktime_get_boot_ns() -> int:
+    raise _helper_outside_a_hook("ktime_get_boot_ns")
+
+
+def probe_read_user(buf: bytearray, src: int, /) -> int:
+    raise _helper_outside_a_hook("probe_read_user")
+
+
+def probe_read_kernel(buf: bytearray, src: int, /) -> int:
+    raise _helper_outside_a_hook("probe_read_kernel")
+
+
+def probe_read_user_str(buf: bytearray, src: int, /) -> int:
+    raise _helper_outside_a_hook("probe_read_user_str")
+
+
+def probe_read_kernel_str(buf: bytearray, src: int, /) -> int:
+    raise _helper_outside_a_hook("probe_read_kernel_str")
 
 
 @struct

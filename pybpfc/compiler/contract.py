@@ -97,6 +97,14 @@ class ContextField(Resolved):
 
 
 @record(frozen=True, eq=False)
+class ContextDataLoc(Resolved):
+    """``ctx.filename`` of a tracepoint's ``__data_loc`` member: the kernel
+    address of the data it locates, the event record's address plus the
+    low 16 bits of the member (the high 16 are the data's length)."""
+    field: abi.Field
+
+
+@record(frozen=True, eq=False)
 class SocketPointer(Resolved):
     """``ctx.sk``: the pointer to the socket, never NULL in these abi."""
     field: abi.Field

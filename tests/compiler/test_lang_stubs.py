@@ -31,7 +31,14 @@ def test_each_hook_has_its_decorator(hook: abi.Hook) -> None:
     def program(ctx: object) -> int:
         return 0
 
-    assert getattr(lang, hook.decorator)(program).__pybpfc_hook__ == hook.section
+    decorator = getattr(lang, hook.decorator)
+    if hook.target:
+        # Called with its target first, which the section then names.
+        target = hook.target.format(**dict(zip(hook.target_params, hook.example_target)))
+        marked = decorator(*hook.example_target)(program)
+        assert marked.__pybpfc_hook__ == f"{hook.section}/{target}"
+    else:
+        assert decorator(program).__pybpfc_hook__ == hook.section
 
 
 def field_annotation(f: abi.Field) -> str:

@@ -118,7 +118,8 @@ def hook_return(ck: Checker, hook: abi.Hook, s: A.Return) -> None:
             return
         names = " or ".join(f"{n} ({v})" for n, v in hook.returns.values)
         raise error(f"a @{hook.decorator} hook returns {names}, or a bool", s.value)
-    s.value = coerce(s.value, U32, "the number of bytes to keep")
+    s.value = coerce(s.value, U32, "the number of bytes to keep"
+                     if hook.returns.kind == "bytes" else "the program's result")
 
 
 @statement(A.If)
