@@ -17,7 +17,7 @@ from .lang import (ALLOW, BPF_ANY, BPF_EXIST, BPF_NOEXIST, DROP, KEEP_ALL, PAGE_
                    cgroup_sock_create, cgroup_sock_release, cgroup_sysctl, htonl, htons, i8,
                    i16, i32, i64, ntohl, ntohs, socket_filter, struct, u8, u16, u32, u64)
 # Tracing: decorators, contexts and helpers.
-from .lang import (PerfEventContext, RawTracepointArgs, TracepointContext, UprobeContext,
+from .lang import (Histogram, PerfEventContext, RawTracepointArgs, TracepointContext, UprobeContext,
                    btf_tracepoint, get_current_task, get_smp_processor_id, ktime_get_boot_ns,
                    perf_event, probe_read_kernel, probe_read_kernel_str, probe_read_user,
                    probe_read_user_str, raw_tracepoint, tracepoint, uprobe, uretprobe)
@@ -41,7 +41,7 @@ __all__ = [
     "strtoul", "sysctl_get_current_value", "sysctl_get_name", "sysctl_get_new_value",
     "sysctl_set_new_value",
     # tracing
-    "PerfEventContext", "RawTracepointArgs", "TracepointContext", "UprobeContext",
+    "Histogram", "PerfEventContext", "RawTracepointArgs", "TracepointContext", "UprobeContext",
     "btf_tracepoint", "perf_event", "raw_tracepoint", "tracepoint", "uprobe", "uretprobe",
     "get_current_task", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
     "probe_read_kernel_str", "probe_read_user", "probe_read_user_str",

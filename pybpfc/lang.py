@@ -514,6 +514,14 @@ class CgroupStorage(Generic[V]):
         raise _map_only_in_a_hook("CgroupStorage")
 
 
+class Histogram:
+    """A power-of-two histogram, as bpftrace's hist(): ``h.add(value)``
+    counts the value in its bucket; ``pybpfc run`` prints it as bars."""
+
+    def add(self, value: int) -> None:
+        raise _map_only_in_a_hook("Histogram")
+
+
 class RingBuf:
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries

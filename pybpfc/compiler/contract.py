@@ -199,6 +199,12 @@ class MapMethodCall(Resolved):
 
 
 @record(frozen=True, eq=False)
+class HistogramAdd(MapMethodCall):
+    """``hist.add(value)``: count ``args["sample"]`` (of its own integer
+    type) in its power-of-two bucket, the key of the element added to."""
+
+
+@record(frozen=True, eq=False)
 class UserCall(Resolved):
     """A call of a helper function of the program; ``by_address[i]``: the
     i-th argument is a struct passed by reference, as in Python."""

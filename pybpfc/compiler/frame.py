@@ -21,10 +21,10 @@ from typing import Iterator, Optional
 from .. import abi
 from ..records import record
 from . import ast as A
-from .contract import MapMethodCall, ParseNumber, RangeLoop
+from .contract import HistogramAdd, MapMethodCall, ParseNumber, RangeLoop
 from .errors import CompileError, InternalError
 from .symbols import CheckedProgram, FuncSym, LocalVar
-from .types import (I64, U8, ArrayType, ContextType, StructType, Type, is_aggregate,
+from .types import (I64, U8, U32, ArrayType, ContextType, StructType, Type, is_aggregate,
                     storage_align)
 
 PHASE = "frame planning"
@@ -110,6 +110,10 @@ def _plan(fn: FuncSym) -> Frame:
                         frame.hidden[(id(node), role)] = Slot(
                             role, operand.ty, None, True, False,
                             f"the {role} of {r.map.name}.{r.method}()", node.pos.line)
+                if isinstance(r, HistogramAdd):
+                    frame.hidden[(id(node), "key")] = Slot(
+                        "key", U32, None, True, False,
+                        f"the bucket of {r.map.name}.{r.method}()", node.pos.line)
         for node in _loops(fn.node.body):
             loop = node.iter.resolved
             assert isinstance(loop, RangeLoop)

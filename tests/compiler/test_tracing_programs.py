@@ -157,3 +157,21 @@ def test_tracing_contexts_are_laid_out_as_the_kernels_btf_says() -> None:
         abi.PERF_EVENT_DATA.field("addr").offset)
     for name in ("ip", "sp"):      # inside the sampled registers, at the start
         assert abi.PERF_EVENT_DATA.field(name).offset == perf["regs"] + regs[name]
+
+
+def test_a_histogram_counts_integers_in_one_call() -> None:
+    head = "from pybpfc import Histogram, u8\n\nh: Histogram = Histogram()\n\n\n"
+    ok = compile_source(Source("prog.py", head + '@raw_tracepoint("sys_enter")\n'
+                               'def a(ctx: RawTracepointArgs) -> int:\n'
+                               '    h.add(ctx.args[1])\n    h.add(-1)\n    return 0\n'
+                               .replace("@raw", "from pybpfc import RawTracepointArgs, "
+                                        "raw_tracepoint\n\n\n@raw")))
+    (m,) = ok.plan.maps
+    assert (m.name, m.max_entries) == ("h", 66)
+    with pytest.raises(CompileError, match="a histogram counts integers, not bytearray"):
+        check_source(Source("prog.py", head + HEAD + '@raw_tracepoint("sys_enter")\n'
+                            'def a(ctx: RawTracepointArgs) -> int:\n'
+                            '    b = bytearray(4)\n    h.add(b)\n    return 0\n'))
+    with pytest.raises(CompileError, match=r"declare a Histogram as Histogram"):
+        check_source(Source("prog.py", "from pybpfc import Histogram, u64\n\n"
+                            "h: Histogram[u64] = Histogram()\n"))

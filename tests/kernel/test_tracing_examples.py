@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +19,8 @@ import pytest
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.collection import Collection, load
+from pybpfc.runtime.elf import read_object
+from pybpfc.runtime.histogram import Log2Histogram, bucket_of
 from tests.runtime.conftest import Forked
 from tests.support import REPO_ROOT, require_root
 
@@ -147,3 +150,35 @@ def test_profile_samples_the_process_that_runs(example) -> None:  # type: ignore
 
 
 FREQUENCY = 199
+
+
+def test_readlat_counts_each_read_of_the_process_in_its_bucket() -> None:
+    require_root("attaching tracing programs")
+    path = REPO_ROOT / "examples" / "readlat.py"
+    r, w = os.pipe()
+
+    def reads() -> None:
+        os.close(w)
+        for _ in range(5):               # ready at once: microseconds each
+            assert os.read(r, 1) == b"x"
+        assert os.read(r, 1) == b"y"     # waits until the parent writes, 50 ms on
+
+    os.write(w, b"xxxxx")
+    try:
+        with Forked(reads) as child:
+            spec = read_object(compile_source(Source(str(path), path.read_text())).elf)
+            spec.set_global("target", child.pid)
+            with load(spec) as coll:
+                with coll["enter_read"].attach(), coll["exit_read"].attach():
+                    threading.Timer(0.05, os.write, (w, b"y")).start()
+                    child.run()
+                histogram = Log2Histogram.from_map(coll.maps["read_ns_hist"])
+    finally:
+        os.close(r)
+        os.close(w)
+    counts = histogram.counts
+    assert len(counts) == 66 and histogram.total == 6, counts
+    # The wait of 50 ms is the one value in [2^25, 2^26) ns; the five quick
+    # reads took under a millisecond.
+    assert counts[bucket_of(50_000_000)] == 1, counts
+    assert sum(counts[:bucket_of(1_000_000) + 1]) == 5, counts
