@@ -76,26 +76,13 @@ def tracepoint_context(category: str, name: str) -> abi.Context:
         if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", part):
             raise TracepointUnknown(f"'{part}' is not a tracepoint's category or name")
     from ..runtime.errors import BpfError
+    from ..runtime.tracepoint_events import event_file
     try:
         with _tracefs() as root:
-            text = _read_format(root, category, name)
+            text = event_file(root, category, name, "format", "@tracepoint")
     except BpfError as err:
         raise TracepointUnknown(str(err)) from None
     return parse_format(text, category, name)
-
-
-def _read_format(root: Path, category: str, name: str) -> str:
-    path = root / "events" / category / name / "format"
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        known = (root / "events" / category).is_dir()
-        why = (f"category '{category}' has no event '{name}'" if known
-               else f"there is no category '{category}'")
-        raise TracepointUnknown(f"this kernel has no tracepoint {category}/{name} "
-                                f"({why}; see /sys/kernel/tracing/events)") from None
-    except OSError as err:
-        raise TracepointUnknown(f"cannot read {path}: {err.strerror}") from None
 
 
 def _tracefs() -> ContextManager[Path]:
