@@ -154,8 +154,9 @@ PERF_EVENT_DATA = Context("PerfEventContext", "bpf_perf_event_data", 184, (
     Field("addr", 176, "u64", 8, "the sample's data address, where the event has one"),
 ))
 
-# Not members of linux/bpf.h's structs: tests check them against kernel BTF.
-TRACING_CONTEXTS: tuple[Context, ...] = (TRACEPOINT, PT_REGS, PERF_EVENT_DATA)
-CONTEXTS = CONTEXTS + (RAW_TRACEPOINT_ARGS,)
-CONTEXTS_BY_PYTHON_NAME.update({c.python_name: c for c in (RAW_TRACEPOINT_ARGS,
-                                                           *TRACING_CONTEXTS)})
+# Not laid out as linux/bpf.h's structs say (bpf_raw_tracepoint_args ends in
+# a flexible array, as long as the tracepoint's arguments): tests check them
+# against the kernel's BTF.
+TRACING_CONTEXTS: tuple[Context, ...] = (TRACEPOINT, RAW_TRACEPOINT_ARGS, PT_REGS,
+                                         PERF_EVENT_DATA)
+CONTEXTS_BY_PYTHON_NAME.update({c.python_name: c for c in TRACING_CONTEXTS})

@@ -157,6 +157,12 @@ def test_tracing_contexts_are_laid_out_as_the_kernels_btf_says() -> None:
         abi.PERF_EVENT_DATA.field("addr").offset)
     for name in ("ip", "sp"):      # inside the sampled registers, at the start
         assert abi.PERF_EVENT_DATA.field(name).offset == perf["regs"] + regs[name]
+    # The raw arguments: u64 args[], as many as the tracepoint has (12 at most).
+    raw = btf.types[btf.find("bpf_raw_tracepoint_args", Kind.STRUCT)]
+    (args,) = raw.members
+    array = btf.types[args.type]
+    assert (args.name, args.bit_offset, array.kind, array.nelems) == ("args", 0, Kind.ARRAY, 0)
+    assert btf.size_of(array.elem_type) == abi.RAW_TRACEPOINT_ARGS.fields[0].size == 8
 
 
 def test_a_histogram_counts_integers_in_one_call() -> None:
