@@ -21,6 +21,21 @@ from .lang import (Histogram, PerfEventContext, RawTracepointArgs, TracepointCon
                    btf_tracepoint, get_current_task, get_smp_processor_id, ktime_get_boot_ns,
                    perf_event, probe_read_kernel, probe_read_kernel_str, probe_read_user,
                    probe_read_user_str, raw_tracepoint, tracepoint, uprobe, uretprobe)
+# device and TCP-event cgroup hooks (issue 14 part B)
+from .lang import (BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE,
+                   BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR, DeviceContext, cgroup_device)
+from .lang import (BPF_SOCK_OPS_VOID, BPF_SOCK_OPS_TIMEOUT_INIT, BPF_SOCK_OPS_RWND_INIT,
+                   BPF_SOCK_OPS_TCP_CONNECT_CB, BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB,
+                   BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB, BPF_SOCK_OPS_NEEDS_ECN,
+                   BPF_SOCK_OPS_BASE_RTT, BPF_SOCK_OPS_RTO_CB, BPF_SOCK_OPS_RETRANS_CB,
+                   BPF_SOCK_OPS_STATE_CB, BPF_SOCK_OPS_TCP_LISTEN_CB, BPF_SOCK_OPS_RTT_CB,
+                   BPF_SOCK_OPS_PARSE_HDR_OPT_CB, BPF_SOCK_OPS_HDR_OPT_LEN_CB,
+                   BPF_SOCK_OPS_WRITE_HDR_OPT_CB, BPF_SOCK_OPS_RTO_CB_FLAG,
+                   BPF_SOCK_OPS_RETRANS_CB_FLAG, BPF_SOCK_OPS_STATE_CB_FLAG,
+                   BPF_SOCK_OPS_RTT_CB_FLAG, BPF_SOCK_OPS_ALL_CB_FLAGS, BPF_TCP_ESTABLISHED,
+                   BPF_TCP_CLOSE, BPF_TCP_LISTEN, SOL_SOCKET, SOL_TCP, TCP_CONGESTION, TCP_BPF_IW,
+                   TCP_BPF_SNDCWND_CLAMP, TCP_CA_NAME_MAX, SockOpsContext, sock_ops,
+                   sock_ops_cb_flags_set)
 
 __version__ = "0.1.0"
 
@@ -45,4 +60,17 @@ __all__ = [
     "btf_tracepoint", "perf_event", "raw_tracepoint", "tracepoint", "uprobe", "uretprobe",
     "get_current_task", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
     "probe_read_kernel_str", "probe_read_user", "probe_read_user_str",
+    # device and TCP-event cgroup hooks (issue 14 part B)
+    "BPF_DEVCG_ACC_MKNOD", "BPF_DEVCG_ACC_READ", "BPF_DEVCG_ACC_WRITE", "BPF_DEVCG_DEV_BLOCK",
+    "BPF_DEVCG_DEV_CHAR", "DeviceContext", "cgroup_device",
+    "BPF_SOCK_OPS_VOID", "BPF_SOCK_OPS_TIMEOUT_INIT", "BPF_SOCK_OPS_RWND_INIT",
+    "BPF_SOCK_OPS_TCP_CONNECT_CB", "BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB",
+    "BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB", "BPF_SOCK_OPS_NEEDS_ECN", "BPF_SOCK_OPS_BASE_RTT",
+    "BPF_SOCK_OPS_RTO_CB", "BPF_SOCK_OPS_RETRANS_CB", "BPF_SOCK_OPS_STATE_CB",
+    "BPF_SOCK_OPS_TCP_LISTEN_CB", "BPF_SOCK_OPS_RTT_CB", "BPF_SOCK_OPS_PARSE_HDR_OPT_CB",
+    "BPF_SOCK_OPS_HDR_OPT_LEN_CB", "BPF_SOCK_OPS_WRITE_HDR_OPT_CB", "BPF_SOCK_OPS_RTO_CB_FLAG",
+    "BPF_SOCK_OPS_RETRANS_CB_FLAG", "BPF_SOCK_OPS_STATE_CB_FLAG", "BPF_SOCK_OPS_RTT_CB_FLAG",
+    "BPF_SOCK_OPS_ALL_CB_FLAGS", "BPF_TCP_ESTABLISHED", "BPF_TCP_CLOSE", "BPF_TCP_LISTEN",
+    "SOL_SOCKET", "SOL_TCP", "TCP_CONGESTION", "TCP_BPF_IW", "TCP_BPF_SNDCWND_CLAMP",
+    "TCP_CA_NAME_MAX", "SockOpsContext", "sock_ops", "sock_ops_cb_flags_set",
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from pybpfc.cli_errors import EXIT_OK, UserError
-from pybpfc.cli_tracing import attach_to_events, attaches_to_events, cgroup_links
+from pybpfc.cli_tracing import attach_to_events, attaches_to_events, is_event_link
 from pybpfc.cli_verifier import add_log_option, write_logs_of
 
 # Reads the object a command names: (ELF bytes, object file name).
@@ -58,19 +58,31 @@ def _check_cgroup(path_text: str) -> Path:
     return path
 
 
-def _attach_all(coll: Any, cgroup: Path, events: bool = False) -> list[Any]:
-    """Attach every program to ``cgroup``; with ``events``, tracing
-    programs to the events their sections name."""
+def _attach_all(coll: Any, cgroup: Optional[Path], dev: Optional[Any] = None,
+                events: bool = False) -> list[Any]:
+    """Attach every program that goes to a cgroup to ``cgroup``, and with
+    ``dev`` (a ``cli_packets.Device``) every XDP and tc program to that
+    interface; with ``events``, tracing programs to the events their
+    sections name; the others are named as not attached."""
     from pybpfc import abi
+    from pybpfc.cli_packets import NETDEV_TARGETS, attach_to_device, check_programs_named
+    check_programs_named(coll, dev)
     links = []
     try:
         for prog in coll.programs.values():
+            if dev is not None and dev.programs and prog.name not in dev.programs:
+                print(f"{prog.name}: not attached: --program names others", file=sys.stderr)
+                continue
+            if prog.attach_target in NETDEV_TARGETS and dev is not None:
+                links.append(attach_to_device(prog, dev))
+                continue
             if events and attaches_to_events(prog):
                 links.append(attach_to_events(prog))
                 continue
-            if prog.attach_target != abi.TARGET_CGROUP:
+            if prog.attach_target != abi.TARGET_CGROUP or cgroup is None:
+                hint = " (give --dev IFACE)" if prog.attach_target in NETDEV_TARGETS else ""
                 print(f"{prog.name}: not attached: it attaches to "
-                      f"{abi.ATTACH_TARGETS[prog.attach_target]}, not a cgroup",
+                      f"{abi.ATTACH_TARGETS[prog.attach_target]}, not a cgroup{hint}",
                       file=sys.stderr)
                 continue
             links.append(prog.attach(cgroup))
@@ -249,6 +261,8 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     from pybpfc.runtime.collection import load
     from pybpfc.runtime.command import CommandCgroup
     from pybpfc.runtime.errors import BpfError
+    from pybpfc.cli_packets import device_of
+    device = device_of(args)
     command = list(args.cmd)
     if command and command[0] == "--":
         command = command[1:]
@@ -260,12 +274,17 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     try:
         with cgroup, load(spec) as coll:
             write_logs_of(args.verifier_log, coll.programs.values())
-            links = _attach_all(coll, cgroup.path, events=True)
+            links = _attach_all(coll, cgroup.path, device, events=True)
             try:
-                in_cgroup = cgroup_links(links)
-                if in_cgroup is not None:
-                    names = ", ".join(link.program_name for link in in_cgroup) or "nothing"
+                on_cgroup = [link for link in links
+                             if not hasattr(link, "interface") and not is_event_link(link)]
+                if on_cgroup or len(on_cgroup) == len(links):
+                    names = ", ".join(link.program_name for link in on_cgroup) or "nothing"
                     print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
+                for link in links:
+                    if hasattr(link, "interface"):
+                        print(f"pybpfc run: attached {link.program_name} to {link.interface} "
+                              f"({link.hook})", file=sys.stderr)
                 # Returns once the command and everything it started are gone:
                 # nothing runs in the cgroup while the programs are detached.
                 cgroup.run(command)
@@ -368,6 +387,8 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
                     "killed run left. The exit status is CMD's.")
     run.add_argument("program", metavar="PROGRAM", help="a pybpfc program (.py) or an object")
     add_log_option(run)
+    from pybpfc.cli_packets import add_device_options
+    add_device_options(run)
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
                      help="the command to run")
     run.set_defaults(run=_run, command="run", object_bytes=object_bytes)
@@ -380,3 +401,6 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
     cleanup.add_argument("--pid", type=int, metavar="PID",
                          help="only what the pybpfc run with this pid left")
     cleanup.set_defaults(run=_cleanup, command="cleanup", object_bytes=object_bytes)
+
+    from pybpfc.cli_packets import add_test_run_command
+    add_test_run_command(commands, parents, object_bytes, _runtime_errors, _read_spec)

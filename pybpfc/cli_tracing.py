@@ -8,7 +8,7 @@ Iterators are not attached: they run when read, not at events.
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import Any
 
 from pybpfc import abi
 
@@ -34,9 +34,3 @@ def is_event_link(link: Any) -> bool:
     from pybpfc.runtime.tracing_link import TracingLink
     return isinstance(link, TracingLink)
 
-
-def cgroup_links(links: list[Any]) -> Optional[list[Any]]:
-    """The links of ``links`` that are a cgroup's, or None when every link is
-    an event's (then there is nothing to say about the cgroup)."""
-    kept = [link for link in links if not is_event_link(link)]
-    return None if links and not kept else kept

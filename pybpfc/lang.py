@@ -75,6 +75,9 @@ cgroup_sock_release = _hook_decorator("cgroup_sock_release")
 cgroup_post_bind4 = _hook_decorator("cgroup_post_bind4")
 cgroup_post_bind6 = _hook_decorator("cgroup_post_bind6")
 socket_filter = _hook_decorator("socket_filter")
+# device and TCP-event cgroup hooks (issue 14 part B)
+cgroup_device = _hook_decorator("cgroup_device")
+sock_ops = _hook_decorator("sock_ops")
 
 # -- tracing: decorators that name what they attach to, and perf_event
 perf_event = _hook_decorator("perf_event")
@@ -277,6 +280,100 @@ class PerfEventContext:
     sp: u64
     sample_period: u64
     addr: u64
+# ---- device and TCP-event cgroup hooks (issue 14 part B)
+
+
+class DeviceContext:
+    """struct bpf_cgroup_dev_ctx: a task opening a device node, or creating
+    one with mknod(2).  ``device_type`` and ``access`` are the two halves of
+    ``access_type``; compare them with the BPF_DEVCG_* constants."""
+    access_type: u32
+    device_type: u16
+    access: u16
+    major: u32
+    minor: u32
+
+
+BPF_DEVCG_ACC_MKNOD: Final[int] = _kernel.BPF_DEVCG_ACC_MKNOD
+BPF_DEVCG_ACC_READ: Final[int] = _kernel.BPF_DEVCG_ACC_READ
+BPF_DEVCG_ACC_WRITE: Final[int] = _kernel.BPF_DEVCG_ACC_WRITE
+BPF_DEVCG_DEV_BLOCK: Final[int] = _kernel.BPF_DEVCG_DEV_BLOCK
+BPF_DEVCG_DEV_CHAR: Final[int] = _kernel.BPF_DEVCG_DEV_CHAR
+
+
+class SockOpsContext:
+    """struct bpf_sock_ops: a TCP event of a connection (``op`` says which).
+    Helpers that take a socket take this context itself."""
+    op: u32
+    args: list[u32]
+    reply: u32
+    family: u32
+    remote_ip4: u32
+    local_ip4: u32
+    remote_ip6: list[u32]
+    local_ip6: list[u32]
+    remote_port: u32
+    local_port: u32
+    is_fullsock: u32
+    snd_cwnd: u32
+    srtt_us: u32
+    bpf_sock_ops_cb_flags: u32
+    state: u32
+    rtt_min: u32
+    snd_ssthresh: u32
+    rcv_nxt: u32
+    snd_nxt: u32
+    snd_una: u32
+    mss_cache: u32
+    ecn_flags: u32
+    rate_delivered: u32
+    rate_interval_us: u32
+    packets_out: u32
+    retrans_out: u32
+    total_retrans: u32
+    segs_in: u32
+    data_segs_in: u32
+    segs_out: u32
+    data_segs_out: u32
+    lost_out: u32
+    sacked_out: u32
+    sk_txhash: u32
+    bytes_received: u64
+    bytes_acked: u64
+    skb_len: u32
+    skb_tcp_flags: u32
+
+
+BPF_SOCK_OPS_VOID: Final[int] = _kernel.BPF_SOCK_OPS_VOID
+BPF_SOCK_OPS_TIMEOUT_INIT: Final[int] = _kernel.BPF_SOCK_OPS_TIMEOUT_INIT
+BPF_SOCK_OPS_RWND_INIT: Final[int] = _kernel.BPF_SOCK_OPS_RWND_INIT
+BPF_SOCK_OPS_TCP_CONNECT_CB: Final[int] = _kernel.BPF_SOCK_OPS_TCP_CONNECT_CB
+BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB: Final[int] = _kernel.BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB
+BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB: Final[int] = _kernel.BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB
+BPF_SOCK_OPS_NEEDS_ECN: Final[int] = _kernel.BPF_SOCK_OPS_NEEDS_ECN
+BPF_SOCK_OPS_BASE_RTT: Final[int] = _kernel.BPF_SOCK_OPS_BASE_RTT
+BPF_SOCK_OPS_RTO_CB: Final[int] = _kernel.BPF_SOCK_OPS_RTO_CB
+BPF_SOCK_OPS_RETRANS_CB: Final[int] = _kernel.BPF_SOCK_OPS_RETRANS_CB
+BPF_SOCK_OPS_STATE_CB: Final[int] = _kernel.BPF_SOCK_OPS_STATE_CB
+BPF_SOCK_OPS_TCP_LISTEN_CB: Final[int] = _kernel.BPF_SOCK_OPS_TCP_LISTEN_CB
+BPF_SOCK_OPS_RTT_CB: Final[int] = _kernel.BPF_SOCK_OPS_RTT_CB
+BPF_SOCK_OPS_PARSE_HDR_OPT_CB: Final[int] = _kernel.BPF_SOCK_OPS_PARSE_HDR_OPT_CB
+BPF_SOCK_OPS_HDR_OPT_LEN_CB: Final[int] = _kernel.BPF_SOCK_OPS_HDR_OPT_LEN_CB
+BPF_SOCK_OPS_WRITE_HDR_OPT_CB: Final[int] = _kernel.BPF_SOCK_OPS_WRITE_HDR_OPT_CB
+BPF_SOCK_OPS_RTO_CB_FLAG: Final[int] = _kernel.BPF_SOCK_OPS_RTO_CB_FLAG
+BPF_SOCK_OPS_RETRANS_CB_FLAG: Final[int] = _kernel.BPF_SOCK_OPS_RETRANS_CB_FLAG
+BPF_SOCK_OPS_STATE_CB_FLAG: Final[int] = _kernel.BPF_SOCK_OPS_STATE_CB_FLAG
+BPF_SOCK_OPS_RTT_CB_FLAG: Final[int] = _kernel.BPF_SOCK_OPS_RTT_CB_FLAG
+BPF_SOCK_OPS_ALL_CB_FLAGS: Final[int] = _kernel.BPF_SOCK_OPS_ALL_CB_FLAGS
+BPF_TCP_ESTABLISHED: Final[int] = _kernel.BPF_TCP_ESTABLISHED
+BPF_TCP_CLOSE: Final[int] = _kernel.BPF_TCP_CLOSE
+BPF_TCP_LISTEN: Final[int] = _kernel.BPF_TCP_LISTEN
+SOL_SOCKET: Final[int] = _kernel.SOL_SOCKET
+SOL_TCP: Final[int] = _kernel.SOL_TCP
+TCP_CONGESTION: Final[int] = _kernel.TCP_CONGESTION
+TCP_BPF_IW: Final[int] = _kernel.TCP_BPF_IW
+TCP_BPF_SNDCWND_CLAMP: Final[int] = _kernel.TCP_BPF_SNDCWND_CLAMP
+TCP_CA_NAME_MAX: Final[int] = _kernel.TCP_CA_NAME_MAX
 
 
 # ------------------------------------------------------- byte order
@@ -373,11 +470,13 @@ def get_socket_uid(ctx: SkBuff, /) -> int:
     raise _helper_outside_a_hook("get_socket_uid")
 
 
-def setsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> int:
+def setsockopt(sk: SockContext | SockOpsContext, level: int, optname: int, buf: bytearray,
+               /) -> int:
     raise _helper_outside_a_hook("setsockopt")
 
 
-def getsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> int:
+def getsockopt(sk: SockContext | SockOpsContext, level: int, optname: int, buf: bytearray,
+               /) -> int:
     raise _helper_outside_a_hook("getsockopt")
 
 
@@ -410,6 +509,8 @@ def probe_read_user_str(buf: bytearray, src: int, /) -> int:
 
 def probe_read_kernel_str(buf: bytearray, src: int, /) -> int:
     raise _helper_outside_a_hook("probe_read_kernel_str")
+def sock_ops_cb_flags_set(ctx: SockOpsContext, flags: int, /) -> int:
+    raise _helper_outside_a_hook("sock_ops_cb_flags_set")
 
 
 @struct

@@ -374,6 +374,64 @@ PERF_EVENT_OPEN_SYSCALL_NUMBERS = {
     "s390x": 331,
 }
 
+# ------------------------------ cgroup device programs (issue 14 part B)
+# struct bpf_cgroup_dev_ctx's access_type is (BPF_DEVCG_ACC_* << 16) | BPF_DEVCG_DEV_*.
+BPF_DEVCG_ACC_MKNOD = 1 << 0
+BPF_DEVCG_ACC_READ = 1 << 1
+BPF_DEVCG_ACC_WRITE = 1 << 2
+BPF_DEVCG_DEV_BLOCK = 1 << 0
+BPF_DEVCG_DEV_CHAR = 1 << 1
+
+# --------------------------------- sock_ops programs (issue 14 part B)
+# struct bpf_sock_ops's op: which TCP event the program is called for.
+BPF_SOCK_OPS_VOID = 0
+BPF_SOCK_OPS_TIMEOUT_INIT = 1
+BPF_SOCK_OPS_RWND_INIT = 2
+BPF_SOCK_OPS_TCP_CONNECT_CB = 3
+BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB = 4
+BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB = 5
+BPF_SOCK_OPS_NEEDS_ECN = 6
+BPF_SOCK_OPS_BASE_RTT = 7
+BPF_SOCK_OPS_RTO_CB = 8
+BPF_SOCK_OPS_RETRANS_CB = 9
+BPF_SOCK_OPS_STATE_CB = 10
+BPF_SOCK_OPS_TCP_LISTEN_CB = 11
+BPF_SOCK_OPS_RTT_CB = 12
+BPF_SOCK_OPS_PARSE_HDR_OPT_CB = 13
+BPF_SOCK_OPS_HDR_OPT_LEN_CB = 14
+BPF_SOCK_OPS_WRITE_HDR_OPT_CB = 15
+# bpf_sock_ops_cb_flags_set() flags: the callbacks a connection asks for.
+BPF_SOCK_OPS_RTO_CB_FLAG = 1 << 0
+BPF_SOCK_OPS_RETRANS_CB_FLAG = 1 << 1
+BPF_SOCK_OPS_STATE_CB_FLAG = 1 << 2
+BPF_SOCK_OPS_RTT_CB_FLAG = 1 << 3
+BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG = 1 << 4
+BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG = 1 << 5
+BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG = 1 << 6
+BPF_SOCK_OPS_ALL_CB_FLAGS = 0x7F
+# TCP states as struct bpf_sock_ops and struct bpf_sock give them.
+BPF_TCP_ESTABLISHED = 1
+BPF_TCP_SYN_SENT = 2
+BPF_TCP_SYN_RECV = 3
+BPF_TCP_FIN_WAIT1 = 4
+BPF_TCP_FIN_WAIT2 = 5
+BPF_TCP_TIME_WAIT = 6
+BPF_TCP_CLOSE = 7
+BPF_TCP_CLOSE_WAIT = 8
+BPF_TCP_LAST_ACK = 9
+BPF_TCP_LISTEN = 10
+BPF_TCP_CLOSING = 11
+BPF_TCP_NEW_SYN_RECV = 12
+# Socket options bpf_setsockopt()/bpf_getsockopt() take in sock_ops
+# (<netinet/tcp.h>; TCP_BPF_* are bpf.h's own).
+SOL_SOCKET = 1
+SOL_TCP = 6
+TCP_CONGESTION = 13
+TCP_BPF_IW = 1001
+TCP_BPF_SNDCWND_CLAMP = 1002
+# The longest congestion control name, with its NUL (TCP_CA_NAME_MAX).
+TCP_CA_NAME_MAX = 16
+
 # umount2(2) flags (<sys/mount.h>): detach now, free once no one uses it
 MNT_DETACH = 2
 
@@ -381,3 +439,69 @@ MNT_DETACH = 2
 # instruction (libbpf and the kernel alike): a call of helper 0xbad2310
 # ("bad relo"), which the verifier refuses if it can reach it.
 CORE_RELO_POISON_HELPER = 0xBAD2310
+
+# ------------------------------------ packet programs (issue 15, runtime part)
+
+# enum xdp_action: what an XDP program returns
+XDP_ABORTED = 0
+XDP_DROP = 1
+XDP_PASS = 2
+XDP_TX = 3
+XDP_REDIRECT = 4
+XDP_ACTIONS = {"XDP_ABORTED": XDP_ABORTED, "XDP_DROP": XDP_DROP, "XDP_PASS": XDP_PASS,
+               "XDP_TX": XDP_TX, "XDP_REDIRECT": XDP_REDIRECT}
+
+# <linux/pkt_cls.h> TC_ACT_*: what a tc program returns (UNSPEC is -1)
+TC_ACT_UNSPEC = -1
+TC_ACT_OK = 0
+TC_ACT_RECLASSIFY = 1
+TC_ACT_SHOT = 2
+TC_ACT_PIPE = 3
+TC_ACT_STOLEN = 4
+TC_ACT_QUEUED = 5
+TC_ACT_REPEAT = 6
+TC_ACT_REDIRECT = 7
+TC_ACTIONS = {"TC_ACT_UNSPEC": TC_ACT_UNSPEC, "TC_ACT_OK": TC_ACT_OK,
+              "TC_ACT_RECLASSIFY": TC_ACT_RECLASSIFY, "TC_ACT_SHOT": TC_ACT_SHOT,
+              "TC_ACT_PIPE": TC_ACT_PIPE, "TC_ACT_STOLEN": TC_ACT_STOLEN,
+              "TC_ACT_QUEUED": TC_ACT_QUEUED, "TC_ACT_REPEAT": TC_ACT_REPEAT,
+              "TC_ACT_REDIRECT": TC_ACT_REDIRECT}
+
+# A cgroup_skb program's verdict: bit 0 lets the packet through (bit 1 asks
+# for congestion notification on egress).
+CGROUP_SKB_VERDICTS = {"drop": 0, "pass": 1}
+
+# <linux/if_link.h> XDP_FLAGS_*: BPF_LINK_CREATE flags of an XDP link
+XDP_FLAGS_UPDATE_IF_NOEXIST = 1 << 0
+XDP_FLAGS_SKB_MODE = 1 << 1       # generic XDP: after the skb is built, any driver
+XDP_FLAGS_DRV_MODE = 1 << 2       # native XDP: in the driver, if it has XDP support
+XDP_FLAGS_HW_MODE = 1 << 3
+XDP_FLAGS_REPLACE = 1 << 4
+
+# struct __sk_buff and struct xdp_md sizes, for test-run contexts
+SK_BUFF_SIZE = 192
+XDP_MD_SIZE = 24
+
+# rtnetlink (<linux/rtnetlink.h>, <linux/pkt_sched.h>, <linux/pkt_cls.h>): what
+# attaching a tc program as cls_bpf on a clsact qdisc takes, on kernels
+# without tcx links
+NETLINK_ROUTE = 0
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
+NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE = 0x300, 0x200, 0x400
+NLA_F_NESTED = 1 << 15
+RTM_NEWQDISC, RTM_DELQDISC = 36, 37
+RTM_NEWTFILTER, RTM_DELTFILTER, RTM_GETTFILTER = 44, 45, 46
+TCA_KIND, TCA_OPTIONS = 1, 2
+TCA_BPF_FD, TCA_BPF_NAME, TCA_BPF_FLAGS = 6, 7, 8
+TCA_BPF_FLAG_ACT_DIRECT = 1 << 0
+TC_H_CLSACT = 0xFFFFFFF1             # the clsact qdisc's parent (TC_H_INGRESS)
+TC_H_MIN_INGRESS, TC_H_MIN_EGRESS = 0xFFF2, 0xFFF3
+ETH_P_ALL = 0x0003
+
+# ---- the simulation's (pybpfc.simulate): helper flags it interprets
+# bpf_strtol / bpf_strtoul: the base in the flags' low bits
+STRTOX_BASE_MASK = 0x1F   # kernel/bpf/helpers.c, not in the uapi header
+# bpf_ringbuf_output flags
+BPF_RB_NO_WAKEUP = 1 << 0
+BPF_RB_FORCE_WAKEUP = 1 << 1

@@ -47,6 +47,9 @@ TARGET_URETPROBE = "uretprobe"            # the same, when the function returns
 TARGET_KPROBE = "kprobe"                  # a kernel function, a perf event of the kprobe PMU
 TARGET_KRETPROBE = "kretprobe"
 TARGET_PERF_EVENT = "perf_event"          # a sampling perf event on every CPU
+# Packet programs (issue 15, runtime part): a network interface, by name or index.
+TARGET_NETDEV_XDP = "netdev_xdp"          # the interface's XDP hook (BPF_XDP link)
+TARGET_NETDEV_TC = "netdev_tc"            # its tc ingress or egress (tcx link, or cls_bpf)
 ATTACH_TARGETS = {
     TARGET_CGROUP: "a cgroup (BPF_LINK_CREATE, or BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI)",
     TARGET_SOCKET: "a socket (setsockopt(SOL_SOCKET, SO_ATTACH_BPF))",
@@ -63,6 +66,10 @@ ATTACH_TARGETS = {
     TARGET_KRETPROBE: "the return of a kernel function (a perf event of the kprobe PMU)",
     TARGET_PERF_EVENT: "a sampling perf event on every CPU (e.g. the CPU clock at a "
                        "frequency)",
+    TARGET_NETDEV_XDP: "a network interface's XDP hook, by name or index (BPF_LINK_CREATE "
+                       "with BPF_XDP, generic or native mode)",
+    TARGET_NETDEV_TC: "a network interface's tc ingress or egress, by name or index (a tcx "
+                      "link, or netlink's cls_bpf on a clsact qdisc)",
 }
 
 # ------------------------------------------------------- kernel features
@@ -170,7 +177,26 @@ PROGRAM_KINDS: tuple[ProgramKind, ...] = (
              FEATURE_TRAMPOLINES),
     _tracing(("lsm",), "LSM", "LSM_MAC", TARGET_KERNEL_BTF, AttachBtf("bpf_lsm_", "func"),
              FEATURE_BPF_LSM),
+    # ---- device and TCP-event cgroup hooks (issue 14 part B)
+    _cgroup("cgroup/dev", "CGROUP_DEVICE", "CGROUP_DEVICE"),
+    _cgroup("sockops", "SOCK_OPS", "CGROUP_SOCK_OPS"),
 )
+
+# ----------------------------------------- packet programs (issue 15, runtime)
+# libbpf's names: "xdp" and "tc" match exactly; "tc/ingress" is its alias of
+# "tcx/ingress".  A plain "tc" program's direction is chosen when attached.
+PACKET_PROGRAM_KINDS: tuple[ProgramKind, ...] = (
+    ProgramKind((Section("xdp"),), "BPF_PROG_TYPE_XDP", "BPF_XDP", TARGET_NETDEV_XDP),
+    ProgramKind((Section("tc"), Section("classifier")), "BPF_PROG_TYPE_SCHED_CLS", None,
+                TARGET_NETDEV_TC),
+    ProgramKind((Section("tcx/ingress"), Section("tc/ingress")), "BPF_PROG_TYPE_SCHED_CLS",
+                "BPF_TCX_INGRESS", TARGET_NETDEV_TC),
+    ProgramKind((Section("tcx/egress"), Section("tc/egress")), "BPF_PROG_TYPE_SCHED_CLS",
+                "BPF_TCX_EGRESS", TARGET_NETDEV_TC),
+    _cgroup("cgroup_skb/ingress", "CGROUP_SKB", "CGROUP_INET_INGRESS"),
+    _cgroup("cgroup_skb/egress", "CGROUP_SKB", "CGROUP_INET_EGRESS"),
+)
+PROGRAM_KINDS += PACKET_PROGRAM_KINDS
 
 PROGRAM_KINDS_BY_NAME = {k.name: k for k in PROGRAM_KINDS}
 

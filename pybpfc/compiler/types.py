@@ -195,9 +195,12 @@ class MapType(Type):
 class RefType(Type):
     """A reference to a value in kernel memory, returned by a map lookup.
     ``maybe_none``: the lookup may have found nothing; the program must
-    check ``is not None`` before using it."""
+    check ``is not None`` before using it.  ``shared``: every CPU reaches
+    the same value (not a per-CPU map, nor a socket's own storage), so an
+    update must be indivisible."""
     value: Type
     maybe_none: bool
+    shared: bool = True
 
     @property
     def size(self) -> int:

@@ -31,7 +31,8 @@ MAX_BLOCK_DEPTH = 1000
 DEFAULT_LICENSE = "GPL"
 
 # Names every program has without importing them (Python's builtins we support).
-BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list", "print")
+BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list", "print",
+            "enumerate")
 
 if TYPE_CHECKING:    # (typing's objects are not made at run time: imports stay quick)
     from typing import TypeVar
@@ -88,6 +89,7 @@ class Checker:
         self.scope: dict[str, Symbol] = {name: BuiltinSym(name) for name in BUILTINS}
         self.globals: list[GlobalVar] = []
         self.structs: list[StructType] = []
+        self.sent_types: list[StructType] = []
         self.functions: list[FuncSym] = []
         self.maps: list[MapVar] = []
         self.license = DEFAULT_LICENSE
@@ -98,6 +100,9 @@ class Checker:
         # Loop variables of enclosing `for ... in range(<constants>)` loops
         # that their body never assigns: name -> (smallest, largest value).
         self.loop_ranges: dict[str, tuple[int, int]] = {}
+        # Loop variables running over range(len(ctx.optval)): their window
+        # and loop.
+        self.window_loops: dict[str, tuple[Type, A.For]] = {}
         self.expr_depth = 0
         self.block_depth = 0
 
