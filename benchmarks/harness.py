@@ -26,7 +26,7 @@ from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime import bpf
 from pybpfc.runtime.cgroup import TemporaryCgroup
-from pybpfc.runtime.collection import _relocate, load
+from pybpfc.runtime.collection import load, load_program
 
 from tests.support import clang_bpf_command, find_tool
 
@@ -103,23 +103,17 @@ _PROCESSED = re.compile(r"processed (\d+) insns")
 def insn_count(obj: Path, program: str) -> InsnCount:
     """Load ``obj`` with the runtime and ask the kernel: xlated_prog_len / 8
     from BPF_OBJ_GET_INFO_BY_FD, and the verifier's processed count from a
-    second load of the same relocated instructions with BPF_LOG_STATS."""
+    second load of the same program (as the runtime loads it: BTF, attach
+    target) with BPF_LOG_STATS."""
     with load(obj) as coll:
         prog = coll[program]
         xlated = prog.info().xlated_prog_len // bpf.INSN_SIZE
-        spec = prog.spec
-        with_btf = coll.btf_fd >= 0 and bool(spec.func_info)
-        result = bpf.prog_load(
-            spec.prog_type, _relocate(coll, spec), spec.license or coll.spec.license,
-            spec.name, expected_attach_type=spec.expected_attach_type or 0,
-            prog_btf_fd=coll.btf_fd if with_btf else 0,
-            func_info=b"".join(f.pack() for f in spec.func_info) if with_btf else b"",
-            line_info=b"".join(li.pack() for li in spec.line_info) if with_btf else b"",
-            log_level=bpf.LOG_LEVEL_STATS, what=f"program '{program}'")
-        bpf.close(result.fd)
-    match = _PROCESSED.search(result.log)
+        again = load_program(coll, prog.spec, log_level=bpf.LOG_LEVEL_STATS)
+        log = again.verifier_log
+        again.close()
+    match = _PROCESSED.search(log)
     if match is None:
-        raise RuntimeError(f"{obj}: no 'processed N insns' in the verifier log:\n{result.log}")
+        raise RuntimeError(f"{obj}: no 'processed N insns' in the verifier log:\n{log}")
     return InsnCount(xlated, int(match.group(1)))
 
 
@@ -166,6 +160,18 @@ def attached_to_cgroup(coll: Any, twin: Twin, cgroup: Path) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         for program in twin.programs:
             stack.enter_context(coll[program].attach(cgroup))
+        yield
+
+
+@contextlib.contextmanager
+def attached_machine_wide(coll: Any, twin: Twin) -> Iterator[None]:
+    """Every program of a tracing row attached where its section says
+    (perf_event: a CPU clock event per CPU at the scenario's frequency),
+    detached on exit."""
+    extra = {"frequency": twin.scenario.frequency} if twin.scenario.frequency else {}
+    with contextlib.ExitStack() as stack:
+        for program in twin.programs:
+            stack.enter_context(coll[program].attach(**extra))
         yield
 
 
@@ -351,6 +357,9 @@ def load_time(obj: Path, twin: Twin, bpffs: Path, rounds: int) -> LoadTime:
                     # A packet socket filter attaches to any socket alike.
                     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, \
                             coll[twin.program].attach(s):
+                        attaches.append(time.perf_counter() - start)
+                elif twin.scenario.attach == "tracing":
+                    with attached_machine_wide(coll, twin):
                         attaches.append(time.perf_counter() - start)
                 else:
                     with attached_to_cgroup(coll, twin, cg.path):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from . import scenarios
+from . import scenarios, tracing_scenarios
 from .scenarios import Scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +88,14 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     # device and TCP-event cgroup hooks (issue 14 part B)
     Twin("device_allowlist", "device_allowlist", scenarios.DEVICE),
     Twin("tcp_tuning", "tcp_tuning", scenarios.TCP_TUNING),
+    # tracing hooks, attached machine-wide
+    Twin("opensnoop", ("enter_openat", "exit_openat"), tracing_scenarios.OPENSNOOP),
+    Twin("execsnoop", "on_exec", tracing_scenarios.EXECSNOOP),
+    Twin("syscount", "count", tracing_scenarios.SYSCOUNT),
+    Twin("exec_pids", "on_exec", tracing_scenarios.EXEC_PIDS),
+    Twin("readlat", ("enter_read", "exit_read"), tracing_scenarios.READLAT),
+    Twin("libc_calls", ("enter_getenv", "exit_getenv"), tracing_scenarios.LIBC_CALLS),
+    Twin("profile", "sample", tracing_scenarios.PROFILE),
 )
 
 def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:

@@ -20,6 +20,11 @@ How a scenario attaches a row's programs (``attach``):
   its ReadOnly global ``layer``), attached to nested cgroups, outermost
   first; the probe runs in each cgroup, innermost first.  The hook cost is
   timed with one attachment in a single cgroup, as for "cgroup".
+- "tracing": the programs attached machine-wide (tracepoints, uprobes,
+  perf events; see tracing_scenarios.py); the probe runs in a forked child,
+  and ``select`` keeps, of the maps, what that child caused, with its pid
+  left out.  The hook cost is not timed for these rows: both objects'
+  programs would see every process's events at once.
 """
 from __future__ import annotations
 
@@ -49,6 +54,10 @@ class Scenario:
     probe: Callable[..., Any]
     attach: str = "cgroup"   # "socket", "packet" or "chain": see the module's docstring
     layers: tuple[int, ...] = ()   # "chain": `layer` per cgroup, outermost first
+    # "tracing": (maps' state, child's pid) -> the part of the state the child caused
+    select: Callable[[dict[str, Any], int], Any] = lambda state, pid: state
+    target_global: str = ""        # "tracing": a ReadOnly global set to the child's pid
+    frequency: int = 0             # "tracing": perf_event samples per second
 
 
 def errno_of(call: Callable[..., Any], *args: Any) -> int:

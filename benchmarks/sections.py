@@ -120,6 +120,8 @@ def hook_cost(report: Report, built: list[harness.Built], loadgen: Path, rounds:
     rows, costs = [], []
     for b in built:
         sc = b.twin.scenario
+        if sc.attach == "tracing":      # machine-wide: both objects would see every burst
+            continue
         progress(f"hook cost: {b.twin.name}")
         cost = harness.hook_cost(b, loadgen, rounds, cycles,
                                  max(1, sc.iterations // BURST_DIVISOR))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from pybpfc import abi
+from pybpfc.compiler.check.hook_targets import example_hook
 
 from .choose import Chooser, chance
 
@@ -67,7 +68,7 @@ class _Generator:
     def __init__(self, chooser: Chooser, hook: abi.Hook, avoid: frozenset[str] = frozenset(),
                  maps: bool = False, hooks: Sequence[abi.Hook] = abi.HOOKS):
         self.c = chooser
-        self.hook = hook
+        self.hook = example_hook(hook)     # a tracepoint's context is the kernel's
         self.avoid = avoid      # kernel helpers the program must not call
         self.with_maps = maps
         self.maps: list[tuple[str, str, str]] = []    # name, kind, value type
@@ -111,7 +112,11 @@ class _Generator:
             if f.name not in self.hook.readable or f.kind != ty:
                 continue
             if f.count > 1:
-                out.append(f"{CONTEXT_PARAMETER}.{f.name}[{self.c.integer(0, f.count - 1)}]")
+                pointers = {i for name, i, _ in self.hook.context.typed_pointers
+                            if name == f.name}
+                index = self.c.integer(0, f.count - 1)
+                if index not in pointers:
+                    out.append(f"{CONTEXT_PARAMETER}.{f.name}[{index}]")
             else:
                 out.append(f"{CONTEXT_PARAMETER}.{f.name}")
         if "sk" in self.hook.readable and ty in ("u32", "u16", "i32"):
@@ -596,7 +601,7 @@ class _Generator:
         body.append("    " + self.return_statement())
         name = self.fresh("hook")
         returns = "bool" if self.hook.returns.kind == "verdict" and chance(self.c, 20) else "int"
-        return ([f"@{self.hook.decorator}",
+        return ([self.hook.example_decorator,
                  f"def {name}({CONTEXT_PARAMETER}: {self.hook.context.python_name}) -> {returns}:"]
                 + self.global_declaration() + body)
 
@@ -604,6 +609,8 @@ class _Generator:
         if self.hook.returns.kind == "bytes":
             self.imports.update(("DROP", "KEEP_ALL"))
             return f"return {self.c.choice(('DROP', 'KEEP_ALL', self.expr('u32', 2)))}"
+        if self.hook.returns.kind == "value":     # ignored by the kernel
+            return f"return {self.c.choice(('0', self.expr('u32', 2)))}"
         names = tuple(name for name, _ in self.hook.returns.values)
         self.imports.update(names)
         if not {"ALLOW", "REJECT"} <= set(names):
@@ -685,7 +692,7 @@ class _Generator:
             functions += self.helper_function() + ["", ""]
         functions += self.hook_function()
         for _ in range(self.c.integer(0, 1)):
-            self.hook = self.c.choice(self.hooks)
+            self.hook = example_hook(self.c.choice(self.hooks))
             self.imports.update((self.hook.decorator, self.hook.context.python_name))
             functions += ["", ""] + self.hook_function()
         # Globals a helper conjured up (to have a dynamic value) come first.

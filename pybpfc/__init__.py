@@ -23,6 +23,11 @@ from .lang import (ALLOW_PRIVILEGED_PORT, SockAddrContext, bind, cgroup_bind4, c
                    cgroup_getsockname6, cgroup_getsockname_unix, cgroup_recvmsg4,
                    cgroup_recvmsg6, cgroup_recvmsg_unix, cgroup_sendmsg4, cgroup_sendmsg6,
                    cgroup_sendmsg_unix)
+# Tracing: decorators, contexts and helpers.
+from .lang import (Histogram, PerfEventContext, RawTracepointArgs, TracepointContext, UprobeContext,
+                   btf_tracepoint, get_current_task, get_smp_processor_id, ktime_get_boot_ns,
+                   perf_event, probe_read_kernel, probe_read_kernel_str, probe_read_user,
+                   probe_read_user_str, raw_tracepoint, tracepoint, uprobe, uretprobe)
 # device and TCP-event cgroup hooks (issue 14 part B)
 from .lang import (BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE,
                    BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR, DeviceContext, cgroup_device)
@@ -63,6 +68,11 @@ __all__ = [
     "cgroup_getpeername6", "cgroup_getpeername_unix", "cgroup_getsockname4",
     "cgroup_getsockname6", "cgroup_getsockname_unix", "cgroup_recvmsg4", "cgroup_recvmsg6",
     "cgroup_recvmsg_unix", "cgroup_sendmsg4", "cgroup_sendmsg6", "cgroup_sendmsg_unix",
+    # tracing
+    "Histogram", "PerfEventContext", "RawTracepointArgs", "TracepointContext", "UprobeContext",
+    "btf_tracepoint", "perf_event", "raw_tracepoint", "tracepoint", "uprobe", "uretprobe",
+    "get_current_task", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
+    "probe_read_kernel_str", "probe_read_user", "probe_read_user_str",
     # device and TCP-event cgroup hooks (issue 14 part B)
     "BPF_DEVCG_ACC_MKNOD", "BPF_DEVCG_ACC_READ", "BPF_DEVCG_ACC_WRITE", "BPF_DEVCG_DEV_BLOCK",
     "BPF_DEVCG_DEV_CHAR", "DeviceContext", "cgroup_device",

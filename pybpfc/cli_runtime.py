@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NoReturn, Optional
 
 from pybpfc.cli_errors import EXIT_OK, UserError
+from pybpfc.cli_tracing import attach_to_events, attaches_to_events, is_event_link
 from pybpfc.cli_verifier import add_log_option, write_logs_of
 
 # Reads the object a command names: (ELF bytes, object file name).
@@ -62,11 +63,12 @@ def _check_cgroup(path_text: str) -> Path:
 
 
 def _attach_all(coll: Any, cgroup: Optional[Path], dev: Optional[Any] = None,
-                sock: Any = None) -> list[Any]:
+                sock: Any = None, events: bool = False) -> list[Any]:
     """Attach every program that goes to a cgroup to ``cgroup``; with
     ``dev`` (a ``cli_packets.Device``) every XDP and tc program to that
     interface; with ``sock`` (a ``run_socket.FilteredSocket``) the socket
-    filters to its socket; the others are named as not attached."""
+    filters to its socket; with ``events``, tracing programs to the events
+    their sections name; the others are named as not attached."""
     from pybpfc import abi
     from pybpfc.cli_packets import NETDEV_TARGETS, attach_to_device, check_programs_named
     check_programs_named(coll, dev)
@@ -81,6 +83,9 @@ def _attach_all(coll: Any, cgroup: Optional[Path], dev: Optional[Any] = None,
                 continue
             if sock is not None and prog.attach_target == abi.TARGET_SOCKET:
                 links.append(prog.attach(sock.socket))
+                continue
+            if events and attaches_to_events(prog):
+                links.append(attach_to_events(prog))
                 continue
             if prog.attach_target != abi.TARGET_CGROUP or cgroup is None:
                 hint = " (give --dev IFACE)" if prog.attach_target in NETDEV_TARGETS else ""
@@ -272,7 +277,7 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
             # The readers are there before the programs run: nothing is missed.
             with _run_socket(args) as sock, shown_live(
                     coll, sources=[(sock.name, sock)] if sock is not None else []):
-                links = _attach_all(coll, cgroup.path, device, sock)
+                links = _attach_all(coll, cgroup.path, device, sock, events=True)
                 try:
                     _say_attached(links, cgroup.path, sock)
                     # Returns once the command and everything it started are gone:
@@ -315,11 +320,13 @@ def _say_attached(links: list[Any], cgroup: Path, sock: Any) -> None:
     on_socket = [link.program_name for link in links if isinstance(link, SocketFilter)]
     on_device = [link for link in links if hasattr(link, "interface")]
     on_cgroup = [link.program_name for link in links
-                 if not isinstance(link, SocketFilter) and not hasattr(link, "interface")]
+                 if not isinstance(link, SocketFilter) and not hasattr(link, "interface")
+                 and not is_event_link(link)]
+    on_events = any(is_event_link(link) for link in links)
     for link in on_device:
         print(f"pybpfc run: attached {link.program_name} to {link.interface} ({link.hook})",
               file=sys.stderr)
-    if on_cgroup or not (on_socket or on_device):
+    if on_cgroup or not (on_socket or on_device or on_events):
         print(f"pybpfc run: attached {', '.join(on_cgroup) or 'nothing'} to {cgroup}",
               file=sys.stderr)
     if on_socket:

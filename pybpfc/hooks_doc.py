@@ -183,7 +183,9 @@ def render() -> str:
         "",
     ]
     seen = []
-    for ctx in hooks.CONTEXTS:
+    for ctx in hooks.CONTEXTS + hooks.TRACING_CONTEXTS:
+        if not ctx.fields:
+            continue      # a tracepoint's: the kernel's event describes them
         head.append(f"- `{ctx.python_name}` (`struct {ctx.c_name}`): "
                     + "; ".join(f"`{f.name}`: {f.doc}" for f in ctx.fields
                                 if f.kind != "window_end") + ".")

@@ -98,6 +98,49 @@ cgroup_getsockname_unix = _hook_decorator("cgroup_getsockname_unix")
 cgroup_device = _hook_decorator("cgroup_device")
 sock_ops = _hook_decorator("sock_ops")
 
+# -- tracing: decorators that name what they attach to, and perf_event
+perf_event = _hook_decorator("perf_event")
+
+
+def _targeted(name: str, *args: str) -> Callable[[F], F]:
+    hook = _hooks.hook_named(name)
+    section = f"{hook.section}/{hook.target.format(**dict(zip(hook.target_params, args)))}"
+
+    def mark(fn: F) -> F:
+        setattr(fn, "__pybpfc_hook__", section)
+        return fn
+    return mark
+
+
+def tracepoint(category: str, name: str, /) -> Callable[[F], F]:
+    """Compile the function as a `tracepoint/CATEGORY/NAME` program: runs each
+    time the kernel reaches that tracepoint; ``ctx`` has the event's fields."""
+    return _targeted("tracepoint", category, name)
+
+
+def raw_tracepoint(name: str, /) -> Callable[[F], F]:
+    """Compile the function as a `raw_tracepoint/NAME` program: the
+    tracepoint's own arguments, ``ctx.args[i]``."""
+    return _targeted("raw_tracepoint", name)
+
+
+def btf_tracepoint(name: str, /) -> Callable[[F], F]:
+    """Compile the function as a `tp_btf/NAME` program: the tracepoint's
+    arguments, typed by the kernel's BTF."""
+    return _targeted("btf_tracepoint", name)
+
+
+def uprobe(binary: str, function: str, /) -> Callable[[F], F]:
+    """Compile the function as a `uprobe/BINARY:FUNCTION` program: runs when
+    a process enters the function; ``ctx.arg1`` .. ``ctx.arg6``."""
+    return _targeted("uprobe", binary, function)
+
+
+def uretprobe(binary: str, function: str, /) -> Callable[[F], F]:
+    """Compile the function as a `uretprobe/BINARY:FUNCTION` program: runs
+    when the function returns; ``ctx.ret``."""
+    return _targeted("uretprobe", binary, function)
+
 
 def struct(cls: C) -> C:
     """Mark a class as a C-like struct: its annotated fields, in order."""
@@ -233,6 +276,44 @@ class SockAddrContext:
     sk: SockContext
 
 
+# -- tracing contexts
+
+
+class TracepointContext:
+    """A tracepoint's event: its fields are the kernel's (the format file
+    under /sys/kernel/tracing/events/CATEGORY/NAME), checked when the
+    program is compiled.  ``pybpfc stubs`` writes a class per tracepoint for
+    type checkers."""
+
+    def __getattr__(self, name: str) -> int:
+        raise _only_in_a_hook()
+
+
+class RawTracepointArgs:
+    """The arguments of a raw (or BTF-typed) tracepoint, as in its TP_PROTO."""
+    args: list[u64]
+
+
+class UprobeContext:
+    """struct pt_regs of a uprobe: the registers at the function's entry or
+    return, named by what they hold."""
+    arg6: u64
+    arg5: u64
+    ret: u64
+    arg4: u64
+    arg3: u64
+    arg2: u64
+    arg1: u64
+    ip: u64
+    sp: u64
+
+
+class PerfEventContext:
+    """struct bpf_perf_event_data: a perf event's sample."""
+    ip: u64
+    sp: u64
+    sample_period: u64
+    addr: u64
 # ---- device and TCP-event cgroup hooks (issue 14 part B)
 
 
@@ -437,6 +518,35 @@ def bind(ctx: SockAddrContext, addr: bytearray, /) -> int:
     raise _helper_outside_a_hook("bind")
 
 
+# -- tracing helpers
+
+
+def get_smp_processor_id() -> int:
+    raise _helper_outside_a_hook("get_smp_processor_id")
+
+
+def get_current_task() -> int:
+    raise _helper_outside_a_hook("get_current_task")
+
+
+def ktime_get_boot_ns() -> int:
+    raise _helper_outside_a_hook("ktime_get_boot_ns")
+
+
+def probe_read_user(buf: bytearray, src: int, /) -> int:
+    raise _helper_outside_a_hook("probe_read_user")
+
+
+def probe_read_kernel(buf: bytearray, src: int, /) -> int:
+    raise _helper_outside_a_hook("probe_read_kernel")
+
+
+def probe_read_user_str(buf: bytearray, src: int, /) -> int:
+    raise _helper_outside_a_hook("probe_read_user_str")
+
+
+def probe_read_kernel_str(buf: bytearray, src: int, /) -> int:
+    raise _helper_outside_a_hook("probe_read_kernel_str")
 def sock_ops_cb_flags_set(ctx: SockOpsContext, flags: int, /) -> int:
     raise _helper_outside_a_hook("sock_ops_cb_flags_set")
 
@@ -541,6 +651,14 @@ class SockStorage(Generic[V]):
 class CgroupStorage(Generic[V]):
     def get(self) -> Ref[V]:
         raise _map_only_in_a_hook("CgroupStorage")
+
+
+class Histogram:
+    """A power-of-two histogram, as bpftrace's hist(): ``h.add(value)``
+    counts the value in its bucket; ``pybpfc run`` prints it as bars."""
+
+    def add(self, value: int) -> None:
+        raise _map_only_in_a_hook("Histogram")
 
 
 class RingBuf:

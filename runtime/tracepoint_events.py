@@ -80,14 +80,24 @@ def split_tracepoint(target: str, what: str) -> tuple[str, str]:
 
 def event_id(root: Path, category: str, name: str, what: str) -> int:
     """The perf event id of tracepoint ``category/name`` (tracefs at ``root``)."""
-    path = root / "events" / category / name / "id"
+    text = event_file(root, category, name, "id", what)
     try:
-        return int(path.read_text())
+        return int(text)
+    except ValueError as err:
+        raise BpfError(f"{what}: cannot read {root}/events/{category}/{name}/id: "
+                       f"{err}") from None
+
+
+def event_file(root: Path, category: str, name: str, file: str, what: str) -> str:
+    """A file of tracepoint ``category/name`` (its ``id``, its ``format``)."""
+    path = root / "events" / category / name / file
+    try:
+        return path.read_text()
     except FileNotFoundError:
         known = (root / "events" / category).is_dir()
         why = (f"category '{category}' has no event '{name}'" if known
                else f"there is no category '{category}'")
         raise BpfError(f"{what}: no tracepoint {category}/{name} in this kernel ({why}; "
                        f"see {TRACEFS}/events)") from None
-    except (OSError, ValueError) as err:
+    except OSError as err:
         raise BpfError(f"{what}: cannot read {path}: {err}") from None

@@ -32,6 +32,9 @@ from .programs import (FEATURE_BPF_LSM, FEATURE_KPROBES, FEATURE_TRAMPOLINES, KE
                        TARGET_ITERATOR, TARGET_KERNEL_BTF, TARGET_KPROBE,
                        TARGET_KRETPROBE, TARGET_PERF_EVENT, TARGET_RAW_TRACEPOINT,
                        TARGET_TRACEPOINT, TARGET_UPROBE, TARGET_URETPROBE, AttachBtf)
+# Tracing contexts (tracepoints, uprobes, perf events).
+from .contexts import (PERF_EVENT_DATA, PT_REGS, PT_REGS_MEMBERS, RAW_TRACEPOINT_ARGS,
+                       TRACEPOINT, TRACING_CONTEXTS)
 from .programs import TARGET_NETDEV_TC, TARGET_NETDEV_XDP  # packet programs
 from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
                      BPF_SK_STORAGE_GET_F_CREATE, MAP_TYPES, PAGE_SIZE, PROG_TYPES, STACK_SIZE,
@@ -61,6 +64,8 @@ __all__ = [
     "TARGET_UPROBE", "TARGET_URETPROBE", "AttachBtf",
     # sock_addr hooks
     "BPF_SOCK_ADDR",
+    "PERF_EVENT_DATA", "PT_REGS", "PT_REGS_MEMBERS", "RAW_TRACEPOINT_ARGS", "TRACEPOINT",
+    "TRACING_CONTEXTS",
     # device and TCP-event cgroup hooks (issue 14 part B)
     "BPF_CGROUP_DEV_CTX", "BPF_SOCK_OPS",
     "TARGET_NETDEV_XDP", "TARGET_NETDEV_TC",

@@ -52,6 +52,10 @@ class Context(NamedTuple):
     # bytes are used (bpf_ctx_narrow_access_ok), so the compiler may let LLVM
     # narrow or reuse reads of fields the hook cannot write.
     narrow_reads: bool = False
+    # Elements the verifier gives the program as typed kernel pointers
+    # (tp_btf arguments), which it refuses to treat as integers:
+    # (field, index, what it points to).
+    typed_pointers: tuple[tuple[str, int, str], ...] = ()
     # The kernel helpers that take a socket (bpf_setsockopt, ...) take this
     # context itself, not a socket reached through it (sock_ops).
     is_socket: bool = False
@@ -202,3 +206,50 @@ CONTEXTS_BY_PYTHON_NAME = {c.python_name: c for c in CONTEXTS}
 # A socket reached through a pointer (``ctx.sk`` in sockopt hooks, never NULL
 # there) can be read in full but never written.
 SOCK_POINTER_READABLE = frozenset(f.name for f in BPF_SOCK.fields)
+
+# ---------------------------------------------------------------- tracing
+# The contexts of tracing programs.  A tracepoint's own layout is the
+# kernel's (its tracefs format, read when the program is compiled), so its
+# row here has no fields: the compiler builds the Context of each
+# tracepoint a program names.
+
+TRACEPOINT = Context("TracepointContext", "trace_event_raw", 0, (), narrow_reads=True)
+
+# raw_tracepoint and tp_btf programs get the tracepoint's arguments as an
+# array of u64 (at most MAX_BPF_FUNC_ARGS = 12 of them).
+RAW_TRACEPOINT_ARGS = Context("RawTracepointArgs", "bpf_raw_tracepoint_args", 96, (
+    Field("args", 0, "u64", 8, "the tracepoint's arguments, as in its TP_PROTO", count=12),
+))
+
+# Offsets of x86_64's struct pt_regs (a test compares them with the running
+# kernel's BTF), named by what they hold at a function's entry (System V
+# calling convention) and return.
+PT_REGS_MEMBERS = {"arg1": "di", "arg2": "si", "arg3": "dx", "arg4": "cx", "arg5": "r8",
+                   "arg6": "r9", "ret": "ax", "ip": "ip", "sp": "sp"}
+PT_REGS = Context("UprobeContext", "pt_regs", 168, (
+    Field("arg6", 64, "u64", 8, "the function's sixth argument (register r9)"),
+    Field("arg5", 72, "u64", 8, "the function's fifth argument (register r8)"),
+    Field("ret", 80, "u64", 8, "the value returned (register ax; in a uretprobe)"),
+    Field("arg4", 88, "u64", 8, "the function's fourth argument (register cx)"),
+    Field("arg3", 96, "u64", 8, "the function's third argument (register dx)"),
+    Field("arg2", 104, "u64", 8, "the function's second argument (register si)"),
+    Field("arg1", 112, "u64", 8, "the function's first argument (register di)"),
+    Field("ip", 128, "u64", 8, "the instruction pointer"),
+    Field("sp", 152, "u64", 8, "the stack pointer"),
+), narrow_reads=True)
+
+# struct bpf_perf_event_data: the sampled registers, then the sample's period
+# and address; the verifier takes only whole 8-byte loads of the registers.
+PERF_EVENT_DATA = Context("PerfEventContext", "bpf_perf_event_data", 184, (
+    Field("ip", 128, "u64", 8, "the instruction pointer when the sample was taken"),
+    Field("sp", 152, "u64", 8, "the stack pointer when the sample was taken"),
+    Field("sample_period", 168, "u64", 8, "the event's sample period"),
+    Field("addr", 176, "u64", 8, "the sample's data address, where the event has one"),
+))
+
+# Not laid out as linux/bpf.h's structs say (bpf_raw_tracepoint_args ends in
+# a flexible array, as long as the tracepoint's arguments): tests check them
+# against the kernel's BTF.
+TRACING_CONTEXTS: tuple[Context, ...] = (TRACEPOINT, RAW_TRACEPOINT_ARGS, PT_REGS,
+                                         PERF_EVENT_DATA)
+CONTEXTS_BY_PYTHON_NAME.update({c.python_name: c for c in TRACING_CONTEXTS})

@@ -131,4 +131,19 @@ HELPERS = {h.name: h for h in (
     _helper("bind", 64, "ctx: ctx, addr: buffer", "i64",
             "bind the socket to the struct sockaddr in the buffer (from a connect hook, "
             "before the connection is made); 0 or -errno"),
+    # -- tracing: reading the memory of the traced task and of the kernel
+    _helper("get_smp_processor_id", 8, "", "u32", "the CPU the program runs on"),
+    _helper("get_current_task", 35, "", "u64", "the address of the current task_struct"),
+    _helper("probe_read_user", 112, "buf: buffer, src: u64", "i64",
+            "copy bytes from a user-space address into the buffer (all of it); 0 or -errno"),
+    _helper("probe_read_kernel", 113, "buf: buffer, src: u64", "i64",
+            "copy bytes from a kernel address into the buffer (all of it); 0 or -errno"),
+    _helper("probe_read_user_str", 114, "buf: buffer, src: u64", "i64",
+            "copy a NUL-terminated string from a user-space address into the buffer; "
+            "its length with the NUL, or -errno"),
+    _helper("probe_read_kernel_str", 115, "buf: buffer, src: u64", "i64",
+            "copy a NUL-terminated string from a kernel address into the buffer; "
+            "its length with the NUL, or -errno"),
+    _helper("ktime_get_boot_ns", 125, "", "u64",
+            "nanoseconds since boot, suspend included (CLOCK_BOOTTIME)"),
 )}

@@ -6,10 +6,12 @@ layout with the fields the hook may read and write (what the kernel's
 ``*_is_valid_access`` allows for that attach type), the return convention
 and the kernel helpers the verifier lets it call.
 """
+import string
 from typing import NamedTuple, Optional
 
 from .contexts import (BPF_CGROUP_DEV_CTX, BPF_SOCK, BPF_SOCK_ADDR, BPF_SOCK_OPS, BPF_SOCKOPT,
                        BPF_SYSCTL, SK_BUFF, Context)
+from .contexts import PERF_EVENT_DATA, PT_REGS, RAW_TRACEPOINT_ARGS, TRACEPOINT  # tracing
 from .kernel import PAGE_SIZE
 from .programs import PROGRAM_KINDS_BY_NAME, ProgramKind, Section, program_kind_for_section
 
@@ -44,6 +46,34 @@ class Hook(NamedTuple):
     summary: str = ""
     # Whether the program may load packet bytes directly (BPF_LD_ABS).
     packet_loads: bool = False
+    # What the decorator is called with, as a format of its parameters that
+    # gives the section's target: "{category}/{name}" makes
+    # @tracepoint("syscalls", "sys_enter_openat") write the section
+    # tracepoint/syscalls/sys_enter_openat.  "" for a bare decorator.
+    target: str = ""
+    # A target for examples, tests and fuzzers: the decorator's arguments.
+    example_target: tuple[str, ...] = ()
+
+    @property
+    def target_params(self) -> tuple[str, ...]:
+        """The decorator's parameters, in order."""
+        return tuple(name for _, name, _, _ in string.Formatter().parse(self.target) if name)
+
+    @property
+    def example_decorator(self) -> str:
+        """The decorator as a program writes it, with the example target."""
+        if not self.target:
+            return f"@{self.decorator}"
+        quoted = ", ".join('"' + a + '"' for a in self.example_target)
+        return f"@{self.decorator}({quoted})"
+
+    def for_target(self, values: dict[str, str], context: Context,
+                   readable: frozenset[str]) -> "Hook":
+        """This hook as one function's decorator arguments make it: its
+        section names the target, and its context is the target's."""
+        section = Section(f"{self.section}/{self.target.format(**values)}")
+        return self._replace(kind=self.kind._replace(sections=(section,)), context=context,
+                             readable=readable)
 
     # What the hook's program kind says, for the compiler's convenience.
     @property
@@ -104,6 +134,18 @@ _SOCK_HELPERS = _COMMON_HELPERS | {"get_local_storage", "sk_storage_get", "get_n
 
 _KIND = PROGRAM_KINDS_BY_NAME
 
+# Tracing programs: the kernel ignores what they return.
+_IGNORED = Returns("value", (), "any integer, which the kernel ignores: return 0")
+_TRACING_HELPERS = frozenset({
+    "map_lookup_elem", "map_update_elem", "map_delete_elem", "get_current_uid_gid",
+    "get_current_pid_tgid", "get_current_comm", "get_current_cgroup_id", "ktime_get_ns",
+    "ktime_get_boot_ns", "get_prandom_u32", "trace_printk", "ringbuf_output",
+    "get_smp_processor_id", "get_current_task", "probe_read_user", "probe_read_kernel",
+    "probe_read_user_str", "probe_read_kernel_str",
+})
+_LIBC_GETENV = ("/usr/lib/x86_64-linux-gnu/libc.so.6", "getenv")
+_PT_REGS_READ = frozenset(f.name for f in PT_REGS.fields)
+
 HOOKS: tuple[Hook, ...] = (
     Hook("cgroup_getsockopt", _KIND["cgroup/getsockopt"], BPF_SOCKOPT,
          readable=_SOCKOPT_READ | {"retval"},
@@ -159,6 +201,38 @@ HOOKS: tuple[Hook, ...] = (
          helpers=_COMMON_HELPERS | {"skb_load_bytes", "get_socket_cookie", "get_socket_uid"},
          packet_loads=True,
          summary="runs for every packet a socket it is attached to receives"),
+    # -- tracing: attached to kernel events, not to a cgroup
+    Hook("tracepoint", _KIND["tracepoint"], TRACEPOINT, readable=frozenset(),
+         writable=frozenset(), returns=_IGNORED, helpers=_TRACING_HELPERS,
+         target="{category}/{name}", example_target=("syscalls", "sys_enter_openat"),
+         summary="runs each time the kernel reaches the tracepoint CATEGORY/NAME (see "
+                 "/sys/kernel/tracing/events); its fields are the event's, as the kernel's "
+                 "format file describes them when the program is compiled"),
+    Hook("raw_tracepoint", _KIND["raw_tracepoint"], RAW_TRACEPOINT_ARGS,
+         readable=frozenset({"args"}), writable=frozenset(), returns=_IGNORED,
+         helpers=_TRACING_HELPERS, target="{name}", example_target=("sys_enter",),
+         summary="runs each time the kernel reaches the tracepoint NAME, with the "
+                 "tracepoint's own arguments (ctx.args[i]) instead of its formatted event"),
+    Hook("btf_tracepoint", _KIND["tp_btf"], RAW_TRACEPOINT_ARGS,
+         readable=frozenset({"args"}), writable=frozenset(), returns=_IGNORED,
+         helpers=_TRACING_HELPERS, target="{name}", example_target=("sched_process_exec",),
+         summary="runs each time the kernel reaches the tracepoint NAME, with its arguments "
+                 "typed by the kernel's BTF (loaded against btf_trace_NAME)"),
+    Hook("uprobe", _KIND["uprobe"], PT_REGS, readable=_PT_REGS_READ, writable=frozenset(),
+         returns=_IGNORED, helpers=_TRACING_HELPERS, target="{binary}:{function}",
+         example_target=_LIBC_GETENV,
+         summary="runs when any process enters FUNCTION of the executable or library BINARY "
+                 "(ctx.arg1 .. ctx.arg6 are its arguments)"),
+    Hook("uretprobe", _KIND["uretprobe"], PT_REGS, readable=_PT_REGS_READ,
+         writable=frozenset(), returns=_IGNORED, helpers=_TRACING_HELPERS,
+         target="{binary}:{function}", example_target=_LIBC_GETENV,
+         summary="runs when FUNCTION of the executable or library BINARY returns "
+                 "(ctx.ret is its result)"),
+    Hook("perf_event", _KIND["perf_event"], PERF_EVENT_DATA,
+         readable=frozenset(f.name for f in PERF_EVENT_DATA.fields), writable=frozenset(),
+         returns=_IGNORED, helpers=_TRACING_HELPERS,
+         summary="runs at each sample of a perf event on every CPU (by default the CPU "
+                 "clock, 99 times a second), in whatever task the CPU was running"),
     # ---- device and TCP-event cgroup hooks (issue 14 part B)
     Hook("cgroup_device", _KIND["cgroup/dev"], BPF_CGROUP_DEV_CTX,
          readable=frozenset(f.name for f in BPF_CGROUP_DEV_CTX.fields),

@@ -10,13 +10,18 @@ from typing import NamedTuple, Optional
 
 from .kernel import BPF_ANY, BPF_F_NO_PREALLOC, MAP_TYPES
 
+# A histogram's buckets: values below 0, 0, then one per power of two of a
+# 64-bit value (runtime/histogram.py reads them so).
+HISTOGRAM_BUCKETS = 66
+
 
 class MethodParam(NamedTuple):
     """One parameter of a map method.
 
     ``name`` is what a program writes (a keyword argument's name).  ``role``
     is what the kernel helper receives it as: ``"key"``, ``"value"``,
-    ``"flags"``, ``"sk"``, ``"create"`` or ``"record"``.  ``type`` is
+    ``"flags"``, ``"sk"``, ``"create"`` or ``"record"``; or ``"sample"``, a
+    value a histogram counts (any integer; the bucket is the key).  ``type`` is
     ``"K"``/``"V"`` (the map's declared key or value type), an integer type
     name, ``"bool"``, ``"socket"`` (the context of a sock hook, or
     ``ctx.sk``) or ``"record"`` (an integer, a struct or a bytearray).
@@ -69,6 +74,8 @@ class MapKind(NamedTuple):
     map_flags: int = 0
     fixed_max_entries: Optional[int] = None   # the kernel requires this value
     key_type: Optional[str] = None
+    # The value type the kind always has (a program declares none).
+    fixed_value: Optional[str] = None
 
     @property
     def map_type_id(self) -> int:
@@ -142,6 +149,14 @@ MAP_KINDS = {k.python_name: k for k in (
             ("max_entries",),
             "a buffer of records user space reads in order; max_entries is its size in "
             "bytes, a power of 2 and a multiple of the page size"),
+    # -- tracing: bpftrace's hist(), the layout runtime/histogram.py reads
+    MapKind("Histogram", "BPF_MAP_TYPE_ARRAY", "index", True, False,
+            (Method("add", "map_lookup_elem", (MethodParam("value", "sample", "i64"),),
+                    "None"),),
+            (),
+            "a power-of-two histogram: add(value) counts the value in its bucket (below "
+            "0; 0; then [1, 2), [2, 4), [4, 8), ...); user space prints it as bars",
+            fixed_max_entries=HISTOGRAM_BUCKETS, key_type="u32", fixed_value="u64"),
 )}
 
 # -------------------------------------------------- lost records (live output)

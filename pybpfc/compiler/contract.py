@@ -97,6 +97,14 @@ class ContextField(Resolved):
 
 
 @record(frozen=True, eq=False)
+class ContextDataLoc(Resolved):
+    """``ctx.filename`` of a tracepoint's ``__data_loc`` member: the kernel
+    address of the data it locates, the event record's address plus the
+    low 16 bits of the member (the high 16 are the data's length)."""
+    field: abi.Field
+
+
+@record(frozen=True, eq=False)
 class SocketPointer(Resolved):
     """``ctx.sk``: the pointer to the socket, never NULL in these abi."""
     field: abi.Field
@@ -192,6 +200,12 @@ class MapMethodCall(Resolved):
     method: str
     helper: abi.Helper
     args: dict[str, Optional[A.Expr]]
+
+
+@record(frozen=True, eq=False)
+class HistogramAdd(MapMethodCall):
+    """``hist.add(value)``: count ``args["sample"]`` (of its own integer
+    type) in its power-of-two bucket, the key of the element added to."""
 
 
 @record(frozen=True, eq=False)

@@ -243,6 +243,12 @@ class DebugInfo:
     def global_variable(self, gv: ir.GlobalVariable, name: str, ty: Type, line: int) -> None:
         self._attach_global(gv, name, line, self.type(ty))
 
+    def struct_type_variable(self, gv: ir.GlobalVariable, st: StructType) -> None:
+        """A global that only names a struct's type (a pointer to it)."""
+        pointer = self.module.add_debug_info("DIDerivedType", {
+            "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": self.type(st), "size": 64})
+        self._attach_global(gv, gv.name, 0, pointer)
+
     def _attach_global(self, gv: ir.GlobalVariable, name: str, line: int,
                        di_type: ir.DIValue) -> None:
         m = self.module

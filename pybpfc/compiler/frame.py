@@ -22,10 +22,10 @@ from .. import abi
 from ..abi.helpers import FILLS_BUFFER
 from ..records import field, fields, record
 from . import ast as A
-from .contract import BytesInit, HelperCall, MapMethodCall, ParseNumber, RangeLoop
+from .contract import BytesInit, HelperCall, HistogramAdd, MapMethodCall, ParseNumber, RangeLoop
 from .errors import CompileError, InternalError
 from .symbols import CheckedProgram, FuncSym, LocalVar
-from .types import (I64, U8, ArrayType, ContextType, StructType, Type, is_aggregate,
+from .types import (I64, U8, U32, ArrayType, ContextType, StructType, Type, is_aggregate,
                     storage_align)
 
 PHASE = "frame planning"
@@ -114,6 +114,10 @@ def _plan(fn: FuncSym) -> Frame:
                         frame.hidden[(id(node), role)] = Slot(
                             role, operand.ty, None, True, False,
                             f"the {role} of {r.map.name}.{r.method}()", node.pos.line)
+                if isinstance(r, HistogramAdd):
+                    frame.hidden[(id(node), "key")] = Slot(
+                        "key", U32, None, True, False,
+                        f"the bucket of {r.map.name}.{r.method}()", node.pos.line)
         for node in _loops(fn.node.body):
             loop = node.iter.resolved
             assert isinstance(loop, RangeLoop)

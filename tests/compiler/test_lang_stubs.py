@@ -31,7 +31,14 @@ def test_each_hook_has_its_decorator(hook: abi.Hook) -> None:
     def program(ctx: object) -> int:
         return 0
 
-    assert getattr(lang, hook.decorator)(program).__pybpfc_hook__ == hook.section
+    decorator = getattr(lang, hook.decorator)
+    if hook.target:
+        # Called with its target first, which the section then names.
+        target = hook.target.format(**dict(zip(hook.target_params, hook.example_target)))
+        marked = decorator(*hook.example_target)(program)
+        assert marked.__pybpfc_hook__ == f"{hook.section}/{target}"
+    else:
+        assert decorator(program).__pybpfc_hook__ == hook.section
 
 
 def field_annotation(f: abi.Field) -> str:
@@ -81,8 +88,9 @@ def test_helper_functions_have_the_tables_signature(helper: abi.Helper) -> None:
 
 
 METHOD_PARAM_ANNOTATIONS = {"K": "K", "V": "V", "u32": "int", "u64": "int", "bool": "bool",
-                            "socket": "object", "record": "object"}
-METHOD_RETURNS = {"optional_ref": "Optional[Ref[V]]", "ref": "Ref[V]", "i64": "int"}
+                            "socket": "object", "record": "object", "i64": "int"}
+METHOD_RETURNS = {"optional_ref": "Optional[Ref[V]]", "ref": "Ref[V]", "i64": "int",
+                  "None": "None"}
 
 
 @pytest.mark.parametrize("kind", abi.MAP_KINDS.values(), ids=lambda k: k.python_name)
@@ -110,18 +118,19 @@ def test_map_classes_have_the_tables_methods(kind: abi.MapKind) -> None:
 # --------------------------------------------- mypy and pybpfc agree
 
 HEADER = """\
-from pybpfc import (ALLOW, ArrayMap, CgroupStorage, HashMap, LruHashMap, PerCpuArrayMap,
-                    PerCpuHashMap, RingBuf, SockoptContext, SockStorage, cgroup_getsockopt,
-                    u32, u64)
+from pybpfc import (ALLOW, ArrayMap, CgroupStorage, HashMap, Histogram, LruHashMap,
+                    PerCpuArrayMap, PerCpuHashMap, RingBuf, SockoptContext, SockStorage,
+                    cgroup_getsockopt, u32, u64)
 
 """
 # A value of each parameter type, in a getsockopt hook.
 ARGUMENTS = {"K": "1", "V": "2", "u32": "1", "u64": "0", "bool": "True", "socket": "ctx.sk",
-             "record": "u64(3)"}
+             "record": "u64(3)", "i64": "-1"}
 
 
 def declaration(kind: abi.MapKind) -> str:
-    types = (["u32"] if kind.key == "declared" else []) + (["u64"] if kind.has_value else [])
+    declares_value = kind.has_value and kind.fixed_value is None
+    types = (["u32"] if kind.key == "declared" else []) + (["u64"] if declares_value else [])
     annotation = kind.python_name + (f"[{', '.join(types)}]" if types else "")
     options = "max_entries=4096" if "max_entries" in kind.options else ""
     return f"{kind.python_name.lower()}: {annotation} = {kind.python_name}({options})\n"

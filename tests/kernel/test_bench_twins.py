@@ -7,7 +7,8 @@ So the benchmark compares like with like.
 Safety: programs attach only to cgroups made here (TemporaryCgroup) or to
 sockets owned here; only forked children move into the cgroups, and
 sysctl writes and packet sockets on lo happen in a child's private network
-namespace.
+namespace.  Tracing programs attach machine-wide but only watch; the
+probe that triggers them runs in a forked child.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any, Callable
 
 import pytest
 
+from tests.runtime.conftest import Forked
 from tests.support import require_kernel_feature, require_root, run_in_cgroup
 
 from benchmarks import harness, side_by_side
@@ -99,6 +101,8 @@ def observe(obj: Path, twin: Twin) -> tuple[Any, Any]:
     sc = twin.scenario
     if sc.attach == "chain":
         return observe_chain(obj, twin)
+    if sc.attach == "tracing":
+        return observe_tracing(obj, twin)
     with load(obj) as coll:
         if sc.attach == "socket":
             return sc.probe(coll[twin.program].attach), state_of(coll, twin)
@@ -127,8 +131,24 @@ def observe_chain(obj: Path, twin: Twin) -> tuple[Any, Any]:
         return seen, [state_of(coll, twin) for coll in colls]
 
 
+def observe_tracing(obj: Path, twin: Twin) -> tuple[Any, Any]:
+    """The probe in a forked child while the programs watch the whole
+    machine; of the maps, what the scenario selects as that child's."""
+    sc = twin.scenario
+    with Forked(sc.probe) as child:
+        spec = read_object(obj)
+        if sc.target_global:
+            spec.set_global(sc.target_global, child.pid)
+        with load(spec) as coll, harness.attached_machine_wide(coll, twin):
+            seen = child.run()
+            return seen, sc.select(state_of(coll, twin), child.pid)
+
+
 def observe_without_program(twin: Twin) -> Any:
     sc = twin.scenario
+    if sc.attach == "tracing":
+        with Forked(sc.probe) as child:
+            return child.run()
     if sc.attach == "socket":
         return sc.probe(lambda sock: contextlib.nullcontext())
     if sc.attach == "packet":

@@ -57,7 +57,7 @@ def program(hook: abi.Hook, helper: abi.Helper) -> str:
         names.append(helper.name)
     verdict = "ALLOW" if hook.returns.kind == "verdict" else "0"
     return (f"from pybpfc import {', '.join(sorted(set(names)))}\n{declaration}\n\n"
-            f"@{hook.decorator}\ndef check(ctx: {hook.context.python_name}) -> int:\n"
+            f"{hook.example_decorator}\ndef check(ctx: {hook.context.python_name}) -> int:\n"
             f"    buf = bytearray(16)\n    {statement}\n    return {verdict}\n")
 
 

@@ -693,9 +693,15 @@ def test_kernel_rejects_raw_llvm_btf_but_accepts_the_fixed_up_one(
 def test_kernel_loads_every_program_of_every_spec(c_objects: dict[str, bytes]) -> None:
     require_root("loading programs")
     for name, elf in all_objects(c_objects):
+        spec = read_object(elf)
+        if any(abi.program_kind_for_section(p.section).attach_btf  # type: ignore[union-attr]
+               for p in spec.programs.values()):
+            # Loaded against a kernel BTF id, which this loader does not
+            # look up; test_tracing_examples loads those through the runtime.
+            continue
         bpf = _Bpf()
         try:
-            _load_into_kernel(read_object(elf), bpf)
+            _load_into_kernel(spec, bpf)
         except OSError as err:
             pytest.fail(f"{name}: {err}")
         finally:

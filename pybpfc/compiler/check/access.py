@@ -9,10 +9,12 @@ from typing import Iterator, Optional
 
 from ... import abi
 from .. import ast as A
-from ..contract import (ArrayElement, ContextArrayElement, ContextField, OptvalAccess,
+from ..contract import (ArrayElement, ContextArrayElement, ContextDataLoc, ContextField,
+                        OptvalAccess,
                         OptvalByte, OptvalWindow, PacketLoad, RefValue, SocketField,
                         SocketPointer, StructField, NamedConstant)
 from ..symbols import EnumSym, GlobalVar
+from ..tracepoint_format import DATA_LOC
 from ..types import (DEFAULT_INT, NONE, U8, U16, U32, U64, UNTYPED_INT, ArrayType, BytesLitType,
                      ContextType, CtxArrayType, IntType, RefType, SockRefType, StructType, Type,
                      WindowType, int_type, is_int, is_scalar)
@@ -249,6 +251,10 @@ def ctx_field(ck: Checker, e: A.Attribute, write: bool) -> None:
         raise error(f"a @{hook.decorator} hook cannot read {ctx_text(e)}.{e.attr}", e.attr_pos,
                     note=("readable only in " + ", ".join("@" + w for w in who)) if who
                     else None)
+    if f.kind == DATA_LOC:
+        e.ty = U64
+        e.resolved = ContextDataLoc(f)
+        return
     e.ty = field_type(f)
     if isinstance(e.ty, WindowType):
         e.resolved = OptvalWindow(e.ty)
@@ -290,6 +296,13 @@ def ctx_array_element(ck: Checker, e: A.Subscript, base: CtxArrayType, write: bo
         raise error(f"index {e.index.const} is out of range: ctx.{f.name} "
                     f"has {f.count} elements", e.index)
     ctx_array_rights(ck, base, e, write)
+    context = ck.current_hook().context
+    for name, index, what in () if base.through_sock else context.typed_pointers:
+        if (name, index) == (f.name, e.index.const):
+            raise error(f"ctx.{f.name}[{index}] is a pointer to {what}, which the verifier "
+                        "does not let a program use as an integer", e,
+                        note="read it through a raw_tracepoint, whose arguments are plain "
+                             "addresses")
     e.ty = int_type(f.kind)
     member = e.value
     assert isinstance(member, A.Attribute)

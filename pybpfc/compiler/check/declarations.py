@@ -16,7 +16,7 @@ from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSy
                        StructDecoratorSym, TypeSym, all_zero)
 from ..types import (BOOL, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType, ContextType,
                      IntType, StructType, Type, int_type, is_int, is_scalar)
-from . import maps, narrowing, statements, type_names
+from . import hook_targets, maps, narrowing, statements, type_names
 from .expressions import coerce
 from .state import Checker, error
 
@@ -293,14 +293,15 @@ def declare_function(ck: Checker, node: A.FunctionDef) -> FuncSym:
     if node.unsupported:
         raise error(f"{node.unsupported} is not supported", node.unsupported_pos or node.pos)
     for dec in node.decorators:
-        sym = ck.scope.get(dec.id) if isinstance(dec, A.Name) else None
+        called = dec.func if isinstance(dec, A.Call) else dec
+        sym = ck.scope.get(called.id) if isinstance(called, A.Name) else None
         if not isinstance(sym, HookDecoratorSym):
             raise error("unknown decorator: a function takes one hook decorator such as "
                         "@cgroup_sysctl, or none for a helper function", dec,
                         note=hooks_note(""))
         if fn.hook is not None:
             raise error("a function can be only one hook", dec)
-        fn.hook = sym.hook
+        fn.hook = hook_targets.targeted_hook(sym.hook, dec)
     ck.bind(node.name, fn, node.name_pos)
     ck.functions.append(fn)
     return fn
@@ -329,13 +330,15 @@ def function_signature(ck: Checker, fn: FuncSym) -> None:
     if fn.hook is not None:
         ctx_name = fn.hook.context.python_name
         if (len(fn.params) != 1 or not isinstance(fn.params[0].ty, ContextType)
-                or fn.params[0].ty.context is not fn.hook.context):
+                or fn.params[0].ty.context.python_name != ctx_name):
             where = node.args[0] if node.args else node.name_pos
             raise error(f"a @{fn.hook.decorator} hook takes exactly one argument of "
                         f"type {ctx_name}", where)
+        # A tracepoint's context is the one its decorator named.
+        fn.params[0].ty = ContextType(fn.hook.context)
         if not (isinstance(node.returns, A.Name) and node.returns.id in ("int", "bool")):
             raise error("a hook returns int: write `-> int`", node.returns)
-        fn.ret = U32 if fn.hook.returns.kind == "bytes" else BOOL
+        fn.ret = BOOL if fn.hook.returns.kind == "verdict" else U32
     else:
         if type_names.names_array_type(ck, node.returns):
             raise error("a function can return only integers, bool or None", node.returns)

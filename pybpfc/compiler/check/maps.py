@@ -7,10 +7,10 @@ from typing import Optional
 
 from ... import abi
 from .. import ast as A
-from ..contract import MapMethodCall
+from ..contract import HistogramAdd, MapMethodCall
 from ..symbols import MapKindSym, MapVar
-from ..types import (U32, U64, ArrayType, ContextType, IntType, MapType, RefType, SockRefType,
-                     StructType, Type, int_type)
+from ..types import (I64, NONE, U32, U64, UNTYPED_INT, ArrayType, ContextType, IntType, MapType,
+                     RefType, SockRefType, StructType, Type, int_type, is_int)
 from . import type_names
 from .expressions import coerce, is_lvalue
 from .state import Checker, error
@@ -35,12 +35,15 @@ def map_annotation(ck: Checker, ann: A.Expr) -> Optional[tuple[abi.MapKind, list
 
 def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: abi.MapKind,
                     params: list[A.Expr]) -> None:
-    wanted = (["K"] if kind.key == "declared" else []) + (["V"] if kind.has_value else [])
+    declares_value = kind.has_value and kind.fixed_value is None
+    wanted = (["K"] if kind.key == "declared" else []) + (["V"] if declares_value else [])
     spelled = kind.python_name + (f"[{', '.join(wanted)}]" if wanted else "")
     if len(params) != len(wanted):
         raise error(f"declare a {kind.python_name} as {spelled}", stmt.annotation)
     key = map_element_type(ck, params[0], "key") if kind.key == "declared" else None
-    value = map_element_type(ck, params[-1], "value") if kind.has_value else None
+    value = map_element_type(ck, params[-1], "value") if declares_value else None
+    if kind.fixed_value is not None:
+        value = int_type(kind.fixed_value)
     call = stmt.value
     if not (isinstance(call, A.Call) and isinstance(call.func, A.Name)
             and isinstance(ck.scope.get(call.func.id), MapKindSym)
@@ -156,6 +159,12 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
             ck.expr(a)
             if not isinstance(a.const, bool):
                 raise error("create is True or False", a)
+        elif role == "sample":
+            ck.expr(a)
+            if not is_int(a.ty):
+                raise error(f"a histogram counts integers, not {a.ty}", a)
+            if a.ty is UNTYPED_INT:
+                args[role] = coerce(a, I64 if I64.fits(a.const) else U64, "value")
         elif role == "record":
             ck.expr(a)
             if isinstance(a.ty, (StructType, ArrayType)):
@@ -166,8 +175,11 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
             elif not isinstance(a.ty, IntType):
                 raise error(f"a record is an integer, a struct or a bytearray, not {a.ty}",
                             a, note="give a literal a type, e.g. u64(1)")
-    e.resolved = MapMethodCall(mv, f.attr, helper, args)
-    if method.returns in ("ref", "optional_ref"):
+    record = HistogramAdd if "sample" in args else MapMethodCall
+    e.resolved = record(mv, f.attr, helper, args)
+    if method.returns == "None":
+        e.ty = NONE
+    elif method.returns in ("ref", "optional_ref"):
         assert mv.ty.value is not None
         e.ty = RefType(mv.ty.value, maybe_none=method.returns == "optional_ref",
                        shared=not (mv.ty.kind.per_cpu or mv.ty.kind.key == "socket"))

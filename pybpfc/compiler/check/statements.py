@@ -121,7 +121,8 @@ def hook_return(ck: Checker, hook: abi.Hook, s: A.Return) -> None:
             raise error(f"a @{hook.decorator} hook must return {names}", s.value,
                         note="the kernel refuses to load it otherwise")
         raise error(f"a @{hook.decorator} hook returns {names}, or a bool", s.value)
-    s.value = coerce(s.value, U32, "the number of bytes to keep")
+    s.value = coerce(s.value, U32, "the number of bytes to keep"
+                     if hook.returns.kind == "bytes" else "the program's result")
 
 
 @statement(A.If)

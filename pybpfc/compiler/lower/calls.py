@@ -8,8 +8,8 @@ import llvmlite.ir as ir
 
 from ... import abi
 from .. import ast as A
-from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MapMethodCall, MinMax,
-                        Print, UserCall)
+from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, HistogramAdd,
+                        MapMethodCall, MinMax, Print, UserCall)
 from ..types import BOOL, NONE, PARSED_TYPES, IntType, StructType, is_aggregate, int_type
 from . import memory
 from .module import emit_record_type
@@ -190,6 +190,37 @@ def count_if_lost(lw: Lowering, result: ir.Value, counter: ir.GlobalVariable) ->
     lw.builder._insert(rmw)
     lw.builder.branch(end_bb)
     lw.builder.position_at_end(end_bb)
+
+
+@expression(HistogramAdd)
+def lower_histogram_add(lw: Lowering, e: A.Call) -> ir.Value:
+    """Count a value in its bucket: below 0 in bucket 0, 0 in bucket 1,
+    and v > 0 in bucket 1 + bit_length(v), i.e. 65 - (leading zeros of v);
+    the element is added to atomically, as other CPUs may count too."""
+    call = e.resolved
+    sample = call.args["sample"]
+    ty = sample.ty
+    assert isinstance(ty, IntType)
+    value = lw.extend(lw.expr(sample), ty, 64)
+    ctlz = lw.module.globals.get("llvm.ctlz.i64")
+    if ctlz is None:
+        ctlz = ir.Function(lw.module, ir.FunctionType(I64, [I64, ir.IntType(1)]), "llvm.ctlz.i64")
+    zeros = lw.builder.call(ctlz, [value, ir.Constant(ir.IntType(1), 0)])
+    bucket = lw.builder.sub(ir.Constant(I64, 65), zeros)
+    if ty.signed:
+        negative = lw.builder.icmp_signed("<", value, ir.Constant(I64, 0))
+        bucket = lw.builder.select(negative, ir.Constant(I64, 0), bucket)
+    slot = lw.stack_slot(e, "key")
+    lw.mem_store(lw.builder.trunc(bucket, I32), slot)
+    element = call_helper(lw, call.helper, [lw.maps[id(call.map)], slot])
+    found = lw.builder.icmp_unsigned("!=", element, ir.Constant(PTR, None))
+
+    def count() -> None:
+        rmw = ir.instructions.AtomicRMW(lw.builder.block, "add", element,
+                                        ir.Constant(I64, 1), "monotonic", "")
+        lw.builder._insert(rmw)
+    lw.guarded(found, count)
+    return ir.Constant(I32, 0)      # a None the statement drops
 
 
 def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Value:

@@ -21,8 +21,9 @@ import llvmlite.ir as ir
 
 from ... import abi
 from .. import ast as A
-from ..contract import (ContextArrayElement, ContextField, OptvalAccess, OptvalByte, PacketLoad,
-                        SocketField, SocketPointer, WindowLength, WindowLengthTest)
+from ..contract import (ContextArrayElement, ContextDataLoc, ContextField, OptvalAccess,
+                        OptvalByte, PacketLoad, SocketField, SocketPointer, WindowLength,
+                        WindowLengthTest)
 from ..types import U8, IntType, WindowType
 from .state import I8, I32, I64, PTR, Lowering, VolatileLoad, VolatileStore, expression
 
@@ -40,6 +41,16 @@ def lower_field(lw: Lowering, e: A.Attribute) -> ir.Value:
     """A field of the context, or of the socket behind ``ctx.sk``."""
     r = e.resolved
     return ctx_load(lw, lw.expr(e.value), r.field, stable=r.stable)
+
+
+@expression(ContextDataLoc)
+def lower_data_loc(lw: Lowering, e: A.Attribute) -> ir.Value:
+    """The event record's address plus the member's offset part: where
+    the kernel put the data (a string, an array) inside the record."""
+    ctx = lw.expr(e.value)
+    loc = ctx_load_at(lw, ctx, e.resolved.field.offset, 4, I32, stable=True)
+    offset = lw.builder.zext(lw.builder.and_(loc, ir.Constant(I32, 0xFFFF)), I64)
+    return lw.builder.add(lw.builder.ptrtoint(ctx, I64), offset)
 
 
 @expression(SocketPointer)

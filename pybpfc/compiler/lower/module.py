@@ -21,6 +21,9 @@ def lower_module(lw: Lowering) -> ir.Module:
         emit_global(lw, gv)
     for mv in program.maps:
         emit_map(lw, mv)
+    kept = [emit_struct_type(lw, st) for st in program.structs]
+    if kept:
+        keep(lw, kept)
     for fn in program.functions:
         declare(lw, fn)
     for fn in program.functions:
@@ -125,6 +128,32 @@ def emit_record_type(lw: Lowering, var: MapVar, ty: StructType) -> None:
     hide(lw, gv, storage_align(ty))
     lw.di.global_variable(gv, name, ty, var.pos.line)
     known.append(ty)
+
+
+# Where each struct's type is named, so that it is in the object's BTF even
+# when no global or map holds one (a record a program sends to user space):
+# a pointer variable per struct, in a section no loader makes a map of.
+STRUCT_TYPES_SECTION = ".pybpfc.types"
+STRUCT_TYPE_PREFIX = "_pybpfc_type_"
+
+
+def emit_struct_type(lw: Lowering, st: StructType) -> ir.GlobalVariable:
+    gv = ir.GlobalVariable(lw.module, PTR, STRUCT_TYPE_PREFIX + st.name)
+    gv.initializer = ir.Constant(PTR, None)
+    gv.section = STRUCT_TYPES_SECTION
+    gv.linkage = "internal"       # a local symbol: not one of the program's globals
+    gv.align = 8
+    lw.di.struct_type_variable(gv, st)
+    return gv
+
+
+def keep(lw: Lowering, kept: list[ir.GlobalVariable]) -> None:
+    """Globals nothing uses, which LLVM keeps only when told to."""
+    ty = ir.ArrayType(PTR, len(kept))
+    used = ir.GlobalVariable(lw.module, ty, "llvm.compiler.used")
+    used.initializer = ir.Constant(ty, kept)
+    used.linkage = "appending"
+    used.section = "llvm.metadata"
 
 
 def constant_memory(ty: Type, init: object) -> ir.Constant:
