@@ -436,119 +436,36 @@ def ntohl(x: int) -> int:
 # compiler takes no keyword arguments for them, hence the positional-only `/`.
 
 
-def _helper_outside_a_hook(name: str) -> RuntimeError:
-    return RuntimeError(f"{name}() is a kernel helper: it runs only inside a compiled hook")
-
-
-def ktime_get_ns() -> int:
-    raise _helper_outside_a_hook("ktime_get_ns")
-
-
-def get_prandom_u32() -> int:
-    raise _helper_outside_a_hook("get_prandom_u32")
-
-
-def get_current_pid_tgid() -> int:
-    raise _helper_outside_a_hook("get_current_pid_tgid")
-
-
-def get_current_uid_gid() -> int:
-    raise _helper_outside_a_hook("get_current_uid_gid")
-
-
-def get_current_cgroup_id() -> int:
-    raise _helper_outside_a_hook("get_current_cgroup_id")
-
-
-def get_socket_cookie(ctx: object, /) -> int:
-    raise _helper_outside_a_hook("get_socket_cookie")
-
-
-def get_netns_cookie(ctx: object, /) -> int:
-    raise _helper_outside_a_hook("get_netns_cookie")
-
-
-def sysctl_get_name(ctx: SysctlContext, buf: bytearray, flags: int, /) -> int:
-    raise _helper_outside_a_hook("sysctl_get_name")
-
-
-def sysctl_get_current_value(ctx: SysctlContext, buf: bytearray, /) -> int:
-    raise _helper_outside_a_hook("sysctl_get_current_value")
-
-
-def sysctl_get_new_value(ctx: SysctlContext, buf: bytearray, /) -> int:
-    raise _helper_outside_a_hook("sysctl_get_new_value")
-
-
-def sysctl_set_new_value(ctx: SysctlContext, buf: bytearray, length: int, /) -> int:
-    raise _helper_outside_a_hook("sysctl_set_new_value")
-
-
-def get_retval() -> int:
-    raise _helper_outside_a_hook("get_retval")
-
-
-def set_retval(value: int, /) -> int:
-    raise _helper_outside_a_hook("set_retval")
-
-
-def get_current_comm(buf: bytearray, /) -> int:
-    raise _helper_outside_a_hook("get_current_comm")
-
-
-def skb_load_bytes(ctx: SkBuff, offset: int, buf: bytearray, /) -> int:
-    raise _helper_outside_a_hook("skb_load_bytes")
-
-
-def get_socket_uid(ctx: SkBuff, /) -> int:
-    raise _helper_outside_a_hook("get_socket_uid")
-
-
-def setsockopt(sk: SockContext | SockOpsContext, level: int, optname: int, buf: bytearray,
-               /) -> int:
-    raise _helper_outside_a_hook("setsockopt")
-
-
-def getsockopt(sk: SockContext | SockOpsContext, level: int, optname: int, buf: bytearray,
-               /) -> int:
-    raise _helper_outside_a_hook("getsockopt")
-
-
-def bind(ctx: SockAddrContext, addr: bytearray, /) -> int:
-    raise _helper_outside_a_hook("bind")
-
-
-# -- tracing helpers
-
-
-def get_smp_processor_id() -> int:
-    raise _helper_outside_a_hook("get_smp_processor_id")
-
-
-def get_current_task() -> int:
-    raise _helper_outside_a_hook("get_current_task")
-
-
-def ktime_get_boot_ns() -> int:
-    raise _helper_outside_a_hook("ktime_get_boot_ns")
-
-
-def probe_read_user(buf: bytearray, src: int, /) -> int:
-    raise _helper_outside_a_hook("probe_read_user")
-
-
-def probe_read_kernel(buf: bytearray, src: int, /) -> int:
-    raise _helper_outside_a_hook("probe_read_kernel")
-
-
-def probe_read_user_str(buf: bytearray, src: int, /) -> int:
-    raise _helper_outside_a_hook("probe_read_user_str")
-
-
-def probe_read_kernel_str(buf: bytearray, src: int, /) -> int:
-    raise _helper_outside_a_hook("probe_read_kernel_str")
-def sock_ops_cb_flags_set(ctx: SockOpsContext, flags: int, /) -> int:
-    raise _helper_outside_a_hook("sock_ops_cb_flags_set")
+from .lang_helpers import (  # noqa: E402  (they take the contexts above)
+    _helper_outside_a_hook as _helper_outside_a_hook,
+    ktime_get_ns as ktime_get_ns,
+    get_prandom_u32 as get_prandom_u32,
+    get_current_pid_tgid as get_current_pid_tgid,
+    get_current_uid_gid as get_current_uid_gid,
+    get_current_cgroup_id as get_current_cgroup_id,
+    get_socket_cookie as get_socket_cookie,
+    get_netns_cookie as get_netns_cookie,
+    sysctl_get_name as sysctl_get_name,
+    sysctl_get_current_value as sysctl_get_current_value,
+    sysctl_get_new_value as sysctl_get_new_value,
+    sysctl_set_new_value as sysctl_set_new_value,
+    get_retval as get_retval,
+    set_retval as set_retval,
+    get_current_comm as get_current_comm,
+    skb_load_bytes as skb_load_bytes,
+    get_socket_uid as get_socket_uid,
+    setsockopt as setsockopt,
+    getsockopt as getsockopt,
+    bind as bind,
+    get_smp_processor_id as get_smp_processor_id,
+    get_current_task as get_current_task,
+    ktime_get_boot_ns as ktime_get_boot_ns,
+    probe_read_user as probe_read_user,
+    probe_read_kernel as probe_read_kernel,
+    probe_read_user_str as probe_read_user_str,
+    probe_read_kernel_str as probe_read_kernel_str,
+    sock_ops_cb_flags_set as sock_ops_cb_flags_set,
+)
 
 
 @struct

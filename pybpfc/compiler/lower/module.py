@@ -21,9 +21,7 @@ def lower_module(lw: Lowering) -> ir.Module:
         emit_global(lw, gv)
     for mv in program.maps:
         emit_map(lw, mv)
-    kept = [emit_struct_type(lw, st) for st in program.structs]
-    if kept:
-        keep(lw, kept)
+    lw.kept_globals += [emit_struct_type(lw, st) for st in program.structs]
     for fn in program.functions:
         declare(lw, fn)
     for fn in program.functions:
@@ -145,15 +143,6 @@ def emit_struct_type(lw: Lowering, st: StructType) -> ir.GlobalVariable:
     gv.align = 8
     lw.di.struct_type_variable(gv, st)
     return gv
-
-
-def keep(lw: Lowering, kept: list[ir.GlobalVariable]) -> None:
-    """Globals nothing uses, which LLVM keeps only when told to."""
-    ty = ir.ArrayType(PTR, len(kept))
-    used = ir.GlobalVariable(lw.module, ty, "llvm.compiler.used")
-    used.initializer = ir.Constant(ty, kept)
-    used.linkage = "appending"
-    used.section = "llvm.metadata"
 
 
 def constant_memory(ty: Type, init: object) -> ir.Constant:
