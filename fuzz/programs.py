@@ -579,6 +579,13 @@ class _Generator:
         if self.hook.returns.kind == "bytes":
             self.imports.update(("DROP", "KEEP_ALL"))
             return f"return {self.c.choice(('DROP', 'KEEP_ALL', self.expr('u32', 2)))}"
+        if self.hook.returns.kind == "action":
+            # XDP_PASS, TC_ACT_OK, ...: a constant one of the hook's, a choice
+            # of two, or any integer the program computes.
+            first, second = (self.c.choice(self.hook.returns.values)[0] for _ in range(2))
+            self.imports.update((first, second))
+            return "return " + self.c.choice((
+                first, f"{first} if {self.boolean(2)} else {second}", self.dynamic("i32", 2)))
         self.imports.update(("ALLOW", "REJECT"))
         return "return " + self.c.choice((
             "ALLOW", "REJECT", self.boolean(2), f"REJECT if {self.boolean(2)} else ALLOW"))

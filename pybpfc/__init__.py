@@ -17,6 +17,17 @@ from .lang import (ALLOW, BPF_ANY, BPF_EXIST, BPF_NOEXIST, DROP, KEEP_ALL, PAGE_
                    cgroup_sock_create, cgroup_sock_release, cgroup_sysctl, htonl, htons, i8,
                    i16, i32, i64, ntohl, ntohs, socket_filter, struct, u8, u16, u32, u64)
 
+from .lang import (BPF_F_INGRESS, BPF_F_INVALIDATE_HASH, BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR,
+                   BPF_F_RECOMPUTE_CSUM, TC_ACT_OK, TC_ACT_PIPE, TC_ACT_QUEUED,
+                   TC_ACT_RECLASSIFY, TC_ACT_REDIRECT, TC_ACT_REPEAT, TC_ACT_SHOT,
+                   TC_ACT_STOLEN, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT,
+                   XDP_TX, XdpContext, cgroup_skb_egress, cgroup_skb_ingress, l3_csum_replace,
+                   l4_csum_replace, redirect, skb_pull_data, skb_store_bytes, tc, xdp,
+                   xdp_adjust_head, xdp_adjust_tail)
+from .lang import (ETH_ALEN, ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMP,
+                   IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, EthHdr, IcmpHdr, Ipv4Hdr, Ipv6Hdr,
+                   TcpHdr, UdpHdr, VlanHdr, be16, be32)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -35,4 +46,15 @@ __all__ = [
     "getsockopt", "ktime_get_ns", "set_retval", "setsockopt", "skb_load_bytes", "strtol",
     "strtoul", "sysctl_get_current_value", "sysctl_get_name", "sysctl_get_new_value",
     "sysctl_set_new_value",
+    # packet programs (issue 15)
+    "BPF_F_INGRESS", "BPF_F_INVALIDATE_HASH", "BPF_F_MARK_MANGLED_0", "BPF_F_PSEUDO_HDR",
+    "BPF_F_RECOMPUTE_CSUM", "TC_ACT_OK", "TC_ACT_PIPE", "TC_ACT_QUEUED", "TC_ACT_RECLASSIFY",
+    "TC_ACT_REDIRECT", "TC_ACT_REPEAT", "TC_ACT_SHOT", "TC_ACT_STOLEN", "TC_ACT_UNSPEC",
+    "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_REDIRECT", "XDP_TX", "XdpContext",
+    "cgroup_skb_egress", "cgroup_skb_ingress", "tc", "xdp",
+    "l3_csum_replace", "l4_csum_replace", "redirect", "skb_pull_data", "skb_store_bytes",
+    "xdp_adjust_head", "xdp_adjust_tail",
+    "ETH_ALEN", "ETH_HLEN", "ETH_P_8021Q", "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "IPPROTO_ICMP",
+    "IPPROTO_ICMPV6", "IPPROTO_TCP", "IPPROTO_UDP", "EthHdr", "IcmpHdr", "Ipv4Hdr", "Ipv6Hdr",
+    "TcpHdr", "UdpHdr", "VlanHdr", "be16", "be32",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Callable, Final, Generic, Optional, TypeVar
 
-from .abi import hooks as _hooks, kernel as _kernel
+from .abi import headers as _headers, hooks as _hooks, kernel as _kernel
 
 # --------------------------------------------------------------- integers
 # Fixed-width integer types.  To Python and to type checkers they are int;
@@ -25,6 +25,7 @@ i32 = int
 i64 = int
 
 T = TypeVar("T")
+H = TypeVar("H")     # a packet header type
 # A global that the program only reads and user space may set before the
 # object is loaded (`.rodata`): `limit: ReadOnly[u32] = 1`.
 ReadOnly = Annotated[T, "pybpfc.ReadOnly"]
@@ -48,6 +49,26 @@ PAGE_SIZE: Final[int] = _kernel.PAGE_SIZE
 BPF_ANY: Final[int] = _kernel.BPF_ANY
 BPF_NOEXIST: Final[int] = _kernel.BPF_NOEXIST
 BPF_EXIST: Final[int] = _kernel.BPF_EXIST
+# What packet programs return, and their helpers' flags (issue 15).
+XDP_ABORTED: Final[int] = _kernel.XDP_ABORTED
+XDP_DROP: Final[int] = _kernel.XDP_DROP
+XDP_PASS: Final[int] = _kernel.XDP_PASS
+XDP_TX: Final[int] = _kernel.XDP_TX
+XDP_REDIRECT: Final[int] = _kernel.XDP_REDIRECT
+TC_ACT_UNSPEC: Final[int] = _kernel.TC_ACT_UNSPEC
+TC_ACT_OK: Final[int] = _kernel.TC_ACT_OK
+TC_ACT_RECLASSIFY: Final[int] = _kernel.TC_ACT_RECLASSIFY
+TC_ACT_SHOT: Final[int] = _kernel.TC_ACT_SHOT
+TC_ACT_PIPE: Final[int] = _kernel.TC_ACT_PIPE
+TC_ACT_STOLEN: Final[int] = _kernel.TC_ACT_STOLEN
+TC_ACT_QUEUED: Final[int] = _kernel.TC_ACT_QUEUED
+TC_ACT_REPEAT: Final[int] = _kernel.TC_ACT_REPEAT
+TC_ACT_REDIRECT: Final[int] = _kernel.TC_ACT_REDIRECT
+BPF_F_PSEUDO_HDR: Final[int] = _kernel.BPF_F_PSEUDO_HDR
+BPF_F_MARK_MANGLED_0: Final[int] = _kernel.BPF_F_MARK_MANGLED_0
+BPF_F_RECOMPUTE_CSUM: Final[int] = _kernel.BPF_F_RECOMPUTE_CSUM
+BPF_F_INVALIDATE_HASH: Final[int] = _kernel.BPF_F_INVALIDATE_HASH
+BPF_F_INGRESS: Final[int] = _kernel.BPF_F_INGRESS
 
 # ------------------------------------------------------------ decorators
 
@@ -75,6 +96,11 @@ cgroup_sock_release = _hook_decorator("cgroup_sock_release")
 cgroup_post_bind4 = _hook_decorator("cgroup_post_bind4")
 cgroup_post_bind6 = _hook_decorator("cgroup_post_bind6")
 socket_filter = _hook_decorator("socket_filter")
+# packet programs (issue 15)
+xdp = _hook_decorator("xdp")
+tc = _hook_decorator("tc")
+cgroup_skb_ingress = _hook_decorator("cgroup_skb_ingress")
+cgroup_skb_egress = _hook_decorator("cgroup_skb_egress")
 
 
 def struct(cls: C) -> C:
@@ -182,7 +208,11 @@ class SkBuff:
     tc_index: u32
     cb: list[u32]
     hash: u32
+    tc_classid: u32
+    data: int
+    data_end: int
     napi_id: u32
+    data_meta: int
     gso_segs: u32
     gso_size: u32
 
@@ -193,6 +223,26 @@ class SkBuff:
         raise _only_in_a_hook()
 
     def load_u32(self, offset: int) -> int:
+        raise _only_in_a_hook()
+
+    def header(self, kind: type[H], offset: int) -> Optional[H]:
+        """tc and cgroup_skb: the header ``kind`` at ``offset`` bytes into
+        the packet, or None when the packet is too short for it."""
+        raise _only_in_a_hook()
+
+
+class XdpContext:
+    """struct xdp_md: a packet as an XDP program sees it."""
+    data: int
+    data_end: int
+    data_meta: int
+    ingress_ifindex: u32
+    rx_queue_index: u32
+    egress_ifindex: u32
+
+    def header(self, kind: type[H], offset: int) -> Optional[H]:
+        """The header ``kind`` at ``offset`` bytes into the packet, or None
+        when the packet is too short for it."""
         raise _only_in_a_hook()
 
 
@@ -296,6 +346,37 @@ def setsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> 
 
 def getsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> int:
     raise _helper_outside_a_hook("getsockopt")
+
+
+# packet programs (issue 15)
+
+
+def skb_store_bytes(ctx: SkBuff, offset: int, buf: bytearray, flags: int, /) -> int:
+    raise _helper_outside_a_hook("skb_store_bytes")
+
+
+def l3_csum_replace(ctx: SkBuff, offset: int, old: int, new: int, flags: int, /) -> int:
+    raise _helper_outside_a_hook("l3_csum_replace")
+
+
+def l4_csum_replace(ctx: SkBuff, offset: int, old: int, new: int, flags: int, /) -> int:
+    raise _helper_outside_a_hook("l4_csum_replace")
+
+
+def redirect(ifindex: int, flags: int, /) -> int:
+    raise _helper_outside_a_hook("redirect")
+
+
+def skb_pull_data(ctx: SkBuff, length: int, /) -> int:
+    raise _helper_outside_a_hook("skb_pull_data")
+
+
+def xdp_adjust_head(ctx: XdpContext, delta: int, /) -> int:
+    raise _helper_outside_a_hook("xdp_adjust_head")
+
+
+def xdp_adjust_tail(ctx: XdpContext, delta: int, /) -> int:
+    raise _helper_outside_a_hook("xdp_adjust_tail")
 
 
 @struct
@@ -406,3 +487,99 @@ class RingBuf:
 
     def output(self, record: object, flags: int = 0) -> int:
         raise _map_only_in_a_hook("RingBuf")
+
+
+# ---------------------------------------------------------------- packets
+# Direct packet access (XDP, tc, cgroup_skb): ``ctx.header(EthHdr, 0)`` is
+# the header at that offset of the packet, or None when the packet is too
+# short for it.  Header fields in network byte order have the types be16 and
+# be32: convert them with ntohs/ntohl, compare them with htons(N)/htonl(N).
+be16 = int
+be32 = int
+
+ETH_HLEN: Final[int] = _headers.PACKET_CONSTANTS["ETH_HLEN"]
+ETH_ALEN: Final[int] = _headers.PACKET_CONSTANTS["ETH_ALEN"]
+ETH_P_IP: Final[int] = _headers.PACKET_CONSTANTS["ETH_P_IP"]
+ETH_P_ARP: Final[int] = _headers.PACKET_CONSTANTS["ETH_P_ARP"]
+ETH_P_8021Q: Final[int] = _headers.PACKET_CONSTANTS["ETH_P_8021Q"]
+ETH_P_IPV6: Final[int] = _headers.PACKET_CONSTANTS["ETH_P_IPV6"]
+IPPROTO_ICMP: Final[int] = _headers.PACKET_CONSTANTS["IPPROTO_ICMP"]
+IPPROTO_TCP: Final[int] = _headers.PACKET_CONSTANTS["IPPROTO_TCP"]
+IPPROTO_UDP: Final[int] = _headers.PACKET_CONSTANTS["IPPROTO_UDP"]
+IPPROTO_ICMPV6: Final[int] = _headers.PACKET_CONSTANTS["IPPROTO_ICMPV6"]
+
+
+@struct
+class EthHdr:
+    """An Ethernet header (struct ethhdr)."""
+    h_dest: list[u8]
+    h_source: list[u8]
+    h_proto: be16
+
+
+@struct
+class VlanHdr:
+    """An 802.1Q tag (struct vlan_hdr)."""
+    h_vlan_TCI: be16
+    h_vlan_encapsulated_proto: be16
+
+
+@struct
+class Ipv4Hdr:
+    """An IPv4 header (struct iphdr); version_ihl is version << 4 | ihl."""
+    version_ihl: u8
+    tos: u8
+    tot_len: be16
+    id: be16
+    frag_off: be16
+    ttl: u8
+    protocol: u8
+    check: be16
+    saddr: be32
+    daddr: be32
+
+
+@struct
+class Ipv6Hdr:
+    """An IPv6 header (struct ipv6hdr); addresses are four be32 words."""
+    version_tc: u8
+    flow_lbl: list[u8]
+    payload_len: be16
+    nexthdr: u8
+    hop_limit: u8
+    saddr: list[be32]
+    daddr: list[be32]
+
+
+@struct
+class TcpHdr:
+    """A TCP header (struct tcphdr); doff_res is the data offset << 4."""
+    source: be16
+    dest: be16
+    seq: be32
+    ack_seq: be32
+    doff_res: u8
+    flags: u8
+    window: be16
+    check: be16
+    urg_ptr: be16
+
+
+@struct
+class UdpHdr:
+    """A UDP header (struct udphdr)."""
+    source: be16
+    dest: be16
+    len: be16
+    check: be16
+
+
+@struct
+class IcmpHdr:
+    """An ICMP header (struct icmphdr), as an echo request or reply."""
+    type: u8
+    code: u8
+    checksum: be16
+    id: be16
+    sequence: be16
+

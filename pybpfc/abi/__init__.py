@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from . import kernel
 from .contexts import (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, CONTEXTS, CONTEXTS_BY_PYTHON_NAME,
-                       SK_BUFF, SOCK_POINTER_READABLE, Context, Field)
+                       SK_BUFF, SOCK_POINTER_READABLE, XDP_MD, Context, Field)
 from .helpers import HELPERS, TRACE_PRINTK_MAX_VALUES, Helper, Param
 from .hooks import (HOOKS, HOOKS_BY_DECORATOR, HOOKS_BY_SECTION, Hook, Returns, hook_for_section,
                     hook_named)
 from .programs import (ATTACH_TARGETS, EXACT, OPTIONAL_SUFFIX, PROGRAM_KINDS,
                        PROGRAM_KINDS_BY_NAME, REQUIRED_SUFFIX, TARGET_CGROUP, TARGET_SOCKET,
                        ProgramKind, Section, program_kind_for_section, section_names)
+from .programs import TARGET_NETDEV
 from .programs import (FEATURE_BPF_LSM, FEATURE_KPROBES, FEATURE_TRAMPOLINES, KERNEL_FEATURES,
                        TARGET_ITERATOR, TARGET_KERNEL_BTF, TARGET_KPROBE,
                        TARGET_KRETPROBE, TARGET_PERF_EVENT, TARGET_RAW_TRACEPOINT,
@@ -36,12 +37,13 @@ from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
                      BPF_SK_STORAGE_GET_F_CREATE, MAP_TYPES, PAGE_SIZE, PROG_TYPES, STACK_SIZE,
                      UPDATE_FLAGS)
 from .maps import MAP_KINDS, MapKind, Method, MethodParam
+from .headers import HEADERS, HEADERS_BY_PYTHON_NAME, PACKET_CONSTANTS, Header, HeaderField
 
 __all__ = [
     "kernel",
     "ATTACH_TYPES", "BPF_F_CLONE", "BPF_F_NO_PREALLOC", "BPF_SK_STORAGE_GET_F_CREATE",
     "MAP_TYPES", "PAGE_SIZE", "PROG_TYPES", "STACK_SIZE", "UPDATE_FLAGS",
-    "BPF_SOCK", "BPF_SOCKOPT", "BPF_SYSCTL", "CONTEXTS", "CONTEXTS_BY_PYTHON_NAME", "SK_BUFF",
+    "BPF_SOCK", "BPF_SOCKOPT", "BPF_SYSCTL", "XDP_MD", "CONTEXTS", "CONTEXTS_BY_PYTHON_NAME", "SK_BUFF",
     "SOCK_POINTER_READABLE", "Context", "Field",
     "HELPERS", "TRACE_PRINTK_MAX_VALUES", "Helper", "Param",
     "MAP_KINDS", "MapKind", "Method", "MethodParam",
@@ -54,4 +56,6 @@ __all__ = [
     "TARGET_ITERATOR", "TARGET_KERNEL_BTF", "TARGET_KPROBE",
     "TARGET_KRETPROBE", "TARGET_PERF_EVENT", "TARGET_RAW_TRACEPOINT", "TARGET_TRACEPOINT",
     "TARGET_UPROBE", "TARGET_URETPROBE", "AttachBtf",
+    "TARGET_NETDEV",
+    "HEADERS", "HEADERS_BY_PYTHON_NAME", "PACKET_CONSTANTS", "Header", "HeaderField",
 ]

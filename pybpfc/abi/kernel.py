@@ -305,6 +305,44 @@ BPF_PSEUDO_MAP_IDX_VALUE = 6
 BPF_PSEUDO_CALL = 1
 BPF_PSEUDO_KFUNC_CALL = 2
 
+# ------------------------------------------------- packet programs (issue 15)
+
+# Flags of bpf_l3_csum_replace / bpf_l4_csum_replace: the field's size in the
+# low bits, then options.
+BPF_F_HDR_FIELD_MASK = 0xF
+BPF_F_PSEUDO_HDR = 1 << 4
+BPF_F_MARK_MANGLED_0 = 1 << 5
+BPF_F_MARK_ENFORCE = 1 << 6
+# bpf_skb_store_bytes flags
+BPF_F_RECOMPUTE_CSUM = 1 << 0
+BPF_F_INVALIDATE_HASH = 1 << 1
+# bpf_redirect flags (tc): to the device's ingress rather than its egress
+BPF_F_INGRESS = 1 << 0
+
+# enum xdp_action: what an XDP program returns
+XDP_ABORTED = 0
+XDP_DROP = 1
+XDP_PASS = 2
+XDP_TX = 3
+XDP_REDIRECT = 4
+# linux/pkt_cls.h: what a tc program returns
+TC_ACT_UNSPEC = -1
+TC_ACT_OK = 0
+TC_ACT_RECLASSIFY = 1
+TC_ACT_SHOT = 2
+TC_ACT_PIPE = 3
+TC_ACT_STOLEN = 4
+TC_ACT_QUEUED = 5
+TC_ACT_REPEAT = 6
+TC_ACT_REDIRECT = 7
+
+# BPF_LINK_CREATE flags of XDP links (linux/if_link.h)
+XDP_FLAGS_UPDATE_IF_NOEXIST = 1 << 0
+XDP_FLAGS_SKB_MODE = 1 << 1
+XDP_FLAGS_DRV_MODE = 1 << 2
+XDP_FLAGS_HW_MODE = 1 << 3
+XDP_FLAGS_REPLACE = 1 << 4
+
 # ------------------------------------------------------------------- limits
 
 BPF_OBJ_NAME_LEN = 16

@@ -37,7 +37,7 @@ class Section(NamedTuple):
 # What a program is attached to (ProgramKind.attach_target).
 TARGET_CGROUP = "cgroup"   # a cgroup v2 directory, with the kind's attach type
 TARGET_SOCKET = "socket"   # one socket, with setsockopt(SO_ATTACH_BPF); no attach type
-# The kinds still to come bring theirs: "netdev" (XDP, tcx: an interface index).
+TARGET_NETDEV = "netdev"   # a network interface, by index (XDP, tcx links)
 TARGET_TRACEPOINT = "tracepoint"          # CATEGORY/NAME: the tracepoint's perf event
 TARGET_RAW_TRACEPOINT = "raw_tracepoint"  # NAME, opened with BPF_RAW_TRACEPOINT_OPEN
 TARGET_KERNEL_BTF = "kernel_btf"          # what attach_btf_id named at load
@@ -63,6 +63,7 @@ ATTACH_TARGETS = {
     TARGET_KRETPROBE: "the return of a kernel function (a perf event of the kprobe PMU)",
     TARGET_PERF_EVENT: "a sampling perf event on every CPU (e.g. the CPU clock at a "
                        "frequency)",
+    TARGET_NETDEV: "a network interface, by index (BPF_LINK_CREATE: an XDP or tcx link)",
 }
 
 # ------------------------------------------------------- kernel features
@@ -170,6 +171,19 @@ PROGRAM_KINDS: tuple[ProgramKind, ...] = (
              FEATURE_TRAMPOLINES),
     _tracing(("lsm",), "LSM", "LSM_MAC", TARGET_KERNEL_BTF, AttachBtf("bpf_lsm_", "func"),
              FEATURE_BPF_LSM),
+    # ---- packet programs (issue 15): libbpf's names.  "tc" is tc's classifier
+    # attached through netlink (cls_bpf), without an attach type; tcx/ingress
+    # and tcx/egress are the same program type attached through tcx links.
+    ProgramKind((Section("xdp", OPTIONAL_SUFFIX),), "BPF_PROG_TYPE_XDP", "BPF_XDP",
+                TARGET_NETDEV),
+    ProgramKind((Section("tcx/ingress"), Section("tc/ingress")), "BPF_PROG_TYPE_SCHED_CLS",
+                "BPF_TCX_INGRESS", TARGET_NETDEV),
+    ProgramKind((Section("tcx/egress"), Section("tc/egress")), "BPF_PROG_TYPE_SCHED_CLS",
+                "BPF_TCX_EGRESS", TARGET_NETDEV),
+    ProgramKind((Section("tc", OPTIONAL_SUFFIX), Section("classifier", OPTIONAL_SUFFIX)),
+                "BPF_PROG_TYPE_SCHED_CLS", None, TARGET_NETDEV),
+    _cgroup("cgroup_skb/ingress", "CGROUP_SKB", "CGROUP_INET_INGRESS"),
+    _cgroup("cgroup_skb/egress", "CGROUP_SKB", "CGROUP_INET_EGRESS"),
 )
 
 PROGRAM_KINDS_BY_NAME = {k.name: k for k in PROGRAM_KINDS}

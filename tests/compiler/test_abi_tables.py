@@ -204,8 +204,10 @@ def test_context_fields_are_members_of_the_kernel_structs(header_text: str) -> N
 def test_hook_rows_name_what_the_other_tables_hold(hook: abi.Hook) -> None:
     assert hook.prog_type in kernel.PROG_TYPES
     assert hook.attach_target in abi.ATTACH_TARGETS
-    # A cgroup is attached to with the hook's attach type; a socket without.
-    assert (hook.attach_type is None) == (hook.attach_target == abi.TARGET_SOCKET)
+    # A cgroup is attached to with the hook's attach type; a socket without;
+    # tc's classifier without (its direction is chosen when it is attached).
+    assert (hook.attach_type is None) == (hook.attach_target == abi.TARGET_SOCKET
+                                          or hook.section == "tc")
     assert hook.attach_type is None or hook.attach_type in kernel.ATTACH_TYPES
     fields = {f.name for f in hook.context.fields}
     assert hook.writable <= hook.readable <= fields

@@ -36,7 +36,8 @@ def test_each_hook_has_its_decorator(hook: abi.Hook) -> None:
 
 def field_annotation(f: abi.Field) -> str:
     """How lang.py annotates a context field of this kind."""
-    special = {"sock": "SockContext", "window": "OptvalWindow", "window_end": "int"}
+    special = {"sock": "SockContext", "window": "OptvalWindow", "window_end": "int",
+               "packet": "int", "packet_end": "int", "packet_meta": "int"}
     if f.kind in special:
         return special[f.kind]
     return f"list[{f.kind}]" if f.count > 1 else f.kind

@@ -34,7 +34,7 @@ def lower_return(lw: Lowering, s: A.Return) -> None:
     value = lw.expr(s.value)
     if fn.hook is not None:
         if value.type != I32:
-            value = lw.builder.zext(value, I32)
+            value = lw.builder.zext(value, I32)   # a bool verdict, or a u32
         if fn.hook.returns.kind == "verdict" and not isinstance(value, ir.Constant):
             # A verdict is one of the table's values (0 or 1), which LLVM
             # may compute with wider arithmetic it knows stays in range
