@@ -8,7 +8,10 @@ from typing import Iterator
 
 import pytest
 
-from tests.support import find_bpftool, mounted_bpffs, require_root
+from tests.support import (BPFFS_BEFORE_SESSION, CGROUPS_APPEARED_DURING,
+                           CGROUPS_BEFORE_SESSION, find_bpftool,
+                           mounted_bpffs, pybpfc_bpffs_mounts, pybpfc_cgroups,
+                           require_root)
 from pybpfc.runtime.cgroup import TemporaryCgroup
 
 
@@ -40,6 +43,27 @@ os.environ.setdefault("PYBPFC_TEST_SESSION_START_NS",
 
 
 KERNEL_TESTS = Path(__file__).resolve().parent / "kernel"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[CGROUPS_BEFORE_SESSION] = pybpfc_cgroups()
+    session.config.stash[BPFFS_BEFORE_SESSION] = pybpfc_bpffs_mounts()
+
+
+@pytest.fixture(autouse=True)
+def _note_cgroups_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Notes which kernel test each pybpfc cgroup appeared during, so the
+    residue check names the test that left one behind.  A note, not a
+    failure: another test run on the machine may be making cgroups too."""
+    if request.node.get_closest_marker("kernel") is None \
+            or request.node.get_closest_marker("residue") is not None:
+        yield
+        return
+    before = pybpfc_cgroups()
+    yield
+    appeared = request.config.stash.setdefault(CGROUPS_APPEARED_DURING, {})
+    for path in pybpfc_cgroups() - before:
+        appeared.setdefault(path, request.node.nodeid)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

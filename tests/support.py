@@ -96,14 +96,44 @@ def mounts_of_type(fs_type: str, mountinfo: Optional[str] = None) -> list[Mount]
     return [m for m in parse_mountinfo(text) if m.fs_type == fs_type]
 
 
+def _cgroup2_mounts(mountinfo: Optional[str] = None) -> list[Mount]:
+    """The cgroup2 mounts, a mount of the hierarchy's root before bind
+    mounts of a sub-group."""
+    mounts = mounts_of_type("cgroup2", mountinfo)
+    mounts.sort(key=lambda m: m.root != "/")
+    return mounts
+
+
 def cgroup2_root(mountinfo: Optional[str] = None) -> Path:
     """Where the cgroup v2 hierarchy is mounted (from /proc/self/mountinfo,
     or from ``mountinfo`` when given)."""
-    mounts = mounts_of_type("cgroup2", mountinfo)
+    mounts = _cgroup2_mounts(mountinfo)
     require_kernel_feature("cgroup v2", bool(mounts), "no cgroup2 filesystem is mounted")
-    # Prefer a mount of the hierarchy's root over a bind mount of a sub-group.
-    mounts.sort(key=lambda m: m.root != "/")
     return mounts[0].mount_point
+
+
+def pybpfc_cgroups() -> set[Path]:
+    """Every cgroup named pybpfc-* below the cgroup v2 root (none when no
+    cgroup v2 is mounted)."""
+    mounts = _cgroup2_mounts()
+    if not mounts:
+        return set()
+    return {p for p in mounts[0].mount_point.rglob("pybpfc-*") if p.is_dir()}
+
+
+def pybpfc_bpffs_mounts() -> set[Path]:
+    """Every bpffs mounted on a directory named pybpfc-*."""
+    return {m.mount_point for m in mounts_of_type("bpf")
+            if m.mount_point.name.startswith("pybpfc-")}
+
+
+# The pybpfc cgroups and bpffs mounts there before the test session began
+# (left by a process that was killed, say): the residue checks judge only
+# what the tests made.
+CGROUPS_BEFORE_SESSION = pytest.StashKey[set]()
+BPFFS_BEFORE_SESSION = pytest.StashKey[set]()
+# Cgroup -> the kernel test it appeared during (conftest notes it).
+CGROUPS_APPEARED_DURING = pytest.StashKey[dict]()
 
 
 def is_mounted(path: StrPath, fs_type: Optional[str] = None) -> bool:

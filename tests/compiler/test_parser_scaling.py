@@ -98,4 +98,5 @@ def test_the_benchmark_of_compile_time_against_size_reports_each_kind() -> None:
     rows = [line for line in said if line.count(" | ") == 6]
     assert len(rows) == 1 + len(scaling.FAMILIES) * 2
     assert said[-2].startswith("Target: ten times the lines at most 12 times the time")
-    assert said[-2].endswith("met.") and met == said[-2].endswith(": met.")
+    # The verdict matches what section() returned, in either wording.
+    assert said[-2].endswith(": met." if met else ": **not met**.")

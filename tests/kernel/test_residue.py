@@ -1,5 +1,6 @@
-"""After the whole suite: no cgroup a test made is left, no bpffs a test
-mounted is still mounted, and no program loaded during the session is
+"""After the whole suite: no cgroup a test made is left (those there
+before the session began are not the tests'), no bpffs a test
+mounted is still mounted (the same), and no program loaded during the session is
 still attached to any cgroup.  conftest.py runs ``residue`` tests last."""
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import mounts_of_type
+from tests.support import (BPFFS_BEFORE_SESSION, CGROUPS_APPEARED_DURING,
+                           CGROUPS_BEFORE_SESSION, pybpfc_bpffs_mounts, pybpfc_cgroups)
 from pybpfc import abi
 from pybpfc.runtime import bpf
 from pybpfc.runtime.cgroup import cgroup2_root
@@ -20,14 +22,15 @@ CGROUP_ATTACH_TYPES = sorted({h.attach_type_id for h in abi.HOOKS
                               if h.attach_target == abi.TARGET_CGROUP})
 
 
-def test_no_test_cgroup_remains() -> None:
-    left = [p for p in cgroup2_root().rglob("pybpfc-*") if p.is_dir()]
-    assert not left, left
+def test_no_test_cgroup_remains(request: pytest.FixtureRequest) -> None:
+    left = sorted(pybpfc_cgroups() - request.config.stash[CGROUPS_BEFORE_SESSION])
+    appeared = request.config.stash.get(CGROUPS_APPEARED_DURING, {})
+    assert not left, [f"{path} (appeared during {appeared.get(path, 'no kernel test')})"
+                      for path in left]
 
 
-def test_no_test_bpffs_stays_mounted() -> None:
-    left = [m.mount_point for m in mounts_of_type("bpf")
-            if m.mount_point.name.startswith("pybpfc-")]
+def test_no_test_bpffs_stays_mounted(request: pytest.FixtureRequest) -> None:
+    left = sorted(pybpfc_bpffs_mounts() - request.config.stash[BPFFS_BEFORE_SESSION])
     assert not left, left
 
 

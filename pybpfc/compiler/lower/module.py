@@ -10,6 +10,7 @@ from ..types import (BOOL, NONE, U32, ArrayType, ContextType, IntType, StructTyp
                      map_key_type, storage_align)
 from . import context
 from .state import I8, I32, PHASE, PTR, Lowering, mem_type, reg_type
+from .tails import repeated_tails
 
 
 def lower_module(lw: Lowering) -> ir.Module:
@@ -132,6 +133,8 @@ def define(lw: Lowering, fn: FuncSym) -> None:
     lw.ctx = None
     lw.loops = []
     lw.stable_reads = [{}]
+    lw.tails = {}
+    lw.repeated_tails = repeated_tails(node.body)
     for p, arg in zip(fn.params, func.args):
         arg.name = p.name
         if isinstance(p.ty, ContextType):

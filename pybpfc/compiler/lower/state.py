@@ -22,6 +22,7 @@ from ..errors import CompileError, InternalError
 from ..frame import Frame
 from ..symbols import CheckedProgram, FuncSym
 from ..types import BOOL, IntType, RefType, Type, is_aggregate, is_scalar
+from .tails import tail_keys
 
 PHASE = "lowering"
 
@@ -113,6 +114,9 @@ class Lowering:
         # Context reads that cannot change, already made on every path to
         # where lowering is: one dict per enclosing conditional region.
         self.stable_reads: list[dict[tuple[int, int, int], ir.Value]] = [{}]
+        # Statement sequences ending the function, lowered once (tails.py).
+        self.tails: dict[tuple[object, ...], ir.Block] = {}
+        self.repeated_tails: set[tuple[object, ...]] = set()
 
     # ---------------------------------------------------------- dispatch
 
@@ -134,19 +138,46 @@ class Lowering:
             builder.debug_metadata = saved
 
     def block(self, stmts: list[A.Stmt]) -> None:
-        for s in stmts:
-            self.ensure_open_block()
-            builder = self.builder
-            saved = builder.debug_metadata
-            builder.debug_metadata = self.di.location(s.pos.line, s.pos.col, self.scope)
-            try:
-                STATEMENTS[type(s)](self, s)
-            except (CompileError, InternalError):
-                raise
-            except Exception as err:
-                raise InternalError(PHASE, err, s.pos) from err
-            finally:
-                builder.debug_metadata = saved
+        saved_reads = self.stable_reads
+        try:
+            for s, tail in zip(stmts, tail_keys(stmts)):
+                self.ensure_open_block()
+                if tail is not None and self.share_tail(tail):
+                    return
+                self.statement(s)
+        finally:
+            self.stable_reads = saved_reads
+
+    def share_tail(self, key: tuple[object, ...]) -> bool:
+        """Jump to the code of an equal sequence of statements ending the
+        function, if one was lowered (True); else start this one in a
+        block of its own that later equal ones jump to (False)."""
+        if key not in self.repeated_tails:
+            return False
+        shared = self.tails.get(key)
+        if shared is not None:
+            self.builder.branch(shared)
+            return True
+        start = self.new_block("tail")
+        self.builder.branch(start)
+        self.builder.position_at_end(start)
+        self.tails[key] = start
+        # Other paths will jump here: no read made on this one is reusable.
+        self.stable_reads = [{}]
+        return False
+
+    def statement(self, s: A.Stmt) -> None:
+        builder = self.builder
+        saved = builder.debug_metadata
+        builder.debug_metadata = self.di.location(s.pos.line, s.pos.col, self.scope)
+        try:
+            STATEMENTS[type(s)](self, s)
+        except (CompileError, InternalError):
+            raise
+        except Exception as err:
+            raise InternalError(PHASE, err, s.pos) from err
+        finally:
+            builder.debug_metadata = saved
 
     @contextmanager
     def at(self, node: A.Node) -> Iterator[None]:
