@@ -372,3 +372,6 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
     cleanup.add_argument("--pid", type=int, metavar="PID",
                          help="only what the pybpfc run with this pid left")
     cleanup.set_defaults(run=_cleanup, command="cleanup", object_bytes=object_bytes)
+
+    from pybpfc.cli_packets import add_test_run_command
+    add_test_run_command(commands, parents, object_bytes, _runtime_errors, _read_spec)

@@ -357,23 +357,28 @@ class ProgRunResult(NamedTuple):
     retval: int
     data_out: bytes
     duration_ns: int    # the kernel's average over the repeats
+    ctx_out: bytes = b""   # the context after the run, when one was passed in
 
 
 def prog_test_run(prog_fd: int, data_in: bytes, repeat: int = 1,
                   ctx_in: Optional[bytes] = None, data_size_out: Optional[int] = None, *,
                   flags: int = 0, what: str = "program") -> ProgRunResult:
-    """BPF_PROG_TEST_RUN: run the program ``repeat`` times on ``data_in``.
+    """BPF_PROG_TEST_RUN: run the program ``repeat`` times on ``data_in``
+    (and ``ctx_in``, whose state after the run comes back as ``ctx_out``).
 
     ``data_size_out`` defaults to the input size plus 512 bytes; if the
     kernel has more to return the run is repeated with its size.  Socket
-    filters need at least 14 bytes (an Ethernet header) of data.
+    filters, tc and XDP programs need at least 14 bytes (an Ethernet header)
+    of data.
     """
     size = len(data_in) + 512 if data_size_out is None else data_size_out
     data = _buffer(data_in)
     ctx = None if ctx_in is None else _buffer(ctx_in)
+    ctx_size = 0 if ctx_in is None else len(ctx_in)
     retried = False
     while True:
         out = ctypes.create_string_buffer(max(size, 1))
+        ctx_out = ctypes.create_string_buffer(max(ctx_size, 1))
         attr = BpfAttr()
         t = attr.test
         t.prog_fd = prog_fd
@@ -383,18 +388,23 @@ def prog_test_run(prog_fd: int, data_in: bytes, repeat: int = 1,
         t.data_size_out = size
         t.repeat = repeat
         t.flags = flags
-        if ctx is not None and ctx_in is not None:
+        if ctx is not None and ctx_size:
             t.ctx_in = _addr(ctx)
-            t.ctx_size_in = len(ctx_in)
+            t.ctx_size_in = ctx_size
+            t.ctx_out = _addr(ctx_out)
+            t.ctx_size_out = ctx_size
         result = _sys_bpf(BPF_PROG_TEST_RUN, attr)
-        if result == -_errno.ENOSPC and not retried and t.data_size_out > size:
-            size = t.data_size_out
+        if result == -_errno.ENOSPC and not retried and (
+                t.data_size_out > size or t.ctx_size_out > ctx_size):
+            size = max(size, t.data_size_out)
+            ctx_size = max(ctx_size, t.ctx_size_out)
             retried = True
             continue
         if result < 0:
             raise SyscallError("BPF_PROG_TEST_RUN", -result, what)
         length = min(t.data_size_out, size)
-        return ProgRunResult(t.retval, out.raw[:length], t.duration)
+        ctx_length = min(t.ctx_size_out, ctx_size) if ctx is not None else 0
+        return ProgRunResult(t.retval, out.raw[:length], t.duration, ctx_out.raw[:ctx_length])
 
 
 # ------------------------------------------------------------ attachments
@@ -463,6 +473,20 @@ def link_create(prog_fd: int, target_fd: int, attach_type: int, flags: int = 0, 
     a.attach_type = attach_type
     a.flags = flags
     return _call(BPF_LINK_CREATE, "BPF_LINK_CREATE", attr, what)
+
+
+def link_update(link_fd: int, new_prog_fd: int, old_prog_fd: Optional[int] = None, *,
+                what: str = "link") -> None:
+    """BPF_LINK_UPDATE: the link runs ``new_prog_fd``'s program from now on;
+    with ``old_prog_fd``, only if that is the program it runs now."""
+    attr = BpfAttr()
+    a = attr.link_update
+    a.link_fd = link_fd
+    a.new_prog_fd = new_prog_fd
+    if old_prog_fd is not None:
+        a.flags = BPF_F_REPLACE
+        a.old_prog_fd = old_prog_fd
+    _call(BPF_LINK_UPDATE, "BPF_LINK_UPDATE", attr, what)
 
 
 def link_detach(link_fd: int, *, what: str = "link") -> None:

@@ -175,6 +175,16 @@ class LinkCreateAttr(ctypes.Structure):
     ]
 
 
+class LinkUpdateAttr(ctypes.Structure):
+    _c_member_ = "link_update"
+    _fields_ = [
+        ("link_fd", u32),
+        ("new_prog_fd", u32),
+        ("flags", u32),
+        ("old_prog_fd", u32),
+    ]
+
+
 class LinkDetachAttr(ctypes.Structure):
     _c_member_ = "link_detach"
     _fields_ = [
@@ -224,6 +234,7 @@ class BpfAttr(ctypes.Union):
         ("btf_load", BtfLoadAttr),
         ("link_create", LinkCreateAttr),
         ("link_detach", LinkDetachAttr),
+        ("link_update", LinkUpdateAttr),
         ("get_id", GetIdAttr),
         ("raw_tracepoint", RawTracepointAttr),
         ("iter_create", IterCreateAttr),
@@ -233,7 +244,7 @@ class BpfAttr(ctypes.Union):
 ATTR_STRUCTS: tuple[type[ctypes.Structure], ...] = (
     MapCreateAttr, MapElemAttr, ProgLoadAttr, ObjAttr, ProgAttachAttr, TestRunAttr, InfoAttr,
     QueryAttr, BtfLoadAttr, LinkCreateAttr, LinkDetachAttr, GetIdAttr,
-    RawTracepointAttr, IterCreateAttr)
+    RawTracepointAttr, IterCreateAttr, LinkUpdateAttr)
 ATTR_SIZE = ctypes.sizeof(BpfAttr)
 
 

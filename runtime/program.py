@@ -11,10 +11,12 @@ from pybpfc import abi
 from . import bpf
 from .errors import BpfError
 from .owned import OwnedFd
+from .packet_run import PacketRun, run_packet
 from .link import Link, SocketFilter, attach_cgroup, attach_socket
 from .spec import ProgramSpec
 from .tracing_attach import TRACING_TARGETS, attach_tracing
 from .tracing_link import TracingLink
+from .netdev_attach import NETDEV_TARGETS, NetdevAttachment, attach_netdev
 
 
 class Program(OwnedFd):
@@ -51,14 +53,20 @@ class Program(OwnedFd):
         tables (``abi.TARGET_CGROUP``, ``abi.TARGET_SOCKET``, ...)."""
         return self.kind.attach_target
 
-    def attach(self, target: Union[str, "os.PathLike[str]", socket.socket, None] = None,
-               **options: Any) -> Union[Link, SocketFilter, TracingLink]:
+    def attach(self, target: Union[str, int, "os.PathLike[str]", socket.socket, None] = None,
+               **options: Any) -> Union[Link, SocketFilter, TracingLink, NetdevAttachment]:
         """Attach to a cgroup (a path) or a socket, whichever the program's
         hook attaches to; a tracing program to its target (the one given, or
-        the one its section names) with its options (``tracing_attach``)."""
+        the one its section names) with its options (``tracing_attach``); an
+        XDP or tc program to a network interface (``netdev_attach``)."""
         if self.attach_target in TRACING_TARGETS:
             return attach_tracing(self.fd, self.name, self.spec.section, self.kind,
                                   None if target is None else str(target), options)
+        if self.attach_target in NETDEV_TARGETS:
+            if not isinstance(target, (str, int)):
+                raise BpfError(f"{self.what}: attaches to "
+                               f"{abi.ATTACH_TARGETS[self.attach_target]}: give its name")
+            return attach_netdev(self, target, options)
         if target is None or options:
             raise BpfError(f"{self.what}: attaching to {abi.ATTACH_TARGETS[self.attach_target]} "
                            "takes that target, and no options")
@@ -77,6 +85,13 @@ class Program(OwnedFd):
         """Run the program in the kernel on ``data`` (BPF_PROG_TEST_RUN);
         only some program types support it (socket filters do)."""
         return bpf.prog_test_run(self.fd, data, repeat, ctx, what=self.what)
+
+    def run_packet(self, packet: bytes, *, ctx: Optional[bytes] = None,
+                   repeat: int = 1) -> "PacketRun":
+        """Run this packet program on ``packet`` in the kernel, without a
+        network; its verdict by name, the packet after it, the time per run
+        (``packet_run.run_packet``)."""
+        return run_packet(self, packet, ctx=ctx, repeat=repeat)
 
     def __repr__(self) -> str:
         return f"<Program {self.name!r} ({self.spec.section}) fd={self.fd}>"

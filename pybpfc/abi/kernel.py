@@ -319,29 +319,6 @@ BPF_F_INVALIDATE_HASH = 1 << 1
 # bpf_redirect flags (tc): to the device's ingress rather than its egress
 BPF_F_INGRESS = 1 << 0
 
-# enum xdp_action: what an XDP program returns
-XDP_ABORTED = 0
-XDP_DROP = 1
-XDP_PASS = 2
-XDP_TX = 3
-XDP_REDIRECT = 4
-# linux/pkt_cls.h: what a tc program returns
-TC_ACT_UNSPEC = -1
-TC_ACT_OK = 0
-TC_ACT_RECLASSIFY = 1
-TC_ACT_SHOT = 2
-TC_ACT_PIPE = 3
-TC_ACT_STOLEN = 4
-TC_ACT_QUEUED = 5
-TC_ACT_REPEAT = 6
-TC_ACT_REDIRECT = 7
-
-# BPF_LINK_CREATE flags of XDP links (linux/if_link.h)
-XDP_FLAGS_UPDATE_IF_NOEXIST = 1 << 0
-XDP_FLAGS_SKB_MODE = 1 << 1
-XDP_FLAGS_DRV_MODE = 1 << 2
-XDP_FLAGS_HW_MODE = 1 << 3
-XDP_FLAGS_REPLACE = 1 << 4
 
 # ------------------------------------------------------------------- limits
 
@@ -419,3 +396,62 @@ MNT_DETACH = 2
 # instruction (libbpf and the kernel alike): a call of helper 0xbad2310
 # ("bad relo"), which the verifier refuses if it can reach it.
 CORE_RELO_POISON_HELPER = 0xBAD2310
+
+# ------------------------------------ packet programs (issue 15, runtime part)
+
+# enum xdp_action: what an XDP program returns
+XDP_ABORTED = 0
+XDP_DROP = 1
+XDP_PASS = 2
+XDP_TX = 3
+XDP_REDIRECT = 4
+XDP_ACTIONS = {"XDP_ABORTED": XDP_ABORTED, "XDP_DROP": XDP_DROP, "XDP_PASS": XDP_PASS,
+               "XDP_TX": XDP_TX, "XDP_REDIRECT": XDP_REDIRECT}
+
+# <linux/pkt_cls.h> TC_ACT_*: what a tc program returns (UNSPEC is -1)
+TC_ACT_UNSPEC = -1
+TC_ACT_OK = 0
+TC_ACT_RECLASSIFY = 1
+TC_ACT_SHOT = 2
+TC_ACT_PIPE = 3
+TC_ACT_STOLEN = 4
+TC_ACT_QUEUED = 5
+TC_ACT_REPEAT = 6
+TC_ACT_REDIRECT = 7
+TC_ACTIONS = {"TC_ACT_UNSPEC": TC_ACT_UNSPEC, "TC_ACT_OK": TC_ACT_OK,
+              "TC_ACT_RECLASSIFY": TC_ACT_RECLASSIFY, "TC_ACT_SHOT": TC_ACT_SHOT,
+              "TC_ACT_PIPE": TC_ACT_PIPE, "TC_ACT_STOLEN": TC_ACT_STOLEN,
+              "TC_ACT_QUEUED": TC_ACT_QUEUED, "TC_ACT_REPEAT": TC_ACT_REPEAT,
+              "TC_ACT_REDIRECT": TC_ACT_REDIRECT}
+
+# A cgroup_skb program's verdict: bit 0 lets the packet through (bit 1 asks
+# for congestion notification on egress).
+CGROUP_SKB_VERDICTS = {"drop": 0, "pass": 1}
+
+# <linux/if_link.h> XDP_FLAGS_*: BPF_LINK_CREATE flags of an XDP link
+XDP_FLAGS_UPDATE_IF_NOEXIST = 1 << 0
+XDP_FLAGS_SKB_MODE = 1 << 1       # generic XDP: after the skb is built, any driver
+XDP_FLAGS_DRV_MODE = 1 << 2       # native XDP: in the driver, if it has XDP support
+XDP_FLAGS_HW_MODE = 1 << 3
+XDP_FLAGS_REPLACE = 1 << 4
+
+# struct __sk_buff and struct xdp_md sizes, for test-run contexts
+SK_BUFF_SIZE = 192
+XDP_MD_SIZE = 24
+
+# rtnetlink (<linux/rtnetlink.h>, <linux/pkt_sched.h>, <linux/pkt_cls.h>): what
+# attaching a tc program as cls_bpf on a clsact qdisc takes, on kernels
+# without tcx links
+NETLINK_ROUTE = 0
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
+NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE = 0x300, 0x200, 0x400
+NLA_F_NESTED = 1 << 15
+RTM_NEWQDISC, RTM_DELQDISC = 36, 37
+RTM_NEWTFILTER, RTM_DELTFILTER, RTM_GETTFILTER = 44, 45, 46
+TCA_KIND, TCA_OPTIONS = 1, 2
+TCA_BPF_FD, TCA_BPF_NAME, TCA_BPF_FLAGS = 6, 7, 8
+TCA_BPF_FLAG_ACT_DIRECT = 1 << 0
+TC_H_CLSACT = 0xFFFFFFF1             # the clsact qdisc's parent (TC_H_INGRESS)
+TC_H_MIN_INGRESS, TC_H_MIN_EGRESS = 0xFFF2, 0xFFF3
+ETH_P_ALL = 0x0003

@@ -37,7 +37,6 @@ class Section(NamedTuple):
 # What a program is attached to (ProgramKind.attach_target).
 TARGET_CGROUP = "cgroup"   # a cgroup v2 directory, with the kind's attach type
 TARGET_SOCKET = "socket"   # one socket, with setsockopt(SO_ATTACH_BPF); no attach type
-TARGET_NETDEV = "netdev"   # a network interface, by index (XDP, tcx links)
 TARGET_TRACEPOINT = "tracepoint"          # CATEGORY/NAME: the tracepoint's perf event
 TARGET_RAW_TRACEPOINT = "raw_tracepoint"  # NAME, opened with BPF_RAW_TRACEPOINT_OPEN
 TARGET_KERNEL_BTF = "kernel_btf"          # what attach_btf_id named at load
@@ -47,6 +46,9 @@ TARGET_URETPROBE = "uretprobe"            # the same, when the function returns
 TARGET_KPROBE = "kprobe"                  # a kernel function, a perf event of the kprobe PMU
 TARGET_KRETPROBE = "kretprobe"
 TARGET_PERF_EVENT = "perf_event"          # a sampling perf event on every CPU
+# Packet programs (issue 15, runtime part): a network interface, by name or index.
+TARGET_NETDEV_XDP = "netdev_xdp"          # the interface's XDP hook (BPF_XDP link)
+TARGET_NETDEV_TC = "netdev_tc"            # its tc ingress or egress (tcx link, or cls_bpf)
 ATTACH_TARGETS = {
     TARGET_CGROUP: "a cgroup (BPF_LINK_CREATE, or BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI)",
     TARGET_SOCKET: "a socket (setsockopt(SOL_SOCKET, SO_ATTACH_BPF))",
@@ -63,7 +65,10 @@ ATTACH_TARGETS = {
     TARGET_KRETPROBE: "the return of a kernel function (a perf event of the kprobe PMU)",
     TARGET_PERF_EVENT: "a sampling perf event on every CPU (e.g. the CPU clock at a "
                        "frequency)",
-    TARGET_NETDEV: "a network interface, by index (BPF_LINK_CREATE: an XDP or tcx link)",
+    TARGET_NETDEV_XDP: "a network interface's XDP hook, by name or index (BPF_LINK_CREATE "
+                       "with BPF_XDP, generic or native mode)",
+    TARGET_NETDEV_TC: "a network interface's tc ingress or egress, by name or index (a tcx "
+                      "link, or netlink's cls_bpf on a clsact qdisc)",
 }
 
 # ------------------------------------------------------- kernel features
@@ -171,20 +176,23 @@ PROGRAM_KINDS: tuple[ProgramKind, ...] = (
              FEATURE_TRAMPOLINES),
     _tracing(("lsm",), "LSM", "LSM_MAC", TARGET_KERNEL_BTF, AttachBtf("bpf_lsm_", "func"),
              FEATURE_BPF_LSM),
-    # ---- packet programs (issue 15): libbpf's names.  "tc" is tc's classifier
-    # attached through netlink (cls_bpf), without an attach type; tcx/ingress
-    # and tcx/egress are the same program type attached through tcx links.
-    ProgramKind((Section("xdp", OPTIONAL_SUFFIX),), "BPF_PROG_TYPE_XDP", "BPF_XDP",
-                TARGET_NETDEV),
+)
+
+# ----------------------------------------- packet programs (issue 15, runtime)
+# libbpf's names: "xdp" and "tc" match exactly; "tc/ingress" is its alias of
+# "tcx/ingress".  A plain "tc" program's direction is chosen when attached.
+PACKET_PROGRAM_KINDS: tuple[ProgramKind, ...] = (
+    ProgramKind((Section("xdp"),), "BPF_PROG_TYPE_XDP", "BPF_XDP", TARGET_NETDEV_XDP),
+    ProgramKind((Section("tc"), Section("classifier")), "BPF_PROG_TYPE_SCHED_CLS", None,
+                TARGET_NETDEV_TC),
     ProgramKind((Section("tcx/ingress"), Section("tc/ingress")), "BPF_PROG_TYPE_SCHED_CLS",
-                "BPF_TCX_INGRESS", TARGET_NETDEV),
+                "BPF_TCX_INGRESS", TARGET_NETDEV_TC),
     ProgramKind((Section("tcx/egress"), Section("tc/egress")), "BPF_PROG_TYPE_SCHED_CLS",
-                "BPF_TCX_EGRESS", TARGET_NETDEV),
-    ProgramKind((Section("tc", OPTIONAL_SUFFIX), Section("classifier", OPTIONAL_SUFFIX)),
-                "BPF_PROG_TYPE_SCHED_CLS", None, TARGET_NETDEV),
+                "BPF_TCX_EGRESS", TARGET_NETDEV_TC),
     _cgroup("cgroup_skb/ingress", "CGROUP_SKB", "CGROUP_INET_INGRESS"),
     _cgroup("cgroup_skb/egress", "CGROUP_SKB", "CGROUP_INET_EGRESS"),
 )
+PROGRAM_KINDS += PACKET_PROGRAM_KINDS
 
 PROGRAM_KINDS_BY_NAME = {k.name: k for k in PROGRAM_KINDS}
 

@@ -1,0 +1,129 @@
+"""The packet programs' command: ``test-run`` runs one program of an object
+on a packet given in hex or in a file, in the kernel, without a network,
+and says what it returned and what became of the packet.  (``run --dev``,
+attaching packet programs to an interface for a command's duration, is in
+``cli_netdev``.)"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from pybpfc.cli_errors import EXIT_OK, UserError
+
+ObjectBytes = Callable[[str], tuple[bytes, str]]
+Command = Callable[[argparse.Namespace], int]
+_SEPARATORS = re.compile(r"[\s:.-]")
+
+
+def parse_hex(text: str, option: str) -> bytes:
+    """Bytes written as hex digits, two per byte; spaces, colons, dots and
+    dashes between them are allowed (as tcpdump and Wireshark print them)."""
+    digits = _SEPARATORS.sub("", text)
+    if digits.lower().startswith("0x"):
+        digits = digits[2:]
+    if len(digits) % 2:
+        raise UserError(f"pybpfc test-run: error: {option}: {len(digits)} hex digits, an odd "
+                        "number; give two digits per byte")
+    try:
+        return bytes.fromhex(digits)
+    except ValueError:
+        bad = next(c for c in digits if c not in "0123456789abcdefABCDEF")
+        raise UserError(f"pybpfc test-run: error: {option}: {bad!r} is not a hex digit "
+                        "(write bytes as hex, e.g. 'ff ff 08 00')") from None
+
+
+def _read_input(args: argparse.Namespace, name: str) -> Optional[bytes]:
+    """The bytes of ``--NAME-hex`` or ``--NAME-file``, whichever was given."""
+    text, path = getattr(args, f"{name}_hex"), getattr(args, f"{name}_file")
+    if text is not None and path is not None:
+        raise UserError(f"pybpfc test-run: error: give --{name}-hex or --{name}-file, "
+                        "not both")
+    if text is not None:
+        return parse_hex(text, f"--{name}-hex")
+    if path is not None:
+        try:
+            return Path(path).read_bytes()
+        except OSError as error:
+            raise UserError(f"pybpfc test-run: error: --{name}-file: {path}: "
+                            f"{error.strerror}") from None
+    return None
+
+
+def _pick_program(coll: Any, name: Optional[str]) -> Any:
+    from pybpfc.runtime.packet_run import _CONTEXT_SIZES
+    packet_programs = [p for p in coll.programs.values()
+                       if p.spec.prog_type in _CONTEXT_SIZES]
+    names = ", ".join(p.name for p in packet_programs) or "none"
+    if name is None:
+        if len(packet_programs) != 1:
+            raise UserError("pybpfc test-run: error: the object has "
+                            f"{len(packet_programs)} packet programs ({names}); name one "
+                            "with --program NAME")
+        return packet_programs[0]
+    if name not in coll.programs:
+        raise UserError(f"pybpfc test-run: error: no program '{name}' in the object "
+                        f"(its packet programs: {names})")
+    return coll.programs[name]
+
+
+def test_run(args: argparse.Namespace) -> int:
+    from pybpfc.runtime.collection import load
+    packet = _read_input(args, "packet")
+    if packet is None:
+        raise UserError("pybpfc test-run: error: give the packet with --packet-hex HEX or "
+                        "--packet-file FILE (an Ethernet frame)")
+    ctx = _read_input(args, "ctx")
+    if args.repeat < 1:
+        raise UserError(f"pybpfc test-run: error: --repeat must be at least 1, not "
+                        f"{args.repeat}")
+    with load(args.read_spec(args, args.object)) as coll:
+        program = _pick_program(coll, args.program)
+        run = program.run_packet(packet, ctx=ctx, repeat=args.repeat)
+    if args.json:
+        print(json.dumps({"program": program.name, "section": program.spec.section,
+                          "verdict": run.verdict, "retval": run.retval,
+                          "packet_out": run.packet.hex(), "ctx_out": run.ctx.hex(),
+                          "duration_ns": run.duration_ns, "repeat": run.repeat}))
+        return EXIT_OK
+    change = "unchanged" if run.packet == packet else "changed"
+    print(f"{program.name}: {run.verdict} (returned {run.retval}); packet out: "
+          f"{len(run.packet)} bytes, {change}; {run.duration_ns} ns per run "
+          f"({run.repeat} run{'' if run.repeat == 1 else 's'})")
+    if run.packet != packet:
+        print(f"packet out: {run.packet.hex(' ')}")
+    if run.ctx and run.ctx != ctx:
+        print(f"context out: {run.ctx.hex(' ')}")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def add_test_run_command(commands: Any, parents: list[argparse.ArgumentParser],
+                         object_bytes: ObjectBytes, runtime_errors: Callable[[Command], Command],
+                         read_spec: Callable[[argparse.Namespace, str], Any]) -> None:
+    """Add ``test-run``; ``cli_runtime`` hands over how it reads objects and
+    reports runtime errors."""
+    parser = commands.add_parser(
+        "test-run", parents=parents, help="run a packet program on a packet, no network needed",
+        description="Load the object (building a .py program first) and run one XDP, tc, "
+                    "cgroup_skb or socket filter program on the packet given, in the kernel "
+                    "(BPF_PROG_TEST_RUN): print its verdict, the packet as it left it and "
+                    "the time per run. Nothing is attached. The packet is an Ethernet "
+                    "frame (a cgroup_skb program sees it from the IP header on).")
+    parser.add_argument("object", metavar="PROGRAM", help="a pybpfc program (.py) or an object")
+    parser.add_argument("--program", metavar="NAME",
+                        help="the program to run (needed when the object has several)")
+    parser.add_argument("--packet-hex", metavar="HEX", help="the packet, in hex")
+    parser.add_argument("--packet-file", metavar="FILE", help="a file holding the packet")
+    parser.add_argument("--ctx-hex", metavar="HEX",
+                        help="the context in: a struct __sk_buff (tc, cgroup_skb) or "
+                             "struct xdp_md (XDP), in hex")
+    parser.add_argument("--ctx-file", metavar="FILE", help="a file holding the context in")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run it N times; the time printed is the average")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=runtime_errors(test_run), command="test-run",
+                        object_bytes=object_bytes, read_spec=read_spec)
