@@ -26,7 +26,7 @@ from .lang import (BPF_F_INGRESS, BPF_F_INVALIDATE_HASH, BPF_F_MARK_MANGLED_0, B
                    xdp_adjust_head, xdp_adjust_tail)
 from .lang import (ETH_ALEN, ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMP,
                    IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, EthHdr, IcmpHdr, Ipv4Hdr, Ipv6Hdr,
-                   TcpHdr, UdpHdr, VlanHdr, be16, be32)
+                   LpmTrie, TcpHdr, UdpHdr, VlanHdr, be16, be32)
 
 __version__ = "0.1.0"
 
@@ -56,5 +56,5 @@ __all__ = [
     "xdp_adjust_head", "xdp_adjust_tail",
     "ETH_ALEN", "ETH_HLEN", "ETH_P_8021Q", "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "IPPROTO_ICMP",
     "IPPROTO_ICMPV6", "IPPROTO_TCP", "IPPROTO_UDP", "EthHdr", "IcmpHdr", "Ipv4Hdr", "Ipv6Hdr",
-    "TcpHdr", "UdpHdr", "VlanHdr", "be16", "be32",
+    "TcpHdr", "UdpHdr", "VlanHdr", "be16", "be32", "LpmTrie",
 ]

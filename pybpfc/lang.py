@@ -446,6 +446,13 @@ class LruHashMap(HashMap[K, V]):
         super().__init__(max_entries)
 
 
+class LpmTrie(HashMap[K, V]):
+    """Longest-prefix match; K is a @struct of ``prefixlen: u32`` then the
+    address (issue 15)."""
+    def __init__(self, max_entries: int) -> None:
+        super().__init__(max_entries)
+
+
 class PerCpuHashMap(HashMap[K, V]):
     pass
 

@@ -69,6 +69,9 @@ class MapKind(NamedTuple):
     map_flags: int = 0
     fixed_max_entries: Optional[int] = None   # the kernel requires this value
     key_type: Optional[str] = None
+    # The key is a prefix: a struct whose first field is ``prefixlen: u32``
+    # (the number of leading bits of the rest that count), then the data.
+    prefix_key: bool = False
 
     @property
     def map_type_id(self) -> int:
@@ -142,4 +145,11 @@ MAP_KINDS = {k.python_name: k for k in (
             ("max_entries",),
             "a buffer of records user space reads in order; max_entries is its size in "
             "bytes, a power of 2 and a multiple of the page size"),
+    # ---- packet programs (issue 15)
+    MapKind("LpmTrie", "BPF_MAP_TYPE_LPM_TRIE", "declared", True, False, _HASH_METHODS,
+            ("max_entries",),
+            "longest-prefix match: a key is a @struct of prefixlen: u32 then the address; "
+            "lookup(key) finds the longest stored prefix that contains key's address "
+            "(key.prefixlen the address's full length)",
+            map_flags=BPF_F_NO_PREALLOC, prefix_key=True),
 )}

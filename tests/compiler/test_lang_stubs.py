@@ -108,9 +108,15 @@ def test_map_classes_have_the_tables_methods(kind: abi.MapKind) -> None:
 # --------------------------------------------- mypy and pybpfc agree
 
 HEADER = """\
-from pybpfc import (ALLOW, ArrayMap, CgroupStorage, HashMap, LruHashMap, PerCpuArrayMap,
-                    PerCpuHashMap, RingBuf, SockoptContext, SockStorage, cgroup_getsockopt,
-                    u32, u64)
+from pybpfc import (ALLOW, ArrayMap, CgroupStorage, HashMap, LpmTrie, LruHashMap,
+                    PerCpuArrayMap, PerCpuHashMap, RingBuf, SockoptContext, SockStorage,
+                    cgroup_getsockopt, struct, u32, u64)
+
+
+@struct
+class Prefix:                    # the key of a map keyed by prefixes (LpmTrie)
+    prefixlen: u32
+    addr: u32
 
 """
 # A value of each parameter type, in a getsockopt hook.
@@ -118,8 +124,14 @@ ARGUMENTS = {"K": "1", "V": "2", "u32": "1", "u64": "0", "bool": "True", "socket
              "record": "u64(3)"}
 
 
+def argument(kind: abi.MapKind, param: abi.MethodParam) -> str:
+    """A value of the parameter's type; a prefix key is the hook's variable."""
+    return "prefix" if kind.prefix_key and param.type == "K" else ARGUMENTS[param.type]
+
+
 def declaration(kind: abi.MapKind) -> str:
-    types = (["u32"] if kind.key == "declared" else []) + (["u64"] if kind.has_value else [])
+    key = "Prefix" if kind.prefix_key else "u32"
+    types = ([key] if kind.key == "declared" else []) + (["u64"] if kind.has_value else [])
     annotation = kind.python_name + (f"[{', '.join(types)}]" if types else "")
     options = "max_entries=4096" if "max_entries" in kind.options else ""
     return f"{kind.python_name.lower()}: {annotation} = {kind.python_name}({options})\n"
@@ -132,6 +144,7 @@ def call(kind: abi.MapKind, method: abi.Method, keywords: dict[str, str]) -> str
 
 def hook(body: list[str]) -> str:
     return ("\n\n@cgroup_getsockopt\ndef calls(ctx: SockoptContext) -> int:\n"
+            + "    prefix = Prefix()\n"
             + "".join(f"    {line}\n" for line in body) + "    return ALLOW\n")
 
 
@@ -140,7 +153,7 @@ def every_call_by_keyword() -> list[str]:
     body = []
     for kind in abi.MAP_KINDS.values():
         for method in kind.signatures:
-            text = call(kind, method, {p.name: ARGUMENTS[p.type] for p in method.params})
+            text = call(kind, method, {p.name: argument(kind, p) for p in method.params})
             if method.returns == "optional_ref":
                 body += [f"found = {text}", "if found is None:", "    return ALLOW"]
             elif method.returns == "ref":
@@ -159,8 +172,8 @@ def misspelled_calls() -> list[str]:
             if method.params:
                 first = method.params[0]
                 wrong = "key" if first.name != "key" else "index"
-                keywords = {wrong: ARGUMENTS[first.type]}
-                keywords.update({p.name: ARGUMENTS[p.type] for p in method.params[1:]})
+                keywords = {wrong: argument(kind, first)}
+                keywords.update({p.name: argument(kind, p) for p in method.params[1:]})
                 calls.append(call(kind, method, keywords))
     return calls
 

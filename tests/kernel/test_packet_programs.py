@@ -5,6 +5,7 @@ kernel's.  Short packets, IP options and other protocols are among them,
 so every bounds check the compiler wrote is crossed both ways."""
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Iterator
 
@@ -112,7 +113,7 @@ def test_every_packet_hook_loads_with_python_line_info(tmp_path: Path) -> None:
     """What bpftool shows of each packet example is its Python source."""
     from tests.support import bpftool_dump_xlated_linum, bpftool_loadall, mounted_bpffs
     require_root("loading with bpftool")
-    names = ["xdp_drop_udp_port", "xdp_count_protocols", "tc_set_dscp",
+    names = ["xdp_drop_udp_port", "xdp_count_protocols", "xdp_block_prefixes", "tc_set_dscp",
              "cgroup_skb_loopback_only"]
     with mounted_bpffs() as bpffs:
         for name in names:
@@ -124,3 +125,27 @@ def test_every_packet_hook_loads_with_python_line_info(tmp_path: Path) -> None:
             dumps = [bpftool_dump_xlated_linum(p) for p in (bpffs / name).iterdir()]
             assert dumps and all(f"file:{path}" in dump for dump in dumps), dumps
             assert any(".header(" in dump for dump in dumps), dumps
+
+
+def prefix(cidr: str) -> dict[str, int]:
+    """An Ipv4Prefix key: the address in network order, as its field holds it."""
+    address, length = cidr.split("/")
+    return {"prefixlen": int(length), "addr": int.from_bytes(socket.inet_aton(address), "little")}
+
+
+def test_xdp_block_prefixes_follows_the_trie_as_user_space_changes_it() -> None:
+    with example("xdp_block_prefixes") as coll:
+        prog, blocked = coll.programs["block_prefixes"], coll.maps["blocked"]
+
+        def verdict(source: str) -> int:
+            return prog.test_run(pk.udp4_frame(53, src=source)).retval
+        assert verdict("10.1.2.7") == XDP_PASS
+        blocked[prefix("10.1.2.0/24")] = 0
+        blocked[prefix("10.1.2.128/25")] = 0        # the longest prefix counts the hit
+        assert [verdict(a) for a in ("10.1.2.7", "10.1.2.200", "10.1.3.1", "10.1.2.130")] == [
+            XDP_DROP, XDP_DROP, XDP_PASS, XDP_DROP]
+        assert blocked[prefix("10.1.2.0/24")] == 1 and blocked[prefix("10.1.2.128/25")] == 2
+        del blocked[prefix("10.1.2.0/24")]
+        assert [verdict("10.1.2.7"), verdict("10.1.2.129")] == [XDP_PASS, XDP_DROP]
+        ipv6 = pk.ethernet(pk.ipv6(pk.udp(53), pk.IPPROTO_UDP), pk.ETH_P_IPV6)
+        assert prog.test_run(ipv6).retval == XDP_PASS
