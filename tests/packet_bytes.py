@@ -73,3 +73,22 @@ def read_ipv4(frame: bytes) -> Ipv4:
     _, tos, _, _, _, ttl, protocol, check, src, dst = struct.unpack(
         "!BBHHHBBH4s4s", header[:20])
     return Ipv4(tos, ttl, protocol, check, socket.inet_ntoa(src), socket.inet_ntoa(dst), header)
+
+
+def udp4_checksummed(src: str, dst: str, dport: int, sport: int,
+                     payload: bytes = b"hello") -> bytes:
+    """A UDP datagram with its checksum over the IPv4 pseudo-header."""
+    datagram = udp(dport, payload, sport)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(
+        "!BBH", 0, IPPROTO_UDP, len(datagram))
+    check = checksum(pseudo + datagram) or 0xFFFF
+    return datagram[:6] + struct.pack("!H", check) + datagram[8:]
+
+
+def udp4_checksum_holds(frame: bytes) -> bool:
+    """Whether the UDP checksum of an IPv4 frame verifies (as a receiver does)."""
+    ip = read_ipv4(frame)
+    datagram = frame[14 + len(ip.header):]
+    pseudo = socket.inet_aton(ip.src) + socket.inet_aton(ip.dst) + struct.pack(
+        "!BBH", 0, IPPROTO_UDP, len(datagram))
+    return checksum(pseudo + datagram) == 0

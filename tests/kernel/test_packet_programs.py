@@ -113,7 +113,8 @@ def test_every_packet_hook_loads_with_python_line_info(tmp_path: Path) -> None:
     """What bpftool shows of each packet example is its Python source."""
     from tests.support import bpftool_dump_xlated_linum, bpftool_loadall, mounted_bpffs
     require_root("loading with bpftool")
-    names = ["xdp_drop_udp_port", "xdp_count_protocols", "xdp_block_prefixes", "tc_set_dscp",
+    names = ["xdp_drop_udp_port", "xdp_count_protocols", "xdp_block_prefixes",
+             "xdp_load_balancer", "tc_set_dscp",
              "cgroup_skb_loopback_only"]
     with mounted_bpffs() as bpffs:
         for name in names:
@@ -149,3 +150,31 @@ def test_xdp_block_prefixes_follows_the_trie_as_user_space_changes_it() -> None:
         assert [verdict("10.1.2.7"), verdict("10.1.2.129")] == [XDP_PASS, XDP_DROP]
         ipv6 = pk.ethernet(pk.ipv6(pk.udp(53), pk.IPPROTO_UDP), pk.ETH_P_IPV6)
         assert prog.test_run(ipv6).retval == XDP_PASS
+
+
+def test_xdp_load_balancer_rewrites_and_sends_back() -> None:
+    vip = "10.0.0.100"
+    with example("xdp_load_balancer", vport=8080, backend_count=2) as coll:
+        backends = coll.maps["backends"]
+        for i, address in enumerate(("10.0.1.10", "10.0.1.11")):
+            backends[i] = int.from_bytes(socket.inet_aton(address), "little")
+        prog = coll.programs["balance"]
+        for sport, backend in ((40000, "10.0.1.10"), (40001, "10.0.1.11")):
+            datagram = pk.udp4_checksummed("192.0.2.7", vip, 8080, sport)
+            frame = pk.ethernet(pk.ipv4(datagram, pk.IPPROTO_UDP, src="192.0.2.7", dst=vip))
+            result = prog.test_run(frame)
+            assert result.retval == abi.kernel.XDP_TX
+            out = result.data_out
+            ip = pk.read_ipv4(out)
+            assert (ip.src, ip.dst) == ("192.0.2.7", backend)
+            assert pk.checksum(ip.header) == 0 and pk.udp4_checksum_holds(out)
+            assert out[:6] == frame[6:12] and out[6:12] == frame[:6]     # MACs swapped
+        # Without a UDP checksum (0), none is made up.
+        plain = pk.ethernet(pk.ipv4(pk.udp(8080, sport=40000), pk.IPPROTO_UDP, dst=vip))
+        out = prog.test_run(plain).data_out
+        assert out[14 + 20 + 6:14 + 20 + 8] == b"\0\0" and pk.checksum(pk.read_ipv4(out).header) == 0
+        # Another address, another port: passed on untouched.
+        for other in (pk.udp4_frame(8080), pk.ethernet(pk.ipv4(pk.udp(8081), pk.IPPROTO_UDP,
+                                                               dst=vip))):
+            result = prog.test_run(other)
+            assert (result.retval, result.data_out) == (XDP_PASS, other)
