@@ -19,6 +19,7 @@ from typing import Optional
 from pybpfc import abi
 
 from .choose import Chooser, chance
+from .packets import packet_statement
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [p.read_text() for p in sorted((REPO_ROOT / "examples").glob("*.py"))]
@@ -323,6 +324,8 @@ class _Generator:
             kinds.append("jump")
         if self.fn.in_hook:
             kinds += ["context_write", "kernel_helper", "bytes"]
+            if self.hook.packet:
+                kinds += ["packet", "packet"]
         if any(h[2] == "None" for h in self.helpers):
             kinds.append("call_statement")
         counters = [g for g in self.globals if g.type in ATOMIC_TYPES]
@@ -363,6 +366,8 @@ class _Generator:
             return [f"{pad}if {self.boolean(1)}:", f"{pad}    {self.c.choice(('break', 'continue'))}"]
         if kind == "context_write":
             return [pad + line for line in self.context_write()]
+        if kind == "packet":
+            return packet_statement(self, pad)
         if kind == "kernel_helper":
             return [pad + line for line in self.kernel_helper_statement()]
         if kind == "bytes":
