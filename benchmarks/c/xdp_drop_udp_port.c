@@ -8,7 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define PORT 7777
+const volatile __u16 port = 7777;   // set before loading, as the Python global
 
 SEC("xdp")
 int drop_udp_port(struct xdp_md *ctx)
@@ -28,7 +28,7 @@ int drop_udp_port(struct xdp_md *ctx)
 	struct udphdr *udp = (void *)ip + ip->ihl * 4;
 	if ((void *)(udp + 1) > data_end)
 		return XDP_PASS;
-	if (udp->dest == bpf_htons(PORT))
+	if (udp->dest == bpf_htons(port))
 		return XDP_DROP;
 	return XDP_PASS;
 }
