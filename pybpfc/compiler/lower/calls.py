@@ -120,13 +120,18 @@ def parse_number(lw: Lowering, e: A.Call, result: ir.Value) -> None:
         # The helper writes the value into a slot of its own, so the
         # variable itself never has its address taken and LLVM can keep
         # its fields in registers.
+        # Not zeroed first: the verifier counts the slot written either
+        # way, and kernels before 6.12 write it only when they parsed a
+        # number, so the value is 0 unless the length says one was read
+        # (LLVM folds that test into the one programs make anyway).
         parsed_value = lw.stack_slot(e, "parsed")
-        lw.mem_store(ir.Constant(I64, 0), parsed_value)
         length = call_helper(lw, helper, [
             lw.builder.gep(start, [safe], source_etype=ir.IntType(8)),
             lw.builder.sub(limit, safe), flags, parsed_value])
         lw.mem_store(length, result)
-        lw.mem_store(lw.builder.load(parsed_value, typ=I64),
+        parsed = lw.builder.icmp_signed(">", length, ir.Constant(length.type, 0))
+        lw.mem_store(lw.builder.select(parsed, lw.builder.load(parsed_value, typ=I64),
+                                       ir.Constant(I64, 0)),
                      lw.offset(result, value_field[2]))
 
     lw.mem_store(ir.Constant(I64, -EINVAL), result)
