@@ -253,7 +253,7 @@ def receive_udp(ready: Callable[[], Any], address: str, port: int,
         rx.bind((address, port))
         rx.settimeout(wait)
         ready()
-        got = []
+        got: list[tuple[bytes, int]] = []
         while True:
             try:
                 data, ancillary, _, _ = rx.recvmsg(65536, socket.CMSG_SPACE(1))
