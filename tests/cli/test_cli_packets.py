@@ -4,18 +4,17 @@ command's duration, detached after it, also when pybpfc is stopped by a
 signal; ``pybpfc load --dev IFACE --pin DIR`` until ``pybpfc detach DIR``."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
 
 import pytest
 
-from tests.netns import VethPair, received, send_udp, udp_receiver, veth_pair
+from tests.netns import VethPair, received, send_udp, udp_receiver, xdp_state
+from tests.netns import veth  # noqa: F401 - the fixture
 from tests.support import REPO_ROOT, clang_bpf, pybpfc_cli
 
 pytestmark = pytest.mark.kernel
@@ -36,18 +35,6 @@ with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
 @pytest.fixture(scope="module")
 def xdp_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return clang_bpf(C_DIR / "packet_xdp.c", tmp_path_factory.mktemp("xdp") / "packet_xdp.o")
-
-
-@pytest.fixture
-def veth() -> Iterator[VethPair]:
-    with veth_pair() as pair:
-        yield pair
-
-
-def xdp_state(dev: str) -> Any:
-    shown = subprocess.run(["ip", "-j", "-d", "link", "show", dev], capture_output=True,
-                           text=True, check=True)
-    return json.loads(shown.stdout)[0].get("xdp")
 
 
 def test_run_dev_attaches_for_the_commands_duration(veth: VethPair, xdp_object: Path) -> None:
