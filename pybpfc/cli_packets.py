@@ -1,17 +1,20 @@
 """The packet programs' command: ``test-run`` runs one program of an object
 on a packet given in hex or in a file, in the kernel, without a network,
-and says what it returned and what became of the packet.  (``run --dev``,
-attaching packet programs to an interface for a command's duration, is in
-``cli_netdev``.)"""
+and says what it returned and what became of the packet; and the options
+with which ``run`` attaches XDP and tc programs to an interface for a
+command's duration (``--dev IFACE``, ``--xdp-mode``, ``--tc-direction``,
+``--tc-via``)."""
 from __future__ import annotations
 
 import argparse
 import json
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from pybpfc import abi
 from pybpfc.cli_errors import EXIT_OK, UserError
 
 ObjectBytes = Callable[[str], tuple[bytes, str]]
@@ -99,6 +102,88 @@ def test_run(args: argparse.Namespace) -> int:
         print(f"context out: {run.ctx.hex(' ')}")
     sys.stdout.flush()
     return EXIT_OK
+
+
+# ------------------------------------------------------- --dev for `run`
+
+NETDEV_TARGETS = (abi.TARGET_NETDEV_XDP, abi.TARGET_NETDEV_TC)
+
+
+@dataclass(frozen=True)
+class Device:
+    """The interface ``--dev`` names and how packet programs attach there."""
+    interface: str
+    xdp_mode: Optional[str]
+    tc_direction: Optional[str]
+    tc_via: Optional[str]
+    programs: tuple[str, ...]     # attach only these (all when empty)
+    command: str = "run"
+
+
+def device_of(args: argparse.Namespace) -> Optional[Device]:
+    if args.dev is None:
+        for option, flag in (("xdp_mode", "--xdp-mode"), ("tc_direction", "--tc-direction"),
+                             ("tc_via", "--tc-via"), ("only", "--program")):
+            if getattr(args, option) is not None:
+                raise UserError(f"pybpfc {args.command}: error: {flag} goes with --dev IFACE")
+        return None
+    return Device(args.dev, args.xdp_mode, args.tc_direction, args.tc_via,
+                  tuple(args.only or ()), args.command)
+
+
+def check_programs_named(coll: Any, device: Optional[Device]) -> None:
+    """Refuse a ``--program`` the object lacks, and several XDP programs for
+    the one XDP hook of an interface, before anything is attached."""
+    if device is None:
+        return
+    unknown = [name for name in device.programs if name not in coll.programs]
+    if unknown:
+        raise UserError(f"pybpfc {device.command}: error: --program {unknown[0]}: no such program in the "
+                        f"object (it has: {', '.join(coll.programs)})")
+    xdp = [p.name for p in coll.programs.values() if p.attach_target == abi.TARGET_NETDEV_XDP
+           and (not device.programs or p.name in device.programs)]
+    if len(xdp) > 1:
+        raise UserError(f"pybpfc {device.command}: error: {device.interface} takes one XDP program and "
+                        f"the object has {len(xdp)} ({', '.join(xdp)}): choose one with "
+                        "--program NAME")
+
+
+def attach_to_device(program: Any, device: Device) -> Any:
+    """Attach an XDP or tc program to the ``--dev`` interface."""
+    if program.attach_target == abi.TARGET_NETDEV_XDP:
+        return program.attach(device.interface, mode=device.xdp_mode)
+    return program.attach(device.interface, direction=device.tc_direction, via=device.tc_via)
+
+
+def device_for_load(args: argparse.Namespace) -> Optional[Device]:
+    """``--dev`` for ``load --pin``: tc through tcx links only, since a
+    cls_bpf filter is no link, cannot be pinned and would outlive pybpfc
+    with nothing to detach it."""
+    device = device_of(args)
+    if device is not None and device.tc_via == "netlink":
+        raise UserError("pybpfc load: error: --tc-via netlink makes cls_bpf filters, which "
+                        "cannot be pinned; `load --dev` attaches tc programs through tcx links")
+    return None if device is None else Device(device.interface, device.xdp_mode,
+                                              device.tc_direction, "tcx", device.programs,
+                                              device.command)
+
+
+def add_device_options(parser: argparse.ArgumentParser, how_long: str) -> None:
+    parser.add_argument("--dev", metavar="IFACE",
+                        help=f"attach the XDP and tc programs to this network interface "
+                             f"{how_long}")
+    parser.add_argument("--xdp-mode", choices=("generic", "native"),
+                        help="XDP in generic (any driver) or native (driver) mode; default: "
+                             "the kernel's choice")
+    parser.add_argument("--tc-direction", choices=("ingress", "egress"),
+                        help="where a program of a plain 'tc' section attaches (tcx/ingress "
+                             "and tcx/egress sections say it themselves)")
+    parser.add_argument("--tc-via", choices=("tcx", "netlink"),
+                        help="attach tc programs through tcx links or netlink's cls_bpf; "
+                             "default: tcx, netlink on kernels without it")
+    parser.add_argument("--program", dest="only", action="append", metavar="NAME",
+                        help="with --dev: attach only this program (repeat for more); an "
+                             "interface takes one XDP program")
 
 
 def add_test_run_command(commands: Any, parents: list[argparse.ArgumentParser],

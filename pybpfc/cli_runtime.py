@@ -57,14 +57,26 @@ def _check_cgroup(path_text: str) -> Path:
     return path
 
 
-def _attach_all(coll: Any, cgroup: Path) -> list[Any]:
+def _attach_all(coll: Any, cgroup: Optional[Path], dev: Optional[Any] = None) -> list[Any]:
+    """Attach every program that goes to a cgroup to ``cgroup``, and with
+    ``dev`` (a ``cli_packets.Device``) every XDP and tc program to that
+    interface; the others are named as not attached."""
     from pybpfc import abi
+    from pybpfc.cli_packets import NETDEV_TARGETS, attach_to_device, check_programs_named
+    check_programs_named(coll, dev)
     links = []
     try:
         for prog in coll.programs.values():
-            if prog.attach_target != abi.TARGET_CGROUP:
+            if dev is not None and dev.programs and prog.name not in dev.programs:
+                print(f"{prog.name}: not attached: --program names others", file=sys.stderr)
+                continue
+            if prog.attach_target in NETDEV_TARGETS and dev is not None:
+                links.append(attach_to_device(prog, dev))
+                continue
+            if prog.attach_target != abi.TARGET_CGROUP or cgroup is None:
+                hint = " (give --dev IFACE)" if prog.attach_target in NETDEV_TARGETS else ""
                 print(f"{prog.name}: not attached: it attaches to "
-                      f"{abi.ATTACH_TARGETS[prog.attach_target]}, not a cgroup",
+                      f"{abi.ATTACH_TARGETS[prog.attach_target]}, not a cgroup{hint}",
                       file=sys.stderr)
                 continue
             links.append(prog.attach(cgroup))
@@ -93,19 +105,22 @@ def _close_all(links: Iterable[Any]) -> None:
 def _load(args: argparse.Namespace) -> int:
     from pybpfc.runtime.collection import load
     from pybpfc.runtime.pinning import pin_all
+    from pybpfc.cli_packets import device_for_load
     cgroup = _check_cgroup(args.cgroup) if args.cgroup else None
-    if cgroup is not None and args.pin is None:
+    device = device_for_load(args)
+    if (cgroup is not None or device is not None) and args.pin is None:
         raise UserError("pybpfc load: error: a program attached with a BPF link is detached "
                         "when pybpfc exits; give --pin DIR (on a bpffs) to keep it attached")
     spec = _read_spec(args, args.object)
     with load(spec) as coll:
         write_logs_of(args.verifier_log, coll.programs.values())
-        links = _attach_all(coll, cgroup) if cgroup is not None else []
+        links = _attach_all(coll, cgroup, device) if cgroup or device else []
         try:
             for prog in coll.programs.values():
                 info = prog.info()
-                where = f" attached to {cgroup}" if any(
-                    link.program_name == prog.name for link in links) else ""
+                link = next((link for link in links if link.program_name == prog.name), None)
+                where = "" if link is None else \
+                    f" attached to {getattr(link, 'interface', cgroup)}"
                 print(f"{prog.name}: {prog.spec.section}, id {info.id}, "
                       f"{info.verified_insns} instructions verified{where}")
             if args.pin is not None:
@@ -243,6 +258,8 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     from pybpfc.runtime.collection import load
     from pybpfc.runtime.command import CommandCgroup
     from pybpfc.runtime.errors import BpfError
+    from pybpfc.cli_packets import device_of
+    device = device_of(args)
     command = list(args.cmd)
     if command and command[0] == "--":
         command = command[1:]
@@ -254,10 +271,16 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     try:
         with cgroup, load(spec) as coll:
             write_logs_of(args.verifier_log, coll.programs.values())
-            links = _attach_all(coll, cgroup.path)
+            links = _attach_all(coll, cgroup.path, device)
             try:
-                names = ", ".join(link.program_name for link in links) or "nothing"
-                print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
+                on_cgroup = [link for link in links if not hasattr(link, "interface")]
+                if on_cgroup or len(on_cgroup) == len(links):
+                    names = ", ".join(link.program_name for link in on_cgroup) or "nothing"
+                    print(f"pybpfc run: attached {names} to {cgroup.path}", file=sys.stderr)
+                for link in links:
+                    if hasattr(link, "interface"):
+                        print(f"pybpfc run: attached {link.program_name} to {link.interface} "
+                              f"({link.hook})", file=sys.stderr)
                 # Returns once the command and everything it started are gone:
                 # nothing runs in the cgroup while the programs are detached.
                 cgroup.run(command)
@@ -319,6 +342,8 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
     load.add_argument("--cgroup", metavar="PATH", help="the cgroup v2 directory to attach to")
     load.add_argument("--pin", metavar="DIR", help="a directory on a bpffs to pin into")
     add_log_option(load)
+    from pybpfc.cli_packets import add_device_options
+    add_device_options(load, "until `pybpfc detach DIR`")
     load.set_defaults(run=_load, command="load", object_bytes=object_bytes)
 
     detach = commands.add_parser(
@@ -360,6 +385,8 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
                     "killed run left. The exit status is CMD's.")
     run.add_argument("program", metavar="PROGRAM", help="a pybpfc program (.py) or an object")
     add_log_option(run)
+    from pybpfc.cli_packets import add_device_options
+    add_device_options(run, "for the command's duration")
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
                      help="the command to run")
     run.set_defaults(run=_run, command="run", object_bytes=object_bytes)
