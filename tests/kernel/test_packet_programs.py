@@ -11,6 +11,7 @@ from typing import Iterator
 
 import pytest
 
+from pybpfc.runtime import packet_build as pb
 from tests import packet_bytes as pk
 from tests.support import REPO_ROOT, require_root
 from pybpfc import abi
@@ -160,14 +161,14 @@ def test_xdp_load_balancer_rewrites_and_sends_back() -> None:
             backends[i] = int.from_bytes(socket.inet_aton(address), "little")
         prog = coll.programs["balance"]
         for sport, backend in ((40000, "10.0.1.10"), (40001, "10.0.1.11")):
-            datagram = pk.udp4_checksummed("192.0.2.7", vip, 8080, sport)
+            datagram = pb.udp(b"hello", sport, 8080, "192.0.2.7", vip)
             frame = pk.ethernet(pk.ipv4(datagram, pk.IPPROTO_UDP, src="192.0.2.7", dst=vip))
             result = prog.test_run(frame)
             assert result.retval == abi.kernel.XDP_TX
             out = result.data_out
             ip = pk.read_ipv4(out)
             assert (ip.src, ip.dst) == ("192.0.2.7", backend)
-            assert pk.checksum(ip.header) == 0 and pk.udp4_checksum_holds(out)
+            assert pk.checksum(ip.header) == 0 and pb.l4_checksum_ok(out)
             assert out[:6] == frame[6:12] and out[6:12] == frame[:6]     # MACs swapped
         # Without a UDP checksum (0), none is made up.
         plain = pk.ethernet(pk.ipv4(pk.udp(8080, sport=40000), pk.IPPROTO_UDP, dst=vip))

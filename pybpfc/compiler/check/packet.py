@@ -14,19 +14,13 @@ from typing import Iterator, Optional
 
 from ... import abi
 from .. import ast as A
-from ..contract import Conversion, PacketField, PacketHeader
 from ...records import fields
+from ..contract import Conversion, PacketField, PacketHeader
+from ..semantics import MAX_PACKET_OFF
 from ..symbols import HelperSym, TypeSym
 from ..types import U32, UNTYPED_INT, IntType, RefType, StructType, is_int, is_scalar
 from .expressions import coerce
 from .state import Checker, arity, error
-
-# The largest offset (plus size) of a packet pointer the verifier follows
-# (MAX_PACKET_OFF in the kernel's verifier).
-MAX_PACKET_OFF = 0xFFFF
-# A variable offset the checker cannot bound is masked to this (and tested
-# against it): a packet's headers lie well within its first 16 KiB.
-VARIABLE_OFFSET_MASK = 0x3FFF
 
 
 def is_header(ty: object) -> bool:

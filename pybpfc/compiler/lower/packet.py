@@ -16,12 +16,9 @@ import llvmlite.ir as ir
 from ... import abi
 from .. import ast as A
 from ..contract import PacketField, PacketHeader
+from ..semantics import VARIABLE_PACKET_OFFSET_MASK as VARIABLE_OFFSET_MASK
 from ..types import IntType
 from .state import I1, I8, I32, I64, PTR, Lowering, expression
-
-# Kept in step with the checker's (check/packet.py) limits.
-MAX_PACKET_OFF = 0xFFFF
-VARIABLE_OFFSET_MASK = 0x3FFF
 
 
 @expression(PacketHeader)
