@@ -392,6 +392,19 @@ static void setup_packet_lo_tcp(int prog)
 	close(listener);
 }
 
+// Device and TCP-event cgroup hooks (issue 14 part B).
+
+// Opening /dev/null read-only: one request to a cgroup device program.
+static void loop_open_null(long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static const struct op ops[] = {
 	{"setsockopt", setup_udp, loop_setsockopt},
 	{"getsockopt", setup_udp, loop_getsockopt},
@@ -414,6 +427,9 @@ static const struct op ops[] = {
 	{"packet_lo_dns", setup_packet_lo_dns, loop_send_recv},
 	{"packet_lo6", setup_packet_lo6, loop_send_recv},
 	{"packet_lo_tcp", setup_packet_lo_tcp, loop_send_recv},
+	// device and TCP-event cgroup hooks (issue 14 part B)
+	{"open_null", setup_none, loop_open_null},
+	{"tcp_send_recv", setup_tcp_info, loop_send_recv},
 };
 
 const struct op *find_op(const char *name)

@@ -74,6 +74,9 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
          scenarios.UDP_ONE_AT_A_TIME),
     Twin("count_protocols", "count_protocols", scenarios.PACKET_SOCKET),
     Twin("getsockopt_chain", "stack_layers", scenarios.GETSOCKOPT_CHAIN),
+    # device and TCP-event cgroup hooks (issue 14 part B)
+    Twin("device_allowlist", "device_allowlist", scenarios.DEVICE),
+    Twin("tcp_tuning", "tcp_tuning", scenarios.TCP_TUNING),
 )
 
 def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:

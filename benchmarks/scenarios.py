@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import struct
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable, ContextManager
 
@@ -300,6 +302,15 @@ def probe_buffer_budget() -> tuple[Any, ...]:
     return tuple(seen)
 
 
+def exchange(client: socket.socket, server: socket.socket, rounds: int, size: int) -> None:
+    """``rounds`` round trips over a TCP connection: ``size`` bytes each way."""
+    for _ in range(rounds):
+        client.sendall(b"q" * size)
+        server.recv(size, socket.MSG_WAITALL)
+        server.sendall(b"a" * size)
+        client.recv(size, socket.MSG_WAITALL)
+
+
 def probe_tcp_info() -> tuple[Any, ...]:
     """Whether the round-trip times come in whole milliseconds (the kernel's
     own values vary from run to run)."""
@@ -318,11 +329,7 @@ def probe_tcp_info() -> tuple[Any, ...]:
         client.connect(listener.getsockname())
         server, _ = listener.accept()
         with server:
-            for _ in range(3):
-                client.sendall(b"q" * 1000)
-                server.recv(1000, socket.MSG_WAITALL)
-                server.sendall(b"a" * 1000)
-                client.recv(1000, socket.MSG_WAITALL)
+            exchange(client, server, 3, 1000)
             seen += [timings(client), timings(server), timings(client),
                      len(client.getsockopt(SOL_TCP, OPT_TCP_INFO, 100))]    # asks for less
         return tuple(seen)
@@ -364,6 +371,52 @@ def probe_reserved_ports() -> tuple[Any, ...]:
         b"8080,9000-9010", b"80", b"9010-9000", b"8080-", b"5000-9999",
         b"2000,2001,2002,2003,2004,2005,2006", b"2000,3000-3001x", b"",
         b"3000-3010,4000\n"))
+
+
+# ---- device and TCP-event cgroup hooks (issue 14 part B)
+
+
+def _open_close(path: str) -> None:
+    os.close(os.open(path, os.O_RDONLY))
+
+
+def probe_device() -> tuple[int, ...]:
+    """Read-only opens of harmless devices, and mknod(2) of device nodes
+    in a directory of the probe's own (a refused mknod creates nothing)."""
+    opened = tuple(errno_of(_open_close, path)
+                   for path in ("/dev/null", "/dev/zero", "/dev/urandom"))
+    with tempfile.TemporaryDirectory(prefix="pybpfc-devices-") as directory:
+        made = tuple(errno_of(os.mknod, os.path.join(directory, f"node{minor}"),
+                              0o600 | stat.S_IFCHR, os.makedev(1, minor))
+                     for minor in (3, 1))
+    return opened + made
+
+
+TCP_CONGESTION, TCP_CA_NAME_MAX = 13, 16
+
+
+def congestion_control(s: socket.socket) -> str:
+    raw = s.getsockopt(socket.IPPROTO_TCP, TCP_CONGESTION, TCP_CA_NAME_MAX)
+    return raw.split(b"\0")[0].decode()
+
+
+def probe_tcp_tuning() -> tuple[str, str, str]:
+    """In a network namespace of its own, loopback up: a TCP connection to
+    its own listener and 20 exchanges of 100 bytes each way.  The
+    namespace's default congestion control, then the client's and the
+    accepted socket's."""
+    unshare_network()
+    link_up("lo")
+    with open("/proc/sys/net/ipv4/tcp_congestion_control") as f:
+        default = f.read().strip()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        with socket.create_connection(listener.getsockname()) as client:
+            server, _ = listener.accept()
+            with server:
+                exchange(client, server, 20, 100)
+                return default, congestion_control(client), congestion_control(server)
 
 
 # --------------------------------------------------------------- scenarios
@@ -437,3 +490,9 @@ PACKET_TCP = Scenario("packet_tcp", "packet_lo_tcp",
 RESERVED_PORTS = Scenario("reserved_ports", "write_reserved_ports",
                           "pwrite of net.ipv4.ip_local_reserved_ports in a private netns",
                           100_000, probe_reserved_ports)
+# device and TCP-event cgroup hooks (issue 14 part B)
+DEVICE = Scenario("device", "open_null", "open(\"/dev/null\", O_RDONLY) + close", 200_000,
+                  probe_device)
+TCP_TUNING = Scenario("tcp_tuning", "tcp_send_recv",
+                      "send 64 bytes over a loopback TCP connection + recv", 200_000,
+                      probe_tcp_tuning)

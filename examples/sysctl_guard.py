@@ -1,5 +1,7 @@
-"""Let tasks in the cgroup read sysctls but not write them, except when
-they write at position 0 (which is how echo writes a value)."""
+"""Let tasks in the cgroup read sysctls but not write them: every write
+fails with EPERM, wherever in the file it starts.  The two branches for
+writes show reading and setting ``ctx.file_pos`` (echo writes at position
+0); both refuse.  ``reads`` and ``writes_refused`` count what the hook saw."""
 from pybpfc import ALLOW, REJECT, SysctlContext, cgroup_sysctl, u64
 
 reads: u64 = 0

@@ -7,7 +7,7 @@ a crash, a hang, a rejected valid program, a leaked file descriptor, a
 disagreement with Python, a cost out of proportion to the input).
 
     python -m fuzz [--compiler N] [--kernel N] [--runtime N] [--source N] [--sizes]
-                   [--seed S] [--jobs J]
+                   [--differential N] [--seed S] [--jobs J]
 """
 from __future__ import annotations
 
@@ -140,6 +140,20 @@ def _run(name: str, worker: Any, items: list[Any], jobs: int) -> int:
     return new
 
 
+def _differential(count: int, seed: int) -> int:
+    """The interpreter as an oracle: each disagreement with the kernel is new."""
+    from .differential import Kernel, Tally, generated
+    started = time.monotonic()
+    tally = Tally()
+    with Kernel() as kernel:
+        generated(kernel, tally, count, first_seed=seed)
+    print(f"== differential (interpreter against kernel): {tally.compared} programs compared "
+          f"in {time.monotonic() - started:.0f} s; left out: {dict(tally.skipped)}")
+    for problem in tally.disagreements[:SHOWN]:
+        print(f"  {problem}")
+    return len(tally.disagreements)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--compiler", type=int, default=50_000)
@@ -149,6 +163,9 @@ def main(argv: list[str]) -> int:
                         help="byte-level mutations of program files, judged against Python")
     parser.add_argument("--sizes", action="store_true",
                         help="time and memory of growing programs")
+    parser.add_argument("--differential", type=int, default=0,
+                        help="valid programs run in the interpreter and in the kernel, "
+                             "compared (fuzz/differential.py)")
     parser.add_argument("--seed", type=int, default=random.randrange(1 << 32))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
@@ -169,6 +186,8 @@ def main(argv: list[str]) -> int:
                     [args.seed + i for i in range(args.source)], args.jobs)
     if args.sizes:
         new += _sizes()
+    if args.differential:
+        new += _differential(args.differential, args.seed)
     print(f"total new problems: {new}")
     return 1 if new else 0
 

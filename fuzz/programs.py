@@ -65,9 +65,10 @@ class _Function:
 
 
 class _Generator:
-    def __init__(self, chooser: Chooser, hook: abi.Hook):
+    def __init__(self, chooser: Chooser, hook: abi.Hook, avoid: frozenset[str] = frozenset()):
         self.c = chooser
         self.hook = hook
+        self.avoid = avoid      # kernel helpers the program must not call
         self.imports: set[str] = {hook.decorator, hook.context.python_name}
         self.counter = 0
         self.globals: list[Var] = []
@@ -128,7 +129,8 @@ class _Generator:
             return []
         calls = []
         for helper in abi.HELPERS.values():
-            if helper.name not in self.hook.helpers or helper.returns != ty \
+            if helper.name not in self.hook.helpers or helper.name in self.avoid \
+                    or helper.returns != ty \
                     or helper.call != "function":
                 continue
             if helper.params == ():
@@ -509,11 +511,20 @@ class _Generator:
             return [f"{target} {self.c.choice(AUGMENTED)} {self.expr(f.kind, 2)}"]
         return [f"{target} = {self.expr(f.kind, 2)}"]
 
+    def socket_argument(self) -> str:
+        """What the helpers taking a socket are given in this hook: ``ctx.sk``,
+        the context itself where it is a socket's (sock_ops), or nothing."""
+        if self.hook.context.is_socket:
+            return CONTEXT_PARAMETER
+        return f"{CONTEXT_PARAMETER}.sk" if "sk" in self.hook.readable else ""
+
     def kernel_helper_statement(self) -> list[str]:
+        sock = self.socket_argument()
         allowed = [h for h in abi.HELPERS.values() if h.name in self.hook.helpers
+                   and h.name not in self.avoid
                    and h.call == "function" and h.returns in RANGES
                    and all(p in ("ctx", "buffer", "buffer_start") or p in RANGES
-                           for p in h.params)]
+                           or (p == "sock" and sock) for p in h.params)]
         window = "optval" in self.hook.writable or "optval" in self.hook.readable
         options = ["helper"] * bool(allowed) + ["optval"] * window
         if not options:
@@ -530,6 +541,8 @@ class _Generator:
         for param in helper.params:
             if param == "ctx":
                 args.append(CONTEXT_PARAMETER)
+            elif param == "sock":
+                args.append(sock)
             elif param in ("buffer", "buffer_start"):
                 name = self.fresh("buf")
                 length = self.c.integer(1, 64)
@@ -658,9 +671,15 @@ class _Generator:
         return "\n".join(header + module + ["", ""] + functions) + "\n"
 
 
-def valid_program(chooser: Chooser) -> str:
-    hook = chooser.choice(abi.HOOKS)
-    return _Generator(chooser, hook).program()
+def valid_program(chooser: Chooser, avoid: frozenset[str] = frozenset()) -> str:
+    """A valid program; it calls none of the kernel helpers in ``avoid``."""
+    return valid_program_of(chooser.choice(abi.HOOKS), chooser, avoid)
+
+
+def valid_program_of(hook: abi.Hook, chooser: Chooser,
+                     avoid: frozenset[str] = frozenset()) -> str:
+    """A valid program whose first hook function is ``hook``'s."""
+    return _Generator(chooser, hook, avoid).program()
 
 
 # ------------------------------------------------------------- faults

@@ -16,6 +16,21 @@ from .lang import (ALLOW, BPF_ANY, BPF_EXIST, BPF_NOEXIST, DROP, KEEP_ALL, PAGE_
                    cgroup_getsockopt, cgroup_post_bind4, cgroup_post_bind6, cgroup_setsockopt,
                    cgroup_sock_create, cgroup_sock_release, cgroup_sysctl, htonl, htons, i8,
                    i16, i32, i64, ntohl, ntohs, socket_filter, struct, u8, u16, u32, u64)
+# device and TCP-event cgroup hooks (issue 14 part B)
+from .lang import (BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE,
+                   BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR, DeviceContext, cgroup_device)
+from .lang import (BPF_SOCK_OPS_VOID, BPF_SOCK_OPS_TIMEOUT_INIT, BPF_SOCK_OPS_RWND_INIT,
+                   BPF_SOCK_OPS_TCP_CONNECT_CB, BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB,
+                   BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB, BPF_SOCK_OPS_NEEDS_ECN,
+                   BPF_SOCK_OPS_BASE_RTT, BPF_SOCK_OPS_RTO_CB, BPF_SOCK_OPS_RETRANS_CB,
+                   BPF_SOCK_OPS_STATE_CB, BPF_SOCK_OPS_TCP_LISTEN_CB, BPF_SOCK_OPS_RTT_CB,
+                   BPF_SOCK_OPS_PARSE_HDR_OPT_CB, BPF_SOCK_OPS_HDR_OPT_LEN_CB,
+                   BPF_SOCK_OPS_WRITE_HDR_OPT_CB, BPF_SOCK_OPS_RTO_CB_FLAG,
+                   BPF_SOCK_OPS_RETRANS_CB_FLAG, BPF_SOCK_OPS_STATE_CB_FLAG,
+                   BPF_SOCK_OPS_RTT_CB_FLAG, BPF_SOCK_OPS_ALL_CB_FLAGS, BPF_TCP_ESTABLISHED,
+                   BPF_TCP_CLOSE, BPF_TCP_LISTEN, SOL_SOCKET, SOL_TCP, TCP_CONGESTION, TCP_BPF_IW,
+                   TCP_BPF_SNDCWND_CLAMP, TCP_CA_NAME_MAX, SockOpsContext, sock_ops,
+                   sock_ops_cb_flags_set)
 
 from .lang import (BPF_F_INGRESS, BPF_F_INVALIDATE_HASH, BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR,
                    BPF_F_RECOMPUTE_CSUM, TC_ACT_OK, TC_ACT_PIPE, TC_ACT_QUEUED,
@@ -57,4 +72,17 @@ __all__ = [
     "ETH_ALEN", "ETH_HLEN", "ETH_P_8021Q", "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "IPPROTO_ICMP",
     "IPPROTO_ICMPV6", "IPPROTO_TCP", "IPPROTO_UDP", "EthHdr", "IcmpHdr", "Ipv4Hdr", "Ipv6Hdr",
     "TcpHdr", "UdpHdr", "VlanHdr", "be16", "be32", "LpmTrie",
+    # device and TCP-event cgroup hooks (issue 14 part B)
+    "BPF_DEVCG_ACC_MKNOD", "BPF_DEVCG_ACC_READ", "BPF_DEVCG_ACC_WRITE", "BPF_DEVCG_DEV_BLOCK",
+    "BPF_DEVCG_DEV_CHAR", "DeviceContext", "cgroup_device",
+    "BPF_SOCK_OPS_VOID", "BPF_SOCK_OPS_TIMEOUT_INIT", "BPF_SOCK_OPS_RWND_INIT",
+    "BPF_SOCK_OPS_TCP_CONNECT_CB", "BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB",
+    "BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB", "BPF_SOCK_OPS_NEEDS_ECN", "BPF_SOCK_OPS_BASE_RTT",
+    "BPF_SOCK_OPS_RTO_CB", "BPF_SOCK_OPS_RETRANS_CB", "BPF_SOCK_OPS_STATE_CB",
+    "BPF_SOCK_OPS_TCP_LISTEN_CB", "BPF_SOCK_OPS_RTT_CB", "BPF_SOCK_OPS_PARSE_HDR_OPT_CB",
+    "BPF_SOCK_OPS_HDR_OPT_LEN_CB", "BPF_SOCK_OPS_WRITE_HDR_OPT_CB", "BPF_SOCK_OPS_RTO_CB_FLAG",
+    "BPF_SOCK_OPS_RETRANS_CB_FLAG", "BPF_SOCK_OPS_STATE_CB_FLAG", "BPF_SOCK_OPS_RTT_CB_FLAG",
+    "BPF_SOCK_OPS_ALL_CB_FLAGS", "BPF_TCP_ESTABLISHED", "BPF_TCP_CLOSE", "BPF_TCP_LISTEN",
+    "SOL_SOCKET", "SOL_TCP", "TCP_CONGESTION", "TCP_BPF_IW", "TCP_BPF_SNDCWND_CLAMP",
+    "TCP_CA_NAME_MAX", "SockOpsContext", "sock_ops", "sock_ops_cb_flags_set",
 ]

@@ -241,7 +241,7 @@ def _version() -> str:
 
 
 # The compiler's own commands; the runtime's are in cli_runtime.
-_COMPILER_COMMANDS = ("build", "check")
+_COMPILER_COMMANDS = ("build", "check", "simulate")
 
 
 def _parser(command: Optional[str] = None) -> argparse.ArgumentParser:
@@ -284,6 +284,9 @@ def _parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     from pybpfc.cli_verifier import add_log_option
     add_log_option(check)
     check.set_defaults(run=_check)
+
+    from pybpfc.cli_simulate import add_command as add_simulate
+    add_simulate(commands, [debug], read_source=_read_source)
 
     if command not in _COMPILER_COMMANDS:
         from pybpfc.cli_runtime import add_commands

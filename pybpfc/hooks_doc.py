@@ -136,7 +136,7 @@ def _method_text(method: hooks.Method) -> str:
 
 
 # How the helper table's parameter kinds and return types read in the docs.
-_PARAM_KINDS = {"ctx": "context", "sock": "ctx.sk", "buffer": "bytearray",
+_PARAM_KINDS = {"ctx": "context", "sock": "ctx.sk (in @sock_ops: ctx)", "buffer": "bytearray",
                 "buffer_start": "bytearray", "buffer_tail": "bytearray",
                 "raw": "integer of either byte order"}
 _RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint"}

@@ -10,19 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Callable, Final, Generic, Optional, TypeVar
 
-from .abi import headers as _headers, hooks as _hooks, kernel as _kernel
-
-# --------------------------------------------------------------- integers
-# Fixed-width integer types.  To Python and to type checkers they are int;
-# the compiler gives each its width and signedness.
-u8 = int
-u16 = int
-u32 = int
-u64 = int
-i8 = int
-i16 = int
-i32 = int
-i64 = int
+from .abi import hooks as _hooks, kernel as _kernel
+# Fixed-width integer types (int to Python) and @struct, exported from here.
+from .lang_base import i8 as i8, i16 as i16, i32 as i32, i64 as i64, struct as struct
+from .lang_base import u8 as u8, u16 as u16, u32 as u32, u64 as u64
 
 T = TypeVar("T")
 H = TypeVar("H")     # a packet header type
@@ -73,7 +64,6 @@ BPF_F_INGRESS: Final[int] = _kernel.BPF_F_INGRESS
 # ------------------------------------------------------------ decorators
 
 F = TypeVar("F", bound=Callable[..., object])
-C = TypeVar("C", bound=type)
 
 
 def _hook_decorator(name: str) -> Callable[[F], F]:
@@ -101,12 +91,10 @@ xdp = _hook_decorator("xdp")
 tc = _hook_decorator("tc")
 cgroup_skb_ingress = _hook_decorator("cgroup_skb_ingress")
 cgroup_skb_egress = _hook_decorator("cgroup_skb_egress")
+# device and TCP-event cgroup hooks (issue 14 part B)
+cgroup_device = _hook_decorator("cgroup_device")
+sock_ops = _hook_decorator("sock_ops")
 
-
-def struct(cls: C) -> C:
-    """Mark a class as a C-like struct: its annotated fields, in order."""
-    setattr(cls, "__pybpfc_struct__", True)
-    return cls
 
 # -------------------------------------------------------------- contexts
 # What each hook's function receives.  The attributes mirror the table in
@@ -246,6 +234,102 @@ class XdpContext:
         raise _only_in_a_hook()
 
 
+# ---- device and TCP-event cgroup hooks (issue 14 part B)
+
+
+class DeviceContext:
+    """struct bpf_cgroup_dev_ctx: a task opening a device node, or creating
+    one with mknod(2).  ``device_type`` and ``access`` are the two halves of
+    ``access_type``; compare them with the BPF_DEVCG_* constants."""
+    access_type: u32
+    device_type: u16
+    access: u16
+    major: u32
+    minor: u32
+
+
+BPF_DEVCG_ACC_MKNOD: Final[int] = _kernel.BPF_DEVCG_ACC_MKNOD
+BPF_DEVCG_ACC_READ: Final[int] = _kernel.BPF_DEVCG_ACC_READ
+BPF_DEVCG_ACC_WRITE: Final[int] = _kernel.BPF_DEVCG_ACC_WRITE
+BPF_DEVCG_DEV_BLOCK: Final[int] = _kernel.BPF_DEVCG_DEV_BLOCK
+BPF_DEVCG_DEV_CHAR: Final[int] = _kernel.BPF_DEVCG_DEV_CHAR
+
+
+class SockOpsContext:
+    """struct bpf_sock_ops: a TCP event of a connection (``op`` says which).
+    Helpers that take a socket take this context itself."""
+    op: u32
+    args: list[u32]
+    reply: u32
+    family: u32
+    remote_ip4: u32
+    local_ip4: u32
+    remote_ip6: list[u32]
+    local_ip6: list[u32]
+    remote_port: u32
+    local_port: u32
+    is_fullsock: u32
+    snd_cwnd: u32
+    srtt_us: u32
+    bpf_sock_ops_cb_flags: u32
+    state: u32
+    rtt_min: u32
+    snd_ssthresh: u32
+    rcv_nxt: u32
+    snd_nxt: u32
+    snd_una: u32
+    mss_cache: u32
+    ecn_flags: u32
+    rate_delivered: u32
+    rate_interval_us: u32
+    packets_out: u32
+    retrans_out: u32
+    total_retrans: u32
+    segs_in: u32
+    data_segs_in: u32
+    segs_out: u32
+    data_segs_out: u32
+    lost_out: u32
+    sacked_out: u32
+    sk_txhash: u32
+    bytes_received: u64
+    bytes_acked: u64
+    skb_len: u32
+    skb_tcp_flags: u32
+
+
+BPF_SOCK_OPS_VOID: Final[int] = _kernel.BPF_SOCK_OPS_VOID
+BPF_SOCK_OPS_TIMEOUT_INIT: Final[int] = _kernel.BPF_SOCK_OPS_TIMEOUT_INIT
+BPF_SOCK_OPS_RWND_INIT: Final[int] = _kernel.BPF_SOCK_OPS_RWND_INIT
+BPF_SOCK_OPS_TCP_CONNECT_CB: Final[int] = _kernel.BPF_SOCK_OPS_TCP_CONNECT_CB
+BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB: Final[int] = _kernel.BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB
+BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB: Final[int] = _kernel.BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB
+BPF_SOCK_OPS_NEEDS_ECN: Final[int] = _kernel.BPF_SOCK_OPS_NEEDS_ECN
+BPF_SOCK_OPS_BASE_RTT: Final[int] = _kernel.BPF_SOCK_OPS_BASE_RTT
+BPF_SOCK_OPS_RTO_CB: Final[int] = _kernel.BPF_SOCK_OPS_RTO_CB
+BPF_SOCK_OPS_RETRANS_CB: Final[int] = _kernel.BPF_SOCK_OPS_RETRANS_CB
+BPF_SOCK_OPS_STATE_CB: Final[int] = _kernel.BPF_SOCK_OPS_STATE_CB
+BPF_SOCK_OPS_TCP_LISTEN_CB: Final[int] = _kernel.BPF_SOCK_OPS_TCP_LISTEN_CB
+BPF_SOCK_OPS_RTT_CB: Final[int] = _kernel.BPF_SOCK_OPS_RTT_CB
+BPF_SOCK_OPS_PARSE_HDR_OPT_CB: Final[int] = _kernel.BPF_SOCK_OPS_PARSE_HDR_OPT_CB
+BPF_SOCK_OPS_HDR_OPT_LEN_CB: Final[int] = _kernel.BPF_SOCK_OPS_HDR_OPT_LEN_CB
+BPF_SOCK_OPS_WRITE_HDR_OPT_CB: Final[int] = _kernel.BPF_SOCK_OPS_WRITE_HDR_OPT_CB
+BPF_SOCK_OPS_RTO_CB_FLAG: Final[int] = _kernel.BPF_SOCK_OPS_RTO_CB_FLAG
+BPF_SOCK_OPS_RETRANS_CB_FLAG: Final[int] = _kernel.BPF_SOCK_OPS_RETRANS_CB_FLAG
+BPF_SOCK_OPS_STATE_CB_FLAG: Final[int] = _kernel.BPF_SOCK_OPS_STATE_CB_FLAG
+BPF_SOCK_OPS_RTT_CB_FLAG: Final[int] = _kernel.BPF_SOCK_OPS_RTT_CB_FLAG
+BPF_SOCK_OPS_ALL_CB_FLAGS: Final[int] = _kernel.BPF_SOCK_OPS_ALL_CB_FLAGS
+BPF_TCP_ESTABLISHED: Final[int] = _kernel.BPF_TCP_ESTABLISHED
+BPF_TCP_CLOSE: Final[int] = _kernel.BPF_TCP_CLOSE
+BPF_TCP_LISTEN: Final[int] = _kernel.BPF_TCP_LISTEN
+SOL_SOCKET: Final[int] = _kernel.SOL_SOCKET
+SOL_TCP: Final[int] = _kernel.SOL_TCP
+TCP_CONGESTION: Final[int] = _kernel.TCP_CONGESTION
+TCP_BPF_IW: Final[int] = _kernel.TCP_BPF_IW
+TCP_BPF_SNDCWND_CLAMP: Final[int] = _kernel.TCP_BPF_SNDCWND_CLAMP
+TCP_CA_NAME_MAX: Final[int] = _kernel.TCP_CA_NAME_MAX
+
+
 # ------------------------------------------------------- byte order
 # Python versions of the compiler's builtins, so a program still runs as Python.
 
@@ -340,11 +424,13 @@ def get_socket_uid(ctx: SkBuff, /) -> int:
     raise _helper_outside_a_hook("get_socket_uid")
 
 
-def setsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> int:
+def setsockopt(sk: SockContext | SockOpsContext, level: int, optname: int, buf: bytearray,
+               /) -> int:
     raise _helper_outside_a_hook("setsockopt")
 
 
-def getsockopt(sk: SockContext, level: int, optname: int, buf: bytearray, /) -> int:
+def getsockopt(sk: SockContext | SockOpsContext, level: int, optname: int, buf: bytearray,
+               /) -> int:
     raise _helper_outside_a_hook("getsockopt")
 
 
@@ -377,6 +463,13 @@ def xdp_adjust_head(ctx: XdpContext, delta: int, /) -> int:
 
 def xdp_adjust_tail(ctx: XdpContext, delta: int, /) -> int:
     raise _helper_outside_a_hook("xdp_adjust_tail")
+
+
+# device and TCP-event cgroup hooks (issue 14 part B)
+
+
+def sock_ops_cb_flags_set(ctx: SockOpsContext, flags: int, /) -> int:
+    raise _helper_outside_a_hook("sock_ops_cb_flags_set")
 
 
 @struct
@@ -497,96 +590,5 @@ class RingBuf:
 
 
 # ---------------------------------------------------------------- packets
-# Direct packet access (XDP, tc, cgroup_skb): ``ctx.header(EthHdr, 0)`` is
-# the header at that offset of the packet, or None when the packet is too
-# short for it.  Header fields in network byte order have the types be16 and
-# be32: convert them with ntohs/ntohl, compare them with htons(N)/htonl(N).
-be16 = int
-be32 = int
-
-ETH_HLEN: Final[int] = _headers.PACKET_CONSTANTS["ETH_HLEN"]
-ETH_ALEN: Final[int] = _headers.PACKET_CONSTANTS["ETH_ALEN"]
-ETH_P_IP: Final[int] = _headers.PACKET_CONSTANTS["ETH_P_IP"]
-ETH_P_ARP: Final[int] = _headers.PACKET_CONSTANTS["ETH_P_ARP"]
-ETH_P_8021Q: Final[int] = _headers.PACKET_CONSTANTS["ETH_P_8021Q"]
-ETH_P_IPV6: Final[int] = _headers.PACKET_CONSTANTS["ETH_P_IPV6"]
-IPPROTO_ICMP: Final[int] = _headers.PACKET_CONSTANTS["IPPROTO_ICMP"]
-IPPROTO_TCP: Final[int] = _headers.PACKET_CONSTANTS["IPPROTO_TCP"]
-IPPROTO_UDP: Final[int] = _headers.PACKET_CONSTANTS["IPPROTO_UDP"]
-IPPROTO_ICMPV6: Final[int] = _headers.PACKET_CONSTANTS["IPPROTO_ICMPV6"]
-
-
-@struct
-class EthHdr:
-    """An Ethernet header (struct ethhdr)."""
-    h_dest: list[u8]
-    h_source: list[u8]
-    h_proto: be16
-
-
-@struct
-class VlanHdr:
-    """An 802.1Q tag (struct vlan_hdr)."""
-    h_vlan_TCI: be16
-    h_vlan_encapsulated_proto: be16
-
-
-@struct
-class Ipv4Hdr:
-    """An IPv4 header (struct iphdr); version_ihl is version << 4 | ihl."""
-    version_ihl: u8
-    tos: u8
-    tot_len: be16
-    id: be16
-    frag_off: be16
-    ttl: u8
-    protocol: u8
-    check: be16
-    saddr: be32
-    daddr: be32
-
-
-@struct
-class Ipv6Hdr:
-    """An IPv6 header (struct ipv6hdr); addresses are four be32 words."""
-    version_tc: u8
-    flow_lbl: list[u8]
-    payload_len: be16
-    nexthdr: u8
-    hop_limit: u8
-    saddr: list[be32]
-    daddr: list[be32]
-
-
-@struct
-class TcpHdr:
-    """A TCP header (struct tcphdr); doff_res is the data offset << 4."""
-    source: be16
-    dest: be16
-    seq: be32
-    ack_seq: be32
-    doff_res: u8
-    flags: u8
-    window: be16
-    check: be16
-    urg_ptr: be16
-
-
-@struct
-class UdpHdr:
-    """A UDP header (struct udphdr)."""
-    source: be16
-    dest: be16
-    len: be16
-    check: be16
-
-
-@struct
-class IcmpHdr:
-    """An ICMP header (struct icmphdr), as an echo request or reply."""
-    type: u8
-    code: u8
-    checksum: be16
-    id: be16
-    sequence: be16
-
+# The header structs and byte-order types of direct packet access.
+from .lang_packets import *  # noqa: E402,F401,F403

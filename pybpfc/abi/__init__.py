@@ -38,6 +38,8 @@ from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
                      UPDATE_FLAGS)
 from .maps import MAP_KINDS, MapKind, Method, MethodParam
 from .headers import HEADERS, HEADERS_BY_PYTHON_NAME, PACKET_CONSTANTS, Header, HeaderField
+# device and TCP-event cgroup hooks (issue 14 part B)
+from .contexts import BPF_CGROUP_DEV_CTX, BPF_SOCK_OPS
 
 __all__ = [
     "kernel",
@@ -56,6 +58,8 @@ __all__ = [
     "TARGET_ITERATOR", "TARGET_KERNEL_BTF", "TARGET_KPROBE",
     "TARGET_KRETPROBE", "TARGET_PERF_EVENT", "TARGET_RAW_TRACEPOINT", "TARGET_TRACEPOINT",
     "TARGET_UPROBE", "TARGET_URETPROBE", "AttachBtf",
+    # device and TCP-event cgroup hooks (issue 14 part B)
+    "BPF_CGROUP_DEV_CTX", "BPF_SOCK_OPS",
     "TARGET_NETDEV_XDP", "TARGET_NETDEV_TC",
     "HEADERS", "HEADERS_BY_PYTHON_NAME", "PACKET_CONSTANTS", "Header", "HeaderField",
 ]

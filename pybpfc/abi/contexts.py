@@ -25,6 +25,10 @@ class Field(NamedTuple):
 
     ``count`` > 1 makes the member an array of ``count`` elements of ``kind``,
     indexed with constants.
+
+    ``part_of`` names the kernel member a field is a part of, when the
+    kernel packs two values into one member and lets programs load each
+    half narrow (``device_type`` and ``access`` of ``access_type``).
     """
     name: str
     offset: int
@@ -33,6 +37,12 @@ class Field(NamedTuple):
     doc: str
     count: int = 1  # type: ignore[assignment]  # replaces tuple.count on purpose
     end: Optional[str] = None
+    part_of: Optional[str] = None
+
+    @property
+    def member(self) -> str:
+        """The member of the kernel's struct the field is, or is a part of."""
+        return self.part_of or self.name
 
 
 class Context(NamedTuple):
@@ -46,6 +56,9 @@ class Context(NamedTuple):
     # bytes are used (bpf_ctx_narrow_access_ok), so the compiler may let LLVM
     # narrow or reuse reads of fields the hook cannot write.
     narrow_reads: bool = False
+    # The kernel helpers that take a socket (bpf_setsockopt, ...) take this
+    # context itself, not a socket reached through it (sock_ops).
+    is_socket: bool = False
 
     def field(self, name: str) -> Optional[Field]:
         for f in self.fields:
@@ -123,7 +136,63 @@ XDP_MD = Context("XdpContext", "xdp_md", 24, (
     Field("egress_ifindex", 20, "u32", 4, "index of the device a devmap program sends to"),
 ), narrow_reads=True)
 
-CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF, XDP_MD)
+# ---- device and TCP-event cgroup hooks (issue 14 part B)
+
+# The kernel lets programs load either 16-bit half of access_type (x86 and
+# the other little-endian machines: the type is the low half, at offset 0).
+BPF_CGROUP_DEV_CTX = Context("DeviceContext", "bpf_cgroup_dev_ctx", 12, (
+    Field("access_type", 0, "u32", 4,
+          "the request: access << 16 | device_type, as the kernel packs it"),
+    Field("device_type", 0, "u16", 2,
+          "BPF_DEVCG_DEV_CHAR or BPF_DEVCG_DEV_BLOCK", part_of="access_type"),
+    Field("access", 2, "u16", 2, "what is asked, a mask of BPF_DEVCG_ACC_READ, "
+          "BPF_DEVCG_ACC_WRITE and BPF_DEVCG_ACC_MKNOD", part_of="access_type"),
+    Field("major", 4, "u32", 4, "the device's major number"),
+    Field("minor", 8, "u32", 4, "the device's minor number"),
+))
+
+
+def _u32s(first_offset: int, names: str, doc: str) -> tuple[Field, ...]:
+    """Consecutive u32 counters of struct bpf_sock_ops, one doc for all."""
+    return tuple(Field(name, first_offset + 4 * i, "u32", 4, doc)
+                 for i, name in enumerate(names.split()))
+
+
+# Every member is read at its own width (a narrower load is refused); the
+# TCP fields read 0 unless is_fullsock.
+BPF_SOCK_OPS = Context("SockOpsContext", "bpf_sock_ops", 224, (
+    Field("op", 0, "u32", 4, "the TCP event the program is called for (BPF_SOCK_OPS_*)"),
+    Field("args", 4, "u32", 4, "the event's arguments (STATE_CB: old and new state)", count=4),
+    Field("reply", 4, "u32", 4, "the program's answer to the events that ask for one "
+          "(TIMEOUT_INIT, RWND_INIT, NEEDS_ECN, BASE_RTT)"),
+    Field("family", 20, "u32", 4, "address family (AF_INET, AF_INET6)"),
+    Field("remote_ip4", 24, "u32", 4, "remote IPv4 address, network byte order"),
+    Field("local_ip4", 28, "u32", 4, "local IPv4 address, network byte order"),
+    Field("remote_ip6", 32, "u32", 4, "remote IPv6 address, four words in network byte order",
+          count=4),
+    Field("local_ip6", 48, "u32", 4, "local IPv6 address, four words in network byte order",
+          count=4),
+    Field("remote_port", 64, "u32", 4, "remote port, network byte order"),
+    Field("local_port", 68, "u32", 4, "local port, host byte order"),
+    Field("is_fullsock", 72, "u32", 4, "1 when the TCP fields below are valid"),
+    Field("snd_cwnd", 76, "u32", 4, "congestion window, in packets"),
+    Field("srtt_us", 80, "u32", 4, "smoothed round trip time << 3, in microseconds"),
+    Field("bpf_sock_ops_cb_flags", 84, "u32", 4,
+          "the callbacks enabled (BPF_SOCK_OPS_*_CB_FLAG)"),
+    Field("state", 88, "u32", 4, "connection state (BPF_TCP_*)"),
+    *_u32s(92, "rtt_min snd_ssthresh rcv_nxt snd_nxt snd_una mss_cache ecn_flags "
+               "rate_delivered rate_interval_us packets_out retrans_out total_retrans "
+               "segs_in data_segs_in segs_out data_segs_out lost_out sacked_out",
+           "the TCP socket's field of that name (struct tcp_sock)"),
+    Field("sk_txhash", 164, "u32", 4, "the hash that picks the transmit queue"),
+    Field("bytes_received", 168, "u64", 8, "bytes received (acknowledged by us)"),
+    Field("bytes_acked", 176, "u64", 8, "bytes sent and acknowledged"),
+    Field("skb_len", 208, "u32", 4, "length of the packet of the event, if any"),
+    Field("skb_tcp_flags", 212, "u32", 4, "TCP flags of the packet of the event, if any"),
+), is_socket=True)
+
+CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF, XDP_MD,
+                                 BPF_CGROUP_DEV_CTX, BPF_SOCK_OPS)
 CONTEXTS_BY_PYTHON_NAME = {c.python_name: c for c in CONTEXTS}
 
 # A socket reached through a pointer (``ctx.sk`` in sockopt hooks, never NULL

@@ -9,13 +9,19 @@ from typing import NamedTuple
 # bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3): at most three values.
 TRACE_PRINTK_MAX_VALUES = 3
 
+# Helpers that write the whole of their ``buffer`` argument whatever
+# happens: what they read, or zeros when they fail (the kernel clears the
+# buffer on its error paths), so the zeros of a new bytearray are dead.
+FILLS_BUFFER = frozenset({"skb_load_bytes", "get_current_comm"})
+
 
 class Param(NamedTuple):
     """One parameter of a helper as a program calls it.
 
     ``name`` is the parameter's name in ``pybpfc.lang``.  ``kind`` says what
     the program passes: ``"ctx"`` the hook's context; ``"sock"`` a socket
-    (``ctx.sk``); ``"buffer"`` a bytearray, passed to the kernel as its
+    (``ctx.sk``, or the context itself where it is a socket's: sock_ops);
+    ``"buffer"`` a bytearray, passed to the kernel as its
     address and its size; ``"buffer_start"`` a bytearray passed by address
     only, its size given by the next (int) argument and capped at the
     buffer's size; ``"buffer_tail"`` a bytearray passed from the offset the
@@ -118,6 +124,10 @@ HELPERS = {h.name: h for h in (
     _helper("ringbuf_output", 130, "", "i64",
             "copy a record (an integer, struct or bytearray) into the ring buffer; 0 or -errno",
             call="method"),
+    # sock_ops (issue 14 part B)
+    _helper("sock_ops_cb_flags_set", 59, "ctx: ctx, flags: u32", "i64",
+            "enable the extra callbacks of the connection (BPF_SOCK_OPS_*_CB_FLAG); 0, "
+            "-EINVAL, or the flags this kernel does not have"),
     _helper("get_retval", 186, "", "i32", "the syscall's result so far (0 or -errno)"),
     _helper("set_retval", 187, "value: i32", "i32", "set the syscall's result (0 or -errno)"),
     # ---- packet programs (issue 15).  A ``raw`` parameter takes an integer

@@ -9,7 +9,8 @@ and the kernel helpers the verifier lets it call.
 from typing import NamedTuple, Optional
 
 from . import kernel
-from .contexts import BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF, XDP_MD, Context
+from .contexts import (BPF_CGROUP_DEV_CTX, BPF_SOCK, BPF_SOCK_OPS, BPF_SOCKOPT, BPF_SYSCTL,
+                       SK_BUFF, XDP_MD, Context)
 from .kernel import PAGE_SIZE
 from .programs import PROGRAM_KINDS_BY_NAME, ProgramKind, Section, program_kind_for_section
 
@@ -159,6 +160,26 @@ HOOKS: tuple[Hook, ...] = (
          helpers=_COMMON_HELPERS | {"skb_load_bytes", "get_socket_cookie", "get_socket_uid"},
          packet_loads=True,
          summary="runs for every packet a socket it is attached to receives"),
+    # ---- device and TCP-event cgroup hooks (issue 14 part B)
+    Hook("cgroup_device", _KIND["cgroup/dev"], BPF_CGROUP_DEV_CTX,
+         readable=frozenset(f.name for f in BPF_CGROUP_DEV_CTX.fields),
+         writable=frozenset(),
+         returns=Returns("verdict", _VERDICT.values,
+                         "ALLOW (1) lets the task open or create the device node; "
+                         "REJECT (0) refuses it with EPERM"),
+         helpers=_COMMON_HELPERS | {"get_local_storage", "get_retval", "set_retval"},
+         summary="runs when a task in the cgroup opens a device node or creates one "
+                 "with mknod(2)"),
+    Hook("sock_ops", _KIND["sockops"], BPF_SOCK_OPS,
+         readable=frozenset(f.name for f in BPF_SOCK_OPS.fields),
+         writable=frozenset({"reply", "sk_txhash"}),
+         returns=Returns("verdict", _VERDICT.values,
+                         "ALLOW (1): the event's answer is ctx.reply; REJECT (0): it is -1"),
+         helpers=_COMMON_HELPERS | {"get_local_storage", "get_socket_cookie",
+                                    "get_netns_cookie", "setsockopt", "getsockopt",
+                                    "sock_ops_cb_flags_set"},
+         summary="runs at the TCP events of connections whose sockets were created in "
+                 "the cgroup (ctx.op says which: established, RTT, state change, ...)"),
 )
 
 # ------------------------------------------------ packet programs (issue 15)

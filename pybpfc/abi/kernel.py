@@ -389,6 +389,64 @@ PERF_EVENT_OPEN_SYSCALL_NUMBERS = {
     "s390x": 331,
 }
 
+# ------------------------------ cgroup device programs (issue 14 part B)
+# struct bpf_cgroup_dev_ctx's access_type is (BPF_DEVCG_ACC_* << 16) | BPF_DEVCG_DEV_*.
+BPF_DEVCG_ACC_MKNOD = 1 << 0
+BPF_DEVCG_ACC_READ = 1 << 1
+BPF_DEVCG_ACC_WRITE = 1 << 2
+BPF_DEVCG_DEV_BLOCK = 1 << 0
+BPF_DEVCG_DEV_CHAR = 1 << 1
+
+# --------------------------------- sock_ops programs (issue 14 part B)
+# struct bpf_sock_ops's op: which TCP event the program is called for.
+BPF_SOCK_OPS_VOID = 0
+BPF_SOCK_OPS_TIMEOUT_INIT = 1
+BPF_SOCK_OPS_RWND_INIT = 2
+BPF_SOCK_OPS_TCP_CONNECT_CB = 3
+BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB = 4
+BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB = 5
+BPF_SOCK_OPS_NEEDS_ECN = 6
+BPF_SOCK_OPS_BASE_RTT = 7
+BPF_SOCK_OPS_RTO_CB = 8
+BPF_SOCK_OPS_RETRANS_CB = 9
+BPF_SOCK_OPS_STATE_CB = 10
+BPF_SOCK_OPS_TCP_LISTEN_CB = 11
+BPF_SOCK_OPS_RTT_CB = 12
+BPF_SOCK_OPS_PARSE_HDR_OPT_CB = 13
+BPF_SOCK_OPS_HDR_OPT_LEN_CB = 14
+BPF_SOCK_OPS_WRITE_HDR_OPT_CB = 15
+# bpf_sock_ops_cb_flags_set() flags: the callbacks a connection asks for.
+BPF_SOCK_OPS_RTO_CB_FLAG = 1 << 0
+BPF_SOCK_OPS_RETRANS_CB_FLAG = 1 << 1
+BPF_SOCK_OPS_STATE_CB_FLAG = 1 << 2
+BPF_SOCK_OPS_RTT_CB_FLAG = 1 << 3
+BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG = 1 << 4
+BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG = 1 << 5
+BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG = 1 << 6
+BPF_SOCK_OPS_ALL_CB_FLAGS = 0x7F
+# TCP states as struct bpf_sock_ops and struct bpf_sock give them.
+BPF_TCP_ESTABLISHED = 1
+BPF_TCP_SYN_SENT = 2
+BPF_TCP_SYN_RECV = 3
+BPF_TCP_FIN_WAIT1 = 4
+BPF_TCP_FIN_WAIT2 = 5
+BPF_TCP_TIME_WAIT = 6
+BPF_TCP_CLOSE = 7
+BPF_TCP_CLOSE_WAIT = 8
+BPF_TCP_LAST_ACK = 9
+BPF_TCP_LISTEN = 10
+BPF_TCP_CLOSING = 11
+BPF_TCP_NEW_SYN_RECV = 12
+# Socket options bpf_setsockopt()/bpf_getsockopt() take in sock_ops
+# (<netinet/tcp.h>; TCP_BPF_* are bpf.h's own).
+SOL_SOCKET = 1
+SOL_TCP = 6
+TCP_CONGESTION = 13
+TCP_BPF_IW = 1001
+TCP_BPF_SNDCWND_CLAMP = 1002
+# The longest congestion control name, with its NUL (TCP_CA_NAME_MAX).
+TCP_CA_NAME_MAX = 16
+
 # umount2(2) flags (<sys/mount.h>): detach now, free once no one uses it
 MNT_DETACH = 2
 
@@ -455,3 +513,10 @@ TCA_BPF_FLAG_ACT_DIRECT = 1 << 0
 TC_H_CLSACT = 0xFFFFFFF1             # the clsact qdisc's parent (TC_H_INGRESS)
 TC_H_MIN_INGRESS, TC_H_MIN_EGRESS = 0xFFF2, 0xFFF3
 ETH_P_ALL = 0x0003
+
+# ---- the simulation's (pybpfc.simulate): helper flags it interprets
+# bpf_strtol / bpf_strtoul: the base in the flags' low bits
+STRTOX_BASE_MASK = 0x1F   # kernel/bpf/helpers.c, not in the uapi header
+# bpf_ringbuf_output flags
+BPF_RB_NO_WAKEUP = 1 << 0
+BPF_RB_FORCE_WAKEUP = 1 << 1

@@ -176,6 +176,9 @@ PROGRAM_KINDS: tuple[ProgramKind, ...] = (
              FEATURE_TRAMPOLINES),
     _tracing(("lsm",), "LSM", "LSM_MAC", TARGET_KERNEL_BTF, AttachBtf("bpf_lsm_", "func"),
              FEATURE_BPF_LSM),
+    # ---- device and TCP-event cgroup hooks (issue 14 part B)
+    _cgroup("cgroup/dev", "CGROUP_DEVICE", "CGROUP_DEVICE"),
+    _cgroup("sockops", "SOCK_OPS", "CGROUP_SOCK_OPS"),
 )
 
 # ----------------------------------------- packet programs (issue 15, runtime)

@@ -8,9 +8,9 @@ of :mod:`.contract`); lowering reads those and never guesses.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
-from ..records import field, record
+from ..records import field, fields, record
 
 
 @record(frozen=True)
@@ -173,6 +173,9 @@ class AugAssign(Stmt):
     target: Expr
     op: str          # the binary operator: '+', '-', ...
     value: Expr
+    # Filled in by the checker: an AtomicUpdate of pybpfc.compiler.contract
+    # when the target is memory other CPUs write too; None for a plain update.
+    resolved: Any = field(default=None, init=False, repr=False)
 
 
 @record(eq=False)
@@ -187,6 +190,7 @@ class While(Stmt):
     test: Expr
     body: list[Stmt]
     orelse: list[Stmt]   # rejected by the checker when not empty
+    else_pos: Optional[Pos] = field(default=None, repr=False)   # its `else` keyword
 
 
 @record(eq=False)
@@ -195,6 +199,7 @@ class For(Stmt):
     iter: Expr
     body: list[Stmt]
     orelse: list[Stmt]   # rejected by the checker when not empty
+    else_pos: Optional[Pos] = field(default=None, repr=False)   # its `else` keyword
 
 
 @record(eq=False)
@@ -264,11 +269,15 @@ class ClassDef(Stmt):
 class ImportFrom(Stmt):
     module: str
     names: list[tuple[str, Optional[str]]]   # (name, alias); ('*', None) for a star import
+    # Where the module's name and each imported name stand, for errors.
+    module_pos: Optional[Pos] = field(default=None, repr=False)
+    name_pos: list[Pos] = field(default_factory=list, repr=False)
 
 
 @record(eq=False)
 class Import(Stmt):
     names: list[tuple[str, Optional[str]]]
+    name_pos: list[Pos] = field(default_factory=list, repr=False)
 
 
 @record(eq=False)
@@ -284,3 +293,13 @@ class Cast(Expr):
     literal taking a type, a truth test).  ``ty`` is the target type."""
     value: Expr
 
+
+def statement_lists(stmts: list[Stmt]) -> Iterator[list[Stmt]]:
+    """``stmts`` and every statement list nested in it (bodies, else
+    branches), outermost first."""
+    yield stmts
+    for s in stmts:
+        for f in fields(s):
+            value = getattr(s, f.name)
+            if isinstance(value, list) and value and isinstance(value[0], Stmt):
+                yield from statement_lists(value)

@@ -129,8 +129,12 @@ class OptvalWindow(Resolved):
 @record(frozen=True, eq=False)
 class OptvalByte(Resolved):
     """``ctx.optval[i]``: one byte, 0 when outside the buffer (a write
-    outside it does nothing)."""
+    outside it does nothing).  ``within``: the index is the variable of
+    this loop over ``range(len(ctx.optval))``, so always inside; the test
+    the verifier needs is still made, and its failure (which cannot
+    happen) leaves that loop, so the verifier follows one path a round."""
     window: WindowType
+    within: Optional[A.For] = None
 
 
 @record(frozen=True, eq=False)
@@ -250,6 +254,15 @@ class AtomicAdd(Resolved):
 
 
 @record(frozen=True, eq=False)
+class AtomicUpdate(Resolved):
+    """``target += n`` (or ``-=``) on a 32- or 64-bit integer that other
+    CPUs may update at the same time (a global, a value of a map shared by
+    all CPUs): one indivisible add, of ``-n`` for ``-=``, so no update is
+    lost.  Recorded on the ``AugAssign`` statement."""
+    subtract: bool
+
+
+@record(frozen=True, eq=False)
 class Print(Resolved):
     """``print(...)``: one trace line; the values are the call's arguments
     (the strings are in the format already)."""
@@ -277,10 +290,19 @@ class NoneTest(Resolved):
 @record(frozen=True, eq=False)
 class BufferEquals(Resolved):
     """``buf == b"..."`` (``negate``: ``!=``) for a literal as long as the
-    buffer (a different length is never equal, known at compile time)."""
+    buffer (a literal of another length is refused by the checker)."""
     buffer: A.Expr
     data: bytes
     own_storage: bool
+    negate: bool
+
+
+@record(frozen=True, eq=False)
+class OneOf(Resolved):
+    """``x in (25, 465, 587)`` or ``c in b"./"`` (``negate``: ``not in``):
+    the comparison's one operand equals one of ``values``, constants of
+    its type."""
+    values: tuple[int, ...]
     negate: bool
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from .. import abi
-from ..records import record
+from ..abi.helpers import FILLS_BUFFER
+from ..records import field, fields, record
 from . import ast as A
-from .contract import MapMethodCall, ParseNumber, RangeLoop
+from .contract import BytesInit, HelperCall, MapMethodCall, ParseNumber, RangeLoop
 from .errors import CompileError, InternalError
 from .symbols import CheckedProgram, FuncSym, LocalVar
 from .types import (I64, U8, ArrayType, ContextType, StructType, Type, is_aggregate,
@@ -58,6 +59,9 @@ class Frame:
     locals: dict[int, Slot]                 # by id of the LocalVar, in fn.locals order
     hidden: dict[tuple[int, str], Slot]     # by (id of the node, role)
     total: int = 0                          # stack bytes, called functions included
+    # The ``bytearray(N)`` initialisers (by id of the call) whose zeros are
+    # never read: a helper that writes the whole buffer runs first.
+    filled_first: set[int] = field(default_factory=set)
 
     @property
     def own(self) -> int:
@@ -116,6 +120,7 @@ def _plan(fn: FuncSym) -> Frame:
             frame.hidden[(id(node), "range")] = Slot(
                 "range", loop.ty, None, False, False, "a loop counter", node.pos.line)
         node = fn.node
+        frame.filled_first = _filled_before_read(fn.node.body, tail_room)
         first_set = _set_before_use(fn.node.body)
         for var in fn.locals.values():
             if var.is_param:
@@ -167,6 +172,77 @@ def _set_before_use(body: list[A.Stmt]) -> set[int]:
             if isinstance(var, LocalVar) and var.pos == s.target.pos and is_aggregate(var.ty):
                 found.add(id(var))
     return found
+
+
+def _filled_before_read(body: list[A.Stmt], tail_room: set[int]) -> set[int]:
+    """The zero-filled ``x = bytearray(N)`` initialisers whose very next
+    statement first of all calls a helper that writes all of ``x`` on every
+    path (``FILLS_BUFFER``), so no one can read the zeros.  Not for a
+    buffer with tail room, whose extra zeros a helper reads."""
+    found: set[int] = set()
+    for stmts in A.statement_lists(body):
+        for s, after in zip(stmts, stmts[1:]):
+            if not (isinstance(s, (A.Assign, A.AnnAssign)) and isinstance(s.target, A.Name)
+                    and s.value is not None and isinstance(s.value.resolved, BytesInit)
+                    and s.value.resolved.data is None):
+                continue
+            var = s.target.symbol
+            call = _first_call(after)
+            if not isinstance(var, LocalVar) or id(var) in tail_room or call is None:
+                continue
+            r = call.resolved
+            if not isinstance(r, HelperCall) or r.helper.name not in FILLS_BUFFER \
+                    or call.keywords or len(call.args) != len(r.helper.signature):
+                continue
+            buffers = [a for a, p in zip(call.args, r.helper.signature)
+                       if p.kind == "buffer" and isinstance(a, A.Name) and a.symbol is var]
+            others = [a for a, p in zip(call.args, r.helper.signature)
+                      if not (p.kind == "buffer" and isinstance(a, A.Name) and a.symbol is var)]
+            if buffers and not any(_mentions(a, var) for a in others):
+                found.add(id(s.value))
+    return found
+
+
+def _first_call(s: A.Stmt) -> Optional[A.Call]:
+    """The call a statement makes before it evaluates anything else, if
+    any: down the first operand of plain operators (a comparison the
+    checker gave a meaning of its own may evaluate in another order)."""
+    if isinstance(s, (A.ExprStmt, A.Return)):
+        e = s.value
+    elif isinstance(s, (A.Assign, A.AnnAssign)) and isinstance(s.target, A.Name):
+        e = s.value
+    elif isinstance(s, (A.If, A.While)):
+        e = s.test
+    else:
+        return None
+    while e is not None:
+        if isinstance(e, A.Call):
+            return e
+        if e.resolved is not None:
+            return None
+        if isinstance(e, A.Compare):
+            e = e.operands[0]
+        elif isinstance(e, A.BoolOp):
+            e = e.values[0]
+        elif isinstance(e, A.UnaryOp):
+            e = e.operand
+        elif isinstance(e, A.BinOp):
+            e = e.left
+        else:
+            return None
+    return None
+
+
+def _mentions(node: object, var: LocalVar) -> bool:
+    """Whether ``var`` is named anywhere in the expression ``node``."""
+    if isinstance(node, A.Name):
+        return node.symbol is var
+    if isinstance(node, list):
+        return any(_mentions(n, var) for n in node)
+    if isinstance(node, A.Node):
+        return any(_mentions(getattr(node, f.name), var) for f in fields(node)
+                   if f.name != "pos")
+    return False
 
 
 def _callees_first(functions: list[FuncSym]) -> list[FuncSym]:

@@ -61,21 +61,28 @@ def load() -> Tables:
     else built with lark (and cached when a cache directory is writable)."""
     grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
     cache = cache_file()
-    if cache is not None:
-        data = _read(cache, grammar)
-        if data is not None:
-            return Tables(data)
+    # With no cache of its own to write, a user reads the tables next to
+    # the modules (an installation's, read as its bytecode is).
+    known = cache if cache is not None else \
+        GRAMMAR_PATH.parent / "__pycache__" / cache_name()
+    data = _read(known, grammar)
+    if data is not None:
+        return Tables(data)
     data = build(grammar)
     if cache is not None:
         _write(cache, data)
     return Tables(data)
 
 
+def cache_name() -> str:
+    return f"grammar.tables-{FORMAT}.{sys.implementation.cache_tag}.marshal"
+
+
 def cache_file() -> Optional[Path]:
     """Next to the compiled modules, as Python keeps its bytecode, else in the
     user's cache directory; None when neither is writable.  Never a shared
     temporary directory, whose files anyone could have written."""
-    name = f"grammar.tables-{FORMAT}.{sys.implementation.cache_tag}.marshal"
+    name = cache_name()
     home_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(
         os.path.expanduser("~"), ".cache")
     for directory in (GRAMMAR_PATH.parent / "__pycache__", Path(home_cache) / "pybpfc"):

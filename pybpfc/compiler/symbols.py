@@ -99,6 +99,19 @@ class FinalSym:
 
 
 @record(eq=False)
+class IntEnumBaseSym:
+    """``enum.IntEnum``, the base of a class of named constants."""
+
+
+@record(eq=False)
+class EnumSym:
+    """A class of named integer constants (``class Proto(IntEnum)``): its
+    members read as untyped constants, ``Proto.TCP``."""
+    name: str
+    members: dict[str, int]
+
+
+@record(eq=False)
 class BuiltinSym:
     name: str
 
@@ -131,7 +144,7 @@ class FuncSym:
 if TYPE_CHECKING:
     Symbol = Union[LocalVar, GlobalVar, ConstSym, TypeSym, ContextTypeSym, HookDecoratorSym,
                    StructDecoratorSym, FinalSym, BuiltinSym, FuncSym, HelperSym, MapVar,
-                   MapKindSym, AnnotationSym]
+                   MapKindSym, AnnotationSym, IntEnumBaseSym, EnumSym]
 
 
 @record
@@ -145,6 +158,9 @@ class CheckedProgram:
     structs: list[StructType]
     functions: list[FuncSym]       # hooks and helpers, in source order
     maps: list[MapVar] = field(default_factory=list)
+    # The structs the program sends to user space (ring buffer records):
+    # the object's BTF must describe them for a reader.
+    sent_types: list[StructType] = field(default_factory=list)
 
     @property
     def hooks(self) -> list[FuncSym]:

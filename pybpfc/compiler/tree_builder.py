@@ -9,6 +9,7 @@ an illegal assignment target) is a CompileError here.
 from __future__ import annotations
 
 import ast as python_ast
+import re
 import warnings
 from typing import NamedTuple, Optional
 
@@ -18,6 +19,9 @@ from .errors import CompileError, InternalError, Source
 from .lalr import Token, Tree
 from .positions import keyword_pos, pos_of_meta, pos_of_token
 from .source import MAX_INT_LITERAL_BITS
+
+# A loop's `else:` clause keyword.
+_ELSE = re.compile(r"\belse\s*:")
 
 _INT_BASES = {"0x": 16, "0o": 8, "0b": 2}
 _DEBUG = "__debug__"     # Python's constant, never bound
@@ -198,8 +202,8 @@ class TreeBuilder:
             for part in parts:
                 if isinstance(part, (ast.Name, ast.Attribute)):
                     self._check_target(part, how)
-        if how == "assign" and is_sequence:
-            return
+        if how in ("assign", "loop") and is_sequence:
+            return      # the checker says which it supports
         if how == "augment":
             raise self._error(f"'{what}' is an illegal target for augmented assignment", target.pos)
         if how == "annotate":
@@ -237,30 +241,33 @@ class TreeBuilder:
         return ast.UnsupportedStmt(keyword_pos(meta, "assert"), "assert statement")
 
     def import_stmt(self, meta, *names):
-        return ast.Import(pos_of_meta(meta), list(names))
+        return ast.Import(pos_of_meta(meta), [(n, a) for n, a, _ in names],
+                          name_pos=[p for _, _, p in names])
 
     def dotted_as_name(self, meta, dotted, alias):
         self._binding(alias if alias is not None else dotted.split(".")[0], pos_of_meta(meta))
-        return (dotted, str(alias) if alias is not None else None)
+        return (dotted, str(alias) if alias is not None else None, pos_of_meta(meta))
 
     def dotted_name(self, meta, *parts):
         return ".".join(parts)
 
     def import_from_stmt(self, meta, module, *names):
-        return ast.ImportFrom(pos_of_meta(meta), module, list(names))
+        path, module_pos = module
+        return ast.ImportFrom(pos_of_meta(meta), path, [(n, a) for n, a, _ in names],
+                              module_pos=module_pos, name_pos=[p for _, _, p in names])
 
     def module_path(self, meta, *parts):
-        return "".join(parts)
+        return "".join(parts), pos_of_meta(meta)
 
     def relative_dots(self, meta, *dots):
         return "".join(dots)
 
     def import_star(self, meta):
-        return ("*", None)
+        return ("*", None, pos_of_meta(meta))
 
     def import_name(self, meta, name, alias):
         self._binding(alias if alias is not None else name, pos_of_meta(meta))
-        return (str(name), str(alias) if alias is not None else None)
+        return (str(name), str(alias) if alias is not None else None, pos_of_meta(meta))
 
     # ------------------------------------------------ compound statements
 
@@ -276,11 +283,28 @@ class TreeBuilder:
         return _ElifClause(meta, test, body)
 
     def while_stmt(self, meta, test, body, orelse):
-        return ast.While(_compound_pos(meta, body, orelse), test, body, orelse or [])
+        return ast.While(_compound_pos(meta, body, orelse), test, body, orelse or [],
+                         else_pos=self._else_pos(orelse))
 
     def for_stmt(self, meta, target, iterable, body, orelse):
         self._check_target(target, "loop")
-        return ast.For(_compound_pos(meta, body, orelse), target, iterable, body, orelse or [])
+        return ast.For(_compound_pos(meta, body, orelse), target, iterable, body, orelse or [],
+                       else_pos=self._else_pos(orelse))
+
+    def _else_pos(self, orelse: Optional[list]) -> Optional[Pos]:
+        """Where a loop's `else` keyword stands (the grammar keeps no token
+        for it): the last `else:` before the clause's first statement."""
+        if not orelse:
+            return None
+        first = orelse[0].pos
+        for number in range(first.line, 0, -1):
+            text = self.source.line(number)
+            if number == first.line:
+                text = text[:first.col - 1]
+            found = [m.start() for m in _ELSE.finditer(text)]
+            if found:
+                return Pos(number, found[-1] + 1, number, found[-1] + 5)
+        return None
 
     def try_stmt(self, meta, *_):
         return ast.UnsupportedStmt(keyword_pos(meta, "try"), "try statement")

@@ -204,11 +204,14 @@ class MapType(Type):
 class RefType(Type):
     """A reference to a value in kernel memory, returned by a map lookup.
     ``maybe_none``: the lookup may have found nothing; the program must
-    check ``is not None`` before using it."""
+    check ``is not None`` before using it.  ``shared``: every CPU reaches
+    the same value (not a per-CPU map, nor a socket's own storage), so an
+    update must be indivisible."""
     value: Type
     maybe_none: bool
+    shared: bool = True
     # A header in the packet (``ctx.header(T, offset)``), whose fields are
-    # reached directly: ``ip.protocol``.
+    # reached directly: ``ip.protocol``.  The packet is this program's alone.
     packet: bool = False
 
     @property

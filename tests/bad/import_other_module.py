@@ -1,2 +1,2 @@
-# expect: 2:1 cannot import from 'os'
+# expect: 2:6 cannot import from 'os'
 from os import system

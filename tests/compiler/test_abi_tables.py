@@ -188,13 +188,19 @@ def test_helper_ids_match_bpf_h(header_text: str) -> None:
 def test_context_fields_are_members_of_the_kernel_structs(header_text: str) -> None:
     for ctx in abi.CONTEXTS:
         members = struct_members(header_text, ctx.c_name)
-        names = [f.name for f in ctx.fields]
+        names = list(dict.fromkeys(f.member for f in ctx.fields))
         assert set(names) <= set(members), set(names) - set(members)
         # In the kernel's order, so offsets grow as the table says.
         assert names == [m for m in members if m in names]
         offsets = [f.offset for f in ctx.fields]
         assert offsets == sorted(offsets)
         assert all(f.offset + f.size * f.count <= ctx.size for f in ctx.fields)
+        # A part of a member (one half of it) lies within the member the table has.
+        for f in ctx.fields:
+            whole = ctx.field(f.part_of) if f.part_of else f
+            assert whole is not None and whole.part_of is None, f.name
+            assert whole.offset <= f.offset and \
+                f.offset + f.size <= whole.offset + whole.size, f.name
 
 
 # ------------------------------------------------- the tables themselves

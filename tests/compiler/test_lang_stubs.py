@@ -56,7 +56,10 @@ def helper_param_annotation(helper: abi.Helper, kind: str) -> str:
         contexts = {h.context.python_name for h in abi.HOOKS if helper.name in h.helpers}
         return contexts.pop() if len(contexts) == 1 else "object"
     if kind == "sock":
-        return "SockContext"
+        # ctx.sk, or the context itself where it is a socket's (sock_ops).
+        return " | ".join(["SockContext"] + sorted(
+            {h.context.python_name for h in abi.HOOKS
+             if helper.name in h.helpers and h.context.is_socket}))
     if kind.startswith("buffer"):
         return "bytearray"
     return "int"

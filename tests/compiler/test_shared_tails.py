@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+from tests.support import REPO_ROOT
 from pybpfc.compiler import ast as A
 from pybpfc.compiler.driver import check_source, compile_source
 from pybpfc.compiler.errors import Source
@@ -18,13 +19,7 @@ from pybpfc import ALLOW, REJECT, SysctlContext, cgroup_sysctl, u64
 
 refused: u64 = 0
 other: u64 = 0
-last: u64 = 0
 """
-
-
-def listing(body: str) -> str:
-    source = HEADER + textwrap.dedent(body)
-    return objdump(read_object(compile_source(Source("tails.py", source)).elf))
 
 
 def count(text: str, pattern: str) -> int:
@@ -32,19 +27,9 @@ def count(text: str, pattern: str) -> int:
 
 
 def test_equal_exits_share_one_copy() -> None:
-    text = listing("""
-        @cgroup_sysctl
-        def guard(ctx: SysctlContext) -> int:
-            global refused, last
-            if ctx.write == 0:
-                refused += 1
-                return REJECT
-            if ctx.file_pos > 10:
-                refused += 1
-                return REJECT
-            last = ctx.file_pos
-            return ALLOW
-        """)
+    # Two refusals that count and REJECT alike, and an accepting path.
+    path = REPO_ROOT / "benchmarks" / "findings" / "identical_exits.py"
+    text = objdump(read_object(compile_source(Source(str(path), path.read_text())).elf))
     assert count(text, r"<refused>") == 1, text
     assert count(text, r"w0 = 0\b") == 1, text
 

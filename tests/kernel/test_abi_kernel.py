@@ -78,5 +78,10 @@ def test_context_layouts_match_the_running_kernel(vmlinux: Btf, ctx: abi.Context
     assert vmlinux.size_of(type_id) == ctx.size
     members = member_offsets(vmlinux, type_id)
     for f in ctx.fields:
-        # Pointers are 8-byte slots in the UAPI structs (__bpf_md_ptr).
-        assert members[f.name] == (f.offset, f.size * f.count), f.name
+        offset, size = members[f.member]
+        if f.part_of:
+            # A half of a member: within it.
+            assert offset <= f.offset and f.offset + f.size <= offset + size, f.name
+        else:
+            # Pointers are 8-byte slots in the UAPI structs (__bpf_md_ptr).
+            assert (offset, size) == (f.offset, f.size * f.count), f.name

@@ -41,7 +41,7 @@ def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
         if args and args[-1] == "buf" and helper.params[len(args) - 1] == "buffer_start":
             args.append("ctx.file_pos")     # a length only known when the hook runs
             continue
-        args.append({"ctx": "ctx", "sock": "ctx.sk", "buffer": "buf", "buffer_start": "buf",
+        args.append({"ctx": "ctx", "sock": sock, "buffer": "buf", "buffer_start": "buf",
                      "buffer_tail": "buf"}.get(kind, "0"))
     call = f"{helper.name}({', '.join(args)})"
     if helper.returns.startswith("parsed"):

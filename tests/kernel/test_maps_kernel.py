@@ -161,7 +161,7 @@ def compare(ctx: SysctlContext) -> int:
     sysctl_get_name(ctx, name, 1)
     if name == b"tcp_rmem\\0":
         exact += 1
-    elif name != b"tcp_rmem":        # another length: never equal
+    elif name == b"tcp_wmem\\0":
         other += 1
     return ALLOW
 """

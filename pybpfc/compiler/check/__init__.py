@@ -14,12 +14,14 @@ registers the checkers of its node types there:
   lengths, :mod:`.maps` maps;
 - :mod:`.statements` (with assignments) and :mod:`.narrowing` inside
   functions;
-- :mod:`.expressions` names, operators and how types meet, :mod:`.calls`
-  calls, :mod:`.access` fields and elements, and the context and what is
-  reached through it.
+- :mod:`.expressions` names, operators and how types meet,
+  :mod:`.comparisons` comparisons, :mod:`.calls` calls, :mod:`.access`
+  fields and elements, and the context and what is reached through it;
+  :mod:`.sequences` loops over bytearrays and lists.
 
 The topic modules import one another in one direction (state; narrowing,
-expressions; access, type_names; maps; calls; statements; declarations).
+expressions; comparisons; access, type_names; maps; calls; sequences;
+statements; declarations).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from .. import ast as A
 from ..errors import CompileError, InternalError, Source
 from ..symbols import CheckedProgram
 # Imported for the checkers they register.
-from . import access, calls, expressions, statements  # noqa: F401
+from . import access, calls, comparisons, expressions, statements  # noqa: F401
 from .declarations import (declare_function, function_body, function_signature,
                            module_statement, reject_object_name_clashes, reject_recursion)
 from .state import Checker, error, internal
@@ -58,7 +60,7 @@ def check(source: Source, module: A.Module) -> CheckedProgram:
                     "decorator such as @cgroup_sysctl", None,
                     note="hook decorators: " + ", ".join(h.decorator for h in abi.HOOKS))
     return CheckedProgram(source, module, ck.license, ck.globals, ck.structs, ck.functions,
-                          ck.maps)
+                          ck.maps, ck.sent_types)
 
 
 def _at(node: A.Node, step: Callable, *args):  # type: ignore[no-untyped-def,type-arg]

@@ -11,8 +11,8 @@ from ... import abi
 from .. import ast as A
 from ..contract import (ArrayElement, ContextArrayElement, ContextField, OptvalAccess,
                         OptvalByte, OptvalWindow, PacketLoad, RefValue, SocketField,
-                        SocketPointer, StructField)
-from ..symbols import GlobalVar
+                        SocketPointer, StructField, NamedConstant)
+from ..symbols import EnumSym, GlobalVar
 from ..types import (DEFAULT_INT, NONE, U8, U16, U32, U64, UNTYPED_INT, ArrayType, BytesLitType,
                      ContextType, CtxArrayType, IntType, RefType, SockRefType, StructType, Type,
                      WindowType, int_type, is_int, is_scalar)
@@ -39,6 +39,15 @@ def memory_root(e: A.Expr) -> A.Expr:
     return e
 
 
+def shared_memory(e: A.Expr) -> bool:
+    """``e`` is in memory every CPU writes: a global, or a value of a map
+    that is neither per-CPU nor a socket's own storage."""
+    root = memory_root(e)
+    if isinstance(root.ty, RefType):
+        return root.ty.shared
+    return isinstance(root, A.Name) and isinstance(root.symbol, GlobalVar)
+
+
 def in_readonly_global(e: A.Expr) -> bool:
     root = memory_root(e)
     return (isinstance(root, A.Name) and isinstance(root.symbol, GlobalVar)
@@ -53,6 +62,8 @@ def lvalue_path(e: A.Expr) -> Iterator[A.Expr]:
 
 @expression(A.Attribute)
 def check_attribute(ck: Checker, e: A.Attribute) -> None:
+    if enum_member(ck, e):
+        return
     ck.expr(e.value)
     base = e.value.ty
     if isinstance(base, ContextType):
@@ -69,6 +80,21 @@ def check_attribute(ck: Checker, e: A.Attribute) -> None:
         ref_value(ck, e)
     else:
         raise error(f"{base} has no attribute '{e.attr}'", e.attr_pos)
+
+
+def enum_member(ck: Checker, e: A.Attribute) -> bool:
+    """``Proto.TCP``: a member of an IntEnum class, an untyped constant."""
+    if not isinstance(e.value, A.Name) or (ck.func and e.value.id in ck.func.locals):
+        return False
+    sym = ck.scope.get(e.value.id)
+    if not isinstance(sym, EnumSym):
+        return False
+    if e.attr not in sym.members:
+        raise error(f"{sym.name} has no member '{e.attr}'", e.attr_pos,
+                    note="its members: " + ", ".join(sym.members))
+    value = sym.members[e.attr]
+    e.ty, e.const, e.resolved = UNTYPED_INT, value, NamedConstant(value)
+    return True
 
 
 def ref_value(ck: Checker, e: A.Attribute) -> None:
@@ -129,7 +155,9 @@ def subscript(ck: Checker, e: A.Subscript, write: bool) -> None:
         e.resolved = ArrayElement(base.elem.size, base.length, in_range, in_readonly_global(e))
     elif isinstance(base, WindowType):
         e.ty = U8
-        e.resolved = OptvalByte(base)
+        loop_var = uncast(e.index)
+        found = ck.window_loops.get(loop_var.id) if isinstance(loop_var, A.Name) else None
+        e.resolved = OptvalByte(base, found[1] if found and found[0] == base else None)
     elif isinstance(base, CtxArrayType):
         ctx_array_element(ck, e, base, write)
     elif isinstance(base, BytesLitType):

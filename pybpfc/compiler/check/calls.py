@@ -147,8 +147,8 @@ def builtin_call(ck: Checker, e: A.Call, name: str) -> None:
         e.resolved = ByteSwap(ty, to_network=name.startswith("hton"))
         if e.args[0].const is not None:
             e.const = int.from_bytes(e.args[0].const.to_bytes(ty.size, "big"), "little")
-    elif name == "range":
-        raise error("range() is only for `for` loops", e)
+    elif name in ("range", "enumerate"):
+        raise error(f"{name}() is only for `for` loops", e)
     elif name == "bytearray":
         raise error("bytearray() may only initialise a variable", e)
     elif name == "list":
@@ -210,7 +210,14 @@ def min_max(ck: Checker, e: A.Call, name: str) -> None:
 
 def bytes_method(ck: Checker, e: A.Call, f: A.Attribute) -> None:
     if f.attr != "startswith":
-        raise error(f"bytearray.{f.attr}() is not supported; startswith() is", f.attr_pos)
+        raise error(f"bytearray.{f.attr}() is not supported; startswith() is", f.attr_pos,
+                    note="to search, write a loop: `for i, c in enumerate(buf):` and "
+                         "test `c` (break at the first match)")
+    if len(e.args) > 1:
+        raise error("startswith() compares the start of the bytearray only: an offset "
+                    "is not supported", e.args[1],
+                    note="copy the prefix into a bytearray, `p = bytearray(b\"...\")`, then "
+                         "compare: `for i, c in enumerate(p):` with `buf[off + i] != c`")
     arity(e, 1, "startswith")
     prefix = e.args[0]
     ck.expr(prefix)
@@ -219,8 +226,12 @@ def bytes_method(ck: Checker, e: A.Call, f: A.Attribute) -> None:
     if not is_lvalue(f.value):
         raise error("startswith() needs a bytearray variable", f.value)
     e.ty = BOOL
-    if len(prefix.const) > f.value.ty.length:  # type: ignore[union-attr]
-        e.const = False      # as in Python: a longer prefix never matches
+    size = f.value.ty.length  # type: ignore[union-attr]
+    if len(prefix.const) > size:
+        raise error(f"a {len(prefix.const)}-byte prefix never starts a {size}-byte bytearray, "
+                    "so this test is always False", e,
+                    note=f"make the bytearray at least {len(prefix.const)} bytes long: "
+                         f"bytearray({len(prefix.const)})")
     e.resolved = StartsWith(f.value, prefix.const, isinstance(f.value, A.Name))
 
 
@@ -236,8 +247,12 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
                 raise error(f"{helper.name}() takes the hook's context here", a)
             args.append(a)
         elif kind == "sock":
-            if not isinstance(a.ty, SockRefType):
-                raise error(f"{helper.name}() takes the socket, ctx.sk, here", a)
+            # The socket: ctx.sk, or the context itself where it is a socket's.
+            is_socket = isinstance(a.ty, SockRefType) or (
+                isinstance(a.ty, ContextType) and a.ty.context.is_socket)
+            if not is_socket:
+                spelled = "ctx" if ck.current_hook().context.is_socket else "ctx.sk"
+                raise error(f"{helper.name}() takes the socket, {spelled}, here", a)
             args.append(a)
         elif kind in ("buffer", "buffer_start", "buffer_tail"):
             require_buffer(a, f"{helper.name}()")

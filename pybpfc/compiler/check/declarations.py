@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Iterable, Union
 from ... import abi, lang
 from .. import ast as A
 from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSym, ConstSym,
-                       ContextTypeSym, FinalSym, FuncSym, GlobalVar, HelperSym, HookDecoratorSym,
-                       LocalVar, MapKindSym, MapVar, StructDecoratorSym, TypeSym, all_zero)
-from ..types import (BOOL, HEADER_TYPES, I32, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType, ContextType,
-                     IntType, StructType, Type, int_type, is_scalar)
+                       ContextTypeSym, EnumSym, FinalSym, FuncSym, GlobalVar, HelperSym,
+                       HookDecoratorSym, IntEnumBaseSym, LocalVar, MapKindSym, MapVar,
+                       StructDecoratorSym, TypeSym, all_zero)
+from ..types import (BOOL, HEADER_TYPES, I32, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType,
+                     ContextType, IntType, StructType, Type, int_type, is_int, is_scalar)
 from . import maps, narrowing, statements, type_names
 from .expressions import coerce
 from .state import Checker, error
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from ..symbols import Symbol
 
 LICENSE_NAME = "LICENSE"
+
+PARAMETER_NOTE = ("wrap it in a @struct, which is passed by reference: `@struct class Buf: "
+                  "data: bytearray = bytearray(16)`, then `def f(b: Buf)` and `b.data[i]`")
 
 # Builtins that pybpfc exports and the compiler implements itself.
 PYBPFC_BUILTINS = ("htons", "ntohs", "htonl", "ntohl", "atomic_add")
@@ -32,7 +36,11 @@ def module_statement(ck: Checker, stmt: A.Stmt) -> None:
         import_from(ck, stmt)
     elif isinstance(stmt, A.Import):
         raise error("write `from pybpfc import ...`: a program imports names only "
-                    "from pybpfc and typing", stmt)
+                    "from pybpfc and typing", stmt.name_pos[0] if stmt.name_pos else stmt)
+    elif isinstance(stmt, A.ClassDef) and any(
+            isinstance(b, A.Name) and isinstance(ck.scope.get(b.id), IntEnumBaseSym)
+            for b in stmt.bases):
+        enum_def(ck, stmt)
     elif isinstance(stmt, A.ClassDef):
         struct_def(ck, stmt)
     elif isinstance(stmt, A.AnnAssign):
@@ -57,26 +65,32 @@ def module_statement(ck: Checker, stmt: A.Stmt) -> None:
 def import_from(ck: Checker, stmt: A.ImportFrom) -> None:
     if stmt.module == "__future__":
         return
-    for name, alias in stmt.names:
+    for i, (name, alias) in enumerate(stmt.names):
+        # Errors point at the name (or the module) they are about.
+        at: A.Node | A.Pos = stmt.name_pos[i] if i < len(stmt.name_pos) else stmt
         if name == "*":
             raise error(f"`from {stmt.module} import *` is not supported: import names "
-                        "one by one", stmt)
+                        "one by one", at)
         bound = alias or name
         if stmt.module == "typing":
             if name != "Final":
-                raise error(f"typing.{name} is not supported; only Final is", stmt)
-            ck.bind(bound, FinalSym(), stmt)
+                raise error(f"typing.{name} is not supported; only Final is", at)
+            ck.bind(bound, FinalSym(), at)
         elif stmt.module == "pybpfc":
-            ck.bind(bound, pybpfc_symbol(name, stmt), stmt)
+            ck.bind(bound, pybpfc_symbol(name, at), at)
+        elif stmt.module == "enum":
+            if name != "IntEnum":
+                raise error(f"enum.{name} is not supported; IntEnum is", at)
+            ck.bind(bound, IntEnumBaseSym(), at)
         else:
             raise error(f"cannot import from '{stmt.module}': a program imports names "
-                        "only from pybpfc and typing", stmt)
+                        "only from pybpfc and typing", stmt.module_pos or stmt)
 
 
-def pybpfc_symbol(name: str, stmt: A.ImportFrom) -> Symbol:
+def pybpfc_symbol(name: str, at: A.Node | A.Pos) -> Symbol:
     import pybpfc
     if name not in pybpfc.__all__:
-        raise error(f"pybpfc has no '{name}'", stmt)
+        raise error(f"pybpfc has no '{name}'", at)
     if name in abi.HOOKS_BY_DECORATOR:
         return HookDecoratorSym(abi.HOOKS_BY_DECORATOR[name])
     if name in abi.CONTEXTS_BY_PYTHON_NAME:
@@ -101,7 +115,7 @@ def pybpfc_symbol(name: str, stmt: A.ImportFrom) -> Symbol:
         return TypeSym(int_type(name))
     if isinstance(value, int):
         return ConstSym(name, UNTYPED_INT, value)
-    raise error(f"pybpfc.{name} cannot be used in a program", stmt)
+    raise error(f"pybpfc.{name} cannot be used in a program", at)
 
 
 def set_license(ck: Checker, value: A.Expr) -> None:
@@ -180,6 +194,33 @@ def global_initializer(ck: Checker, ty: Type, value: A.Expr,
         statements.struct_constructor(ck, value, ty)
         return None
     raise error(f"a global cannot have type {ty}", value)
+
+
+def enum_def(ck: Checker, stmt: A.ClassDef) -> None:
+    """``class Proto(IntEnum): TCP = 6``: named constants, as a C enum."""
+    if stmt.decorators:
+        raise error("an IntEnum class takes no decorator", stmt.decorators[0])
+    if len(stmt.bases) != 1:
+        raise error("an IntEnum class has IntEnum as its only base", stmt.bases[-1])
+    members: dict[str, int] = {}
+    for item in stmt.body:
+        if isinstance(item, A.Pass) or (isinstance(item, A.ExprStmt)
+                                        and isinstance(item.value, A.StrLit)):
+            continue
+        if not (isinstance(item, A.Assign) and isinstance(item.target, A.Name)):
+            raise error("an IntEnum class holds only members with their values, e.g. "
+                        "`TCP = 6`", item)
+        name = item.target.id
+        if name in members:
+            raise error(f"member '{name}' is already defined", item.target)
+        ck.expr(item.value)
+        if not isinstance(item.value.const, int) or not is_int(item.value.ty):
+            raise error("a member's value is an integer constant, e.g. `TCP = 6`",
+                        item.value)
+        members[name] = int(item.value.const)
+    if not members:
+        raise error(f"IntEnum class '{stmt.name}' has no members", stmt)
+    ck.bind(stmt.name, EnumSym(stmt.name, members), stmt)
 
 
 def struct_def(ck: Checker, stmt: A.ClassDef) -> None:
@@ -268,10 +309,12 @@ def function_signature(ck: Checker, fn: FuncSym) -> None:
         if arg.annotation is None:
             raise error(f"parameter '{arg.name}' needs a type annotation", arg)
         if type_names.names_array_type(ck, arg.annotation):
-            raise error("a list or bytearray parameter is not supported", arg.annotation)
+            raise error("a list or bytearray parameter is not supported", arg.annotation,
+                        note=PARAMETER_NOTE)
         ty = type_names.resolve_type(ck, arg.annotation, None)
         if isinstance(ty, ArrayType):
-            raise error("a list or bytearray parameter is not supported", arg.annotation)
+            raise error("a list or bytearray parameter is not supported", arg.annotation,
+                        note=PARAMETER_NOTE)
         fn.params.append(LocalVar(arg.name, ty, arg.pos, is_param=True))
     if node.returns is None:
         raise error(f"function '{node.name}' needs a return annotation (`-> int`, "

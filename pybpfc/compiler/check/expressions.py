@@ -1,5 +1,6 @@
-"""Checking names, literals and operators, and how integer types meet:
-coercions, truth tests and untyped constants.
+"""Checking names, literals and operators (comparisons are in
+``comparisons``), and how integer types meet: coercions, truth tests and
+untyped constants.
 
 A value changes type only through an explicit ``Cast`` node the checker
 inserts (an integer widening, a truth test); a literal takes its type in
@@ -9,18 +10,18 @@ place.  Untyped constants are folded with Python's integers, within
 from __future__ import annotations
 
 import operator
-from typing import Callable
+from typing import Callable, Optional
 
 from ... import abi
 from .. import ast as A
 from .. import semantics
-from ..contract import (BufferEquals, ByteSwap, ContextArgument, GlobalVariable, LocalVariable,
-                        NamedConstant, NoneTest, WindowLength, WindowLengthTest)
-from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, FinalSym, FuncSym,
-                       GlobalVar, HelperSym, HookDecoratorSym, LocalVar, MapKindSym, MapVar,
-                       StructDecoratorSym, TypeSym)
-from ..types import (BOOL, DEFAULT_INT, UNTYPED_INT, ArrayType, BytesLitType, ContextType,
-                     IntType, RefType, Type, common_int_type, is_int)
+from ..contract import (ByteSwap, ContextArgument, GlobalVariable, LocalVariable,
+                        NamedConstant, WindowLength)
+from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, EnumSym, FinalSym,
+                       FuncSym, GlobalVar, HelperSym, HookDecoratorSym, IntEnumBaseSym, LocalVar,
+                       MapKindSym, MapVar, StructDecoratorSym, TypeSym)
+from ..types import (BOOL, DEFAULT_INT, U64, UNTYPED_INT, BytesLitType, ContextType, IntType,
+                     RefType, Type, common_int_type, is_int)
 from . import narrowing
 from .state import Checker, error, expression
 
@@ -29,7 +30,8 @@ _WHAT_IT_IS = {TypeSym: "a type", ContextTypeSym: "a type", FuncSym: "a function
                HookDecoratorSym: "a decorator", StructDecoratorSym: "a decorator",
                HelperSym: "a kernel helper function", MapKindSym: "a kind of map",
                AnnotationSym: "only for annotations",
-               BuiltinSym: "a builtin function", FinalSym: "typing.Final"}
+               BuiltinSym: "a builtin function", FinalSym: "typing.Final",
+               IntEnumBaseSym: "enum.IntEnum", EnumSym: "an IntEnum class: use a member"}
 
 
 def is_lvalue(e: A.Expr) -> bool:
@@ -51,7 +53,16 @@ def resolve_variable(e: A.Name, var: LocalVar | GlobalVar) -> None:
 
 @expression(A.Unsupported)
 def check_unsupported(ck: Checker, e: A.Unsupported) -> None:
-    raise error(f"{e.what} is not supported", e)
+    raise error(f"{e.what} is not supported", e, note=UNSUPPORTED_NOTES.get(e.what))
+
+
+# What to write instead of a construct that is refused.
+UNSUPPORTED_NOTES = {
+    "slice": "copy the bytes into a new bytearray: `part = bytearray(4)`, then "
+             "`for i in range(4): part[i] = buf[start + i]`",
+    "tuple": "to test membership write `x in (a, b)`; to loop with an index, "
+             "`for i, c in enumerate(buf):`",
+}
 
 
 @expression(A.IntLit)
@@ -71,7 +82,8 @@ def check_bytes(ck: Checker, e: A.BytesLit) -> None:
 
 @expression(A.StrLit)
 def check_str(ck: Checker, e: A.StrLit) -> None:
-    raise error("strings are not supported here", e)
+    raise error("strings are not supported here: the kernel's text is bytes", e,
+                note=f"write a bytes literal: {bytes_text(e.value.encode())}")
 
 
 @expression(A.NoneLit)
@@ -223,6 +235,9 @@ def check_ifexp(ck: Checker, e: A.IfExp) -> None:
                 raise error(f"both branches of a conditional expression must be "
                             f"integers, or both bools; this one is {side.ty}", side)
         ty = unify_ints([e.body, e.orelse])
+        if e.body.ty is UNTYPED_INT and e.orelse.ty is UNTYPED_INT \
+                and not all(DEFAULT_INT.fits(side.const) for side in (e.body, e.orelse)):
+            ty = U64    # two literals: the use narrows it (see coerce)
         e.body = coerce(e.body, ty, "value")
         e.orelse = coerce(e.orelse, ty, "value")
         e.ty = ty
@@ -231,111 +246,22 @@ def check_ifexp(ck: Checker, e: A.IfExp) -> None:
         e.const = chosen.const
 
 
-# ----------------------------------------------------------- comparisons
+# ------------------------------------------------------------ bytes text
 
-@expression(A.Compare)
-def check_compare(ck: Checker, e: A.Compare) -> None:
-    if any(op in ("is", "is not") for op in e.ops):
-        none_test(ck, e)
-        return
-    for o in e.operands:
-        ck.expr(o)
-    if any(isinstance(o.ty, (ArrayType, BytesLitType)) for o in e.operands):
-        buffer_equality(e)
-        return
-    for op in e.ops:
-        if op in ("in", "not in"):
-            raise error(f"the '{op}' operator is not supported", e)
-    if all(o.ty is BOOL for o in e.operands):
-        if any(op not in ("==", "!=") for op in e.ops):
-            raise error("bools compare only with == and !=", e)
-    else:
-        for o in e.operands:
-            if not is_int(o.ty):
-                raise error(f"cannot compare {o.ty}", o)
-        # Each comparison stands alone: a < b < c is a < b and b < c.
-        for i, op in enumerate(e.ops):
-            pair = [e.operands[i], e.operands[i + 1]]
-            if all(p.ty is UNTYPED_INT for p in pair):
-                continue
-            ty = unify_ints(pair, op)
-            if ty.network and op not in ("==", "!="):
-                raise error(f"{ty} values are in network byte order: they compare only "
-                            "with == and !=", e, note="convert with ntohs()/ntohl() to order "
-                                                      "them")
-            for j in (i, i + 1):
-                if e.operands[j].ty is UNTYPED_INT or e.operands[j].ty != ty:
-                    if is_int(e.operands[j].ty):
-                        e.operands[j] = coerce(e.operands[j], ty, "operand")
-        if len(e.ops) > 1 and any(
-                e.operands[k].ty != e.operands[k + 1].ty for k in range(len(e.ops))):
-            # A middle operand shared by two comparisons must have one type.
-            ty = unify_ints(e.operands)
-            e.operands = [coerce(o, ty, "operand") for o in e.operands]
-        for i, o in enumerate(e.operands):
-            if o.ty is UNTYPED_INT:
-                e.operands[i] = coerce(o, DEFAULT_INT, "operand")
-    e.ty = BOOL
-    consts = [o.const for o in e.operands]
-    if all(c is not None for c in consts):
-        e.const = all(semantics.compare(op, consts[i], consts[i + 1])
-                      for i, op in enumerate(e.ops))
-    else:
-        e.resolved = window_length_test(e)
-
-
-def window_length_test(e: A.Compare) -> WindowLengthTest | None:
-    """``len(ctx.optval) >= N`` (or >, <, <=) for a constant N of at most a
-    page: a test of whether N bytes fit in the buffer, which the verifier
-    follows as it follows the buffer's accesses."""
-    if len(e.ops) != 1 or e.ops[0] not in (">=", ">", "<", "<="):
-        return None
-    length, bound = e.operands
-    while isinstance(length, A.Cast):
-        length = length.value
-    n = bound.const
-    if not (isinstance(length.resolved, WindowLength) and isinstance(n, int)
-            and 0 <= n <= abi.PAGE_SIZE):
-        return None
-    op = e.ops[0]
-    need = n if op in (">=", "<") else n + 1
-    return WindowLengthTest(length.resolved.window, length.resolved.context, need,
-                            fits_is_false=op in ("<", "<="))
-
-
-def buffer_equality(e: A.Compare) -> None:
-    """``buf == b"..."`` (or !=): a bytearray variable against a bytes
-    literal, every byte compared; different lengths are never equal."""
-    if len(e.ops) != 1 or e.ops[0] not in ("==", "!="):
-        raise error("a bytearray compares only with == or != to a bytes literal", e)
-    buf, literal = e.operands
-    if isinstance(buf.ty, BytesLitType):
-        buf, literal = literal, buf
-    if not (isinstance(buf.ty, ArrayType) and buf.ty.is_bytes and is_lvalue(buf)
-            and isinstance(literal.ty, BytesLitType)):
-        raise error("a bytearray variable compares only with a bytes literal", e)
-    e.operands = [buf, literal]
-    e.ty = BOOL
-    if buf.ty.length != literal.ty.length:
-        e.const = e.ops[0] == "!="
-    else:
-        e.resolved = BufferEquals(buf, literal.const, isinstance(buf, A.Name),
-                                  negate=e.ops[0] == "!=")
-
-
-def none_test(ck: Checker, e: A.Compare) -> None:
-    """``ref is None`` / ``ref is not None``: the only use of ``is``."""
-    if len(e.ops) != 1 or not any(isinstance(o, A.NoneLit) for o in e.operands):
-        raise error(f"'{e.ops[0]}' only tests a map lookup's result against None", e)
-    ref = next(o for o in e.operands if not isinstance(o, A.NoneLit))
-    ck.expr(ref)
-    if not isinstance(ref.ty, RefType):
-        raise error(f"{ref.ty} is never None: 'is None' tests the result of a map "
-                    "lookup", ref)
-    e.ty = BOOL
-    if not ref.ty.maybe_none:
-        e.const = e.ops[0] == "is not"
-    e.resolved = NoneTest(ref, is_none=e.ops[0] == "is")
+def bytes_text(value: bytes) -> str:
+    """``value`` as a bytes literal a user would write (NUL as ``\\0``)."""
+    out = []
+    for byte in value:
+        ch = chr(byte)
+        if byte == 0:
+            out.append("\\0")
+        elif ch in '"\\':
+            out.append("\\" + ch)
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return 'b"' + "".join(out) + '"'
 
 
 # --------------------------------------------------------------- coercion
@@ -388,7 +314,8 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
             raise error(f"{e.const} does not fit in {to} ({to.min}..{to.max})", e)
         e.ty = to
         return e
-    if isinstance(e.ty, IntType) and isinstance(to, IntType) and to.contains(e.ty):
+    if isinstance(e.ty, IntType) and isinstance(to, IntType) and (
+            to.contains(e.ty) or fits_known(e, to)):
         cast = A.Cast(e.pos, e)
         cast.ty = to
         if e.const is not None:
@@ -434,6 +361,31 @@ def network_arithmetic(e: A.Expr, op: str) -> Exception:
                  f"{host}(...) first", e, note="only ==, !=, &, | and ^ work in either order")
 
 
+def known_range(e: A.Expr) -> Optional[tuple[int, int]]:
+    """The least and greatest value ``e`` can have, when the checker knows
+    them better than its type does: a constant (`len(FAKE)`), a choice
+    between known values (`4 if c else 0`), the option buffer's length
+    (at most a page)."""
+    e = uncast(e)
+    if isinstance(e.const, int) and not isinstance(e.const, bool):
+        return e.const, e.const
+    if isinstance(e, A.IfExp):
+        a, b = known_range(e.body), known_range(e.orelse)
+        if a is None or b is None:
+            return None
+        return min(a[0], b[0]), max(a[1], b[1])
+    if isinstance(e.resolved, WindowLength):
+        return 0, abi.PAGE_SIZE
+    return None
+
+
+def fits_known(e: A.Expr, to: IntType) -> bool:
+    """Whether every value ``e`` can have is one of ``to``'s: then it
+    converts without a word, as a literal does."""
+    known = known_range(e)
+    return known is not None and to.fits(known[0]) and to.fits(known[1])
+
+
 def coerce_tree(e: A.Expr, to: IntType) -> A.Expr:
     """Give a constant, or a conditional of constants, the type ``to``."""
     if isinstance(e, A.IfExp) and e.const is None:
@@ -463,13 +415,19 @@ def unify_ints(operands: list[A.Expr], op: str = "") -> IntType:
     if not typed:
         return DEFAULT_INT
     ty = typed[0].ty
-    for node in typed[1:]:
+    for i, node in enumerate(typed[1:], 1):
         common = common_int_type(ty, node.ty)
         if common is None and (ty.network or node.ty.network):
             raise error(f"cannot mix {ty} and {node.ty}" + (f" in '{op}'" if op else "")
                         + ": one is in network byte order", node,
                         note="convert it with ntohs()/ntohl(), or the host-order side with "
                              "htons()/htonl()")
+        # A value known to fit in the other side's type takes it.
+        if common is None and fits_known(node, ty):
+            common = ty
+        elif common is None and all(node.ty.contains(o.ty) or fits_known(o, node.ty)
+                                    for o in typed[:i]):
+            common = node.ty
         if common is None:
             raise error(f"cannot mix {ty} and {node.ty}" + (f" in '{op}'" if op else ""),
                         node, note="convert one side explicitly, e.g. "

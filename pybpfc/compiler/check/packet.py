@@ -54,7 +54,7 @@ def header_call(ck: Checker, e: A.Call, f: A.Attribute) -> None:
         e.args[1] = coerce(offset, U32, "offset")
     bound = upper_bound(e.args[1])
     start, end = packet_fields(hook)
-    e.ty = RefType(struct, maybe_none=True, packet=True)
+    e.ty = RefType(struct, maybe_none=True, shared=False, packet=True)
     e.resolved = PacketHeader(start, end, struct.size,
                               bounded=bound is not None and bound + struct.size <= MAX_PACKET_OFF)
 

@@ -31,7 +31,8 @@ MAX_BLOCK_DEPTH = 1000
 DEFAULT_LICENSE = "GPL"
 
 # Names every program has without importing them (Python's builtins we support).
-BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list", "print")
+BUILTINS = ("range", "len", "bytearray", "int", "bool", "min", "max", "list", "print",
+            "enumerate")
 
 if TYPE_CHECKING:    # (typing's objects are not made at run time: imports stay quick)
     from typing import TypeVar
@@ -88,6 +89,7 @@ class Checker:
         self.scope: dict[str, Symbol] = {name: BuiltinSym(name) for name in BUILTINS}
         self.globals: list[GlobalVar] = []
         self.structs: list[StructType] = []
+        self.sent_types: list[StructType] = []
         self.functions: list[FuncSym] = []
         self.maps: list[MapVar] = []
         self.license = DEFAULT_LICENSE
@@ -101,6 +103,9 @@ class Checker:
         # Header variables (ctx.header) a packet-moving helper made stale
         # where the walk is: name -> the call that did, in words.
         self.stale: dict[str, str] = {}
+        # Loop variables running over range(len(ctx.optval)): their window
+        # and loop.
+        self.window_loops: dict[str, tuple[Type, A.For]] = {}
         self.expr_depth = 0
         self.block_depth = 0
 

@@ -7,14 +7,14 @@ from typing import Optional, Union
 
 from ... import abi
 from .. import ast as A
-from ..contract import AtomicAdd, Docstring, ParseNumber, RangeLoop, StructInit
+from ..contract import AtomicAdd, AtomicUpdate, Docstring, MinMax, WindowLength, ParseNumber, RangeLoop, StructInit
 from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapVar, TypeSym
 from ..types import (BOOL, DEFAULT_INT, I32, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
                      BytesLitType, ContextType, IntType, RefType, StructType, Type, is_aggregate,
                      is_int, is_scalar)
-from . import access, calls, narrowing, packet, type_names
+from . import access, calls, narrowing, packet, sequences, type_names
 from .expressions import (binop, coerce, coerce_tree, condition, resolve_variable,
-                          unify_ints)
+                          uncast, unify_ints)
 from .state import Checker, error, statement
 
 
@@ -191,7 +191,8 @@ def loop_body(ck: Checker, test: Optional[A.Expr], body: list[A.Stmt]) -> Option
 @statement(A.While)
 def check_while(ck: Checker, s: A.While) -> None:
     if s.orelse:
-        raise error("`while ... else` is not supported", s.orelse[0])
+        raise error("`while ... else` is not supported", s.else_pos or s.orelse[0],
+                    note="set a flag before `break` and test it after the loop")
     test = loop_body(ck, s.test, s.body)
     assert test is not None
     s.test = test
@@ -200,11 +201,11 @@ def check_while(ck: Checker, s: A.While) -> None:
 @statement(A.For)
 def check_for(ck: Checker, s: A.For) -> None:
     if s.orelse:
-        raise error("`for ... else` is not supported", s.orelse[0])
+        raise error("`for ... else` is not supported", s.else_pos or s.orelse[0],
+                    note="set a flag before `break` and test it after the loop")
+    sequences.rewrite_sequence_loop(ck, s)
     it = s.iter
-    if not (isinstance(it, A.Call) and isinstance(it.func, A.Name)
-            and ck.is_builtin(it.func, "range")):
-        raise error("a for loop runs over range(...) only", it)
+    assert isinstance(it, A.Call)
     if it.keywords or not 1 <= len(it.args) <= 3:
         raise error("range() takes one to three arguments", it)
     for a in it.args:
@@ -228,8 +229,32 @@ def check_for(ck: Checker, s: A.For) -> None:
     if values and s.target.id not in narrowing.assigned_names(s.body):
         ck.loop_ranges[s.target.id] = (min(values[0], values[-1]),
                                         max(values[0], values[-1]))
+    saved_windows = dict(ck.window_loops)
+    ck.window_loops.pop(s.target.id, None)
+    window = window_of_length_loop(it)
+    if window is not None and s.target.id not in narrowing.assigned_names(s.body):
+        ck.window_loops[s.target.id] = (window, s)
     loop_body(ck, None, s.body)
     ck.loop_ranges = saved
+    ck.window_loops = saved_windows
+
+
+def window_of_length_loop(it: A.Call) -> Optional[Type]:
+    """The window of ``range(len(ctx.optval))`` (or ``range(k, len(...))``
+    from a constant k >= 0, step 1; or ``min(len(ctx.optval), n)`` as the
+    stop): its variable is always an index into the window."""
+    if len(it.args) == 3 and it.args[2].const != 1:
+        return None
+    if len(it.args) >= 2 and not (isinstance(it.args[0].const, int) and it.args[0].const >= 0):
+        return None
+    stop = it.args[1] if len(it.args) >= 2 else it.args[0]
+    while isinstance(stop, A.Cast):
+        stop = stop.value
+    if isinstance(stop.resolved, MinMax) and stop.resolved.smallest:
+        assert isinstance(stop, A.Call)
+        lengths = [a for a in map(uncast, stop.args) if isinstance(a.resolved, WindowLength)]
+        stop = lengths[0] if lengths else stop
+    return stop.resolved.window if isinstance(stop.resolved, WindowLength) else None
 
 
 @statement(A.Assign)
@@ -240,6 +265,11 @@ def check_assign(ck: Checker, s: A.Assign) -> None:
         if existing is not None:
             check_aggregate_value(ck, existing.ty, s.value)
             s.value = value_for(ck, existing.ty, s.value)
+            if isinstance(existing.ty, RefType) and s.value.ty.shared:
+                # References into shared and per-CPU maps in one variable:
+                # its updates from here on are indivisible.
+                existing.ty = RefType(existing.ty.value, existing.ty.maybe_none, shared=True,
+                                      packet=existing.ty.packet)
             resolve_variable(t, existing)
         else:
             ty = infer_new_local(ck, s.value)
@@ -293,6 +323,8 @@ def check_augassign(ck: Checker, s: A.AugAssign) -> None:
         raise error(f"the result is {probe.ty}, which does not fit back into "
                     f"{t.ty}", s.value, note=f"convert explicitly, e.g. {t.ty}(...)")
     s.value = probe.right
+    if s.op in ("+", "-") and t.ty.bits in (32, 64) and access.shared_memory(t):
+        s.resolved = AtomicUpdate(subtract=s.op == "-")
 
 
 # ------------------------------------------------------------ assignment
@@ -452,4 +484,7 @@ def value_for(ck: Checker, ty: Type, value: A.Expr) -> A.Expr:
     ck.expr(value)
     if isinstance(ty, RefType) and isinstance(value, A.Name):
         raise error("a reference cannot be copied: use the variable that holds it", value)
+    if isinstance(ty, RefType) and isinstance(value.ty, RefType):
+        # Whether the map is shared is the variable's (see check_assign).
+        ty = RefType(ty.value, ty.maybe_none, shared=value.ty.shared, packet=ty.packet)
     return coerce(value, ty, "assigned value")

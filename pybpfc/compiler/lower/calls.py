@@ -248,7 +248,25 @@ def lower_atomic_add(lw: Lowering, e: A.Call) -> ir.Value:
     # value is used (it then reads a register the add never set), so an
     # add whose value is used is seq_cst: the fetching atomic add.
     ordering = "seq_cst" if e.resolved.old_value_used else "monotonic"
-    rmw = ir.instructions.AtomicRMW(lw.builder.block, "add", addr, lw.expr(amount),
-                                    ordering, "")
+    return atomic_add_at(lw, addr, lw.expr(amount), ordering)
+
+
+def atomic_add_at(lw: Lowering, addr: ir.Value, amount: ir.Value,
+                  ordering: str = "monotonic") -> ir.Value:
+    rmw = ir.instructions.AtomicRMW(lw.builder.block, "add", addr, amount, ordering, "")
     lw.builder._insert(rmw)
     return rmw
+
+
+def atomic_update(lw: Lowering, s: A.AugAssign) -> None:
+    """``target += n`` on memory other CPUs write: BPF's atomic add (of
+    ``-n`` for ``-=``), its old value unused."""
+    addr = memory.address(lw, s.target)
+    amount = lw.expr(s.value)
+    if s.resolved.subtract:
+        amount = lw.builder.neg(amount)
+    if isinstance(addr, tuple):
+        ptr, ok = addr
+        lw.guarded(ok, lambda: atomic_add_at(lw, ptr, amount))
+        return
+    atomic_add_at(lw, addr, amount)

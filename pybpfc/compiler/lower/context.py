@@ -15,6 +15,8 @@ the form the verifier tracks.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import llvmlite.ir as ir
 
 from ... import abi
@@ -23,6 +25,10 @@ from ..contract import (ContextArrayElement, ContextField, OptvalAccess, OptvalB
                         SocketField, SocketPointer, WindowLength, WindowLengthTest)
 from ..types import U8, IntType, WindowType
 from .state import I8, I32, I64, PTR, Lowering, VolatileLoad, VolatileStore, expression
+
+# The key, among the context reads a stretch of code shares, of the copy of
+# the window's start that bounds tests compute from (see check_base).
+CHECK_BASE = -1
 
 # The classic packet loads (LD_ABS/LD_IND), by width.
 PACKET_LOAD_INTRINSICS = {8: "llvm.bpf.load.byte", 16: "llvm.bpf.load.half",
@@ -119,7 +125,13 @@ def ctx_store_at(lw: Lowering, base: ir.Value, offset: int, size: int, value: ir
 
 @expression(OptvalByte)
 def lower_window_byte(lw: Lowering, e: A.Subscript) -> ir.Value:
-    return window_load(lw, e.resolved.window, e.index, U8)
+    return window_load(lw, e.resolved.window, e.index, U8, leaving(lw, e.resolved))
+
+
+def leaving(lw: Lowering, r: OptvalByte) -> Optional[ir.Block]:
+    """Where a byte access inside a loop over the window goes when its test
+    fails (it cannot): the loop's end."""
+    return None if r.within is None else lw.loop_ends[id(r.within)]
 
 
 @expression(OptvalAccess)
@@ -138,17 +150,22 @@ def lower_window_length(lw: Lowering, e: A.Call) -> ir.Value:
     diff = lw.builder.sub(lw.builder.ptrtoint(end, I64), lw.builder.ptrtoint(start, I64))
     # Narrowed later, LLVM would subtract the pointers in 32 bits,
     # which the verifier refuses: the difference is taken whole first.
-    return lw.builder.trunc(lw.opaque(diff), I32)
+    # The verifier knows nothing of a difference of pointers: capped at a
+    # page, the most the window holds, the length bounds a loop over it.
+    diff = lw.opaque(diff)
+    page = ir.Constant(I64, abi.PAGE_SIZE)
+    capped = lw.builder.select(lw.builder.icmp_unsigned("<", diff, page), diff, page)
+    return lw.builder.trunc(lw.opaque(capped), I32)
 
 
 @expression(WindowLengthTest)
 def lower_window_length_test(lw: Lowering, e: A.Compare) -> ir.Value:
     """``len(ctx.optval) >= N`` as the pointer comparison ``start + N <=
     end``: the form the verifier tracks, and the same test an access of the
-    window makes, so LLVM can share the two."""
+    window makes (from the same base), so LLVM can share the two."""
     r = e.resolved
     start, end = window_bounds(lw, lw.expr(r.context), r.window)
-    fits = lw.builder.icmp_unsigned("<=", lw.offset(start, r.need), end)
+    fits = lw.builder.icmp_unsigned("<=", lw.offset(check_base(lw, start), r.need), end)
     return lw.builder.not_(fits) if r.fits_is_false else fits
 
 
@@ -156,6 +173,24 @@ def window_bounds(lw: Lowering, ctx: ir.Value, w: WindowType) -> tuple[ir.Value,
     start = ctx_load_at(lw, ctx, w.start.offset, 8, PTR, stable=True)
     end = ctx_load_at(lw, ctx, w.end.offset, 8, PTR, stable=True)
     return start, end
+
+
+def check_base(lw: Lowering, start: ir.Value) -> ir.Value:
+    """The window's start, as the tests of constant offsets compute their
+    end pointers from it: the same register for the verifier, which
+    learns from each test how far the start may be read, but another value
+    for LLVM.  Were the end pointer of one test (start + 1) also the
+    address of the next byte, LLVM could reach that byte through it on
+    the path where that test failed, where the verifier knows the
+    pointer lies past the end (and refuses the access).  One copy per
+    stretch of code, so LLVM still merges tests that repeat."""
+    key = (id(start), CHECK_BASE, 0)
+    for known in reversed(lw.stable_reads):
+        if key in known:
+            return known[key]
+    base = lw.opaque(start)
+    lw.stable_reads[-1][key] = base
+    return base
 
 
 def window_access(lw: Lowering, w: WindowType, index: A.Expr,
@@ -167,7 +202,7 @@ def window_access(lw: Lowering, w: WindowType, index: A.Expr,
     start, end = window_bounds(lw, lw.ctx, w)
     if index.const is not None:
         ptr = lw.offset(start, index.const)
-        last = lw.offset(start, index.const + size)
+        last = lw.offset(check_base(lw, start), index.const + size)
         return ptr, lw.builder.icmp_unsigned("<=", last, end)
     index_ty = index.ty
     assert isinstance(index_ty, IntType)
@@ -191,21 +226,39 @@ def window_align(index: A.Expr, ty: IntType) -> int:
     return 1
 
 
-def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType) -> ir.Value:
+def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType,
+                leave: Optional[ir.Block] = None) -> ir.Value:
     ptr, ok = window_access(lw, w, index, ty.size)
 
     def load() -> ir.Value:
-        loaded = lw.builder.load(ptr, typ=ir.IntType(ty.bits))
+        loaded = VolatileLoad(lw.builder.block, ptr, typ=ir.IntType(ty.bits))
+        lw.builder._insert(loaded)
         loaded.align = window_align(index, ty)
         return loaded
+    if leave is not None:
+        inside(lw, ok, leave)
+        return load()
     return lw.guarded_value(ok, load, 0, "inbounds")
 
 
 def window_store(lw: Lowering, w: WindowType, index: A.Expr, value: ir.Value,
-                 ty: IntType) -> None:
+                 ty: IntType, leave: Optional[ir.Block] = None) -> None:
     ptr, ok = window_access(lw, w, index, ty.size)
 
     def emit() -> None:
         store = lw.mem_store(value, ptr)
         store.align = window_align(index, ty)
+    if leave is not None:
+        inside(lw, ok, leave)
+        emit()
+        return
     lw.guarded(ok, emit)
+
+
+def inside(lw: Lowering, ok: ir.Value, leave: ir.Block) -> None:
+    """Go on only when ``ok``; otherwise to ``leave``.  Two paths that
+    met again after each access would double the verifier's work with
+    every round of a loop."""
+    go_on = lw.new_block("inside")
+    lw.builder.cbranch(ok, go_on, leave)
+    lw.builder.position_at_end(go_on)

@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import NoneTest
+from ..contract import NoneTest, OneOf
 from ..types import BOOL, IntType, RefType, Type
 from .state import I1, PTR, Lowering, expression
 
@@ -26,6 +26,16 @@ def lower_cast(lw: Lowering, e: A.Cast) -> ir.Value:
         return lw.builder.icmp_unsigned("!=", value, ir.Constant(value.type, 0))
     assert isinstance(dst, IntType)
     return lw.convert(value, src, dst)
+
+
+@expression(OneOf)
+def lower_one_of(lw: Lowering, e: A.Compare) -> ir.Value:
+    value = lw.expr(e.operands[0])
+    found: ir.Value = ir.Constant(I1, 0)
+    for v in e.resolved.values:
+        found = lw.builder.or_(found, lw.builder.icmp_unsigned(
+            "==", value, ir.Constant(value.type, v)))
+    return lw.builder.not_(found) if e.resolved.negate else found
 
 
 @expression(A.UnaryOp)

@@ -124,7 +124,8 @@ def define(lw: Lowering, fn: FuncSym) -> None:
     lw.scope = lw.di.subprogram(
         fn.name, node.pos.line,
         U32 if fn.hook else (None if fn.ret is NONE else fn.ret),
-        [(p.name, p.ty, p.pos.line) for p in fn.params], local=fn.hook is None)
+        [(p.name, p.ty, p.pos.line) for p in fn.params], local=fn.hook is None,
+        kept=lw.program.sent_types if fn.hook else ())
     func.set_metadata("dbg", lw.scope)
     entry = func.append_basic_block("entry")
     lw.builder = ir.IRBuilder(entry)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import (BytesInit, ContextArrayElement, ContextField, Docstring, ListInit,
+from ..contract import (AtomicUpdate, BytesInit, ContextArrayElement, ContextField, Docstring, ListInit,
                         LocalVariable, OptvalByte, ParseNumber, RangeLoop)
 from ..types import U8, ArrayType, IntType, StructType
 from . import calls, context, expressions, memory
@@ -60,6 +60,9 @@ def lower_annassign(lw: Lowering, s: A.AnnAssign) -> None:
 
 @statement(A.AugAssign)
 def lower_augassign(lw: Lowering, s: A.AugAssign) -> None:
+    if isinstance(s.resolved, AtomicUpdate):
+        calls.atomic_update(lw, s)
+        return
     update(lw, s.target, s.op, s.value)
 
 
@@ -132,6 +135,7 @@ def lower_for(lw: Lowering, s: A.For) -> None:
     lw.builder.cbranch(going, body_bb, end_bb)
     lw.builder.position_at_end(body_bb)
     lw.mem_store(lw.to_memory(cur, ty), target)
+    lw.loop_ends[id(s)] = end_bb
     loop_body(lw, s.body, step_bb, end_bb)
     lw.builder.position_at_end(step_bb)
     cur = lw.builder.load(counter)
@@ -175,7 +179,7 @@ def store_value(lw: Lowering, target: A.Expr, value: ir.Value) -> None:
         context.ctx_store(lw, lw.expr(target.value), r.field, value)
         return
     if isinstance(r, OptvalByte):
-        context.window_store(lw, r.window, target.index, value, U8)
+        context.window_store(lw, r.window, target.index, value, U8, context.leaving(lw, r))
         return
     if isinstance(r, ContextArrayElement):
         context.ctx_store_at(lw, lw.expr(r.base), r.offset, r.field.size, value)
@@ -222,7 +226,8 @@ def initialise(lw: Lowering, target: A.Expr, value: A.Expr) -> None:
     r = target.resolved
     assert lw.frame is not None
     planned = lw.frame.locals.get(id(r.var)) if isinstance(r, LocalVariable) else None
-    lw.zero(addr, planned.ty if planned is not None else target.ty)
+    if id(value) not in lw.frame.filled_first:
+        lw.zero(addr, planned.ty if planned is not None else target.ty)
     init = value.resolved
     if isinstance(init, ParseNumber):
         calls.parse_number(lw, value, addr)

@@ -42,23 +42,11 @@ def repeated_tails(body: list[A.Stmt]) -> set[tuple[object, ...]]:
     function's ``body``: only those are worth a block of their own."""
     seen: set[tuple[object, ...]] = set()
     repeated: set[tuple[object, ...]] = set()
-    for stmts in _statement_lists(body):
+    for stmts in A.statement_lists(body):
         for key in tail_keys(stmts):
             if key is not None:
                 (repeated if key in seen else seen).add(key)
     return repeated
-
-
-def _statement_lists(stmts: list[A.Stmt]) -> list[list[A.Stmt]]:
-    """``stmts`` and every statement list nested in it (bodies, else
-    branches)."""
-    found = [stmts]
-    for s in stmts:
-        for f in records.fields(s):
-            value = getattr(s, f.name)
-            if isinstance(value, list) and value and isinstance(value[0], A.Stmt):
-                found += _statement_lists(value)
-    return found
 
 
 def tail_keys(stmts: list[A.Stmt]) -> list[Optional[tuple[object, ...]]]:

@@ -1,0 +1,40 @@
+"""The fuzz generator's valid programs, hook by hook: for every hook of the
+table, programs generated around that hook compile and the kernel's
+verifier accepts them, so each hook (the newest ones too) is covered
+whatever hooks a random sample of tests/compiler/test_fuzz_compiler.py
+happens to draw.  PYBPFC_FUZZ_SEED replays a run."""
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from fuzz.choose import RandomChooser
+from fuzz.compile_check import (KNOWN_REJECTION, LOADED, OK, VERIFIER_LIMIT, compile_text,
+                                load_compiled)
+from fuzz.programs import valid_program_of
+from pybpfc import abi
+from tests.support import require_root
+
+PER_HOOK = 12
+
+
+@pytest.mark.parametrize("hook", abi.HOOKS, ids=lambda h: h.decorator)
+def test_generated_programs_of_each_hook_pass_the_verifier(hook: abi.Hook) -> None:
+    require_root("loading programs")
+    seed = int(os.environ.get("PYBPFC_FUZZ_SEED", random.randrange(1 << 32)))
+    failures, loaded = [], 0
+    for s in range(seed, seed + PER_HOOK):
+        text = valid_program_of(hook, RandomChooser(s))
+        assert f"@{hook.decorator}\n" in text
+        compiled = compile_text(text, keep_object=True)
+        if compiled.kind != OK or compiled.elf is None:
+            failures.append(f"seed {s}: {compiled.kind}: {compiled.detail}\n{text}")
+            continue
+        outcome = load_compiled(compiled.elf)
+        loaded += outcome.kind == LOADED
+        if outcome.kind not in (LOADED, KNOWN_REJECTION, VERIFIER_LIMIT):
+            failures.append(f"seed {s}: {outcome.kind}: {outcome.detail}\n{text}")
+    assert not failures, f"seed {seed}: {len(failures)} failed; the first:\n{failures[0]}"
+    assert loaded >= PER_HOOK * 3 // 4, (seed, loaded)
