@@ -179,3 +179,31 @@ def test_xdp_load_balancer_rewrites_and_sends_back() -> None:
                                                                dst=vip))):
             result = prog.test_run(other)
             assert (result.retval, result.data_out) == (XDP_PASS, other)
+
+
+IP_ONLY = """\
+from pybpfc import ETH_P_IP, ETH_P_IPV6, XDP_DROP, XDP_PASS, EthHdr, XdpContext, htons, xdp
+
+
+@xdp
+def ip_only(ctx: XdpContext) -> int:
+    eth = ctx.header(EthHdr, 0)
+    if eth is None:
+        return XDP_PASS
+    if eth.h_proto in (htons(ETH_P_IP), htons(ETH_P_IPV6)):
+        return XDP_DROP
+    return XDP_PASS
+"""
+
+
+def test_a_be16_is_in_a_tuple_of_its_byte_orders_constants() -> None:
+    require_root("loading packet programs")
+    spec = read_object(compile_source(Source("ip_only.py", IP_ONLY)).elf)
+    with load(spec) as coll:
+        prog = coll.programs["ip_only"]
+        assert prog.test_run(pk.udp4_frame(53)).retval == XDP_DROP
+        ipv6 = pk.ethernet(pk.ipv6(pk.udp(53), pk.IPPROTO_UDP), pk.ETH_P_IPV6)
+        assert prog.test_run(ipv6).retval == XDP_DROP
+        assert prog.test_run(pk.ethernet(bytes(28), pk.ETH_P_ARP)).retval == XDP_PASS
+        # The type with ETH_P_IP's two bytes the other way round passes.
+        assert prog.test_run(pk.ethernet(bytes(28), 0x0008)).retval == XDP_PASS
