@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from . import harness, scaling, sections
+from . import harness, packet_runs, scaling, sections
 from .registry import REGISTRY, REPO_ROOT
 from .report import Report, machine, progress, table
 
@@ -23,6 +23,8 @@ HOOK_ROUNDS = 5 if QUICK else 41
 HOOK_CYCLES = 40 if QUICK else 300
 COMPILE_ROUNDS = 3 if QUICK else 15
 LOAD_ROUNDS = 3 if QUICK else 7
+PACKET_ROUNDS = 5 if QUICK else 21
+PACKET_REPEAT = 1000 if QUICK else 100000
 
 
 def settings() -> str:
@@ -53,6 +55,9 @@ def main() -> int:
     hooks = sections.hook_cost(report, built, loadgen, HOOK_ROUNDS, HOOK_CYCLES)
     compiles = sections.compile_latency(report, built, OUT_DIR, COMPILE_ROUNDS)
     sections.load_and_attach(report, built, LOAD_ROUNDS)
+    progress("packets through test-run")
+    packet_runs.section(report.say, table, [(b.twin.name, b.objects) for b in built],
+                        PACKET_ROUNDS, PACKET_REPEAT)
     # Further sections go here, before the targets: a function that measures
     # and writes its part with report.say().
     progress("compile time against program size")

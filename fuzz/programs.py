@@ -20,6 +20,7 @@ from pybpfc import abi
 from pybpfc.compiler.check.hook_targets import example_hook
 
 from .choose import Chooser, chance
+from .packets import packet_statement
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [p.read_text() for p in sorted((REPO_ROOT / "examples").glob("*.py"))]
@@ -336,6 +337,8 @@ class _Generator:
             kinds.append("jump")
         if self.fn.in_hook:
             kinds += ["context_write", "kernel_helper", "bytes"]
+            if self.hook.packet:
+                kinds += ["packet", "packet"]
         if any(h[2] == "None" for h in self.helpers):
             kinds.append("call_statement")
         counters = [g for g in self.globals if g.type in ATOMIC_TYPES]
@@ -378,6 +381,8 @@ class _Generator:
             return [f"{pad}if {self.boolean(1)}:", f"{pad}    {self.c.choice(('break', 'continue'))}"]
         if kind == "context_write":
             return [pad + line for line in self.context_write()]
+        if kind == "packet":
+            return packet_statement(self, pad)
         if kind == "kernel_helper":
             return [pad + line for line in self.kernel_helper_statement()]
         if kind == "bytes":
@@ -609,6 +614,13 @@ class _Generator:
         if self.hook.returns.kind == "bytes":
             self.imports.update(("DROP", "KEEP_ALL"))
             return f"return {self.c.choice(('DROP', 'KEEP_ALL', self.expr('u32', 2)))}"
+        if self.hook.returns.kind == "action":
+            # XDP_PASS, TC_ACT_OK, ...: a constant one of the hook's, a choice
+            # of two, or any integer the program computes.
+            first, second = (self.c.choice(self.hook.returns.values)[0] for _ in range(2))
+            self.imports.update((first, second))
+            return "return " + self.c.choice((
+                first, f"{first} if {self.boolean(2)} else {second}", self.dynamic("i32", 2)))
         if self.hook.returns.kind == "value":     # ignored by the kernel
             return f"return {self.c.choice(('0', self.expr('u32', 2)))}"
         names = tuple(name for name, _ in self.hook.returns.values)

@@ -44,6 +44,17 @@ from .lang import (BPF_SOCK_OPS_VOID, BPF_SOCK_OPS_TIMEOUT_INIT, BPF_SOCK_OPS_RW
                    TCP_BPF_SNDCWND_CLAMP, TCP_CA_NAME_MAX, SockOpsContext, sock_ops,
                    sock_ops_cb_flags_set)
 
+from .lang import (BPF_F_INGRESS, BPF_F_INVALIDATE_HASH, BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR,
+                   BPF_F_RECOMPUTE_CSUM, TC_ACT_OK, TC_ACT_PIPE, TC_ACT_QUEUED,
+                   TC_ACT_RECLASSIFY, TC_ACT_REDIRECT, TC_ACT_REPEAT, TC_ACT_SHOT,
+                   TC_ACT_STOLEN, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT,
+                   XDP_TX, XdpContext, cgroup_skb_egress, cgroup_skb_ingress, l3_csum_replace,
+                   l4_csum_replace, redirect, skb_pull_data, skb_store_bytes, tc, xdp,
+                   xdp_adjust_head, xdp_adjust_tail)
+from .lang import (ETH_ALEN, ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMP,
+                   IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, EthHdr, IcmpHdr, Ipv4Hdr, Ipv6Hdr,
+                   LpmTrie, TcpHdr, UdpHdr, VlanHdr, be16, be32)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -73,6 +84,17 @@ __all__ = [
     "btf_tracepoint", "perf_event", "raw_tracepoint", "tracepoint", "uprobe", "uretprobe",
     "get_current_task", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
     "probe_read_kernel_str", "probe_read_user", "probe_read_user_str",
+    # packet programs (issue 15)
+    "BPF_F_INGRESS", "BPF_F_INVALIDATE_HASH", "BPF_F_MARK_MANGLED_0", "BPF_F_PSEUDO_HDR",
+    "BPF_F_RECOMPUTE_CSUM", "TC_ACT_OK", "TC_ACT_PIPE", "TC_ACT_QUEUED", "TC_ACT_RECLASSIFY",
+    "TC_ACT_REDIRECT", "TC_ACT_REPEAT", "TC_ACT_SHOT", "TC_ACT_STOLEN", "TC_ACT_UNSPEC",
+    "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_REDIRECT", "XDP_TX", "XdpContext",
+    "cgroup_skb_egress", "cgroup_skb_ingress", "tc", "xdp",
+    "l3_csum_replace", "l4_csum_replace", "redirect", "skb_pull_data", "skb_store_bytes",
+    "xdp_adjust_head", "xdp_adjust_tail",
+    "ETH_ALEN", "ETH_HLEN", "ETH_P_8021Q", "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "IPPROTO_ICMP",
+    "IPPROTO_ICMPV6", "IPPROTO_TCP", "IPPROTO_UDP", "EthHdr", "IcmpHdr", "Ipv4Hdr", "Ipv6Hdr",
+    "TcpHdr", "UdpHdr", "VlanHdr", "be16", "be32", "LpmTrie",
     # device and TCP-event cgroup hooks (issue 14 part B)
     "BPF_DEVCG_ACC_MKNOD", "BPF_DEVCG_ACC_READ", "BPF_DEVCG_ACC_WRITE", "BPF_DEVCG_DEV_BLOCK",
     "BPF_DEVCG_DEV_CHAR", "DeviceContext", "cgroup_device",

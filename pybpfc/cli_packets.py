@@ -117,6 +117,7 @@ class Device:
     tc_direction: Optional[str]
     tc_via: Optional[str]
     programs: tuple[str, ...]     # attach only these (all when empty)
+    command: str = "run"
 
 
 def device_of(args: argparse.Namespace) -> Optional[Device]:
@@ -127,7 +128,7 @@ def device_of(args: argparse.Namespace) -> Optional[Device]:
                 raise UserError(f"pybpfc {args.command}: error: {flag} goes with --dev IFACE")
         return None
     return Device(args.dev, args.xdp_mode, args.tc_direction, args.tc_via,
-                  tuple(args.only or ()))
+                  tuple(args.only or ()), args.command)
 
 
 def check_programs_named(coll: Any, device: Optional[Device]) -> None:
@@ -137,12 +138,12 @@ def check_programs_named(coll: Any, device: Optional[Device]) -> None:
         return
     unknown = [name for name in device.programs if name not in coll.programs]
     if unknown:
-        raise UserError(f"pybpfc run: error: --program {unknown[0]}: no such program in the "
+        raise UserError(f"pybpfc {device.command}: error: --program {unknown[0]}: no such program in the "
                         f"object (it has: {', '.join(coll.programs)})")
     xdp = [p.name for p in coll.programs.values() if p.attach_target == abi.TARGET_NETDEV_XDP
            and (not device.programs or p.name in device.programs)]
     if len(xdp) > 1:
-        raise UserError(f"pybpfc run: error: {device.interface} takes one XDP program and "
+        raise UserError(f"pybpfc {device.command}: error: {device.interface} takes one XDP program and "
                         f"the object has {len(xdp)} ({', '.join(xdp)}): choose one with "
                         "--program NAME")
 
@@ -154,10 +155,23 @@ def attach_to_device(program: Any, device: Device) -> Any:
     return program.attach(device.interface, direction=device.tc_direction, via=device.tc_via)
 
 
-def add_device_options(parser: argparse.ArgumentParser) -> None:
+def device_for_load(args: argparse.Namespace) -> Optional[Device]:
+    """``--dev`` for ``load --pin``: tc through tcx links only, since a
+    cls_bpf filter is no link, cannot be pinned and would outlive pybpfc
+    with nothing to detach it."""
+    device = device_of(args)
+    if device is not None and device.tc_via == "netlink":
+        raise UserError("pybpfc load: error: --tc-via netlink makes cls_bpf filters, which "
+                        "cannot be pinned; `load --dev` attaches tc programs through tcx links")
+    return None if device is None else Device(device.interface, device.xdp_mode,
+                                              device.tc_direction, "tcx", device.programs,
+                                              device.command)
+
+
+def add_device_options(parser: argparse.ArgumentParser, how_long: str) -> None:
     parser.add_argument("--dev", metavar="IFACE",
-                        help="attach the XDP and tc programs to this network interface for "
-                             "the command's duration")
+                        help=f"attach the XDP and tc programs to this network interface "
+                             f"{how_long}")
     parser.add_argument("--xdp-mode", choices=("generic", "native"),
                         help="XDP in generic (any driver) or native (driver) mode; default: "
                              "the kernel's choice")

@@ -119,19 +119,22 @@ def _close_all(links: Iterable[Any]) -> None:
 def _load(args: argparse.Namespace) -> int:
     from pybpfc.runtime.collection import load
     from pybpfc.runtime.pinning import pin_all
+    from pybpfc.cli_packets import device_for_load
     cgroup = _check_cgroup(args.cgroup) if args.cgroup else None
-    if cgroup is not None and args.pin is None:
+    device = device_for_load(args)
+    if (cgroup is not None or device is not None) and args.pin is None:
         raise UserError("pybpfc load: error: a program attached with a BPF link is detached "
                         "when pybpfc exits; give --pin DIR (on a bpffs) to keep it attached")
     spec = _read_spec(args, args.object)
     with load(spec) as coll:
         write_logs_of(args.verifier_log, coll.programs.values())
-        links = _attach_all(coll, cgroup) if cgroup is not None else []
+        links = _attach_all(coll, cgroup, device) if cgroup or device else []
         try:
             for prog in coll.programs.values():
                 info = prog.info()
-                where = f" attached to {cgroup}" if any(
-                    link.program_name == prog.name for link in links) else ""
+                link = next((link for link in links if link.program_name == prog.name), None)
+                where = "" if link is None else \
+                    f" attached to {getattr(link, 'interface', cgroup)}"
                 print(f"{prog.name}: {prog.spec.section}, id {info.id}, "
                       f"{info.verified_insns} instructions verified{where}")
             if args.pin is not None:
@@ -417,6 +420,8 @@ def add_commands(commands: Any, parents: list[argparse.ArgumentParser],
     load.add_argument("--pin", metavar="DIR", help="a directory on a bpffs to pin into")
     add_log_option(load)
     _add_set_option(load)
+    from pybpfc.cli_packets import add_device_options
+    add_device_options(load, "until `pybpfc detach DIR`")
     load.set_defaults(run=_load, command="load", object_bytes=object_bytes)
 
     detach = commands.add_parser(
@@ -486,7 +491,7 @@ def _add_set_option(parser: argparse.ArgumentParser) -> None:
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     from pybpfc.cli_packets import add_device_options
     add_log_option(parser)
-    add_device_options(parser)
+    add_device_options(parser, "for the command's duration")
     _add_set_option(parser)
     parser.add_argument("--socket", metavar="udp:PORT",
                         help="open a UDP socket on 127.0.0.1 (udp6: ::1) port PORT (0: any "

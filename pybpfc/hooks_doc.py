@@ -13,7 +13,16 @@ from . import abi as hooks
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+_PACKET_KINDS = {"packet": "start of the packet", "packet_end": "end of the packet",
+                 "packet_meta": "start of the packet's metadata"}
+
+
 def _rights(hook: hooks.Hook, f: hooks.Field) -> str:
+    if f.kind in _PACKET_KINDS:
+        if f.kind == "packet" and f.name in hook.readable and hook.packet:
+            return ("headers read and written through `ctx.header(T, offset)`"
+                    if hook.packet == "write" else "headers read through `ctx.header(T, offset)`")
+        return "used by `ctx.header`" if f.name in hook.readable else "—"
     if f.kind == "window_end":
         return "used through `len(ctx.optval)`"
     if f.kind == "window":
@@ -33,6 +42,8 @@ def _rights(hook: hooks.Hook, f: hooks.Field) -> str:
 
 
 def _field_type(f: hooks.Field) -> str:
+    if f.kind in _PACKET_KINDS:
+        return _PACKET_KINDS[f.kind]
     if f.kind == "window":
         return "byte window (`ctx.optval[i]`, `.u32(off)`, ...)"
     if f.kind == "sock":
@@ -127,7 +138,8 @@ def _method_text(method: hooks.Method) -> str:
 # How the helper table's parameter kinds and return types read in the docs.
 _PARAM_KINDS = {"ctx": "context", "ctx_or_null": "context or None",
                 "sock": "ctx.sk (in @sock_ops: ctx)", "buffer": "bytearray",
-                "buffer_start": "bytearray", "buffer_tail": "bytearray"}
+                "buffer_start": "bytearray", "buffer_tail": "bytearray",
+                "raw": "integer of either byte order"}
 _RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint"}
 
 

@@ -11,20 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Callable, Final, Generic, Optional, TypeVar
 
 from .abi import hooks as _hooks, kernel as _kernel
-
-# --------------------------------------------------------------- integers
-# Fixed-width integer types.  To Python and to type checkers they are int;
-# the compiler gives each its width and signedness.
-u8 = int
-u16 = int
-u32 = int
-u64 = int
-i8 = int
-i16 = int
-i32 = int
-i64 = int
+# Fixed-width integer types (int to Python) and @struct, exported from here.
+from .lang_base import i8 as i8, i16 as i16, i32 as i32, i64 as i64, struct as struct
+from .lang_base import u8 as u8, u16 as u16, u32 as u32, u64 as u64
 
 T = TypeVar("T")
+H = TypeVar("H")     # a packet header type
 # A global that the program only reads and user space may set before the
 # object is loaded (`.rodata`): `limit: ReadOnly[u32] = 1`.
 ReadOnly = Annotated[T, "pybpfc.ReadOnly"]
@@ -48,11 +40,30 @@ PAGE_SIZE: Final[int] = _kernel.PAGE_SIZE
 BPF_ANY: Final[int] = _kernel.BPF_ANY
 BPF_NOEXIST: Final[int] = _kernel.BPF_NOEXIST
 BPF_EXIST: Final[int] = _kernel.BPF_EXIST
+# What packet programs return, and their helpers' flags (issue 15).
+XDP_ABORTED: Final[int] = _kernel.XDP_ABORTED
+XDP_DROP: Final[int] = _kernel.XDP_DROP
+XDP_PASS: Final[int] = _kernel.XDP_PASS
+XDP_TX: Final[int] = _kernel.XDP_TX
+XDP_REDIRECT: Final[int] = _kernel.XDP_REDIRECT
+TC_ACT_UNSPEC: Final[int] = _kernel.TC_ACT_UNSPEC
+TC_ACT_OK: Final[int] = _kernel.TC_ACT_OK
+TC_ACT_RECLASSIFY: Final[int] = _kernel.TC_ACT_RECLASSIFY
+TC_ACT_SHOT: Final[int] = _kernel.TC_ACT_SHOT
+TC_ACT_PIPE: Final[int] = _kernel.TC_ACT_PIPE
+TC_ACT_STOLEN: Final[int] = _kernel.TC_ACT_STOLEN
+TC_ACT_QUEUED: Final[int] = _kernel.TC_ACT_QUEUED
+TC_ACT_REPEAT: Final[int] = _kernel.TC_ACT_REPEAT
+TC_ACT_REDIRECT: Final[int] = _kernel.TC_ACT_REDIRECT
+BPF_F_PSEUDO_HDR: Final[int] = _kernel.BPF_F_PSEUDO_HDR
+BPF_F_MARK_MANGLED_0: Final[int] = _kernel.BPF_F_MARK_MANGLED_0
+BPF_F_RECOMPUTE_CSUM: Final[int] = _kernel.BPF_F_RECOMPUTE_CSUM
+BPF_F_INVALIDATE_HASH: Final[int] = _kernel.BPF_F_INVALIDATE_HASH
+BPF_F_INGRESS: Final[int] = _kernel.BPF_F_INGRESS
 
 # ------------------------------------------------------------ decorators
 
 F = TypeVar("F", bound=Callable[..., object])
-C = TypeVar("C", bound=type)
 
 
 def _hook_decorator(name: str) -> Callable[[F], F]:
@@ -94,6 +105,11 @@ cgroup_getpeername_unix = _hook_decorator("cgroup_getpeername_unix")
 cgroup_getsockname4 = _hook_decorator("cgroup_getsockname4")
 cgroup_getsockname6 = _hook_decorator("cgroup_getsockname6")
 cgroup_getsockname_unix = _hook_decorator("cgroup_getsockname_unix")
+# packet programs (issue 15)
+xdp = _hook_decorator("xdp")
+tc = _hook_decorator("tc")
+cgroup_skb_ingress = _hook_decorator("cgroup_skb_ingress")
+cgroup_skb_egress = _hook_decorator("cgroup_skb_egress")
 # device and TCP-event cgroup hooks (issue 14 part B)
 cgroup_device = _hook_decorator("cgroup_device")
 sock_ops = _hook_decorator("sock_ops")
@@ -141,11 +157,6 @@ def uretprobe(binary: str, function: str, /) -> Callable[[F], F]:
     when the function returns; ``ctx.ret``."""
     return _targeted("uretprobe", binary, function)
 
-
-def struct(cls: C) -> C:
-    """Mark a class as a C-like struct: its annotated fields, in order."""
-    setattr(cls, "__pybpfc_struct__", True)
-    return cls
 
 # -------------------------------------------------------------- contexts
 # What each hook's function receives.  The attributes mirror the table in
@@ -247,7 +258,11 @@ class SkBuff:
     tc_index: u32
     cb: list[u32]
     hash: u32
+    tc_classid: u32
+    data: int
+    data_end: int
     napi_id: u32
+    data_meta: int
     gso_segs: u32
     gso_size: u32
 
@@ -258,6 +273,26 @@ class SkBuff:
         raise _only_in_a_hook()
 
     def load_u32(self, offset: int) -> int:
+        raise _only_in_a_hook()
+
+    def header(self, kind: type[H], offset: int) -> Optional[H]:
+        """tc and cgroup_skb: the header ``kind`` at ``offset`` bytes into
+        the packet, or None when the packet is too short for it."""
+        raise _only_in_a_hook()
+
+
+class XdpContext:
+    """struct xdp_md: a packet as an XDP program sees it."""
+    data: int
+    data_end: int
+    data_meta: int
+    ingress_ifindex: u32
+    rx_queue_index: u32
+    egress_ifindex: u32
+
+    def header(self, kind: type[H], offset: int) -> Optional[H]:
+        """The header ``kind`` at ``offset`` bytes into the packet, or None
+        when the packet is too short for it."""
         raise _only_in_a_hook()
 
 
@@ -465,6 +500,13 @@ from .lang_helpers import (  # noqa: E402  (they take the contexts above)
     probe_read_user_str as probe_read_user_str,
     probe_read_kernel_str as probe_read_kernel_str,
     sock_ops_cb_flags_set as sock_ops_cb_flags_set,
+    skb_store_bytes as skb_store_bytes,
+    l3_csum_replace as l3_csum_replace,
+    l4_csum_replace as l4_csum_replace,
+    redirect as redirect,
+    skb_pull_data as skb_pull_data,
+    xdp_adjust_head as xdp_adjust_head,
+    xdp_adjust_tail as xdp_adjust_tail,
 )
 
 
@@ -535,6 +577,13 @@ class LruHashMap(HashMap[K, V]):
         super().__init__(max_entries)
 
 
+class LpmTrie(HashMap[K, V]):
+    """Longest-prefix match; K is a @struct of ``prefixlen: u32`` then the
+    address (issue 15)."""
+    def __init__(self, max_entries: int) -> None:
+        super().__init__(max_entries)
+
+
 class PerCpuHashMap(HashMap[K, V]):
     pass
 
@@ -584,3 +633,8 @@ class RingBuf:
 
     def output(self, record: object, flags: int = 0) -> int:
         raise _map_only_in_a_hook("RingBuf")
+
+
+# ---------------------------------------------------------------- packets
+# The header structs and byte-order types of direct packet access.
+from .lang_packets import *  # noqa: E402,F401,F403

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .lang import SkBuff, SockAddrContext, SockContext, SockOpsContext, SysctlContext
+    from .lang import (SkBuff, SockAddrContext, SockContext, SockOpsContext, SysctlContext,
+                       XdpContext)
 
 
 def _helper_outside_a_hook(name: str) -> RuntimeError:
@@ -123,3 +124,34 @@ def probe_read_kernel_str(buf: bytearray, src: int, /) -> int:
 
 def sock_ops_cb_flags_set(ctx: SockOpsContext, flags: int, /) -> int:
     raise _helper_outside_a_hook("sock_ops_cb_flags_set")
+
+
+# -- packet programs (issue 15)
+
+
+def skb_store_bytes(ctx: SkBuff, offset: int, buf: bytearray, flags: int, /) -> int:
+    raise _helper_outside_a_hook("skb_store_bytes")
+
+
+def l3_csum_replace(ctx: SkBuff, offset: int, old: int, new: int, flags: int, /) -> int:
+    raise _helper_outside_a_hook("l3_csum_replace")
+
+
+def l4_csum_replace(ctx: SkBuff, offset: int, old: int, new: int, flags: int, /) -> int:
+    raise _helper_outside_a_hook("l4_csum_replace")
+
+
+def redirect(ifindex: int, flags: int, /) -> int:
+    raise _helper_outside_a_hook("redirect")
+
+
+def skb_pull_data(ctx: SkBuff, length: int, /) -> int:
+    raise _helper_outside_a_hook("skb_pull_data")
+
+
+def xdp_adjust_head(ctx: XdpContext, delta: int, /) -> int:
+    raise _helper_outside_a_hook("xdp_adjust_head")
+
+
+def xdp_adjust_tail(ctx: XdpContext, delta: int, /) -> int:
+    raise _helper_outside_a_hook("xdp_adjust_tail")

@@ -11,7 +11,6 @@ with ``update()``.
 from __future__ import annotations
 
 import errno
-import os
 import socket
 from typing import Optional, Union
 
@@ -19,6 +18,7 @@ from pybpfc.abi import kernel
 
 from . import bpf
 from .errors import BpfError, SyscallError, describe_errno
+from .owned import OwnedFd
 
 Interface = Union[str, int]
 
@@ -41,8 +41,9 @@ def interface_index(what: str, interface: Interface) -> tuple[str, int]:
                        f"namespace (it has: {present})") from None
 
 
-class NetdevLink:
-    """A packet program attached to an interface through a BPF link."""
+class NetdevLink(OwnedFd):
+    """A packet program attached to an interface through a BPF link;
+    closing it (or its last pin going) detaches the program."""
 
     def __init__(self, program_name: str, hook: str, interface: str, ifindex: int,
                  link_fd: int):
@@ -70,20 +71,6 @@ class NetdevLink:
         info = bpf.obj_get_info_by_fd(self.fd, "link", what=self.what)
         assert isinstance(info, bpf.LinkInfo)
         return info
-
-    def pin(self, path: "os.PathLike[str] | str") -> None:
-        bpf.obj_pin(self.fd, path, what=self.what)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            bpf.close(self.fd)
-            self.fd = -1
-
-    def __enter__(self) -> "NetdevLink":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<NetdevLink {self.program_name!r} {self.hook} on {self.interface}>"

@@ -34,6 +34,8 @@ _CONTEXT_SIZES = {
     kernel.BPF_PROG_TYPE_CGROUP_SKB: kernel.SK_BUFF_SIZE,
     kernel.BPF_PROG_TYPE_SOCKET_FILTER: kernel.SK_BUFF_SIZE,
 }
+# EtherType -> (protocol, the shortest frame an skb test run takes with it).
+_IP_HEADER_FRAMES = {0x0800: ("IPv4", ETH_HLEN + 20), 0x86DD: ("IPv6", ETH_HLEN + 40)}
 _CONTEXT_NAMES = {kernel.XDP_MD_SIZE: "struct xdp_md", kernel.SK_BUFF_SIZE: "struct __sk_buff"}
 
 
@@ -75,6 +77,15 @@ def check_packet_input(what: str, prog_type: int, packet: bytes, ctx: Optional[b
                        f"starts with a {ETH_HLEN}-byte Ethernet header")
     if repeat < 1 or repeat >= 1 << 32:
         raise BpfError(f"{what}: repeat must be from 1 to {(1 << 32) - 1}, not {repeat}")
+    if prog_type != kernel.BPF_PROG_TYPE_XDP:
+        # The kernel builds an skb from the frame and refuses (EINVAL) one
+        # whose EtherType promises an IP header the frame does not hold.
+        ethertype = int.from_bytes(packet[12:14], "big")
+        need = _IP_HEADER_FRAMES.get(ethertype)
+        if need is not None and len(packet) < need[1]:
+            raise BpfError(f"{what}: the packet is {len(packet)} bytes and its EtherType says "
+                           f"{need[0]}; a test run of this program needs the whole {need[0]} "
+                           f"header, {need[1]} bytes with the Ethernet header")
     limit = _CONTEXT_SIZES[prog_type]
     if ctx is not None and len(ctx) > limit:
         raise BpfError(f"{what}: the context is {len(ctx)} bytes; this program's "

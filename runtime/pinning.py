@@ -25,6 +25,10 @@ from . import bpf
 from .btf import Btf, Kind
 from .errors import BpfError
 from .link import Link
+from .netdev import NetdevLink
+
+# What pin_all pins as a link: a cgroup link, or an XDP or tcx link.
+AnyLink = Union[Link, NetdevLink]
 from .maps import Map, open_map
 from .spec import MapSpec
 from .system import BPF_FS_MAGIC, filesystem_magic
@@ -96,7 +100,7 @@ class Pin:
 
 
 def pin_all(directory: StrPath, programs: Iterable[tuple[str, int]],
-            maps: Iterable[tuple[str, int]], links: Iterable[Link]) -> Path:
+            maps: Iterable[tuple[str, int]], links: Iterable[AnyLink]) -> Path:
     """Pin every object under ``directory`` and record them in its manifest;
     on failure remove what was pinned.  Returns the directory, resolved."""
     root = prepare_pin_directory(directory)
@@ -116,7 +120,7 @@ def pin_all(directory: StrPath, programs: Iterable[tuple[str, int]],
             (root / folder).mkdir()
         for pin, fd, what in planned:
             target = root / pin.folder / pin.name
-            if isinstance(fd, Link):
+            if not isinstance(fd, int):
                 fd.pin(target)
             else:
                 bpf.obj_pin(fd, target, what=what)
@@ -133,13 +137,13 @@ def pin_all(directory: StrPath, programs: Iterable[tuple[str, int]],
 
 
 def _plan(root: Path, programs: Iterable[tuple[str, int]], maps: Iterable[tuple[str, int]],
-          links: Iterable[Link]) -> list[tuple[Pin, Union[int, Link], str]]:
+          links: Iterable[AnyLink]) -> list[tuple[Pin, Union[int, AnyLink], str]]:
     """What to pin where, with each object's id; two objects that would
     share a pin are refused before anything is pinned."""
-    planned: list[tuple[Pin, Union[int, Link], str]] = []
+    planned: list[tuple[Pin, Union[int, AnyLink], str]] = []
     owners: dict[str, str] = {}
 
-    def add(folder: str, name: str, obj: Union[int, Link], what: str) -> None:
+    def add(folder: str, name: str, obj: Union[int, AnyLink], what: str) -> None:
         pin = Pin(folder, pin_name(name), _object_id(obj, KINDS[folder], what))
         if pin.relative in owners:
             raise BpfError(f"pin directory '{root}': {what} and {owners[pin.relative]} "
@@ -156,10 +160,10 @@ def _plan(root: Path, programs: Iterable[tuple[str, int]], maps: Iterable[tuple[
     return planned
 
 
-def _object_id(obj: Union[int, Link], kind: str, what: str) -> int:
-    if isinstance(obj, Link) and not obj.is_bpf_link:
+def _object_id(obj: Union[int, AnyLink], kind: str, what: str) -> int:
+    if not isinstance(obj, int) and not obj.is_bpf_link:
         raise BpfError(f"{what}: attached without a BPF link, so there is nothing to pin")
-    fd = obj.fd if isinstance(obj, Link) else obj
+    fd = obj if isinstance(obj, int) else obj.fd
     return bpf.obj_get_info_by_fd(fd, kind, what=what).id
 
 

@@ -77,6 +77,8 @@ class Program(OwnedFd):
                            f"{abi.ATTACH_TARGETS[self.attach_target]}, not to a {wanted}")
         if isinstance(target, socket.socket):
             return attach_socket(self.fd, self.name, target)
+        if isinstance(target, int):
+            raise BpfError(f"{self.what}: attaches to a cgroup: give its path, not {target}")
         assert self.spec.expected_attach_type is not None     # every cgroup hook has one
         return attach_cgroup(self.fd, self.name, self.spec.expected_attach_type, target)
 

@@ -69,7 +69,7 @@ def _request(kind: int, flags: int, body: bytes, what: str, request: str) -> lis
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, k.NETLINK_ROUTE) as sock:
         sock.bind((0, 0))
         sock.send(message)
-        replies = []
+        replies: list[bytes] = []
         while True:
             for reply_kind, reply_sequence, payload in _messages(sock.recv(1 << 16)):
                 if reply_sequence != sequence:

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import pickle
 import shutil
 import socket
 import subprocess
 import threading
-import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
-from tests.support import require_kernel_feature, require_root
+import pytest
+
+from tests.support import report_to_parent, require_kernel_feature, require_root
 
 CLONE_NEWNET = 0x40000000
 INNER_DEV, PEER_DEV = "pyb0", "pyb1"
@@ -47,7 +49,12 @@ def _unshare() -> int:
     if _libc().unshare(CLONE_NEWNET) != 0:
         number = ctypes.get_errno()
         raise OSError(number, f"unshare(CLONE_NEWNET): {os.strerror(number)}")
-    return os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    return _this_threads_netns()
+
+
+def _this_threads_netns() -> int:
+    return os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net",
+                   os.O_RDONLY | os.O_CLOEXEC)
 
 
 def ip(*args: str, netns_fd: Optional[int] = None, pass_fds: tuple[int, ...] = ()) -> None:
@@ -69,7 +76,7 @@ def private_netns() -> Iterator[int]:
     """This thread in a new network namespace with loopback up, for the
     ``with``; yields an fd of the namespace."""
     require_root("creating network namespaces")
-    home = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    home = _this_threads_netns()
     try:
         inner = _unshare()
         try:
@@ -174,18 +181,7 @@ def run_in_netns(netns_fd: int, fn: Callable[..., Any], *args: Any,
     pid = os.fork()
     if pid == 0:   # the child
         os.close(read_end)
-        try:
-            setns(netns_fd)
-            outcome: tuple[str, Any] = ("ok", fn(*args))
-        except BaseException as error:
-            outcome = ("error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
-        try:
-            data = pickle.dumps(outcome)
-        except Exception as error:
-            data = pickle.dumps(("error", f"result not picklable: {error}"))
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(data)
-        os._exit(0)
+        report_to_parent(write_end, lambda: setns(netns_fd), fn, *args)
     os.close(write_end)
     try:
         with os.fdopen(read_end, "rb") as pipe:
@@ -208,6 +204,20 @@ def run_in_netns(netns_fd: int, fn: Callable[..., Any], *args: Any,
 def _wait_readable(fd: int, timeout: float) -> bool:
     import select
     return bool(select.select([fd], [], [], timeout)[0])
+
+
+@pytest.fixture
+def veth() -> Iterator[VethPair]:
+    """A test's veth pair (import it into the test module to use it)."""
+    with veth_pair() as pair:
+        yield pair
+
+
+def xdp_state(dev: str) -> Any:
+    """What iproute2 reports of an interface's XDP attachment (None: none)."""
+    shown = subprocess.run(["ip", "-j", "-d", "link", "show", dev], capture_output=True,
+                           text=True, check=True)
+    return json.loads(shown.stdout)[0].get("xdp")
 
 
 # ------------------------------------------------------------------ traffic
@@ -253,7 +263,7 @@ def receive_udp(ready: Callable[[], Any], address: str, port: int,
         rx.bind((address, port))
         rx.settimeout(wait)
         ready()
-        got = []
+        got: list[tuple[bytes, int]] = []
         while True:
             try:
                 data, ancillary, _, _ = rx.recvmsg(65536, socket.CMSG_SPACE(1))

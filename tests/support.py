@@ -290,23 +290,12 @@ def run_in_cgroup(cgroup_path: StrPath, fn, *args):  # type: ignore[no-untyped-d
     hooks act on sockets created inside the cgroup, so everything the test
     wants judged happens in the child."""
     import pickle
-    import traceback
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
         os.close(read_end)
-        try:
-            Path(cgroup_path, "cgroup.procs").write_text(str(os.getpid()))
-            outcome = ("ok", fn(*args))
-        except BaseException as exc:  # reported to the parent, never lost
-            outcome = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-        try:
-            data = pickle.dumps(outcome)
-        except Exception as exc:
-            data = pickle.dumps(("error", f"result not picklable: {exc}"))
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(data)
-        os._exit(0)
+        report_to_parent(write_end, lambda: Path(cgroup_path, "cgroup.procs").write_text(
+            str(os.getpid())), fn, *args)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
@@ -315,6 +304,26 @@ def run_in_cgroup(cgroup_path: StrPath, fn, *args):  # type: ignore[no-untyped-d
     if kind == "error":
         raise AssertionError(f"the child in {cgroup_path} failed: {value}")
     return value
+
+
+def report_to_parent(write_end: int, enter, fn, *args) -> None:  # type: ignore[no-untyped-def]
+    """In a forked child: ``enter()`` (into a cgroup, a namespace), then
+    ``fn(*args)``; its result or its failure, pickled, down the pipe; then
+    the child ends."""
+    import pickle
+    import traceback
+    try:
+        enter()
+        outcome = ("ok", fn(*args))
+    except BaseException as exc:  # reported to the parent, never lost
+        outcome = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+    try:
+        data = pickle.dumps(outcome)
+    except Exception as exc:
+        data = pickle.dumps(("error", f"result not picklable: {exc}"))
+    with os.fdopen(write_end, "wb") as pipe:
+        pipe.write(data)
+    os._exit(0)
 
 
 def errno_of(call, *args) -> int:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from . import kernel
 from .contexts import (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, CONTEXTS, CONTEXTS_BY_PYTHON_NAME,
-                       SK_BUFF, SOCK_POINTER_READABLE, Context, Field)
+                       SK_BUFF, SOCK_POINTER_READABLE, XDP_MD, Context, Field)
 from .helpers import HELPERS, TRACE_PRINTK_MAX_VALUES, Helper, Param
 from .hooks import (HOOKS, HOOKS_BY_DECORATOR, HOOKS_BY_SECTION, Hook, Returns, hook_for_section,
                     hook_named)
@@ -42,6 +42,7 @@ from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
 from .maps import MAP_KINDS, MapKind, Method, MethodParam
 # sock_addr hooks
 from .contexts import BPF_SOCK_ADDR
+from .headers import HEADERS, HEADERS_BY_PYTHON_NAME, PACKET_CONSTANTS, Header, HeaderField
 # device and TCP-event cgroup hooks (issue 14 part B)
 from .contexts import BPF_CGROUP_DEV_CTX, BPF_SOCK_OPS
 
@@ -49,7 +50,7 @@ __all__ = [
     "kernel",
     "ATTACH_TYPES", "BPF_F_CLONE", "BPF_F_NO_PREALLOC", "BPF_SK_STORAGE_GET_F_CREATE",
     "MAP_TYPES", "PAGE_SIZE", "PROG_TYPES", "STACK_SIZE", "UPDATE_FLAGS",
-    "BPF_SOCK", "BPF_SOCKOPT", "BPF_SYSCTL", "CONTEXTS", "CONTEXTS_BY_PYTHON_NAME", "SK_BUFF",
+    "BPF_SOCK", "BPF_SOCKOPT", "BPF_SYSCTL", "XDP_MD", "CONTEXTS", "CONTEXTS_BY_PYTHON_NAME", "SK_BUFF",
     "SOCK_POINTER_READABLE", "Context", "Field",
     "HELPERS", "TRACE_PRINTK_MAX_VALUES", "Helper", "Param",
     "MAP_KINDS", "MapKind", "Method", "MethodParam",
@@ -69,4 +70,5 @@ __all__ = [
     # device and TCP-event cgroup hooks (issue 14 part B)
     "BPF_CGROUP_DEV_CTX", "BPF_SOCK_OPS",
     "TARGET_NETDEV_XDP", "TARGET_NETDEV_TC",
+    "HEADERS", "HEADERS_BY_PYTHON_NAME", "PACKET_CONSTANTS", "Header", "HeaderField",
 ]

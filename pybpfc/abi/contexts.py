@@ -17,7 +17,11 @@ class Field(NamedTuple):
       field named by ``end``; programs reach it only through bounds-checked
       accesses, never as a pointer;
     - ``"window_end"``: that end pointer, never used directly;
-    - ``"sock"``: a pointer to a ``struct bpf_sock`` (attribute access only).
+    - ``"sock"``: a pointer to a ``struct bpf_sock`` (attribute access only);
+    - ``"packet"``, ``"packet_end"``, ``"packet_meta"``: the start, end and
+      metadata start of a packet (``xdp_md`` and ``__sk_buff``); programs
+      reach the packet only through ``ctx.header(T, offset)``, whose bounds
+      check the compiler writes, never as a pointer.
 
     ``count`` > 1 makes the member an array of ``count`` elements of ``kind``,
     indexed with constants.
@@ -115,9 +119,25 @@ SK_BUFF = Context("SkBuff", "__sk_buff", 192, (
     Field("tc_index", 44, "u32", 4, "traffic control index"),
     Field("cb", 48, "u32", 4, "scratch space shared between programs", count=5),
     Field("hash", 68, "u32", 4, "the packet's flow hash"),
+    Field("tc_classid", 72, "u32", 4, "traffic control class id (tc: written for the qdisc)"),
+    Field("data", 76, "packet", 4, "start of the packet's linear data"),
+    Field("data_end", 80, "packet_end", 4, "end of the packet's linear data"),
     Field("napi_id", 84, "u32", 4, "NAPI id of the receive queue"),
+    Field("data_meta", 140, "packet_meta", 4, "start of the metadata before the packet"),
     Field("gso_segs", 164, "u32", 4, "number of GSO segments"),
     Field("gso_size", 176, "u32", 4, "size of a GSO segment"),
+), narrow_reads=True)
+
+# ------------------------------------------------------ packet programs
+# struct xdp_md: what an XDP program gets.  data, data_end and data_meta are
+# 32-bit fields the verifier turns into packet pointers.
+XDP_MD = Context("XdpContext", "xdp_md", 24, (
+    Field("data", 0, "packet", 4, "start of the packet"),
+    Field("data_end", 4, "packet_end", 4, "end of the packet"),
+    Field("data_meta", 8, "packet_meta", 4, "start of the metadata before the packet"),
+    Field("ingress_ifindex", 12, "u32", 4, "index of the device the packet arrived on"),
+    Field("rx_queue_index", 16, "u32", 4, "receive queue of the device"),
+    Field("egress_ifindex", 20, "u32", 4, "index of the device a devmap program sends to"),
 ), narrow_reads=True)
 
 # ---- device and TCP-event cgroup hooks (issue 14 part B)
@@ -199,7 +219,7 @@ BPF_SOCK_ADDR = Context("SockAddrContext", "bpf_sock_addr", 72, (
 ))
 
 
-CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF,
+CONTEXTS: tuple[Context, ...] = (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, SK_BUFF, XDP_MD,
                                  BPF_CGROUP_DEV_CTX, BPF_SOCK_OPS, BPF_SOCK_ADDR)
 CONTEXTS_BY_PYTHON_NAME = {c.python_name: c for c in CONTEXTS}
 

@@ -42,13 +42,18 @@ class Helper(NamedTuple):
     ``call`` says how a program reaches it: ``"function"`` (a function of
     the same name exported by pybpfc, with ``signature``), ``"method"`` (a
     method of a map: its parameters are the method's, see ``maps.py``) or
-    ``"print"`` (the builtin ``print``)."""
+    ``"print"`` (the builtin ``print``).
+
+    ``moves_packet``: the helper may move or resize the packet
+    (``bpf_helper_changes_pkt_data``), so every pointer into it taken
+    before the call is invalid after it."""
     name: str
     func_id: int          # enum bpf_func_id
     signature: tuple[Param, ...]
     returns: str
     doc: str
     call: str = "function"
+    moves_packet: bool = False
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -66,8 +71,8 @@ def _signature(text: str) -> tuple[Param, ...]:
 
 
 def _helper(name: str, func_id: int, signature: str, returns: str, doc: str,
-            call: str = "function") -> Helper:
-    return Helper(name, func_id, _signature(signature), returns, doc, call)
+            call: str = "function", moves_packet: bool = False) -> Helper:
+    return Helper(name, func_id, _signature(signature), returns, doc, call, moves_packet)
 
 
 HELPERS = {h.name: h for h in (
@@ -146,4 +151,29 @@ HELPERS = {h.name: h for h in (
             "its length with the NUL, or -errno"),
     _helper("ktime_get_boot_ns", 125, "", "u64",
             "nanoseconds since boot, suspend included (CLOCK_BOOTTIME)"),
+    # ---- packet programs (issue 15).  A ``raw`` parameter takes an integer
+    # of any byte order as the bits it holds (a header field as it is on the
+    # wire, for a checksum update).
+    _helper("skb_store_bytes", 9, "ctx: ctx, offset: u32, buf: buffer, flags: u64", "i64",
+            "copy the whole buffer into the packet at an offset (flags BPF_F_RECOMPUTE_CSUM, "
+            "BPF_F_INVALIDATE_HASH); 0 or -errno", moves_packet=True),
+    _helper("l3_csum_replace", 10, "ctx: ctx, offset: u32, old: raw, new: raw, flags: u64",
+            "i64", "update the IP checksum at an offset for a 2- or 4-byte field changed from "
+            "old to new (flags: the field's size); 0 or -errno", moves_packet=True),
+    _helper("l4_csum_replace", 11, "ctx: ctx, offset: u32, old: raw, new: raw, flags: u64",
+            "i64", "update the TCP or UDP checksum at an offset for a field changed from old "
+            "to new (flags: the size, BPF_F_PSEUDO_HDR for an address of the pseudo-header); "
+            "0 or -errno", moves_packet=True),
+    _helper("redirect", 23, "ifindex: u32, flags: u64", "i64",
+            "send the packet to another device when the program returns: XDP_REDIRECT in "
+            "XDP, TC_ACT_REDIRECT in tc (flags BPF_F_INGRESS: to its ingress)"),
+    _helper("skb_pull_data", 39, "ctx: ctx, length: u32", "i64",
+            "make the first length bytes of the packet directly readable; 0 or -errno",
+            moves_packet=True),
+    _helper("xdp_adjust_head", 44, "ctx: ctx, delta: i32", "i64",
+            "move the start of the packet by delta bytes (negative: grow it in front); "
+            "0 or -errno", moves_packet=True),
+    _helper("xdp_adjust_tail", 65, "ctx: ctx, delta: i32", "i64",
+            "move the end of the packet by delta bytes (negative: shrink it); 0 or -errno",
+            moves_packet=True),
 )}

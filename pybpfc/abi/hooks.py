@@ -9,8 +9,9 @@ and the kernel helpers the verifier lets it call.
 import string
 from typing import NamedTuple, Optional
 
+from . import kernel
 from .contexts import (BPF_CGROUP_DEV_CTX, BPF_SOCK, BPF_SOCK_ADDR, BPF_SOCK_OPS, BPF_SOCKOPT,
-                       BPF_SYSCTL, SK_BUFF, Context)
+                       BPF_SYSCTL, SK_BUFF, XDP_MD, Context)
 from .contexts import PERF_EVENT_DATA, PT_REGS, RAW_TRACEPOINT_ARGS, TRACEPOINT  # tracing
 from .kernel import PAGE_SIZE
 from .programs import PROGRAM_KINDS_BY_NAME, ProgramKind, Section, program_kind_for_section
@@ -23,7 +24,8 @@ class Returns(NamedTuple):
 
     ``verdict``: the program returns one of ``values`` (name -> number), e.g.
     ALLOW / REJECT; ``bytes``: the program returns how many bytes of the
-    packet to keep (any u32)."""
+    packet to keep (any u32); ``action``: one of ``values`` (an i32), which
+    the program may also compute (packet programs' XDP_* and TC_ACT_*)."""
     kind: str
     values: tuple[tuple[str, int], ...] = ()
     doc: str = ""
@@ -53,6 +55,10 @@ class Hook(NamedTuple):
     target: str = ""
     # A target for examples, tests and fuzzers: the decorator's arguments.
     example_target: tuple[str, ...] = ()
+
+    # Direct packet access (``ctx.header(T, offset)``): "" none, "read" or
+    # "write" (its headers' fields may be assigned).
+    packet: str = ""
 
     @property
     def target_params(self) -> tuple[str, ...]:
@@ -315,6 +321,70 @@ HOOKS += (
         ("getsockname", "runs when getsockname(2) is called on {socket} created in the "
                         "cgroup; may rewrite the address it returns"))
     for family in ("4", "6", "_unix")
+)
+
+# ------------------------------------------------ packet programs (issue 15)
+
+def _actions(*names: str) -> tuple[tuple[str, int], ...]:
+    return tuple((name, getattr(kernel, name)) for name in names)
+
+
+_PACKET_HELPERS = frozenset({"map_lookup_elem", "map_update_elem", "map_delete_elem",
+                             "ktime_get_ns", "get_prandom_u32", "trace_printk",
+                             "ringbuf_output"})
+# struct __sk_buff as bpf_skb_is_valid_access and the hooks' own rules give it.
+_SKB_READ = frozenset({"len", "pkt_type", "mark", "queue_mapping", "protocol", "vlan_present",
+                       "vlan_tci", "vlan_proto", "priority", "ingress_ifindex", "ifindex",
+                       "tc_index", "cb", "hash", "data", "data_end", "napi_id", "gso_segs",
+                       "gso_size"})
+_TC = dict(
+    readable=_SKB_READ | {"tc_classid", "data_meta"},
+    writable=frozenset({"mark", "priority", "tc_index", "tc_classid", "cb", "queue_mapping"}),
+    returns=Returns("action", _actions("TC_ACT_UNSPEC", "TC_ACT_OK", "TC_ACT_RECLASSIFY",
+                                        "TC_ACT_SHOT", "TC_ACT_PIPE", "TC_ACT_STOLEN",
+                                        "TC_ACT_QUEUED", "TC_ACT_REPEAT", "TC_ACT_REDIRECT"),
+                    "TC_ACT_OK (0) lets the packet go on, TC_ACT_SHOT (2) drops it, "
+                    "TC_ACT_REDIRECT (7) sends it where redirect() said; with tcx links "
+                    "TC_ACT_UNSPEC (-1) runs the next program"),
+    helpers=_PACKET_HELPERS | {"skb_load_bytes", "skb_store_bytes", "l3_csum_replace",
+                               "l4_csum_replace", "redirect", "skb_pull_data"},
+    packet="write")
+_CGROUP_SKB = dict(
+    readable=_SKB_READ, writable=frozenset({"mark", "priority", "cb"}),
+    returns=Returns("verdict", (("ALLOW", 1), ("DROP", 0)),
+                    "ALLOW (1) lets the packet through; DROP (0) drops it (on egress the "
+                    "sender gets EPERM)"),
+    helpers=_PACKET_HELPERS | {"skb_load_bytes", "get_socket_cookie", "get_socket_uid",
+                               "get_local_storage"},
+    packet="read")
+
+HOOKS += (
+    Hook("xdp", _KIND["xdp"], XDP_MD,
+         readable=frozenset({"data", "data_end", "data_meta", "ingress_ifindex",
+                             "rx_queue_index"}),
+         writable=frozenset(),
+         returns=Returns("action", _actions("XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
+                                             "XDP_REDIRECT"),
+                         "XDP_PASS (2) hands the packet to the kernel, XDP_DROP (1) drops "
+                         "it, XDP_TX (3) sends it back out of the device it came in on, "
+                         "XDP_REDIRECT (4) sends it where redirect() said"),
+         helpers=_PACKET_HELPERS | {"xdp_adjust_head", "xdp_adjust_tail", "redirect"},
+         packet="write",
+         summary="runs for each packet a network device receives, before the kernel "
+                 "has done anything with it"),
+    # One hook for both directions, in libbpf's "tc" section (which bpftool
+    # and iproute2 load too): the direction is chosen when it is attached.
+    Hook("tc", _KIND["tc"], SK_BUFF, **_TC,  # type: ignore[arg-type]
+         summary="runs for each packet a device receives or sends (attached to its "
+                 "ingress or egress), after the kernel made it an sk_buff"),
+    Hook("cgroup_skb_ingress", _KIND["cgroup_skb/ingress"], SK_BUFF,
+         **_CGROUP_SKB,  # type: ignore[arg-type]
+         summary="runs for each IP packet a socket created in the cgroup receives; "
+                 "the packet starts at its IP header"),
+    Hook("cgroup_skb_egress", _KIND["cgroup_skb/egress"], SK_BUFF,
+         **_CGROUP_SKB,  # type: ignore[arg-type]
+         summary="runs for each IP packet a socket created in the cgroup sends; "
+                 "the packet starts at its IP header"),
 )
 
 # ---------------------------------------------------------------- lookups

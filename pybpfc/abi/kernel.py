@@ -305,6 +305,21 @@ BPF_PSEUDO_MAP_IDX_VALUE = 6
 BPF_PSEUDO_CALL = 1
 BPF_PSEUDO_KFUNC_CALL = 2
 
+# ------------------------------------------------- packet programs (issue 15)
+
+# Flags of bpf_l3_csum_replace / bpf_l4_csum_replace: the field's size in the
+# low bits, then options.
+BPF_F_HDR_FIELD_MASK = 0xF
+BPF_F_PSEUDO_HDR = 1 << 4
+BPF_F_MARK_MANGLED_0 = 1 << 5
+BPF_F_MARK_ENFORCE = 1 << 6
+# bpf_skb_store_bytes flags
+BPF_F_RECOMPUTE_CSUM = 1 << 0
+BPF_F_INVALIDATE_HASH = 1 << 1
+# bpf_redirect flags (tc): to the device's ingress rather than its egress
+BPF_F_INGRESS = 1 << 0
+
+
 # ------------------------------------------------------------------- limits
 
 BPF_OBJ_NAME_LEN = 16

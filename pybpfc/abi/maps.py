@@ -76,6 +76,9 @@ class MapKind(NamedTuple):
     key_type: Optional[str] = None
     # The value type the kind always has (a program declares none).
     fixed_value: Optional[str] = None
+    # The key is a prefix: a struct whose first field is ``prefixlen: u32``
+    # (the number of leading bits of the rest that count), then the data.
+    prefix_key: bool = False
 
     @property
     def map_type_id(self) -> int:
@@ -157,6 +160,13 @@ MAP_KINDS = {k.python_name: k for k in (
             "a power-of-two histogram: add(value) counts the value in its bucket (below "
             "0; 0; then [1, 2), [2, 4), [4, 8), ...); user space prints it as bars",
             fixed_max_entries=HISTOGRAM_BUCKETS, key_type="u32", fixed_value="u64"),
+    # ---- packet programs (issue 15)
+    MapKind("LpmTrie", "BPF_MAP_TYPE_LPM_TRIE", "declared", True, False, _HASH_METHODS,
+            ("max_entries",),
+            "longest-prefix match: a key is a @struct of prefixlen: u32 then the address; "
+            "lookup(key) finds the longest stored prefix that contains key's address "
+            "(key.prefixlen the address's full length)",
+            map_flags=BPF_F_NO_PREALLOC, prefix_key=True),
 )}
 
 # -------------------------------------------------- lost records (live output)

@@ -37,7 +37,6 @@ class Section(NamedTuple):
 # What a program is attached to (ProgramKind.attach_target).
 TARGET_CGROUP = "cgroup"   # a cgroup v2 directory, with the kind's attach type
 TARGET_SOCKET = "socket"   # one socket, with setsockopt(SO_ATTACH_BPF); no attach type
-# The kinds still to come bring theirs: "netdev" (XDP, tcx: an interface index).
 TARGET_TRACEPOINT = "tracepoint"          # CATEGORY/NAME: the tracepoint's perf event
 TARGET_RAW_TRACEPOINT = "raw_tracepoint"  # NAME, opened with BPF_RAW_TRACEPOINT_OPEN
 TARGET_KERNEL_BTF = "kernel_btf"          # what attach_btf_id named at load

@@ -181,6 +181,28 @@ class PacketLoad(Resolved):
     context: A.Expr
 
 
+# ------------------------------------------------- packets (issue 15)
+
+@record(frozen=True, eq=False)
+class PacketHeader(Resolved):
+    """``ctx.header(T, offset)``: the address of a ``size``-byte header at
+    ``offset`` in the packet between the context's ``start`` and ``end``
+    fields, or None when the packet is too short; the call's arguments are
+    (type, offset).  ``bounded``: the checker proved a variable offset
+    small enough for the verifier; otherwise it is tested and masked."""
+    start: abi.Field
+    end: abi.Field
+    size: int
+    bounded: bool
+
+
+@record(frozen=True, eq=False)
+class PacketField(Resolved):
+    """``ip.protocol``: a field ``offset`` bytes into a header (proven not
+    None) in the packet, read and written as it is on the wire."""
+    offset: int
+
+
 # ------------------------------------------------------------------ calls
 
 @record(frozen=True, eq=False)
@@ -231,8 +253,10 @@ class MinMax(Resolved):
 @record(frozen=True, eq=False)
 class ByteSwap(Resolved):
     """``htons`` and friends on this little-endian machine: the bytes of
-    the argument (already of width ``ty``) reversed."""
+    the argument (already of width ``ty``) reversed.  ``to_network``: htons
+    or htonl, whose value may stand where a be16/be32 is expected."""
     ty: IntType
+    to_network: bool = False
 
 
 @record(frozen=True, eq=False)

@@ -96,3 +96,11 @@ UNTYPED_LIMIT_BITS = 128
 
 def untyped_in_bounds(value: int) -> bool:
     return value.bit_length() <= UNTYPED_LIMIT_BITS
+
+
+# Packet offsets (ctx.header): the largest offset plus size of a packet
+# pointer the verifier follows (its MAX_PACKET_OFF), and the mask a variable
+# offset the checker cannot bound is tested against and masked to (a
+# packet's headers lie well within its first 16 KiB).
+MAX_PACKET_OFF = 0xFFFF
+VARIABLE_PACKET_OFFSET_MASK = 0x3FFF

@@ -31,6 +31,9 @@ class IntType(Type):
     name: str
     bits: int
     signed: bool
+    # Network byte order (be16, be32: packet header fields): such a value
+    # meets host-order integers only through ntohs/ntohl and htons/htonl.
+    network: bool = False
 
     @property
     def size(self) -> int:
@@ -46,7 +49,8 @@ class IntType(Type):
 
     def contains(self, other: "IntType") -> bool:
         """Every value of ``other`` is a value of this type."""
-        return self.min <= other.min and other.max <= self.max
+        return (self.network == other.network and self.min <= other.min
+                and other.max <= self.max)
 
     def fits(self, value: int) -> bool:
         return self.min <= value <= self.max
@@ -59,9 +63,14 @@ INT_TYPES = {t.name: t for t in (
     IntType("u8", 8, False), IntType("u16", 16, False), IntType("u32", 32, False),
     IntType("u64", 64, False), IntType("i8", 8, True), IntType("i16", 16, True),
     IntType("i32", 32, True), IntType("i64", 64, True),
+    IntType("be16", 16, False, network=True), IntType("be32", 32, False, network=True),
 )}
 U8, U16, U32, U64 = (INT_TYPES[n] for n in ("u8", "u16", "u32", "u64"))
 I32, I64 = INT_TYPES["i32"], INT_TYPES["i64"]
+BE16, BE32 = INT_TYPES["be16"], INT_TYPES["be32"]
+# The network-order type of each host width, and back.
+NETWORK_OF = {16: BE16, 32: BE32}
+HOST_OF = {16: U16, 32: U32}
 DEFAULT_INT = I64
 
 
@@ -201,6 +210,9 @@ class RefType(Type):
     value: Type
     maybe_none: bool
     shared: bool = True
+    # A header in the packet (``ctx.header(T, offset)``), whose fields are
+    # reached directly: ``ip.protocol``.  The packet is this program's alone.
+    packet: bool = False
 
     @property
     def size(self) -> int:
@@ -208,7 +220,7 @@ class RefType(Type):
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        ref = f"Ref[{self.value}]"
+        ref = f"{self.value} in the packet" if self.packet else f"Ref[{self.value}]"
         return f"Optional[{ref}]" if self.maybe_none else ref
 
 
@@ -219,6 +231,28 @@ def _builtin_struct(name: str, value: IntType) -> StructType:
 # What strtol() and strtoul() return (pybpfc.lang.ParsedInt / ParsedUint).
 PARSED_TYPES = {"parsed_i64": _builtin_struct("ParsedInt", INT_TYPES["i64"]),
                 "parsed_u64": _builtin_struct("ParsedUint", INT_TYPES["u64"])}
+
+
+def _header_struct(header: abi.Header) -> StructType:
+    """A packet header as a struct, its fields at their natural alignment
+    (where the wire formats put them)."""
+    st = StructType(header.python_name)
+    offset, align = 0, 1
+    for f in header.fields:
+        elem = INT_TYPES[f.type]
+        ty: Type = elem if f.count == 1 else ArrayType(elem, f.count)
+        offset = (offset + elem.align - 1) // elem.align * elem.align
+        st.fields.append((f.name, ty, offset))
+        offset += ty.size
+        align = max(align, elem.align)
+    st.size_ = (offset + align - 1) // align * align
+    st.align_ = align
+    assert st.size_ == header.size, header.python_name
+    return st
+
+
+# The headers programs import from pybpfc (EthHdr, Ipv4Hdr, ...).
+HEADER_TYPES = {h.python_name: _header_struct(h) for h in abi.HEADERS}
 
 
 def map_key_type(ty: MapType) -> Optional[Type]:

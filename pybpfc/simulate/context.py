@@ -98,6 +98,21 @@ class Event:
         self.written[f.name] = value
 
 
+# Context fields that give a hook direct access to the packet (ctx.header).
+DIRECT_PACKET_KINDS = ("packet", "packet_end", "packet_meta")
+
+
+def not_yet_simulated(hook: abi.Hook) -> Optional[str]:
+    """Why the simulator cannot run ``hook``, or None when it can: direct
+    packet access (ctx.header, XDP and tc programs) is not simulated yet."""
+    if any(f.kind in DIRECT_PACKET_KINDS and f.name in hook.readable
+           for f in hook.context.fields):
+        return (f"@{hook.decorator} hooks are not yet simulated: their direct packet access "
+                "(ctx.header) runs only in the kernel; load the program with pybpfc.runtime "
+                "and send it packets (docs/tutorial/08-packets.md)")
+    return None
+
+
 def accepted(hook: abi.Hook) -> dict[str, str]:
     """Every keyword a run of ``hook`` takes, with what it is."""
     out: dict[str, str] = {}
@@ -128,6 +143,9 @@ def accepted(hook: abi.Hook) -> dict[str, str]:
 
 def build_event(hook: abi.Hook, name: str, args: dict[str, Any]) -> Event:
     """The event for ``args``, refusing what the hook does not take."""
+    refused = not_yet_simulated(hook)
+    if refused is not None:
+        raise SimulationError(f"hook '{name}': {refused}")
     known = accepted(hook)
     where = f"hook '{name}' (@{hook.decorator})"
     for key in args:

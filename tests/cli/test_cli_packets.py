@@ -1,20 +1,20 @@
-"""``pybpfc run --dev IFACE``: packet programs attached to an interface of
-a private network namespace (tests/netns.py) for the command's duration,
-and detached after it, also when pybpfc is stopped by a signal."""
+"""Packet programs attached to an interface of a private network namespace
+(tests/netns.py) from the command line: ``pybpfc run --dev IFACE`` for the
+command's duration, detached after it, also when pybpfc is stopped by a
+signal; ``pybpfc load --dev IFACE --pin DIR`` until ``pybpfc detach DIR``."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
 
 import pytest
 
-from tests.netns import VethPair, received, udp_receiver, veth_pair
+from tests.netns import VethPair, received, send_udp, udp_receiver, xdp_state
+from tests.netns import veth  # noqa: F401 - the fixture
 from tests.support import REPO_ROOT, clang_bpf, pybpfc_cli
 
 pytestmark = pytest.mark.kernel
@@ -35,18 +35,6 @@ with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
 @pytest.fixture(scope="module")
 def xdp_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return clang_bpf(C_DIR / "packet_xdp.c", tmp_path_factory.mktemp("xdp") / "packet_xdp.o")
-
-
-@pytest.fixture
-def veth() -> Iterator[VethPair]:
-    with veth_pair() as pair:
-        yield pair
-
-
-def xdp_state(dev: str) -> Any:
-    shown = subprocess.run(["ip", "-j", "-d", "link", "show", dev], capture_output=True,
-                           text=True, check=True)
-    return json.loads(shown.stdout)[0].get("xdp")
 
 
 def test_run_dev_attaches_for_the_commands_duration(veth: VethPair, xdp_object: Path) -> None:
@@ -100,3 +88,28 @@ def test_run_dev_refusals(veth: VethPair, xdp_object: Path) -> None:
     result = pybpfc_cli("run", "--dev", veth.dev, "--program", "nope", xdp_object, "--", "true")
     assert "--program nope: no such program in the object" in result.stderr
     assert xdp_state(veth.dev) is None
+
+
+def test_load_dev_pins_the_link_until_detach(veth: VethPair, xdp_object: Path,
+                                             bpffs: Path) -> None:
+    result = pybpfc_cli("load", "--dev", veth.dev, "--xdp-mode", "generic", "--program",
+                        "drop_dns", "--pin", bpffs / "fw", xdp_object)
+    assert result.returncode == 0, result.stderr
+    assert "drop_dns: xdp, id " in result.stdout and "attached to pyb0" in result.stdout
+    # pybpfc has exited; the pinned link keeps the program on the interface.
+    assert xdp_state(veth.dev)["prog"]["name"] == "drop_dns"
+    with udp_receiver(veth.address, 53) as dns:
+        veth.in_peer(send_udp, veth.address, 53, [b"dropped"])
+        assert received(dns, 0.3) == []
+    result = pybpfc_cli("detach", bpffs / "fw")
+    assert result.returncode == 0, result.stderr
+    assert "removed links/drop_dns" in result.stdout
+    deadline = time.monotonic() + 5            # the kernel frees the link after RCU
+    while xdp_state(veth.dev) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert xdp_state(veth.dev) is None
+    result = pybpfc_cli("load", "--dev", veth.dev, "--program", "drop_dns", xdp_object)
+    assert (result.returncode, "give --pin DIR" in result.stderr) == (1, True)
+    result = pybpfc_cli("load", "--dev", veth.dev, "--tc-via", "netlink", "--pin",
+                        bpffs / "tc", xdp_object)
+    assert result.returncode == 1 and "cannot be pinned" in result.stderr

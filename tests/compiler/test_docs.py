@@ -127,8 +127,8 @@ DEFAULT_HOOK = "cgroup_sysctl"
 
 # Every row's module also declares the map the Maps section's rows use.
 HOOK_TEMPLATE = """\
-from pybpfc import (ALLOW, KEEP_ALL, {context}, {decorator}, HashMap, atomic_add, htons, i8,
-                    i16, i32, i64, strtoul, struct, sysctl_get_name, u8, u16, u32, u64)
+from pybpfc import (ALLOW, KEEP_ALL, {context}, {decorator}, EthHdr, HashMap, atomic_add, htons,
+                    i8, i16, i32, i64, strtoul, struct, sysctl_get_name, u8, u16, u32, u64)
 by_name: HashMap[u32, u64] = HashMap(max_entries=8)
 {module_statement}
 

@@ -43,7 +43,8 @@ def test_each_hook_has_its_decorator(hook: abi.Hook) -> None:
 
 def field_annotation(f: abi.Field) -> str:
     """How lang.py annotates a context field of this kind."""
-    special = {"sock": "SockContext", "window": "OptvalWindow", "window_end": "int"}
+    special = {"sock": "SockContext", "window": "OptvalWindow", "window_end": "int",
+               "packet": "int", "packet_end": "int", "packet_meta": "int"}
     if f.kind in special:
         return special[f.kind]
     return f"list[{f.kind}]" if f.count > 1 else f.kind
@@ -118,9 +119,15 @@ def test_map_classes_have_the_tables_methods(kind: abi.MapKind) -> None:
 # --------------------------------------------- mypy and pybpfc agree
 
 HEADER = """\
-from pybpfc import (ALLOW, ArrayMap, CgroupStorage, HashMap, Histogram, LruHashMap,
+from pybpfc import (ALLOW, ArrayMap, CgroupStorage, HashMap, Histogram, LpmTrie, LruHashMap,
                     PerCpuArrayMap, PerCpuHashMap, RingBuf, SockoptContext, SockStorage,
-                    cgroup_getsockopt, u32, u64)
+                    cgroup_getsockopt, struct, u32, u64)
+
+
+@struct
+class Prefix:                    # the key of a map keyed by prefixes (LpmTrie)
+    prefixlen: u32
+    addr: u32
 
 """
 # A value of each parameter type, in a getsockopt hook.
@@ -128,9 +135,15 @@ ARGUMENTS = {"K": "1", "V": "2", "u32": "1", "u64": "0", "bool": "True", "socket
              "record": "u64(3)", "i64": "-1"}
 
 
+def argument(kind: abi.MapKind, param: abi.MethodParam) -> str:
+    """A value of the parameter's type; a prefix key is the hook's variable."""
+    return "prefix" if kind.prefix_key and param.type == "K" else ARGUMENTS[param.type]
+
+
 def declaration(kind: abi.MapKind) -> str:
+    key = "Prefix" if kind.prefix_key else "u32"
     declares_value = kind.has_value and kind.fixed_value is None
-    types = (["u32"] if kind.key == "declared" else []) + (["u64"] if declares_value else [])
+    types = ([key] if kind.key == "declared" else []) + (["u64"] if declares_value else [])
     annotation = kind.python_name + (f"[{', '.join(types)}]" if types else "")
     options = "max_entries=4096" if "max_entries" in kind.options else ""
     return f"{kind.python_name.lower()}: {annotation} = {kind.python_name}({options})\n"
@@ -143,6 +156,7 @@ def call(kind: abi.MapKind, method: abi.Method, keywords: dict[str, str]) -> str
 
 def hook(body: list[str]) -> str:
     return ("\n\n@cgroup_getsockopt\ndef calls(ctx: SockoptContext) -> int:\n"
+            + "    prefix = Prefix()\n"
             + "".join(f"    {line}\n" for line in body) + "    return ALLOW\n")
 
 
@@ -151,7 +165,7 @@ def every_call_by_keyword() -> list[str]:
     body = []
     for kind in abi.MAP_KINDS.values():
         for method in kind.signatures:
-            text = call(kind, method, {p.name: ARGUMENTS[p.type] for p in method.params})
+            text = call(kind, method, {p.name: argument(kind, p) for p in method.params})
             if method.returns == "optional_ref":
                 body += [f"found = {text}", "if found is None:", "    return ALLOW"]
             elif method.returns == "ref":
@@ -170,8 +184,8 @@ def misspelled_calls() -> list[str]:
             if method.params:
                 first = method.params[0]
                 wrong = "key" if first.name != "key" else "index"
-                keywords = {wrong: ARGUMENTS[first.type]}
-                keywords.update({p.name: ARGUMENTS[p.type] for p in method.params[1:]})
+                keywords = {wrong: argument(kind, first)}
+                keywords.update({p.name: argument(kind, p) for p in method.params[1:]})
                 calls.append(call(kind, method, keywords))
     return calls
 

@@ -5,19 +5,19 @@ and native mode and link update; tc through tcx links and through
 netlink's cls_bpf; and the refusals.  Nothing touches the machine's own namespace."""
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
 from pybpfc.runtime.collection import Collection, load
 from pybpfc.runtime.errors import BpfError
 from tests.netns import (VethPair, icmp_echo, receive_udp, received, send_udp,
-                         tcp_echo_server, tcp_exchange, udp_receiver, veth_pair)
+                         tcp_echo_server, tcp_exchange, udp_receiver, veth_pair, xdp_state)
+from tests.netns import veth  # noqa: F401 - the fixture
 from tests.support import REPO_ROOT, clang_bpf
 
 pytestmark = pytest.mark.kernel
@@ -30,22 +30,9 @@ def xdp_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def veth() -> Iterator[VethPair]:
-    with veth_pair() as pair:
-        yield pair
-
-
-@pytest.fixture
 def xdp(xdp_object: Path) -> Iterator[Collection]:
     with load(xdp_object) as coll:
         yield coll
-
-
-def xdp_state(dev: str) -> Any:
-    """What iproute2 reports of the interface's XDP attachment."""
-    shown = subprocess.run(["ip", "-j", "-d", "link", "show", dev], capture_output=True,
-                           text=True, check=True)
-    return json.loads(shown.stdout)[0].get("xdp")
 
 
 def udp_outcome(veth: VethPair, port: int, payloads: list[bytes]) -> list[bytes]:

@@ -117,7 +117,7 @@ def test_cgroup_skb_sees_the_packet_from_the_ip_header(objects: dict[str, Path])
 
 @pytest.mark.kernel
 def test_bad_input_is_refused_naming_the_program(objects: dict[str, Path]) -> None:
-    require_root("loading XDP programs")
+    require_root("loading XDP and tc programs")
     with load(objects["packet_xdp"]) as coll:
         with pytest.raises(BpfError, match="program 'drop_dns': the packet is 10 bytes"):
             coll["drop_dns"].run_packet(bytes(10))
@@ -125,6 +125,16 @@ def test_bad_input_is_refused_naming_the_program(objects: dict[str, Path]) -> No
             coll["drop_dns"].run_packet(udp4_frame(), ctx=bytes(100))
         with pytest.raises(BpfError, match="repeat must be from 1"):
             coll["drop_dns"].run_packet(udp4_frame(), repeat=0)
+        # XDP takes a frame cut inside its IP header; an skb program does not.
+        assert coll["drop_dns"].run_packet(udp4_frame()[:20]).verdict == "XDP_PASS"
+    with load(objects["packet_tc"]) as coll:
+        with pytest.raises(BpfError, match="program 'set_dscp': the packet is 20 bytes and its "
+                                           "EtherType says IPv4; a test run of this program "
+                                           "needs the whole IPv4 header, 34 bytes"):
+            coll["set_dscp"].run_packet(udp4_frame()[:20])
+        with pytest.raises(BpfError, match="IPv6 header, 54 bytes"):
+            coll["set_dscp"].run_packet(udp6_frame()[:53])
+        assert coll["set_dscp"].run_packet(udp6_frame()[:54]).verdict == "TC_ACT_OK"
 
 
 @pytest.mark.kernel

@@ -66,7 +66,32 @@ def hooks_of(path: Path) -> list[str]:
     return [f.name for f in check_source(read_source(path)).hooks]
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+# Examples of direct packet access (XDP, tc, cgroup_skb with ctx.header),
+# which the simulator refuses by name until it simulates packets.
+NOT_YET_SIMULATED = {"cgroup_skb_loopback_only", "tc_set_dscp", "xdp_block_prefixes",
+                     "xdp_count_protocols", "xdp_drop_udp_port", "xdp_load_balancer"}
+SIMULATED = [p for p in EXAMPLES if p.stem not in NOT_YET_SIMULATED]
+REFUSED = [p for p in EXAMPLES if p.stem in NOT_YET_SIMULATED]
+
+
+def test_the_refused_examples_exist() -> None:
+    assert {p.stem for p in REFUSED} == NOT_YET_SIMULATED
+
+
+@pytest.mark.parametrize("path", REFUSED, ids=[p.stem for p in REFUSED])
+def test_packet_examples_are_refused_by_name(path: Path) -> None:
+    hooks = hooks_of(path)
+    assert hooks
+    for hook in hooks:
+        done = simulate(str(path.relative_to(REPO_ROOT)), hook)
+        assert done.returncode == 1, done.stderr
+        assert f"hook '{hook}': @" in done.stderr, done.stderr
+        assert "hooks are not yet simulated: their direct packet access (ctx.header)" \
+            in done.stderr, done.stderr
+        assert "internal error" not in done.stderr and done.stdout == ""
+
+
+@pytest.mark.parametrize("path", SIMULATED, ids=[p.stem for p in SIMULATED])
 def test_every_example_runs_as_nobody(path: Path) -> None:
     for hook in hooks_of(path):
         done = simulate(str(path.relative_to(REPO_ROOT)), hook, "--trace")

@@ -18,6 +18,7 @@ from ..tracepoint_format import DATA_LOC
 from ..types import (DEFAULT_INT, NONE, U8, U16, U32, U64, UNTYPED_INT, ArrayType, BytesLitType,
                      ContextType, CtxArrayType, IntType, RefType, SockRefType, StructType, Type,
                      WindowType, int_type, is_int, is_scalar)
+from . import packet
 from .expressions import coerce, uncast
 from .state import Checker, arity, error, expression
 
@@ -75,6 +76,8 @@ def check_attribute(ck: Checker, e: A.Attribute) -> None:
         struct_field(e)
     elif isinstance(base, WindowType):
         raise error(f"'{e.attr}' is a method of ctx.optval: call it", e.attr_pos)
+    elif isinstance(base, RefType) and base.packet:
+        packet.header_field(ck, e, write=False)
     elif isinstance(base, RefType):
         ref_value(ck, e)
     else:
@@ -188,6 +191,9 @@ def store_target(ck: Checker, t: A.Expr) -> None:
                 raise error("assign a struct's fields one by one", t)
             reject_readonly_root(t)
             return
+        if isinstance(base, RefType) and base.packet:
+            packet.header_field(ck, t, write=True)
+            return
         if isinstance(base, RefType):
             ref_value(ck, t)
             if not isinstance(t.ty, IntType):
@@ -197,6 +203,8 @@ def store_target(ck: Checker, t: A.Expr) -> None:
     if isinstance(t, A.Subscript):
         subscript(ck, t, write=True)
         reject_readonly_root(t)
+        if packet.is_header(memory_root(t).ty):
+            packet.require_writable(ck, t)
         return
     if isinstance(t, A.Unsupported):
         raise error(f"{t.what} is not supported", t)
@@ -238,6 +246,10 @@ def ctx_field(ck: Checker, e: A.Attribute, write: bool) -> None:
     if f.kind == "window_end":
         raise error("ctx.optval_end is a raw pointer; use len(ctx.optval) for the size "
                     "of the option buffer", e.attr_pos)
+    if f.kind in ("packet", "packet_end", "packet_meta"):
+        raise error(f"{ctx_text(e)}.{e.attr} is a raw pointer into the packet: reach the "
+                    f"packet's headers with {ctx_text(e)}.header(Type, offset), which checks "
+                    "them against its end", e.attr_pos)
     if write:
         if e.attr not in hook.writable:
             who = [h.decorator for h in abi.HOOKS

@@ -9,10 +9,10 @@ from .. import semantics
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MinMax, Print, StartsWith,
                         UserCall, WindowLength)
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, HelperSym, LocalVar, MapKindSym, TypeSym
-from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U16, U32, U64, UNTYPED_INT,
+from ..types import (BOOL, DEFAULT_INT, INT_TYPES, NETWORK_OF, NONE, PARSED_TYPES, U16, U32, U64, UNTYPED_INT,
                      ArrayType, BytesLitType, ContextType, IntType, RefType, SockRefType,
                      StructType, Type, WindowType, int_type, is_int, is_scalar)
-from . import access, maps
+from . import access, maps, packet
 from .access import lvalue_path, memory_root, reject_readonly_root
 from .expressions import coerce, is_lvalue, truth, unify_ints
 from .state import Checker, arity, error, expression
@@ -43,6 +43,9 @@ def check_call(ck: Checker, e: A.Call) -> None:
             return
         if isinstance(f.value.ty, ContextType) and f.attr in access.PACKET_LOADS:
             access.packet_load(ck, e, f)
+            return
+        if isinstance(f.value.ty, ContextType) and f.attr == "header":
+            packet.header_call(ck, e, f)
             return
         raise error("methods are not supported", f.attr_pos)
     if not isinstance(f, A.Name):
@@ -83,6 +86,7 @@ def conversion(ck: Checker, e: A.Call, to: Type) -> None:
         e.ty, e.const = BOOL, e.args[0].const
         return
     assert isinstance(to, IntType)
+    network_conversion(arg, to)
     if arg.ty is UNTYPED_INT:
         e.ty, e.const = to, semantics.convert(arg.const, to)
         if DEFAULT_INT.fits(arg.const):
@@ -97,6 +101,28 @@ def conversion(ck: Checker, e: A.Call, to: Type) -> None:
     e.ty = to
     if arg.const is not None:
         e.const = semantics.convert(int(arg.const), to)
+
+
+def network_conversion(arg: A.Expr, to: IntType) -> None:
+    """A conversion never changes byte order: that is what ntohs() and
+    htons() (and the l) are for."""
+    src = arg.ty
+    if to.network:
+        raise error(f"{to} holds network byte order: write htons(x) or htonl(x) to get "
+                    "one from a host-order number", arg)
+    if isinstance(src, IntType) and src.network:
+        host = "ntohs" if src.bits == 16 else "ntohl"
+        raise error(f"{arg_text(arg)} is {src}, network byte order: convert it with "
+                    f"{host}(...)", arg)
+
+
+def arg_text(arg: A.Expr) -> str:
+    """How the program spells a name or field (``ip.tot_len``)."""
+    if isinstance(arg, A.Name):
+        return arg.id
+    if isinstance(arg, A.Attribute) and isinstance(arg.value, (A.Name, A.Attribute)):
+        return f"{arg_text(arg.value)}.{arg.attr}"
+    return "this value"
 
 
 def builtin_call(ck: Checker, e: A.Call, name: str) -> None:
@@ -116,9 +142,9 @@ def builtin_call(ck: Checker, e: A.Call, name: str) -> None:
         arity(e, 1, name)
         ty = BYTE_ORDER_WIDTH[name]
         ck.expr(e.args[0])
-        e.args[0] = coerce(e.args[0], ty, f"{name}() argument")
+        e.args[0] = byte_order_argument(e.args[0], ty, name)
         e.ty = ty
-        e.resolved = ByteSwap(ty)
+        e.resolved = ByteSwap(ty, to_network=name.startswith("hton"))
         if e.args[0].const is not None:
             e.const = int.from_bytes(e.args[0].const.to_bytes(ty.size, "big"), "little")
     elif name in ("range", "enumerate"):
@@ -129,6 +155,22 @@ def builtin_call(ck: Checker, e: A.Call, name: str) -> None:
         raise error("list() is not supported: write `[0] * N`", e)
     else:
         raise error(f"{name}() is not supported", e)
+
+
+def byte_order_argument(arg: A.Expr, ty: IntType, name: str) -> A.Expr:
+    """ntohs/ntohl take a network-order value (be16/be32) or, as before
+    there were such types, a host-typed one; htons/htonl a host-order one."""
+    if isinstance(arg.ty, IntType) and arg.ty.network:
+        if name.startswith("hton"):
+            raise error(f"{arg.ty} is network byte order already: {name}() converts a "
+                        "host-order number", arg, note=f"ntoh{name[-1]}() converts it back")
+        if arg.ty.bits != ty.bits:
+            raise error(f"{name}() converts a {NETWORK_OF[ty.bits]}, not {arg.ty}", arg)
+        cast = A.Cast(arg.pos, arg)      # the same bits, to be swapped
+        cast.ty = ty
+        cast.const = arg.const
+        return cast
+    return coerce(arg, ty, f"{name}() argument")
 
 
 def length(ck: Checker, e: A.Call) -> None:
@@ -223,6 +265,8 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
                                               and isinstance(a.symbol, LocalVar)):
                 raise error(f"{helper.name}() reads a local bytearray variable", a)
             args.append(a)
+        elif kind == "raw":
+            args.append(raw_bits(a, f"argument of {helper.name}()"))
         else:
             a = coerce(a, int_type(kind), f"argument of {helper.name}()")
             if args and helper.params[len(args) - 1] == "buffer_start" \
@@ -235,6 +279,24 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
     else:
         e.ty = NONE if helper.returns == "None" else int_type(helper.returns)
     e.resolved = HelperCall(helper)
+    if helper.moves_packet:
+        packet.packet_moved(ck, e, helper)
+
+
+def raw_bits(a: A.Expr, what: str) -> A.Expr:
+    """An integer of either byte order, handed to the kernel as the bits it
+    holds (a header field as it is on the wire), zero-extended to 64 bits."""
+    if a.ty is UNTYPED_INT:
+        return coerce(a, U64, what)
+    if not isinstance(a.ty, IntType):
+        raise error(f"{what} must be an integer, not {a.ty}", a)
+    if a.ty == U64:
+        return a
+    cast = A.Cast(a.pos, a)
+    cast.ty = U64 if not a.ty.signed else INT_TYPES["i64"]
+    if a.const is not None:
+        cast.const = a.const
+    return cast
 
 
 def require_buffer(a: A.Expr, who: str) -> None:
@@ -281,7 +343,7 @@ def atomic_add(ck: Checker, e: A.Call) -> None:
     target, amount = e.args
     ck.expr(target)
     root = memory_root(target)
-    in_map = isinstance(root.ty, RefType)
+    in_map = isinstance(root.ty, RefType) and not root.ty.packet
     in_global = isinstance(root, A.Name) and isinstance(root.symbol, GlobalVar)
     if not (in_map or in_global) or not is_lvalue(target):
         raise error("atomic_add() works on a global or on a value in a map", target)

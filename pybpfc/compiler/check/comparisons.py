@@ -11,7 +11,7 @@ from .. import semantics
 from ..contract import BufferEquals, NoneTest, OneOf, WindowLength, WindowLengthTest
 from ..types import (BOOL, DEFAULT_INT, UNTYPED_INT, ArrayType, BytesLitType, IntType, RefType,
                      is_int)
-from .expressions import bytes_text, coerce, is_lvalue, unify_ints
+from .expressions import byte_order_coercion, bytes_text, coerce, is_lvalue, unify_ints
 from .state import Checker, error, expression
 
 
@@ -53,6 +53,10 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
             if all(p.ty is UNTYPED_INT for p in pair):
                 continue
             ty = unify_ints(pair, op)
+            if ty.network and op not in ("==", "!="):
+                raise error(f"{ty} values are in network byte order: they compare only "
+                            "with == and !=", e, note="convert with ntohs()/ntohl() to order "
+                                                      "them")
             for j in (i, i + 1):
                 if e.operands[j].ty is UNTYPED_INT or e.operands[j].ty != ty:
                     if is_int(e.operands[j].ty):
@@ -102,6 +106,8 @@ def membership(ck: Checker, e: A.Compare) -> None:
     if value.ty is UNTYPED_INT:
         coerce(value, DEFAULT_INT, "operand")
     assert isinstance(value.ty, IntType)
+    if value.ty.network:
+        network_membership(value.ty, group)
     for v, part in zip(values, getattr(group, "parts", None) or [group] * len(values)):
         if not value.ty.fits(v):
             raise error(f"{v} is never a {value.ty}, so it is never `in` this test", part,
@@ -112,6 +118,16 @@ def membership(ck: Checker, e: A.Compare) -> None:
     if value.const is not None:
         e.const = (value.const in values) != negate
     e.resolved = OneOf(tuple(values), negate)
+
+
+def network_membership(ty: IntType, group: A.Expr) -> None:
+    """A be16/be32 is `in` constants of its byte order only: htons(...) or
+    htonl(...) of each, or 0 (the same in both orders)."""
+    if not (isinstance(group, A.Unsupported) and group.what == "tuple"):
+        raise error(f"a {ty} (network byte order) tests `in` a tuple of constants", group,
+                    note="write `x in (htons(A), htons(B))`")
+    for part in group.parts:
+        byte_order_coercion(part, ty, "a value it is tested against")
 
 
 def truth_compare(ck: Checker, e: A.Compare) -> None:

@@ -14,8 +14,8 @@ from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSy
                        ContextTypeSym, EnumSym, FinalSym, FuncSym, GlobalVar, HelperSym,
                        HookDecoratorSym, IntEnumBaseSym, LocalVar, MapKindSym, MapVar,
                        StructDecoratorSym, TypeSym, all_zero)
-from ..types import (BOOL, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType, ContextType,
-                     IntType, StructType, Type, int_type, is_int, is_scalar)
+from ..types import (BOOL, HEADER_TYPES, I32, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType,
+                     ContextType, IntType, StructType, Type, int_type, is_int, is_scalar)
 from . import hook_targets, maps, narrowing, statements, type_names
 from .expressions import coerce
 from .state import Checker, error
@@ -109,6 +109,8 @@ def pybpfc_symbol(name: str, at: A.Node | A.Pos) -> Symbol:
     for parsed in PARSED_TYPES.values():
         if parsed.name == name:
             return TypeSym(parsed)
+    if name in HEADER_TYPES:
+        return TypeSym(HEADER_TYPES[name])
     value = getattr(lang, name, None)
     if value is int:
         return TypeSym(int_type(name))
@@ -288,6 +290,11 @@ def check_field_default(ck: Checker, fty: Type, value: A.Expr) -> None:
 
 # -------------------------------------------------------------- functions
 
+# What a hook's return statements are checked as, by its return convention
+# (a verdict of 0 or 1 is a bool; an action may be any of its values).
+HOOK_RETURN_TYPES = {"bytes": U32, "action": I32, "value": U32}
+
+
 def declare_function(ck: Checker, node: A.FunctionDef) -> FuncSym:
     fn = FuncSym(node)
     if node.unsupported:
@@ -338,7 +345,7 @@ def function_signature(ck: Checker, fn: FuncSym) -> None:
         fn.params[0].ty = ContextType(fn.hook.context)
         if not (isinstance(node.returns, A.Name) and node.returns.id in ("int", "bool")):
             raise error("a hook returns int: write `-> int`", node.returns)
-        fn.ret = BOOL if fn.hook.returns.kind == "verdict" else U32
+        fn.ret = HOOK_RETURN_TYPES.get(fn.hook.returns.kind, BOOL)
     else:
         if type_names.names_array_type(ck, node.returns):
             raise error("a function can return only integers, bool or None", node.returns)
@@ -357,6 +364,7 @@ def function_body(ck: Checker, fn: FuncSym) -> None:
     ck.func = fn
     ck.loop_depth = 0
     ck.nonnull = set()
+    ck.stale = {}
     ck.block(fn.node.body)
     if not narrowing.always_returns(fn.node.body) and fn.ret is not NONE:
         what = "a verdict" if fn.hook and fn.hook.returns.kind == "verdict" else "a value"

@@ -15,8 +15,8 @@ from typing import Callable, Optional
 from ... import abi
 from .. import ast as A
 from .. import semantics
-from ..contract import (ContextArgument, GlobalVariable, LocalVariable, NamedConstant,
-                        WindowLength)
+from ..contract import (ByteSwap, ContextArgument, GlobalVariable, LocalVariable,
+                        NamedConstant, WindowLength)
 from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, EnumSym, FinalSym,
                        FuncSym, GlobalVar, HelperSym, HookDecoratorSym, IntEnumBaseSym, LocalVar,
                        MapKindSym, MapVar, StructDecoratorSym, TypeSym)
@@ -106,6 +106,8 @@ def check_name(ck: Checker, e: A.Name) -> None:
     fn = ck.func
     if fn is not None and e.id in fn.locals:
         resolve_variable(e, fn.locals[e.id])
+        if e.id in ck.stale:
+            ck.refuse_stale(e)
         return
     sym = ck.scope.get(e.id)
     if sym is None:
@@ -145,6 +147,8 @@ def check_unary(ck: Checker, e: A.UnaryOp) -> None:
         return
     if not isinstance(t, IntType):
         raise error(f"unary '{e.op}' needs an integer, not {t}", e.operand)
+    if t.network:
+        raise network_arithmetic(e.operand, f"unary '{e.op}'")
     e.ty = t
     if e.operand.const is not None:
         e.const = semantics.unary(e.op, e.operand.const, t)
@@ -170,6 +174,10 @@ def binop(e: A.BinOp, fold: bool) -> None:
         if not is_int(side.ty):
             raise error(f"'{e.op}' needs integers, not {side.ty}", side)
     lt, rt = e.left.ty, e.right.ty
+    if e.op not in ("&", "|", "^"):
+        for side in (e.left, e.right):
+            if isinstance(side.ty, IntType) and side.ty.network:
+                raise network_arithmetic(side, f"'{e.op}'")
     if lt is UNTYPED_INT and rt is UNTYPED_INT:
         e.ty = UNTYPED_INT
         e.const = fold_untyped(e)
@@ -298,6 +306,9 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
     integer widens; anything else is an error."""
     if e.ty == to:
         return e
+    if isinstance(to, IntType) and (to.network or (isinstance(e.ty, IntType)
+                                                   and e.ty.network)):
+        return byte_order_coercion(e, to, what)
     if e.ty is UNTYPED_INT and isinstance(to, IntType):
         if not to.fits(e.const):
             raise error(f"{e.const} does not fit in {to} ({to.min}..{to.max})", e)
@@ -314,6 +325,40 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
         raise error(f"{what} is {e.ty}, which does not fit in {to}", e,
                     note=f"convert explicitly with {to}(...) if truncation is intended")
     raise error(f"{what} must be {to}, not {e.ty}", e)
+
+
+def byte_order_coercion(e: A.Expr, to: IntType, what: str) -> A.Expr:
+    """Where a byte order meets another: only a value made for it (htons(x)
+    for a be16, htonl(x) for a be32) or 0, the same in both orders."""
+    if isinstance(e.ty, IntType) and e.ty.network:
+        if to.network:
+            raise error(f"{what} is {e.ty}, not {to}", e)
+        host = "ntohs" if e.ty.bits == 16 else "ntohl"
+        raise error(f"{what} is {e.ty}, in network byte order, where {to} is expected: "
+                    f"convert it with {host}(...)", e)
+    maker = "htons" if to.bits == 16 else "htonl"
+    if made_for_network(e, to.bits):
+        cast = A.Cast(e.pos, e)
+        cast.ty, cast.const = to, e.const
+        return cast
+    if e.ty is UNTYPED_INT and e.const == 0:
+        e.ty = to
+        return e
+    raise error(f"{what} is a host-order {'number' if e.ty is UNTYPED_INT else e.ty} where "
+                f"{to} (network byte order) is expected: write {maker}(...)", e)
+
+
+def made_for_network(e: A.Expr, bits: int) -> bool:
+    """``htons(x)`` (16 bits) or ``htonl(x)`` (32): a network-order value
+    typed as the host integer of its width."""
+    r = e.resolved
+    return isinstance(r, ByteSwap) and r.to_network and r.ty.bits == bits
+
+
+def network_arithmetic(e: A.Expr, op: str) -> Exception:
+    host = "ntohs" if e.ty.bits == 16 else "ntohl"  # type: ignore[union-attr]
+    return error(f"{op} on a value in network byte order ({e.ty}): convert it with "
+                 f"{host}(...) first", e, note="only ==, !=, &, | and ^ work in either order")
 
 
 def known_range(e: A.Expr) -> Optional[tuple[int, int]]:
@@ -363,11 +408,20 @@ def uncast(e: A.Expr) -> A.Expr:
 def unify_ints(operands: list[A.Expr], op: str = "") -> IntType:
     """The type integer operands meet at (a literal takes any)."""
     typed = [o for o in operands if isinstance(o.ty, IntType)]
+    network = next((o.ty for o in typed if o.ty.network), None)
+    if network is not None:
+        # htons(x) beside a be16 is one: it takes the be16's type, as a literal would.
+        typed = [o for o in typed if not made_for_network(o, network.bits)]
     if not typed:
         return DEFAULT_INT
     ty = typed[0].ty
     for i, node in enumerate(typed[1:], 1):
         common = common_int_type(ty, node.ty)
+        if common is None and (ty.network or node.ty.network):
+            raise error(f"cannot mix {ty} and {node.ty}" + (f" in '{op}'" if op else "")
+                        + ": one is in network byte order", node,
+                        note="convert it with ntohs()/ntohl(), or the host-order side with "
+                             "htons()/htonl()")
         # A value known to fit in the other side's type takes it.
         if common is None and fits_known(node, ty):
             common = ty

@@ -51,6 +51,8 @@ def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: abi.MapKind
         raise error(f"a {kind.python_name} is made with {kind.python_name}("
                     + ", ".join(f"{o}=..." for o in kind.options) + ")",
                     call or stmt)
+    if kind.prefix_key:
+        prefix_key(key, params[0])
     options = map_options(ck, call, kind)
     max_entries = options.get("max_entries", 0)
     if kind.fixed_max_entries is not None:
@@ -64,6 +66,15 @@ def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: abi.MapKind
                 stmt.target.pos)
     ck.bind(name, mv, stmt.target)
     ck.maps.append(mv)
+
+
+def prefix_key(key: Optional[Type], ann: A.Expr) -> None:
+    """An LPM trie's key: ``prefixlen: u32`` first, then the data it counts
+    the bits of (the kernel's struct bpf_lpm_trie_key)."""
+    first = key.fields[0] if isinstance(key, StructType) and key.fields else None
+    if first is None or first[0] != "prefixlen" or first[1] != U32 or key.size <= 4:
+        raise error("an LpmTrie's key is a @struct whose first field is `prefixlen: u32`, "
+                    "followed by the address", ann)
 
 
 def map_element_type(ck: Checker, ann: A.Expr, role: str) -> Type:

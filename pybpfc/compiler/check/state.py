@@ -100,6 +100,9 @@ class Checker:
         # Loop variables of enclosing `for ... in range(<constants>)` loops
         # that their body never assigns: name -> (smallest, largest value).
         self.loop_ranges: dict[str, tuple[int, int]] = {}
+        # Header variables (ctx.header) a packet-moving helper made stale
+        # where the walk is: name -> the call that did, in words.
+        self.stale: dict[str, str] = {}
         # Loop variables running over range(len(ctx.optval)): their window
         # and loop.
         self.window_loops: dict[str, tuple[Type, A.For]] = {}
@@ -180,6 +183,12 @@ class Checker:
             raise error(f"{spelled} cannot be called at module level: a module-level value "
                         "is computed when compiling", node)
         return self.func
+
+    def refuse_stale(self, e: A.Name) -> None:
+        """A header variable used after a helper that may move the packet."""
+        raise error(f"'{e.id}' points into the packet as it was before {self.stale[e.id]}, "
+                    "which may have moved it", e,
+                    note="call ctx.header(...) again after that call and use what it returns")
 
     def current_hook(self) -> abi.Hook:
         fn = self.current()

@@ -9,10 +9,10 @@ from ... import abi
 from .. import ast as A
 from ..contract import AtomicAdd, AtomicUpdate, Docstring, MinMax, WindowLength, ParseNumber, RangeLoop, StructInit
 from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapVar, TypeSym
-from ..types import (BOOL, DEFAULT_INT, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
+from ..types import (BOOL, DEFAULT_INT, I32, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
                      BytesLitType, ContextType, IntType, RefType, StructType, Type, is_aggregate,
                      is_int, is_scalar)
-from . import access, calls, narrowing, sequences, type_names
+from . import access, calls, narrowing, packet, sequences, type_names
 from .expressions import (binop, coerce, coerce_tree, condition, resolve_variable,
                           uncast, unify_ints)
 from .state import Checker, error, statement
@@ -108,6 +108,9 @@ def hook_return(ck: Checker, hook: abi.Hook, s: A.Return) -> None:
     if s.value is None:
         raise error(f"a @{hook.decorator} hook must return a value: " + hook.returns.doc, s)
     ck.expr(s.value)
+    if hook.returns.kind == "action":
+        action_return(hook, s)
+        return
     if hook.returns.kind == "verdict":
         allowed = {v for _, v in hook.returns.values}
         if s.value.ty is BOOL and {0, 1} <= allowed:
@@ -125,19 +128,47 @@ def hook_return(ck: Checker, hook: abi.Hook, s: A.Return) -> None:
                      if hook.returns.kind == "bytes" else "the program's result")
 
 
+def action_return(hook: abi.Hook, s: A.Return) -> None:
+    """An action (XDP_PASS, TC_ACT_SHOT, ...): a constant one of the
+    table's values, or any integer computed at run time."""
+    assert s.value is not None
+    values = narrowing.possible_values(s.value)
+    if values is not None:
+        allowed = {v for _, v in hook.returns.values}
+        if not values <= allowed:
+            names = ", ".join(f"{n} ({v})" for n, v in hook.returns.values)
+            raise error(f"a @{hook.decorator} hook returns one of {names}", s.value)
+        s.value = coerce_tree(s.value, I32)
+        return
+    if s.value.ty is BOOL or not is_int(s.value.ty):
+        raise error(f"a @{hook.decorator} hook returns an action, not {s.value.ty}", s.value,
+                    note=hook.returns.doc)
+    if isinstance(s.value.ty, IntType) and s.value.ty.bits == 32 and s.value.ty != I32:
+        cast = A.Cast(s.value.pos, s.value)    # a u32 holding an action: the same bits
+        cast.ty = I32
+        s.value = cast
+        return
+    s.value = coerce(s.value, I32, "the action")
+
+
 @statement(A.If)
 def check_if(ck: Checker, s: A.If) -> None:
     s.test = condition(ck, s.test)
     when_true, when_false = narrowing.facts(s.test)
     before = set(ck.nonnull)
-    ends = []
+    stale_before = dict(ck.stale)
+    ends, stale_ends = [], []
     for branch, known in ((s.body, when_true), (s.orelse, when_false)):
         ck.nonnull = before | known
+        ck.stale = dict(stale_before)
         ck.block(branch)
         if not narrowing.always_leaves(branch):
             ends.append(ck.nonnull)
-    # After the if: what holds at the end of every branch that gets there.
+            stale_ends.append(ck.stale)
+    # After the if: what holds at the end of every branch that gets there
+    # (a header stale at the end of any of them is stale).
     ck.nonnull = set.intersection(*ends) if ends else before
+    ck.stale = {k: v for d in stale_ends for k, v in d.items()} if ends else stale_before
 
 
 def loop_body(ck: Checker, test: Optional[A.Expr], body: list[A.Stmt]) -> Optional[A.Expr]:
@@ -145,6 +176,10 @@ def loop_body(ck: Checker, test: Optional[A.Expr], body: list[A.Stmt]) -> Option
     the body may be None again when the loop comes round."""
     entry = ck.nonnull - narrowing.assigned_names(body)
     ck.nonnull = set(entry)
+    moves = packet.moves_packet_in(ck, body)
+    if moves:
+        # The packet may have moved when the loop comes round.
+        packet.packet_moved_in_loop(ck)
     if test is not None:
         test = condition(ck, test)
         ck.nonnull |= narrowing.facts(test)[0]
@@ -152,6 +187,8 @@ def loop_body(ck: Checker, test: Optional[A.Expr], body: list[A.Stmt]) -> Option
     ck.block(body)
     ck.loop_depth -= 1
     ck.nonnull = entry
+    if moves:
+        packet.packet_moved_in_loop(ck)
     return test
 
 
@@ -235,12 +272,14 @@ def check_assign(ck: Checker, s: A.Assign) -> None:
             if isinstance(existing.ty, RefType) and s.value.ty.shared:
                 # References into shared and per-CPU maps in one variable:
                 # its updates from here on are indivisible.
-                existing.ty = RefType(existing.ty.value, existing.ty.maybe_none, shared=True)
+                existing.ty = RefType(existing.ty.value, existing.ty.maybe_none, shared=True,
+                                      packet=existing.ty.packet)
             resolve_variable(t, existing)
         else:
             ty = infer_new_local(ck, s.value)
             assign_name(ck, t, ty, s.value)
         narrowing.note_reference(ck.nonnull, t, s.value)
+        ck.stale.pop(t.id, None)
         return
     access.store_target(ck, t)
     ck.expr(s.value)
@@ -265,6 +304,7 @@ def check_annassign(ck: Checker, s: A.AnnAssign) -> None:
     assign_name(ck, t, ty, s)
     if s.value is not None:
         narrowing.note_reference(ck.nonnull, t, s.value)
+        ck.stale.pop(t.id, None)
 
 
 @statement(A.AugAssign)
@@ -450,5 +490,5 @@ def value_for(ck: Checker, ty: Type, value: A.Expr) -> A.Expr:
         raise error("a reference cannot be copied: use the variable that holds it", value)
     if isinstance(ty, RefType) and isinstance(value.ty, RefType):
         # Whether the map is shared is the variable's (see check_assign).
-        ty = RefType(ty.value, ty.maybe_none, shared=value.ty.shared)
+        ty = RefType(ty.value, ty.maybe_none, shared=value.ty.shared, packet=ty.packet)
     return coerce(value, ty, "assigned value")

@@ -23,7 +23,7 @@ import llvmlite.ir as ir
 from ..frame import Frame
 from ..symbols import CheckedProgram
 # Imported for what they register.
-from . import calls, context, expressions, memory, statements  # noqa: F401
+from . import calls, context, expressions, memory, packet, statements  # noqa: F401
 from .module import lower_module
 from .state import PHASE, Lowering
 

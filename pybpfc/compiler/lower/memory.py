@@ -15,8 +15,10 @@ import llvmlite.ir as ir
 
 from .. import ast as A
 from ..contract import (ArrayElement, BufferEquals, ContextArgument, GlobalVariable,
-                        LocalVariable, NamedConstant, RefValue, StartsWith, StructField)
+                        LocalVariable, NamedConstant, PacketField, RefValue, StartsWith,
+                        StructField)
 from ..types import IntType, is_aggregate
+from . import packet
 from .state import I1, I8, I64, Lowering, VolatileLoad, expression, mem_type, reg_type
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ def lower_context(lw: Lowering, e: A.Name) -> ir.Value:
     return lw.slots[id(e.resolved.var)]
 
 
-@expression(LocalVariable, GlobalVariable, StructField, RefValue)
+@expression(LocalVariable, GlobalVariable, StructField, RefValue, PacketField)
 def lower_load(lw: Lowering, e: A.Expr) -> ir.Value:
     assert not is_aggregate(e.ty), "a struct or list is not a value"
     addr = address(lw, e)
@@ -77,6 +79,9 @@ def address(lw: Lowering, e: A.Expr) -> Address:
         return lw.slots[id(r.var)]
     if isinstance(r, RefValue):
         return lw.expr(e.value)            # the reference is the address
+    if isinstance(r, PacketField):
+        assert isinstance(e, A.Attribute)
+        return packet.field_address(lw, e)
     if isinstance(r, StructField):
         base = address(lw, e.value)
         assert not isinstance(base, tuple)
