@@ -210,12 +210,13 @@ def test_context_fields_are_members_of_the_kernel_structs(header_text: str) -> N
 def test_hook_rows_name_what_the_other_tables_hold(hook: abi.Hook) -> None:
     assert hook.prog_type in kernel.PROG_TYPES
     assert hook.attach_target in abi.ATTACH_TARGETS
-    # A cgroup is attached to with the hook's attach type, and a kind the
-    # kernel's BTF names at load is loaded with one; a socket, an event or
-    # tc's classifier (its direction is chosen when it is attached) without.
-    assert (hook.attach_type is None) == ((hook.attach_target != abi.TARGET_CGROUP
-                                           and hook.kind.attach_btf is None)
-                                          or hook.section == "tc")
+    # A cgroup or an XDP device is attached to with the hook's attach type,
+    # and a kind the kernel's BTF names at load is loaded with one; a socket,
+    # an event or tc's classifier (its direction is chosen when it is
+    # attached) without.
+    assert (hook.attach_type is None) == (
+        hook.attach_target not in (abi.TARGET_CGROUP, abi.TARGET_NETDEV_XDP)
+        and hook.kind.attach_btf is None)
     assert hook.attach_type is None or hook.attach_type in kernel.ATTACH_TYPES
     fields = {f.name for f in hook.context.fields}
     assert hook.writable <= hook.readable <= fields
