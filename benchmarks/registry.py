@@ -77,6 +77,13 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     # device and TCP-event cgroup hooks (issue 14 part B)
     Twin("device_allowlist", "device_allowlist", scenarios.DEVICE),
     Twin("tcp_tuning", "tcp_tuning", scenarios.TCP_TUNING),
+    # packet hooks, run through BPF_PROG_TEST_RUN
+    Twin("xdp_drop_udp_port", "drop_udp_port", scenarios.TEST_RUN),
+    Twin("xdp_count_protocols", "count_protocols", scenarios.TEST_RUN),
+    Twin("xdp_block_prefixes", "block_prefixes", scenarios.TEST_RUN_BLOCKED),
+    Twin("tc_set_dscp", "set_dscp", scenarios.TEST_RUN),
+    Twin("cgroup_skb_loopback_only", ("loopback_only", "count_received"), scenarios.TEST_RUN),
+    Twin("xdp_load_balancer", "balance", scenarios.TEST_RUN_BACKENDS),
 )
 
 def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:
