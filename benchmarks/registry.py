@@ -96,6 +96,13 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     Twin("readlat", ("enter_read", "exit_read"), tracing_scenarios.READLAT),
     Twin("libc_calls", ("enter_getenv", "exit_getenv"), tracing_scenarios.LIBC_CALLS),
     Twin("profile", "sample", tracing_scenarios.PROFILE),
+    # packet hooks, run through BPF_PROG_TEST_RUN
+    Twin("xdp_drop_udp_port", "drop_udp_port", scenarios.TEST_RUN),
+    Twin("xdp_count_protocols", "count_protocols", scenarios.TEST_RUN),
+    Twin("xdp_block_prefixes", "block_prefixes", scenarios.TEST_RUN_BLOCKED),
+    Twin("tc_set_dscp", "set_dscp", scenarios.TEST_RUN),
+    Twin("cgroup_skb_loopback_only", ("loopback_only", "count_received"), scenarios.TEST_RUN),
+    Twin("xdp_load_balancer", "balance", scenarios.TEST_RUN_BACKENDS),
 )
 
 def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:

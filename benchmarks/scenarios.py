@@ -25,6 +25,9 @@ How a scenario attaches a row's programs (``attach``):
   and ``select`` keeps, of the maps, what that child caused, with its pid
   left out.  The hook cost is not timed for these rows: both objects'
   programs would see every process's events at once.
+- "test_run": nothing is attached; every program of the row runs through
+  BPF_PROG_TEST_RUN on a fixed packet mix (packet_probes.py), after
+  ``prepare`` filled its maps.  Timed by packet_runs.py, not loadgen.
 """
 from __future__ import annotations
 
@@ -34,11 +37,12 @@ import stat
 import struct
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, ContextManager, Optional
 
 from .netns import (frame_lengths, link_up, packet_socket_on_lo, ping_loopback, udp,
                     unshare_network)
 from .packet_traffic import probe_packet_mix
+from . import packet_probes
 
 SOL_IP, IP_TOS, IP_TTL, IP_FREEBIND = 0, 1, 2, 15
 PAGE_SIZE = 4096
@@ -58,6 +62,7 @@ class Scenario:
     select: Callable[[dict[str, Any], int], Any] = lambda state, pid: state
     target_global: str = ""        # "tracing": a ReadOnly global set to the child's pid
     frequency: int = 0             # "tracing": perf_event samples per second
+    prepare: Optional[Callable[[Any], None]] = None   # "test_run": fills the maps first
 
 
 def errno_of(call: Callable[..., Any], *args: Any) -> int:
@@ -579,3 +584,14 @@ DEVICE = Scenario("device", "open_null", "open(\"/dev/null\", O_RDONLY) + close"
 TCP_TUNING = Scenario("tcp_tuning", "tcp_send_recv",
                       "send 64 bytes over a loopback TCP connection + recv", 200_000,
                       probe_tcp_tuning)
+
+
+# XDP, tc and cgroup_skb rows: BPF_PROG_TEST_RUN on packet_probes.mix().
+def test_run_scenario(name: str, prepare: Optional[Callable[[Any], None]] = None) -> Scenario:
+    return Scenario(name, "test_run", "BPF_PROG_TEST_RUN on a fixed packet mix", 0,
+                    packet_probes.probe_test_run, attach="test_run", prepare=prepare)
+
+
+TEST_RUN = test_run_scenario("test_run")
+TEST_RUN_BLOCKED = test_run_scenario("test_run_blocked", packet_probes.prepare_block_prefixes)
+TEST_RUN_BACKENDS = test_run_scenario("test_run_backends", packet_probes.prepare_load_balancer)
