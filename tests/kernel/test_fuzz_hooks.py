@@ -27,7 +27,7 @@ def test_generated_programs_of_each_hook_pass_the_verifier(hook: abi.Hook) -> No
     failures, loaded = [], 0
     for s in range(seed, seed + PER_HOOK):
         text = valid_program_of(hook, RandomChooser(s))
-        assert f"@{hook.decorator}\n" in text
+        assert f"{hook.example_decorator}\n" in text
         compiled = compile_text(text, keep_object=True)
         if compiled.kind != OK or compiled.elf is None:
             failures.append(f"seed {s}: {compiled.kind}: {compiled.detail}\n{text}")
