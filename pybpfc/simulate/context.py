@@ -110,6 +110,10 @@ def not_yet_simulated(hook: abi.Hook) -> Optional[str]:
         return (f"@{hook.decorator} hooks are not yet simulated: their direct packet access "
                 "(ctx.header) runs only in the kernel; load the program with pybpfc.runtime "
                 "and send it packets (docs/tutorial/08-packets.md)")
+    if hook.attach_target not in (abi.TARGET_CGROUP, abi.TARGET_SOCKET):
+        return (f"@{hook.decorator} hooks are not yet simulated: tracing programs read the "
+                "kernel's own memory and run only in the kernel (pybpfc run, "
+                "docs/tracing.md)")
     return None
 
 

@@ -70,7 +70,13 @@ def hooks_of(path: Path) -> list[str]:
 # which the simulator refuses by name until it simulates packets.
 NOT_YET_SIMULATED = {"cgroup_skb_loopback_only", "tc_set_dscp", "xdp_block_prefixes",
                      "xdp_count_protocols", "xdp_drop_udp_port", "xdp_load_balancer"}
-SIMULATED = [p for p in EXAMPLES if p.stem not in NOT_YET_SIMULATED]
+# Tracing examples: not simulated either.  Those of tracepoints cannot even
+# be compiled by nobody when tracefs is not mounted (their context is the
+# kernel's format file), which is one clear error too.
+TRACING = {"execsnoop", "exec_pids", "libc_calls", "opensnoop", "profile", "readlat",
+           "syscount"}
+TRACING_EXAMPLES = [p for p in EXAMPLES if p.stem in TRACING]
+SIMULATED = [p for p in EXAMPLES if p.stem not in NOT_YET_SIMULATED | TRACING]
 REFUSED = [p for p in EXAMPLES if p.stem in NOT_YET_SIMULATED]
 
 
@@ -89,6 +95,20 @@ def test_packet_examples_are_refused_by_name(path: Path) -> None:
         assert "hooks are not yet simulated: their direct packet access (ctx.header)" \
             in done.stderr, done.stderr
         assert "internal error" not in done.stderr and done.stdout == ""
+
+
+@pytest.mark.parametrize("path", TRACING_EXAMPLES, ids=[p.stem for p in TRACING_EXAMPLES])
+def test_tracing_examples_are_refused_with_one_clear_message(path: Path) -> None:
+    done = simulate(str(path.relative_to(REPO_ROOT)), hooks_of(path)[0])
+    assert done.returncode == 1, done.stderr
+    assert ("hooks are not yet simulated: tracing programs" in done.stderr
+            or "tracefs is not mounted, so the tracepoint's fields cannot be read"
+            in done.stderr), done.stderr
+    assert "internal error" not in done.stderr and done.stdout == ""
+
+
+def test_the_tracing_examples_exist() -> None:
+    assert {p.stem for p in TRACING_EXAMPLES} == TRACING
 
 
 @pytest.mark.parametrize("path", SIMULATED, ids=[p.stem for p in SIMULATED])
