@@ -603,6 +603,19 @@ class PerCpuArrayMap(ArrayMap[V]):
     pass
 
 
+class DevMap:
+    """Network devices by slot, for XDP's redirect (issue 15)."""
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+
+    def redirect(self, index: int, flags: int = 0) -> int:
+        raise _map_only_in_a_hook(type(self).__name__)
+
+
+class DevMapHash(DevMap):
+    pass
+
+
 class SockStorage(Generic[V]):
     def __init__(self, clone: bool = False) -> None:
         self.clone = clone

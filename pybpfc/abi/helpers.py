@@ -173,6 +173,10 @@ HELPERS = {h.name: h for h in (
     _helper("xdp_adjust_head", 44, "ctx: ctx, delta: i32", "i64",
             "move the start of the packet by delta bytes (negative: grow it in front); "
             "0 or -errno", moves_packet=True),
+    _helper("redirect_map", 51, "", "i32",
+            "send the packet to the device in a DevMap's slot when the program returns: "
+            "XDP_REDIRECT, or the action in flags' low two bits when the slot is empty",
+            call="method"),
     _helper("xdp_adjust_tail", 65, "ctx: ctx, delta: i32", "i64",
             "move the end of the packet by delta bytes (negative: shrink it); 0 or -errno",
             moves_packet=True),

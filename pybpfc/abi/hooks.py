@@ -368,7 +368,8 @@ HOOKS += (
                          "XDP_PASS (2) hands the packet to the kernel, XDP_DROP (1) drops "
                          "it, XDP_TX (3) sends it back out of the device it came in on, "
                          "XDP_REDIRECT (4) sends it where redirect() said"),
-         helpers=_PACKET_HELPERS | {"xdp_adjust_head", "xdp_adjust_tail", "redirect"},
+         helpers=_PACKET_HELPERS | {"xdp_adjust_head", "xdp_adjust_tail", "redirect",
+                                    "redirect_map"},
          packet="write",
          summary="runs for each packet a network device receives, before the kernel "
                  "has done anything with it"),

@@ -25,6 +25,7 @@ METHOD_CALLS = {
     "sk_storage_delete": ("m: SockStorage[u64] = SockStorage()", "m.delete({sock})"),
     "get_local_storage": ("m: CgroupStorage[u64] = CgroupStorage()", "m.get().value += 1"),
     "ringbuf_output": ("m: RingBuf = RingBuf(max_entries=4096)", "m.output(u64(1))"),
+    "redirect_map": ("m: DevMap = DevMap(max_entries=4)", "x = m.redirect(1, 2)"),
 }
 
 
@@ -51,7 +52,7 @@ def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
 
 def program(hook: abi.Hook, helper: abi.Helper) -> str:
     declaration, statement = call_of(hook, helper)
-    names = ["ALLOW", "ArrayMap", "CgroupStorage", "HashMap", "RingBuf", "SockStorage",
+    names = ["ALLOW", "ArrayMap", "CgroupStorage", "DevMap", "HashMap", "RingBuf", "SockStorage",
              "u32", "u64", hook.decorator, hook.context.python_name]
     if helper.call == "function":
         names.append(helper.name)

@@ -198,3 +198,54 @@ def test_xdp_load_balancer_sends_datagrams_back_to_the_backends(veth: VethPair,
             (BACKENDS[1], CLIENT, 40001, b"odd")]
     # Detached: the virtual address is nobody's, nothing arrives.
     assert veth.in_peer(through_the_balancer, packets[:2]) == []
+
+
+# ------------------------------------------- redirect through a DevMap
+
+SECOND_DEV, SECOND_PEER_DEV = "pyb2", "pyb3"
+
+
+def captured_after_sending(device: str, address: str, port: int,
+                           payloads: list[bytes]) -> list[bytes]:
+    """In the peer namespace: send the datagrams to ``address``, and return
+    the payloads of the UDP datagrams to ``port`` that ``device`` received
+    meanwhile (a packet socket sees frames for any MAC address)."""
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003)) as capture:
+        capture.bind((device, 0))
+        capture.settimeout(0.3)
+        send_udp(address, port, payloads)
+        got = []
+        while True:
+            try:
+                frame = capture.recv(65536)
+            except socket.timeout:
+                return got
+            if frame[12:14] == b"\x08\x00" and frame[23] == socket.IPPROTO_UDP:
+                udp = frame[14 + (frame[14] & 0x0F) * 4:]
+                if int.from_bytes(udp[2:4], "big") == port:
+                    got.append(udp[8:])
+
+
+def test_xdp_redirect_ports_sends_datagrams_out_of_the_slots_device(veth: VethPair) -> None:
+    """A second veth pair joins the two namespaces; datagrams to the port
+    whose DevMap slot holds its inner end leave through it (seen on its
+    peer end), not reaching this side's socket; an empty slot passes."""
+    ip("link", "add", SECOND_DEV, "type", "veth", "peer", "name", SECOND_PEER_DEV,
+       "netns", f"/proc/self/fd/{veth.peer_fd}", pass_fds=(veth.peer_fd,))
+    ip("link", "set", SECOND_DEV, "up")
+    ip("link", "set", SECOND_PEER_DEV, "up", netns_fd=veth.peer_fd)
+    with example("xdp_redirect_ports", base_port=7000) as coll, \
+            coll.programs["redirect_ports"].attach(veth.dev, mode="generic"):
+        coll.maps["ports"][1] = socket.if_nametoindex(SECOND_DEV)
+
+        def sent(port: int, payloads: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+            """(what left through the second pair, what arrived here)."""
+            with udp_receiver(veth.address, port) as rx:
+                out = veth.in_peer(captured_after_sending, SECOND_PEER_DEV, veth.address,
+                                   port, payloads)
+                return out, received(rx, 0.3)
+        assert sent(7001, [b"one", b"two"]) == ([b"one", b"two"], [])
+        assert sent(7002, [b"empty slot"]) == ([], [b"empty slot"])
+        assert sent(6999, [b"below"]) == ([], [b"below"])
+        del coll.maps["ports"][1]
+        assert sent(7001, [b"removed"]) == ([], [b"removed"])

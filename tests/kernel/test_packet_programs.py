@@ -114,7 +114,7 @@ def test_every_packet_hook_loads_with_python_line_info(tmp_path: Path) -> None:
     from tests.support import bpftool_dump_xlated_linum, bpftool_loadall, mounted_bpffs
     require_root("loading with bpftool")
     names = ["xdp_drop_udp_port", "xdp_count_protocols", "xdp_block_prefixes",
-             "xdp_load_balancer", "tc_set_dscp",
+             "xdp_load_balancer", "xdp_redirect_ports", "tc_set_dscp",
              "cgroup_skb_loopback_only"]
     with mounted_bpffs() as bpffs:
         for name in names:

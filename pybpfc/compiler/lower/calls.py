@@ -156,6 +156,8 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
         create = args["create"]
         values.append(ir.Constant(PTR, None))       # no initial value: zeroes
         values.append(ir.Constant(I64, 1 if create is not None and create.const else 0))
+    if "key_by_value" in args:
+        values.append(lw.extend_to64(lw.expr(args["key_by_value"])))  # type: ignore[arg-type]
     for name in ("key", "value", "record"):
         operand = args.get(name)
         if operand is not None:
@@ -174,7 +176,7 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
     lost = lw.lost_counters.get(id(call.map))
     if lost is not None:
         count_if_lost(lw, result, lost)
-    return result
+    return result if helper.returns == "ref" else helper_result(lw, helper, result)
 
 
 def count_if_lost(lw: Lowering, result: ir.Value, counter: ir.GlobalVariable) -> None:
