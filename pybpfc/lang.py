@@ -14,6 +14,7 @@ from .abi import hooks as _hooks, kernel as _kernel
 # Fixed-width integer types (int to Python) and @struct, exported from here.
 from .lang_base import i8 as i8, i16 as i16, i32 as i32, i64 as i64, struct as struct
 from .lang_base import u8 as u8, u16 as u16, u32 as u32, u64 as u64
+from .lang_base import _map_only_in_a_hook
 
 T = TypeVar("T")
 H = TypeVar("H")     # a packet header type
@@ -553,11 +554,6 @@ def atomic_add(target: int, amount: int) -> int:
     raise _helper_outside_a_hook("atomic_add")
 
 
-def _map_only_in_a_hook(kind: str) -> RuntimeError:
-    return RuntimeError(f"a {kind} is read from Python through pybpfc.runtime; its methods "
-                        "run only inside a compiled hook")
-
-
 class HashMap(Generic[K, V]):
     def __init__(self, max_entries: int, no_prealloc: bool = False) -> None:
         self.max_entries = max_entries
@@ -600,19 +596,6 @@ class ArrayMap(Generic[V]):
 
 
 class PerCpuArrayMap(ArrayMap[V]):
-    pass
-
-
-class DevMap:
-    """Network devices by slot, for XDP's redirect (issue 15)."""
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-
-    def redirect(self, index: int, flags: int = 0) -> int:
-        raise _map_only_in_a_hook(type(self).__name__)
-
-
-class DevMapHash(DevMap):
     pass
 
 
