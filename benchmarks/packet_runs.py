@@ -113,8 +113,8 @@ def section(say: Callable[..., None], table: Callable[..., list[str]],
         f"ns per packet: the kernel's own timing of `BPF_PROG_TEST_RUN` with repeat={repeat}, "
         f"median of {rounds} rounds, the two objects taking turns; every XDP, tc and "
         "cgroup_skb twin, its maps filled as for its behaviour check, on each packet of a "
-        "fixed mix (for cgroup_skb, from the IP header on).  A row whose two objects gave different verdicts or "
-        "packets out says so instead.", "")
+        "fixed mix (for cgroup_skb, from the IP header on).  A row whose two objects gave "
+        "different verdicts or packets out says so instead.", "")
     if not rows:
         say("No packet program is registered yet.", "")
         return

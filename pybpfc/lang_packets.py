@@ -12,6 +12,7 @@ __all__ = [
     "be16", "be32", "ETH_HLEN", "ETH_ALEN", "ETH_P_IP", "ETH_P_ARP", "ETH_P_8021Q",
     "ETH_P_IPV6", "IPPROTO_ICMP", "IPPROTO_TCP", "IPPROTO_UDP", "IPPROTO_ICMPV6", "EthHdr",
     "VlanHdr", "Ipv4Hdr", "Ipv6Hdr", "TcpHdr", "UdpHdr", "IcmpHdr", "DevMap", "DevMapHash",
+    "ProgArray", "tail_call",
 ]
 
 
@@ -121,3 +122,13 @@ class DevMap:
 
 class DevMapHash(DevMap):
     pass
+
+
+class ProgArray:
+    """Programs by slot, for tail_call(); user space stores them."""
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+
+
+def tail_call(ctx: object, progs: ProgArray, index: int, /) -> int:
+    raise RuntimeError("tail_call() is a kernel helper: it runs only inside a compiled hook")

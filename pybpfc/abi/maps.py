@@ -180,6 +180,13 @@ MAP_KINDS = {k.python_name: k for k in (
             "network devices in slots 0 .. max_entries - 1 (user space stores each one's "
             "interface index); redirect(index) sends an XDP packet out of one",
             key_type="u32", fixed_value="u32"),
+    # Filled by user space with the object's programs (of the same hook
+    # kind); a program jumps to one with tail_call(ctx, progs, index).
+    MapKind("ProgArray", "BPF_MAP_TYPE_PROG_ARRAY", "index", True, False, (),
+            ("max_entries",),
+            "programs in slots 0 .. max_entries - 1 for tail_call(ctx, progs, index) (user "
+            "space stores each one, e.g. coll.maps['progs'][1] = coll.programs['parse_ip'])",
+            key_type="u32", fixed_value="u32"),
     MapKind("DevMapHash", "BPF_MAP_TYPE_DEVMAP_HASH", "index", True, False, (_REDIRECT,),
             ("max_entries",),
             "network devices under any u32 keys (say, their interface indexes), up to "

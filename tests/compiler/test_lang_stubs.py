@@ -69,6 +69,8 @@ def helper_param_annotation(helper: abi.Helper, kind: str) -> str:
              if helper.name in h.helpers and h.context.is_socket}))
     if kind.startswith("buffer"):
         return "bytearray"
+    if kind == "prog_array":
+        return "ProgArray"
     return "int"
 
 
@@ -120,9 +122,9 @@ def test_map_classes_have_the_tables_methods(kind: abi.MapKind) -> None:
 
 HEADER = """\
 from pybpfc import (ALLOW, XDP_PASS, ArrayMap, CgroupStorage, DevMap, DevMapHash, HashMap,
-                    Histogram, LpmTrie, LruHashMap, PerCpuArrayMap, PerCpuHashMap, RingBuf,
-                    SockoptContext, SockStorage, XdpContext, cgroup_getsockopt, struct, u32,
-                    u64, xdp)
+                    Histogram, LpmTrie, LruHashMap, PerCpuArrayMap, PerCpuHashMap, ProgArray,
+                    RingBuf, SockoptContext, SockStorage, XdpContext, cgroup_getsockopt, struct,
+                    u32, u64, xdp)
 
 
 @struct

@@ -206,3 +206,48 @@ def test_a_be16_is_in_a_tuple_of_its_byte_orders_constants() -> None:
         assert prog.test_run(pb.ethernet(bytes(28), pb.ETH_P_ARP)).retval == XDP_PASS
         # The type with ETH_P_IP's two bytes the other way round passes.
         assert prog.test_run(pb.ethernet(bytes(28), 0x0008)).retval == XDP_PASS
+
+
+TAIL_CALLS = """\
+from pybpfc import (ETH_HLEN, ETH_P_IP, IPPROTO_UDP, XDP_DROP, XDP_PASS, EthHdr, Ipv4Hdr,
+                    ProgArray, XdpContext, htons, tail_call, u32, xdp)
+
+progs: ProgArray = ProgArray(max_entries=4)
+fell_through: u32 = 0
+
+
+@xdp
+def by_protocol(ctx: XdpContext) -> int:
+    global fell_through
+    eth = ctx.header(EthHdr, 0)
+    if eth is None or eth.h_proto != htons(ETH_P_IP):
+        return XDP_PASS
+    ip = ctx.header(Ipv4Hdr, ETH_HLEN)
+    if ip is None:
+        return XDP_PASS
+    tail_call(ctx, progs, u32(ip.protocol) & 3)     # does not come back when the slot is set
+    fell_through += 1
+    return XDP_PASS
+
+
+@xdp
+def drop_udp(ctx: XdpContext) -> int:
+    return XDP_DROP
+"""
+
+
+def test_tail_call_jumps_to_the_program_user_space_put_in_the_slot() -> None:
+    """UDP (17, slot 1) goes to drop_udp once user space stores it there;
+    an empty slot, and TCP's (6, slot 2), fall through to the caller."""
+    require_root("loading packet programs")
+    with load(read_object(compile_source(Source("tail_calls.py", TAIL_CALLS)).elf)) as coll:
+        entry, progs = coll.programs["by_protocol"], coll.maps["progs"]
+        udp, tcp = pb.udp4_frame(dport=53), pb.tcp4_frame(dport=80)
+        assert [entry.test_run(f).retval for f in (udp, tcp)] == [XDP_PASS, XDP_PASS]
+        assert coll.globals["fell_through"] == 2
+        progs[1] = coll.programs["drop_udp"]
+        assert progs[1] == coll.programs["drop_udp"].info().id
+        assert [entry.test_run(f).retval for f in (udp, tcp)] == [XDP_DROP, XDP_PASS]
+        assert coll.globals["fell_through"] == 3          # TCP's only
+        del progs[1]
+        assert entry.test_run(udp).retval == XDP_PASS and coll.globals["fell_through"] == 4
