@@ -251,3 +251,35 @@ def test_tail_call_jumps_to_the_program_user_space_put_in_the_slot() -> None:
         assert coll.globals["fell_through"] == 3          # TCP's only
         del progs[1]
         assert entry.test_run(udp).retval == XDP_PASS and coll.globals["fell_through"] == 4
+
+
+BY_PORT = """\
+from pybpfc import (ETH_HLEN, XDP_PASS, DevMapHash, Ipv4Hdr, UdpHdr, XdpContext, ntohs, u32,
+                    xdp)
+
+out: DevMapHash = DevMapHash(max_entries=4)
+
+
+@xdp
+def by_port(ctx: XdpContext) -> int:
+    ip = ctx.header(Ipv4Hdr, ETH_HLEN)
+    if ip is None:
+        return XDP_PASS
+    udp = ctx.header(UdpHdr, ETH_HLEN + 20)
+    if udp is None:
+        return XDP_PASS
+    return out.redirect(u32(ntohs(udp.dest)), XDP_PASS)
+"""
+
+
+def test_devmap_hash_redirects_by_any_key_it_holds() -> None:
+    """A DevMapHash keyed by port: a key user space stored (with the
+    loopback device) gives XDP_REDIRECT, another the fallback action."""
+    require_root("loading packet programs")
+    with load(read_object(compile_source(Source("by_port.py", BY_PORT)).elf)) as coll:
+        prog, out = coll.programs["by_port"], coll.maps["out"]
+        out[5000] = socket.if_nametoindex("lo")
+        assert [prog.test_run(pb.udp4_frame(dport=p)).retval for p in (5000, 5001)] == [
+            abi.kernel.XDP_REDIRECT, XDP_PASS]
+        del out[5000]
+        assert prog.test_run(pb.udp4_frame(dport=5000)).retval == XDP_PASS
