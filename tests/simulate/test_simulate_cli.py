@@ -69,7 +69,8 @@ def hooks_of(path: Path) -> list[str]:
 # Examples of direct packet access (XDP, tc, cgroup_skb with ctx.header),
 # which the simulator refuses by name until it simulates packets.
 NOT_YET_SIMULATED = {"cgroup_skb_loopback_only", "tc_set_dscp", "xdp_block_prefixes",
-                     "xdp_count_protocols", "xdp_drop_udp_port", "xdp_load_balancer"}
+                     "xdp_count_protocols", "xdp_drop_udp_port", "xdp_load_balancer",
+                     "xdp_redirect_ports"}
 # Tracing examples: not simulated either.  Those of tracepoints cannot even
 # be compiled by nobody when tracefs is not mounted (their context is the
 # kernel's format file), which is one clear error too.
