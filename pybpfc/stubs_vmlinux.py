@@ -25,6 +25,8 @@ import os
 from collections import deque
 from typing import Any, Iterable, Optional
 
+from pybpfc.runtime.btf_types import INT_BOOL, Kind
+
 # The structs tracing programs most often start from.
 ROOTS = ("task_struct", "file", "inode", "dentry", "path", "linux_binprm", "mm_struct",
          "cred", "sk_buff", "sock", "sock_common", "socket", "net_device")
@@ -41,8 +43,7 @@ class _Stub:
     """The classes reached from the roots, and their text."""
 
     def __init__(self, btf: Any, depth: Optional[int]):
-        from pybpfc.runtime.btf import Kind
-        self.btf, self.depth, self.Kind = btf, depth, Kind
+        self.btf, self.depth = btf, depth
         self.names: dict[int, str] = {}
         self.taken: set[str] = set(RESERVED)
         self.full: dict[int, int] = {}       # type id -> depth it was reached at
@@ -51,49 +52,46 @@ class _Stub:
 
     # ------------------------------------------------------------ types
 
-    def strip(self, type_id: int, keep_typedef: bool = False) -> tuple[int, str]:
-        """The type under modifiers (and typedefs), and the last typedef's
+    def strip(self, type_id: int) -> tuple[int, str]:
+        """The type under modifiers and typedefs, and the last typedef's
         name (which names an anonymous struct)."""
-        K = self.Kind
-        through = (K.CONST, K.VOLATILE, K.RESTRICT, K.TYPE_TAG) if keep_typedef else \
-            (K.CONST, K.VOLATILE, K.RESTRICT, K.TYPE_TAG, K.TYPEDEF)
+        through = (Kind.CONST, Kind.VOLATILE, Kind.RESTRICT, Kind.TYPE_TAG, Kind.TYPEDEF)
         alias = ""
         for _ in range(64):   # a deeper chain is a loop
             t = self.btf.types[type_id]
             if t.kind not in through:
                 break
-            if t.kind == K.TYPEDEF:
+            if t.kind == Kind.TYPEDEF:
                 alias = t.name
             type_id = t.type
         return type_id, alias
 
     def annotation(self, type_id: int, depth: int, hint: str) -> str:
-        K = self.Kind
         type_id, alias = self.strip(type_id)
         t = self.btf.types[type_id]
-        if t.kind == K.INT:
-            if t.encoding & 4:    # BTF_INT_BOOL
+        if t.kind == Kind.INT:
+            if t.encoding & INT_BOOL:
                 return "bool"
             return _int(t.size, t.signed) or "int"
-        if t.kind in (K.ENUM, K.ENUM64):
+        if t.kind in (Kind.ENUM, Kind.ENUM64):
             return _int(t.size, t.signed) or "int"
-        if t.kind == K.FLOAT:
+        if t.kind == Kind.FLOAT:
             return "float"
-        if t.kind in (K.STRUCT, K.UNION):
+        if t.kind in (Kind.STRUCT, Kind.UNION):
             return self.class_of(type_id, depth, alias or hint)
-        if t.kind == K.FWD:
+        if t.kind == Kind.FWD:
             return self.class_of(self.definition(type_id), depth + 1, alias or hint)
-        if t.kind == K.PTR:
+        if t.kind == Kind.PTR:
             target, target_alias = self.strip(t.type)
-            if self.btf.types[target].kind == K.FWD:
+            if self.btf.types[target].kind == Kind.FWD:
                 target = self.definition(target)
-            if self.btf.types[target].kind in (K.STRUCT, K.UNION, K.FWD):
+            if self.btf.types[target].kind in (Kind.STRUCT, Kind.UNION, Kind.FWD):
                 return self.class_of(target, depth + 1, target_alias or hint)
             return "u64"
-        if t.kind == K.ARRAY:
+        if t.kind == Kind.ARRAY:
             elem, _ = self.strip(t.elem_type)
             e = self.btf.types[elem]
-            if e.kind == K.INT and e.size == 1 and not e.encoding & 4:
+            if e.kind == Kind.INT and e.size == 1 and not e.encoding & INT_BOOL:
                 return "bytearray"
             return f"list[{self.annotation(t.elem_type, depth, hint)}]"
         return "int"
@@ -102,7 +100,7 @@ class _Stub:
         """The struct or union a forward declaration stands for, if the BTF
         has it."""
         fwd = self.btf.types[fwd_id]
-        kind = self.Kind.UNION if fwd.kind_flag else self.Kind.STRUCT
+        kind = Kind.UNION if fwd.kind_flag else Kind.STRUCT
         found = self.btf.find(fwd.name, kind) if fwd.name else None
         return found if found is not None else fwd_id
 
@@ -118,7 +116,7 @@ class _Stub:
             self.taken.add(name)
         self.referenced.add(type_id)
         if (self.depth is None or depth <= self.depth) and type_id not in self.full and \
-                self.btf.types[type_id].kind != self.Kind.FWD:
+                self.btf.types[type_id].kind != Kind.FWD:
             self.full[type_id] = depth
             self.pending.append(type_id)
         return name
@@ -128,11 +126,10 @@ class _Stub:
     def fields(self, type_id: int, depth: int, owner: str) -> Iterable[tuple[str, str]]:
         """Each member's name and annotation; an anonymous member's own
         members in its place."""
-        K = self.Kind
         for member in self.btf.types[type_id].members:
             if not member.name:
                 inner, _ = self.strip(member.type)
-                if self.btf.types[inner].kind in (K.STRUCT, K.UNION):
+                if self.btf.types[inner].kind in (Kind.STRUCT, Kind.UNION):
                     yield from self.fields(inner, depth, owner)
                 continue
             yield member.name, self.annotation(member.type, depth, f"{owner}__{member.name}")
@@ -140,7 +137,7 @@ class _Stub:
     def class_text(self, type_id: int) -> str:
         t = self.btf.types[type_id]
         name = self.names[type_id]
-        what = "union" if t.kind == self.Kind.UNION else "struct"
+        what = "union" if t.kind == Kind.UNION else "struct"
         lines = [f"class {name}:", f'    """{what} {t.name or "(anonymous)"}, '
                  f'{t.size} bytes"""']
         seen = set()
@@ -154,7 +151,7 @@ class _Stub:
     def opaque_text(self, type_id: int) -> str:
         t = self.btf.types[type_id]
         name = self.names[type_id]
-        if t.kind == self.Kind.FWD:
+        if t.kind == Kind.FWD:
             how = "the kernel's BTF only declares it"
         else:
             how = (f"pybpfc stubs --struct {t.name} adds them" if t.name
@@ -186,7 +183,6 @@ def vmlinux_stub(btf: Any, structs: Iterable[str] = ROOTS, depth: Optional[int] 
                  everything: bool = False) -> tuple[str, int]:
     """The stub's text for these structs (or unions) of ``btf`` and what
     they reach (or for all of them), and how many classes it writes in full."""
-    from pybpfc.runtime.btf import Kind
     stub = _Stub(btf, depth)
     for name in structs:
         found = btf.find(name, Kind.STRUCT)

@@ -20,7 +20,7 @@ from pybpfc import tracepoints
 from pybpfc.compiler.driver import check_source, compile_source
 from pybpfc.compiler.errors import CompileError, Source
 from pybpfc.runtime.elf import read_object
-from tests.support import require_root
+from tests.support import REPO_ROOT, require_root
 
 GENERIC = '''\
 from pybpfc import HashMap, TracepointContext, tracepoint, u32, u64
@@ -120,3 +120,13 @@ def test_a_name_that_is_no_tracepoint_is_refused_at_the_import() -> None:
     err = error_of("from pybpfc.tracepoints import openat\n")
     assert "pybpfc.tracepoints has no 'openat'" in err.message
     assert (err.pos.line, err.pos.col) == (1, 32)
+
+
+def test_the_docs_program_with_a_typed_context_compiles() -> None:
+    require_root("reading a tracepoint's format")
+    section = (REPO_ROOT / "docs" / "tracing.md").read_text() \
+        .split("## Editors and type checkers\n", 1)[1]
+    program = section.split("```python\n", 1)[1].split("```\n", 1)[0]
+    assert "ctx: syscalls__sys_enter_openat" in program
+    compiled = compile_source(Source("tracing.md", program))
+    assert [p.name for p in compiled.plan.programs] == ["enter_openat"]
