@@ -94,6 +94,10 @@ def readable_tracefs() -> ContextManager[Path]:
         raise TracepointUnknown("tracefs is not mounted, so the tracepoint's fields cannot be "
                                 "read: mount it (mount -t tracefs none /sys/kernel/tracing) or "
                                 "compile as root")
+    if mounted is not None and not os.access(mounted / "events", os.R_OK | os.X_OK):
+        # tracefs is mode 0700: mounted, but only root may read the formats
+        raise TracepointUnknown(f"tracefs at {mounted} is readable only by root, so the "
+                                "tracepoint's fields cannot be read: compile as root")
     opener: Callable[[], ContextManager[Path]] = tracepoint_events.mounted_tracefs
     return opener()
 
