@@ -10,7 +10,6 @@ left out: the verifier refuses them.
 """
 from __future__ import annotations
 
-import keyword
 import os
 from pathlib import Path
 from typing import Iterable, Optional
@@ -18,6 +17,7 @@ from typing import Iterable, Optional
 from pybpfc import abi
 from pybpfc.compiler.tracepoint_format import (DATA_LOC, FIRST_READABLE_OFFSET,
                                                TracepointUnknown, parse_format, readable_tracefs)
+from pybpfc.stubs_text import alias_text, class_text
 from pybpfc.tracepoints import class_name, tracepoint_of
 
 INT_TYPES = ("i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64")
@@ -33,22 +33,20 @@ def field_annotation(field: abi.Field) -> str:
     return f"list[{field.kind}]" if field.count > 1 else field.kind
 
 
-def class_text(category: str, name: str, context: abi.Context) -> str:
-    lines = [f"class {class_name(category, name)}:",
-             f'    """tracepoint {category}/{name}"""']
-    for field in context.fields:
-        if field.offset < FIRST_READABLE_OFFSET or keyword.iskeyword(field.name):
-            continue
-        lines.append(f"    {field.name}: {field_annotation(field)}")
-    return "\n".join(lines) + "\n"
+def tracepoint_class(category: str, name: str, context: abi.Context,
+                     aliases: set[str]) -> str:
+    return class_text(class_name(category, name), f"tracepoint {category}/{name}",
+                      ((f.name, field_annotation(f)) for f in context.fields
+                       if f.offset >= FIRST_READABLE_OFFSET), aliases)
 
 
 def stub_text(contexts: Iterable[tuple[str, str, abi.Context]], release: str) -> str:
+    aliases: set[str] = set()
     parts = [f'"""Tracepoint contexts of Linux {release}, from its tracefs format files: '
              'written by `pybpfc stubs`."""\n'
              f"from pybpfc import {', '.join(INT_TYPES)}\n"]
-    parts += [class_text(*found) for found in contexts]
-    return "\n\n".join(parts)
+    parts += [tracepoint_class(*found, aliases) for found in contexts]
+    return "\n\n".join(parts + [alias_text(aliases)])
 
 
 def selected_tracepoints(root: Path, wanted: Optional[list[str]]) -> list[tuple[str, str]]:

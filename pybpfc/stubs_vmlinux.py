@@ -26,6 +26,7 @@ from collections import deque
 from typing import Any, Iterable, Optional
 
 from pybpfc.runtime.btf_types import INT_BOOL, Kind
+from pybpfc.stubs_text import alias_text, class_text
 
 # The structs tracing programs most often start from.
 ROOTS = ("task_struct", "file", "inode", "dentry", "path", "linux_binprm", "mm_struct",
@@ -49,6 +50,7 @@ class _Stub:
         self.full: dict[int, int] = {}       # type id -> depth it was reached at
         self.pending: deque[int] = deque()
         self.referenced: set[int] = set()
+        self.aliases: set[str] = set()
 
     # ------------------------------------------------------------ types
 
@@ -136,17 +138,10 @@ class _Stub:
 
     def class_text(self, type_id: int) -> str:
         t = self.btf.types[type_id]
-        name = self.names[type_id]
         what = "union" if t.kind == Kind.UNION else "struct"
-        lines = [f"class {name}:", f'    """{what} {t.name or "(anonymous)"}, '
-                 f'{t.size} bytes"""']
-        seen = set()
-        for field, ann in self.fields(type_id, self.full[type_id], name):
-            if field in seen or keyword.iskeyword(field):
-                continue
-            seen.add(field)
-            lines.append(f"    {field}: {ann}")
-        return "\n".join(lines) + "\n"
+        name = self.names[type_id]
+        return class_text(name, f"{what} {t.name or '(anonymous)'}, {t.size} bytes",
+                          self.fields(type_id, self.full[type_id], name), self.aliases)
 
     def opaque_text(self, type_id: int) -> str:
         t = self.btf.types[type_id]
@@ -170,7 +165,7 @@ class _Stub:
                 f'written by `pybpfc stubs` ({len(self.full)} in full)."""\n'
                 "from typing import Any\n\n"
                 "from pybpfc import i8, i16, i32, i64, u8, u16, u32, u64\n")
-        return "\n\n".join([head] + parts)
+        return "\n\n".join([head] + parts + [alias_text(self.aliases)])
 
 
 def _int(size: int, signed: bool) -> Optional[str]:

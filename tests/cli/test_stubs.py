@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pybpfc.cli import main
 from pybpfc.cli_stubs import default_directory
 from pybpfc.runtime.tracepoint_events import tracefs_mount
@@ -33,7 +35,7 @@ def classes(path: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def test_stubs_hold_the_kernels_structs_and_tracepoints(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_stubs_hold_the_kernels_structs_and_tracepoints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     require_root("reading tracepoint formats")
     before = tracefs_mount()
     assert main(["stubs", "-o", str(tmp_path)]) == 0
@@ -46,14 +48,16 @@ def test_stubs_hold_the_kernels_structs_and_tracepoints(tmp_path: Path, capsys) 
     task = structs["task_struct"]
     assert (task["real_parent"], task["tgid"], task["pid"], task["comm"], task["mm"]) == \
         ("task_struct", "i32", "i32", "bytearray", "mm_struct")
-    assert structs["linux_binprm"]["file"] == "file"
-    assert structs["file"]["f_path"] == "path" and structs["path"]["dentry"] == "dentry"
+    # a field named as a type its class's annotations use names it through an alias
+    assert structs["linux_binprm"]["file"] == "_T_file" and task["thread_pid"] == "_T_pid"
+    assert "\n_T_file = file\n" in (tmp_path / "vmlinux.pyi").read_text()
+    assert structs["file"]["f_path"] == "path" and structs["path"]["dentry"] == "_T_dentry"
     # struct qstr's name is in an anonymous struct of an anonymous union: flattened
     assert structs["qstr"]["name"] == "u64" and structs["qstr"]["len"] == "u32"
     assert task["pid_links"] == "list[hlist_node]"
     assert structs["mm_struct"]["saved_auxv"] == "list[u64]"
-    assert all(ann.isidentifier() or ann.startswith("list[") for fields in structs.values()
-               for ann in fields.values())
+    assert all(ann.isidentifier() or ann.startswith(("list[", "_T_list["))
+               for fields in structs.values() for ann in fields.values())
 
     events = classes(tmp_path / "tracepoints.pyi")
     assert events["syscalls__sys_enter_openat"] == {
@@ -79,10 +83,11 @@ def test_a_chosen_struct_and_tracepoints(tmp_path: Path) -> None:
     assert structs["bpf_prog"]["aux"] == "bpf_prog_aux" and structs["bpf_prog_aux"] == {}
     assert "class bpf_prog_aux:\n    \"\"\"bpf_prog_aux: its fields are not in these stubs " \
            "(pybpfc stubs --struct bpf_prog_aux adds them)\"\"\"\n" \
-           "    def __getattr__(self, name: str) -> Any: ...\n" in (tmp_path / "vmlinux.pyi").read_text()
+           "    def __getattr__(self, name: str) -> Any: ...\n" \
+           in (tmp_path / "vmlinux.pyi").read_text()
 
 
-def test_mistakes_are_errors_that_write_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_mistakes_are_errors_that_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     require_root("reading tracepoint formats")
     assert main(["stubs", "-o", str(tmp_path), "--struct", "no_such_struct_here"]) == 1
     assert "no struct or union 'no_such_struct_here'" in capsys.readouterr().err
@@ -95,7 +100,7 @@ def test_mistakes_are_errors_that_write_nothing(tmp_path: Path, capsys) -> None:
     assert os.listdir(tmp_path) == []
 
 
-def test_only_a_regular_file_is_replaced(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_regular_file_is_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "elsewhere.txt"
     target.write_text("keep me\n")
     (tmp_path / "vmlinux.pyi").symlink_to(target)

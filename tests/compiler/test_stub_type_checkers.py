@@ -95,19 +95,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
-def check(checker: Checker, python: Path, workdir: Path, name: str) -> tuple[set[tuple[str, int]], str]:
-    """The checker's errors for ``name``, with ``python`` as the project's
-    interpreter (as an editor selects it)."""
+def check(checker: Checker, python: Path, workdir: Path,
+          *names: str) -> tuple[set[tuple[str, int]], str]:
+    """The checker's errors for the files ``names``, with ``python`` as the
+    project's interpreter (as an editor selects it)."""
     if checker.name == "mypy":
         result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
                                  "--python-executable", str(python), "--cache-dir",
-                                 str(workdir / ".mypy_cache"), name],
+                                 str(workdir / ".mypy_cache"), *names],
                                 capture_output=True, text=True, cwd=workdir,
                                 env=user_environment())
     else:
         (workdir / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}\n')
         result = subprocess.run([sys.executable, "-m", "pyright", "--pythonpath", str(python),
-                                 name], capture_output=True, text=True, cwd=workdir,
+                                 *names], capture_output=True, text=True, cwd=workdir,
                                 env=user_environment() | {"PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},
                                 timeout=300)
     found = set()
@@ -136,3 +137,20 @@ def test_checkers_flag_a_misspelled_field(checker: Checker, installed: Path,
     errors, output = check(checker, installed, workdir, "prog.py")
     assert errors == {("prog.py", line) for line in MISSPELLED_LINES}, output
     assert "file_name" in output and "tgidd" in output
+
+
+@pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.name)
+def test_the_stubs_themselves_check_clean(checker: Checker, installed: Path,
+                                          tmp_path: Path) -> None:
+    """Checked as sources (a library's stub errors are not reported), the
+    stubs have none: no field hides a type its class's annotations use."""
+    workdir = outside_repository(tmp_path)
+    package = Path(subprocess.run([str(installed), "-c", "import pybpfc; print(pybpfc.__file__)"],
+                                  capture_output=True, text=True, check=True,
+                                  cwd=workdir).stdout.strip()).parent
+    for name in ("vmlinux", "tracepoints"):
+        shutil.copy(package / f"{name}.pyi", workdir / f"kernel_{name}.pyi")
+    assert "    thread_pid: _T_pid\n" in (workdir / "kernel_vmlinux.pyi").read_text()
+    errors, output = check(checker, installed, workdir, "kernel_vmlinux.pyi",
+                           "kernel_tracepoints.pyi")
+    assert errors == set(), output

@@ -37,13 +37,19 @@ def enter(ctx: TracepointContext) -> int:
 TYPED = GENERIC.replace(
     "from pybpfc import HashMap, TracepointContext,",
     "from pybpfc.tracepoints import syscalls__sys_enter_openat\n"
-    "from pybpfc import HashMap,").replace("ctx: TracepointContext", "ctx: syscalls__sys_enter_openat")
+    "from pybpfc import HashMap,").replace("ctx: TracepointContext",
+                                          "ctx: syscalls__sys_enter_openat")
 
 
 def error_of(text: str) -> CompileError:
     with pytest.raises(CompileError) as info:
         check_source(Source("prog.py", text))
     return info.value
+
+
+def where(err: CompileError) -> tuple[int, int]:
+    assert err.pos is not None
+    return err.pos.line, err.pos.col
 
 
 def test_any_tracepoint_class_imports_and_names_its_tracepoint() -> None:
@@ -90,7 +96,7 @@ def test_a_typed_contexts_fields_are_the_kernels() -> None:
     require_root("reading a tracepoint's format")
     err = error_of(TYPED.replace("ctx.flags", "ctx.flagz"))
     assert "has no field 'flagz'" in err.message
-    assert (err.pos.line, err.pos.col) == (9, 25)
+    assert where(err) == (9, 25)
 
 
 def test_a_class_of_another_tracepoint_is_refused_at_the_annotation() -> None:
@@ -100,7 +106,7 @@ def test_a_class_of_another_tracepoint_is_refused_at_the_annotation() -> None:
     assert err.message == ("syscalls__sys_enter_openat is the context of tracepoint "
                            "syscalls/sys_enter_openat, but this hook is attached to "
                            "syscalls/sys_enter_close")
-    assert (err.pos.line, err.pos.col) == (8, 16)
+    assert where(err) == (8, 16)
     assert err.note is not None and "syscalls__sys_enter_close" in err.note
 
 
@@ -113,13 +119,13 @@ def test_a_typed_context_on_another_kind_of_hook_is_refused() -> None:
     assert err.message == ('syscalls__sys_enter_openat is the context of a '
                            '@tracepoint("syscalls", "sys_enter_openat") hook, not of a '
                            '@raw_tracepoint hook')
-    assert (err.pos.line, err.pos.col) == (6, 16)
+    assert where(err) == (6, 16)
 
 
 def test_a_name_that_is_no_tracepoint_is_refused_at_the_import() -> None:
     err = error_of("from pybpfc.tracepoints import openat\n")
     assert "pybpfc.tracepoints has no 'openat'" in err.message
-    assert (err.pos.line, err.pos.col) == (1, 32)
+    assert where(err) == (1, 32)
 
 
 def test_the_docs_program_with_a_typed_context_compiles() -> None:

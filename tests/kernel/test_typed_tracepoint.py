@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def typed(source: str) -> str:
     return out
 
 
-def records_of(source: str, tmp_path: Path, paths: list[str]) -> tuple[int, list[tuple]]:
+def records_of(source: str, tmp_path: Path, paths: list[str]) -> tuple[int, list[tuple[Any, ...]]]:
     """Build and attach the program, let a child open ``paths``, and give
     the child's pid and its records."""
     obj = tmp_path / f"opensnoop-{uuid.uuid4().hex}.o"
@@ -58,7 +59,7 @@ def records_of(source: str, tmp_path: Path, paths: list[str]) -> tuple[int, list
 
     with load(obj) as coll, Forked(open_each) as child:
         with coll["enter_openat"].attach(), coll["exit_openat"].attach(), \
-                coll.maps["opens"].reader("Open") as opens:
+                coll.maps["opens"].reader("Open") as opens:  # type: ignore[attr-defined]
             assert child.run() == 1
             records = [r for r in opens.poll(timeout=1.0) if r.pid == child.pid]
     return child.pid, [(r.tid - r.pid, bytes(r.filename).split(b"\0")[0].decode(), r.flags,
