@@ -68,7 +68,6 @@ def enter(ctx: syscalls__sys_enter_openat) -> int:
 def parent_of(task: task_struct) -> i32:
     return task.real_parent.tgidd
 '''
-MISSPELLED_LINES = (8, 12)
 
 
 @pytest.fixture(scope="module")
@@ -95,48 +94,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
-def check(checker: Checker, python: Path, workdir: Path,
-          *names: str) -> tuple[set[tuple[str, int]], str]:
-    """The checker's errors for the files ``names``, with ``python`` as the
-    project's interpreter (as an editor selects it)."""
-    if checker.name == "mypy":
-        result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                                 "--python-executable", str(python), "--cache-dir",
-                                 str(workdir / ".mypy_cache"), *names],
-                                capture_output=True, text=True, cwd=workdir,
-                                env=user_environment())
-    else:
-        (workdir / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}\n')
-        result = subprocess.run([sys.executable, "-m", "pyright", "--pythonpath", str(python),
-                                 *names], capture_output=True, text=True, cwd=workdir,
-                                env=user_environment() | {"PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},
-                                timeout=300)
-    found = set()
-    for line in result.stdout.splitlines():
-        if checker.error_mark in line:
-            path, number = line.strip().split(":")[:2]
-            found.add((Path(path).name, int(number)))
-    assert checker.missing_import not in result.stdout, result.stdout
-    return found, result.stdout + result.stderr
-
-
+@pytest.mark.parametrize("program, wrong_lines", [(PROGRAM, ()), (MISSPELLED, (8, 12))],
+                         ids=["right", "misspelled"])
 @pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.name)
-def test_checkers_know_the_kernels_fields(checker: Checker, installed: Path,
+def test_checkers_know_the_kernels_fields(checker: Checker, program: str,
+                                          wrong_lines: tuple[int, ...], installed: Path,
                                           tmp_path: Path) -> None:
     workdir = outside_repository(tmp_path)
-    (workdir / "prog.py").write_text(PROGRAM)
-    errors, output = check(checker, installed, workdir, "prog.py")
-    assert errors == set(), output
-
-
-@pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.name)
-def test_checkers_flag_a_misspelled_field(checker: Checker, installed: Path,
-                                          tmp_path: Path) -> None:
-    workdir = outside_repository(tmp_path)
-    (workdir / "prog.py").write_text(MISSPELLED)
-    errors, output = check(checker, installed, workdir, "prog.py")
-    assert errors == {("prog.py", line) for line in MISSPELLED_LINES}, output
-    assert "file_name" in output and "tgidd" in output
+    (workdir / "prog.py").write_text(program)
+    errors, output = checker.errors(workdir, "prog.py", python=str(installed))
+    assert errors == {("prog.py", line) for line in wrong_lines}, output
+    if wrong_lines:
+        assert "file_name" in output and "tgidd" in output
 
 
 @pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.name)
@@ -151,6 +120,6 @@ def test_the_stubs_themselves_check_clean(checker: Checker, installed: Path,
     for name in ("vmlinux", "tracepoints"):
         shutil.copy(package / f"{name}.pyi", workdir / f"kernel_{name}.pyi")
     assert "    thread_pid: _T_pid\n" in (workdir / "kernel_vmlinux.pyi").read_text()
-    errors, output = check(checker, installed, workdir, "kernel_vmlinux.pyi",
-                           "kernel_tracepoints.pyi")
+    errors, output = checker.errors(workdir, "kernel_vmlinux.pyi", "kernel_tracepoints.pyi",
+                                    python=str(installed))
     assert errors == set(), output
