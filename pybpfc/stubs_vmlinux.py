@@ -12,8 +12,8 @@ them.
 By default the stub holds the structs tracing programs start from
 (``ROOTS``, and any ``--struct``) and every struct they reach through
 members and pointers: on Linux 6.18 that is about 1,100 of vmlinux's 10,000
-structs and unions, 300 kB, which mypy reads in 1.8 s and pyright in 2.3 s
-the first time (all of them: 2 MB, 3.6 s and 3.3 s).  ``depth`` cuts the
+structs and unions, 300 kB, which add under a second to a first mypy or
+pyright run (all of them, 2 MB: about 4 s to mypy's).  ``depth`` cuts the
 walk that many pointers from the roots; a struct past it, or one the BTF
 only declares, is a class without fields that accepts any attribute
 (typed ``Any``).
