@@ -17,10 +17,11 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 def class_text(name: str, doc: str, fields: Iterable[tuple[str, str]],
-               aliases: set[str]) -> str:
-    """``class name:`` with its docstring and ``field: annotation`` lines (a
-    field named twice, or named as a Python keyword, is left out); the
-    type names it needed aliases for are added to ``aliases``."""
+               aliases: set[str], methods: tuple[str, ...] = ()) -> str:
+    """``class name:`` with its docstring, ``field: annotation`` lines (a
+    field named twice, or named as a Python keyword, is left out) and
+    ``methods``' lines; the type names it needed aliases for are added to
+    ``aliases``."""
     kept: dict[str, str] = {}
     for field, annotation in fields:
         if field not in kept and not keyword.iskeyword(field):
@@ -33,6 +34,7 @@ def class_text(name: str, doc: str, fields: Iterable[tuple[str, str]],
             annotation = _WORD.sub(lambda m: ALIAS_PREFIX + m[0] if m[0] in hidden else m[0],
                                    annotation)
         lines.append(f"    {field}: {annotation}")
+    lines += [f"    {method}" for method in methods]
     return "\n".join(lines) + "\n"
 
 

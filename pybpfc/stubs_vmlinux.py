@@ -31,6 +31,9 @@ from pybpfc.stubs_text import alias_text, class_text
 # The structs tracing programs most often start from.
 ROOTS = ("task_struct", "file", "inode", "dentry", "path", "linux_binprm", "mm_struct",
          "cred", "sk_buff", "sock", "sock_common", "socket", "net_device")
+# In a program, ``task_struct(address)`` reads a kernel address as a
+# pointer to the struct (pybpfc/vmlinux.py).
+CONSTRUCTOR = "def __init__(self, address: int, /) -> None: ..."
 # Names the stub's annotations use, which no class may take.
 RESERVED = frozenset({"Any", "bool", "bytearray", "float", "int", "list",
                       "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"})
@@ -141,7 +144,8 @@ class _Stub:
         what = "union" if t.kind == Kind.UNION else "struct"
         name = self.names[type_id]
         return class_text(name, f"{what} {t.name or '(anonymous)'}, {t.size} bytes",
-                          self.fields(type_id, self.full[type_id], name), self.aliases)
+                          self.fields(type_id, self.full[type_id], name), self.aliases,
+                          (CONSTRUCTOR,))
 
     def opaque_text(self, type_id: int) -> str:
         t = self.btf.types[type_id]
@@ -151,9 +155,9 @@ class _Stub:
         else:
             how = (f"pybpfc stubs --struct {t.name} adds them" if t.name
                    else "reach it from a struct written in full")
-        return (f"class {name}:\n    \"\"\"{t.name or '(anonymous)'}: its fields are not in "
-                f"these stubs ({how})\"\"\"\n"
-                "    def __getattr__(self, name: str) -> Any: ...\n")
+        return class_text(name, f"{t.name or '(anonymous)'}: its fields are not in these "
+                          f"stubs ({how})", (), self.aliases,
+                          (CONSTRUCTOR, "def __getattr__(self, name: str) -> Any: ..."))
 
     def text(self, release: str) -> str:
         parts = []

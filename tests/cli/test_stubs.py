@@ -83,6 +83,7 @@ def test_a_chosen_struct_and_tracepoints(tmp_path: Path) -> None:
     assert structs["bpf_prog"]["aux"] == "bpf_prog_aux" and structs["bpf_prog_aux"] == {}
     assert "class bpf_prog_aux:\n    \"\"\"bpf_prog_aux: its fields are not in these stubs " \
            "(pybpfc stubs --struct bpf_prog_aux adds them)\"\"\"\n" \
+           "    def __init__(self, address: int, /) -> None: ...\n" \
            "    def __getattr__(self, name: str) -> Any: ...\n" \
            in (tmp_path / "vmlinux.pyi").read_text()
 

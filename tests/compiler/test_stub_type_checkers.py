@@ -52,6 +52,10 @@ def parent_of(task: task_struct) -> i32:
 
 def exe_name(task: task_struct) -> u64:
     return task.mm.exe_file.f_path.dentry.d_name.name
+
+
+def parent_at(address: u64) -> i32:
+    return task_struct(address).real_parent.tgid
 '''
 
 MISSPELLED = '''\
