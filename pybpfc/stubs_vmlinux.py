@@ -11,9 +11,9 @@ them.
 
 By default the stub holds the structs tracing programs start from
 (``ROOTS``, and any ``--struct``) and every struct they reach through
-members and pointers: on Linux 6.18 that is about 1,100 of vmlinux's 10,000
-structs and unions, 300 kB, which add under a second to a first mypy or
-pyright run (all of them, 2 MB: about 4 s to mypy's).  ``depth`` cuts the
+members and pointers: on Linux 6.18 that is about 1,200 of vmlinux's 10,000
+structs and unions, 390 kB, which add about a second to a first mypy or
+pyright run of a small program (all of them, 2 MB: about 2 s).  ``depth`` cuts the
 walk that many pointers from the roots; a struct past it, or one the BTF
 only declares, is a class without fields that accepts any attribute
 (typed ``Any``).
@@ -30,7 +30,8 @@ from pybpfc.stubs_text import alias_text, class_text
 
 # The structs tracing programs most often start from.
 ROOTS = ("task_struct", "file", "inode", "dentry", "path", "linux_binprm", "mm_struct",
-         "cred", "sk_buff", "sock", "sock_common", "socket", "net_device")
+         "cred", "sk_buff", "sock", "sock_common", "socket", "inet_sock", "tcp_sock",
+         "net_device")
 # In a program, ``task_struct(address)`` reads a kernel address as a
 # pointer to the struct (pybpfc/vmlinux.py).
 CONSTRUCTOR = "def __init__(self, address: int, /) -> None: ..."

@@ -129,3 +129,11 @@ def test_the_default_directory_is_the_installed_package_beside_its_modules(
                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert Path(found.stdout.strip()).parent == default_directory()
     assert (default_directory() / "tracepoints.py").is_file()
+
+
+def test_all_structs(tmp_path: Path) -> None:
+    assert main(["stubs", "-o", str(tmp_path), "--only", "vmlinux", "--all-structs"]) == 0
+    assert os.listdir(tmp_path) == ["vmlinux.pyi"]
+    structs = classes(tmp_path / "vmlinux.pyi")
+    assert len(structs) > 5000
+    assert structs["ext4_inode_info"]["i_disksize"] == "i64"     # reached from no default struct
