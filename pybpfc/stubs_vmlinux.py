@@ -13,10 +13,10 @@ By default the stub holds the structs tracing programs start from
 (``ROOTS``, and any ``--struct``) and every struct they reach through
 members and pointers: on Linux 6.18 that is about 1,200 of vmlinux's 10,000
 structs and unions, 390 kB, which add about a second to a first mypy or
-pyright run of a small program (all of them, 2 MB: about 2 s).  ``depth`` cuts the
-walk that many pointers from the roots; a struct past it, or one the BTF
-only declares, is a class without fields that accepts any attribute
-(typed ``Any``).
+pyright run of a small program (all of them, 2 MB: about 2 s).  ``depth``
+cuts the walk that many pointers from the roots; a struct past it, or one
+the BTF only declares, is a class without fields that accepts any
+attribute (typed ``Any``).
 """
 from __future__ import annotations
 
