@@ -126,6 +126,8 @@ def test_a_name_that_is_no_tracepoint_is_refused_at_the_import() -> None:
     err = error_of("from pybpfc.tracepoints import openat\n")
     assert "pybpfc.tracepoints has no 'openat'" in err.message
     assert where(err) == (1, 32)
+    err = error_of("from pybpfc.tracepoints import *\n")
+    assert "import names one by one" in err.message
 
 
 def test_the_docs_program_with_a_typed_context_compiles() -> None:

@@ -28,6 +28,9 @@ def import_names(ck: Checker, stmt: A.ImportFrom) -> None:
     """Binds each imported class as a context type standing for its tracepoint."""
     for i, (name, alias) in enumerate(stmt.names):
         at: A.Node | A.Pos = stmt.name_pos[i] if i < len(stmt.name_pos) else stmt
+        if name == "*":
+            raise error(f"`from {MODULE} import *` is not supported: import names one by one",
+                        at)
         if tracepoint_of(name) is None:
             raise error(f"{MODULE} has no '{name}': a tracepoint's context is named "
                         f"CATEGORY{SEPARATOR}NAME, e.g. syscalls{SEPARATOR}sys_enter_openat",
