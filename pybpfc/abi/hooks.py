@@ -59,6 +59,9 @@ class Hook(NamedTuple):
     # Direct packet access (``ctx.header(T, offset)``): "" none, "read" or
     # "write" (its headers' fields may be assigned).
     packet: str = ""
+    # The decorator's arguments, in target_params' order, once for_target
+    # made the hook of one function (a typed context must name the same).
+    target_values: tuple[str, ...] = ()
 
     @property
     def target_params(self) -> tuple[str, ...]:
@@ -79,7 +82,8 @@ class Hook(NamedTuple):
         section names the target, and its context is the target's."""
         section = Section(f"{self.section}/{self.target.format(**values)}")
         return self._replace(kind=self.kind._replace(sections=(section,)), context=context,
-                             readable=readable)
+                             readable=readable,
+                             target_values=tuple(values[p] for p in self.target_params))
 
     # What the hook's program kind says, for the compiler's convenience.
     @property
