@@ -251,9 +251,7 @@ DEEP = {
     "attributes": lambda n: "    x = ctx" + ".a" * n + "\n",
     "subscripts": lambda n: "    x = a" + "[0]" * n + "\n",
     "conditional expressions": lambda n: "    x = " + "1 if ctx else " * n + "0\n",
-    "elif branches": lambda n: "    if ctx.write:\n        pass\n"
-                               + "    elif ctx.write:\n        pass\n" * n,
-}
+}   # (an elif chain nests no deeper: tests/compiler/test_elif_chains.py)
 
 
 @pytest.mark.parametrize("shape", DEEP, ids=list(DEEP))
