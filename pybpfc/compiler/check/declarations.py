@@ -433,7 +433,8 @@ def reject_names_btf_refuses(ck: Checker) -> None:
             btf_name(fn.name, fn.node.name_pos, "hook")
             for arg in fn.node.args:
                 btf_name(arg.name, arg, "parameter")
-    for var in [*ck.globals, *ck.maps]:
+    variables: list[Union[GlobalVar, MapVar]] = [*ck.globals, *ck.maps]
+    for var in variables:
         btf_name(var.name, var.pos, "map" if isinstance(var, MapVar) else "global")
 
 
