@@ -43,14 +43,20 @@ def test_a_confusable_name_refuses_as_the_source_reads(cgroup: TemporaryCgroup) 
     assigned = {node.id for node in python_ast.walk(hook)
                 if isinstance(node, python_ast.Name) and isinstance(node.ctx, python_ast.Store)}
     assert assigned == {"deny"}     # Python's reading: one variable
+    assert ttl_and_tos_under(CONFUSABLE, cgroup) == (errno.EPERM, 0)
 
+
+def ttl_and_tos_under(program: str, cgroup: TemporaryCgroup) -> tuple[int, int]:
+    """The errnos of setsockopt(IP_TTL) and setsockopt(IP_TOS) in a child
+    in `cgroup`, with `program` attached to it."""
     def child() -> tuple[int, int]:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         return (errno_of(s.setsockopt, SOL_IP, IP_TTL, 5),
                 errno_of(s.setsockopt, SOL_IP, IP_TOS, 0x10))
 
-    with Attached(compile_source(Source("guard.py", CONFUSABLE)).elf, cgroup):
-        assert run_in_cgroup(cgroup.path, child) == (errno.EPERM, 0)
+    with Attached(compile_source(Source("guard.py", program)).elf, cgroup):
+        result: tuple[int, int] = run_in_cgroup(cgroup.path, child)
+        return result
 
 
 # Names that stay out of the object's BTF may be any Python identifier: a
@@ -78,13 +84,7 @@ def guard(ctx: SockoptContext) -> int:
 
 
 def test_non_ascii_names_outside_the_btf_load_and_run(cgroup: TemporaryCgroup) -> None:
-    def child() -> tuple[int, int]:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        return (errno_of(s.setsockopt, SOL_IP, IP_TTL, 5),
-                errno_of(s.setsockopt, SOL_IP, IP_TOS, 0x10))
-
-    with Attached(compile_source(Source("guard.py", NON_ASCII_OUTSIDE_BTF)).elf, cgroup):
-        assert run_in_cgroup(cgroup.path, child) == (errno.EPERM, 0)
+    assert ttl_and_tos_under(NON_ASCII_OUTSIDE_BTF, cgroup) == (errno.EPERM, 0)
 
 
 COUNTED = """\
