@@ -370,7 +370,7 @@ def test_a_parser_bug_exits_with_status_2_from_the_command_line(tmp_path: Path) 
     result = subprocess.run([sys.executable, "-c", code, str(program)], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
-    assert result.stderr == (f"pybpfc: internal error: InternalError: {program}:1:5: internal "
+    assert result.stderr == (f"pybpfc: {program}:1:5: internal "
                              "error in pybpfc's parser: KeyError: 'lost' "
                              "(run with --debug for the traceback)\n")
 
