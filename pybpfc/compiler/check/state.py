@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 from ... import abi
 from .. import ast as A
 from ..errors import CompileError, CompileWarning, InternalError, Source
+from ..source import MAX_TREE_DEPTH
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, MapVar
 from ..types import NONE, StructType, Type
 
@@ -26,7 +27,7 @@ PHASE = "checker"
 # parentheses; blocks far deeper than its 100 indentation levels, because
 # each `elif` of a chain is one level more.
 MAX_EXPRESSION_DEPTH = 200
-MAX_BLOCK_DEPTH = 1000
+MAX_BLOCK_DEPTH = MAX_TREE_DEPTH
 
 DEFAULT_LICENSE = "GPL"
 
