@@ -89,7 +89,6 @@ class Checker:
         self.scope: dict[str, Symbol] = {name: BuiltinSym(name) for name in BUILTINS}
         self.globals: list[GlobalVar] = []
         self.structs: list[StructType] = []
-        self.sent_types: list[StructType] = []
         self.functions: list[FuncSym] = []
         self.maps: list[MapVar] = []
         self.license = DEFAULT_LICENSE
