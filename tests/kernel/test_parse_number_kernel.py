@@ -1,7 +1,9 @@
 """strtoul()/strtol() in the kernel: a parse that reads no number gives
 value 0, one that does gives the number.  The helper's slot is not zeroed
 before the call: kernels since 6.12 write 0 there when the parse fails,
-and on older ones the lowering's test of the length gives 0."""
+and on older ones the lowering's test of the length gives 0 (which
+tests/compiler/test_parse_number_value.py sees, running the hook's IR with
+helpers that leave junk there)."""
 from __future__ import annotations
 
 import errno
