@@ -11,12 +11,12 @@ import os
 import socket
 from typing import Optional
 
+from pybpfc.abi.system import SO_ATTACH_BPF, SO_DETACH_BPF
+
 from . import bpf
 from .cgroup import open_cgroup
 from .errors import SyscallError
 
-SO_ATTACH_BPF = 50
-SO_DETACH_BPF = 27      # the same value as SO_DETACH_FILTER
 
 
 class Link:

@@ -31,7 +31,9 @@ from .netdev import NetdevLink
 AnyLink = Union[Link, NetdevLink]
 from .maps import Map, open_map
 from .spec import MapSpec
-from .system import BPF_FS_MAGIC, filesystem_magic
+from pybpfc.abi.system import BPF_FS_MAGIC
+
+from .system import filesystem_magic
 
 StrPath = Union[str, "os.PathLike[str]"]
 

@@ -22,6 +22,8 @@ import os
 import select
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
 
+from pybpfc.abi import kernel
+
 from . import bpf
 from .btf import Kind
 from .errors import BpfError
@@ -29,9 +31,9 @@ from .errors import BpfError
 if TYPE_CHECKING:
     from .maps import Map
 
-BUSY_BIT = 1 << 31
-DISCARD_BIT = 1 << 30
-HEADER_SIZE = 8
+BUSY_BIT = kernel.BPF_RINGBUF_BUSY_BIT
+DISCARD_BIT = kernel.BPF_RINGBUF_DISCARD_BIT
+HEADER_SIZE = kernel.BPF_RINGBUF_HDR_SZ
 
 
 class RingBuffer:

@@ -520,6 +520,11 @@ STRTOX_BASE_MASK = 0x1F   # kernel/bpf/helpers.c, not in the uapi header
 # bpf_ringbuf_output flags
 BPF_RB_NO_WAKEUP = 1 << 0
 BPF_RB_FORCE_WAKEUP = 1 << 1
+# A ring buffer record's 8-byte header: its length, and these two bits while
+# the program writes it or after it discarded it
+BPF_RINGBUF_BUSY_BIT = 1 << 31
+BPF_RINGBUF_DISCARD_BIT = 1 << 30
+BPF_RINGBUF_HDR_SZ = 8
 
 # ------------------------------------------------- the mount API (live output)
 #
