@@ -295,6 +295,11 @@ BPF_F_USER_BUILD_ID = 1 << 11
 BPF_F_INDEX_MASK = 0xFFFFFFFF
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 
+# The atomic operations that also fetch the old value (imm of BPF_STX | BPF_ATOMIC)
+BPF_FETCH = 0x01
+BPF_XCHG = 0xE0 | BPF_FETCH
+BPF_CMPXCHG = 0xF0 | BPF_FETCH
+
 # ld_imm64 src_reg values and call src_reg values (for relocating instructions)
 BPF_PSEUDO_MAP_FD = 1
 BPF_PSEUDO_MAP_VALUE = 2
