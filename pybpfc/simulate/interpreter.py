@@ -10,6 +10,7 @@ is imported or executed.
 """
 from __future__ import annotations
 
+from errno import EINVAL
 from typing import Any, Callable, Optional
 
 from .. import abi
@@ -25,7 +26,6 @@ from .helpers import HELPERS, MASK64, PARSERS, Fakes
 from .memory import Place, encode, load, store
 from .trace import Trace
 
-EINVAL = 22
 PHASE = "simulate"
 # The most statements one run may execute: a program the verifier accepts
 # ends well before, so more is a loop the kernel would refuse.
