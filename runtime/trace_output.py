@@ -28,6 +28,7 @@ from pybpfc.abi import HELPERS
 
 from . import system
 from .errors import BpfError
+from .owned import Closing
 from .spec import OP_CALL, OP_LD_IMM64
 from .tracepoint_events import tracefs_mount
 
@@ -112,7 +113,7 @@ def format_pattern(formats: Iterable[bytes]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alternatives) or r"(?!)")
 
 
-class TracePrints:
+class TracePrints(Closing):
     """The lines printed while it is open, by the programs that use
     ``formats`` (every program's when ``formats`` is None), kept in a
     buffer of ``buffer_kb`` KiB per CPU.  ``fileno()``
@@ -218,12 +219,6 @@ class TracePrints:
             if self._root >= 0:
                 os.close(self._root)
             self._root = -1
-
-    def __enter__(self) -> TracePrints:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _tracefs_root() -> int:
