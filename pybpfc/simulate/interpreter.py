@@ -17,6 +17,7 @@ from .. import abi
 from ..compiler import ast as A
 from ..compiler import contract as C
 from ..compiler import semantics
+from ..compiler.dispatch import registrar
 from ..compiler.errors import InternalError
 from ..compiler.symbols import FuncSym
 from ..compiler.types import (BOOL, ArrayType, IntType, RefType, StructType, Type, int_type,
@@ -53,20 +54,8 @@ EXPRESSIONS: dict[type, Callable[["Run", Any], Any]] = {}
 STATEMENTS: dict[type, Callable[["Run", Any], None]] = {}
 
 
-def expression(*kinds: type) -> Callable[[Any], Any]:
-    def register(fn: Any) -> Any:
-        for k in kinds:
-            EXPRESSIONS[k] = fn
-        return fn
-    return register
-
-
-def statement(*kinds: type) -> Callable[[Any], Any]:
-    def register(fn: Any) -> Any:
-        for k in kinds:
-            STATEMENTS[k] = fn
-        return fn
-    return register
+expression = registrar(EXPRESSIONS)
+statement = registrar(STATEMENTS)
 
 
 class Run:
