@@ -293,10 +293,6 @@ SYSTEM_PY = REPO_ROOT / "pybpfc" / "abi" / "system.py"
 # Programs written as their authors write them, with constants of their own.
 BAD_PROGRAMS = REPO_ROOT / "tests" / "bad"     # mistakes, some not even Python
 BENCHMARK_PROGRAMS = REPO_ROOT / "benchmarks" / "programs"
-# Files of the packet work in progress on another branch, to import their
-# numbers once it lands (then this list empties).
-PACKET_WORK_LEFT = ["benchmarks/packet_traffic.py:28: SO_NO_CHECK",
-                    "tests/compiler/test_packet_instructions.py:27: INSN_SIZE"]
 
 
 # The names pybpfc.abi.kernel and pybpfc.abi.system define (BPF_MAP_CREATE,
@@ -331,7 +327,7 @@ def test_kernel_numbers_are_written_only_in_abi_kernel() -> None:
                  if path not in (KERNEL_PY, SYSTEM_PY)
                  and not {BAD_PROGRAMS, BENCHMARK_PROGRAMS} & set(path.parents)
                  for hit in kernel_numbers_written_in(path)]
-    assert sorted(elsewhere) == sorted(PACKET_WORK_LEFT), elsewhere
+    assert elsewhere == [], elsewhere
 
 
 def test_the_syscall_layer_re_exports_the_kernel_numbers() -> None:
