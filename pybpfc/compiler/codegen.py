@@ -58,12 +58,113 @@ def emit_object(ir_text: str) -> bytes:
         pto = llvm.create_pipeline_tuning_options(speed_level=2)
         builder = llvm.create_pass_builder(tm, pto)
         builder.getModulePassManager().run(module, builder)
+        masked = _mask_verdicts(module, _verdict_tops(ir_text))
+        if masked is not None:
+            module = masked
         laid_out = _lay_out_blocks(module)
         if laid_out is not None:
             module = laid_out
         return tm.emit_object(module)
     except Exception as err:
         raise InternalError(PHASE, err) from err
+
+
+# --------------------------------------------------------- verdict masks
+#
+# A hook's verdict must be one of its table's values (0 .. top) where the
+# verifier sees the exit.  LLVM may compute a returned value with
+# arithmetic it knows stays in range and the verifier cannot follow
+# (`(v >> 15) & 1` became `v >> 15` for a v it knew was 16-bit).  Lowering
+# names the hooks that return computed verdicts in this named metadata
+# (`!{!"hook", i32 top}`); once LLVM has optimised, a return of a constant
+# or of a phi of constants in range (a constant on each path, as the
+# verifier sees it) is left alone, and any other is masked to ``top`` on a
+# copy LLVM's back end cannot see through.  Masking before optimising
+# would keep LLVM from returning a constant on each path.
+
+VERDICT_METADATA = "pybpfc.verdict"
+_VERDICT_ENTRY = re.compile(r'^(!\d+) = !\{\s*!"([^"]*)", i32 (\d+)\s*\}')
+_RETURN = re.compile(r'^(\s*)ret i32 (%[-\w.$]+|%"[^"]*")(.*)$')
+_PHI = re.compile(r'^\s*(%[-\w.$]+|%"[^"]*") = phi i32 (.*?)(?:, !dbg !\d+)?$')
+_PHI_INCOMING = re.compile(r'\[\s*([^,\]]+),')
+
+
+def _verdict_tops(ir_text: str) -> dict[str, int]:
+    """The hooks lowering asked to have their verdicts masked, by name."""
+    nodes: dict[str, tuple[str, int]] = {}
+    named: list[str] = []
+    for line in ir_text.splitlines():
+        if line.startswith(f"!{VERDICT_METADATA} = "):
+            named += re.findall(r"!\d+", line.split("=", 1)[1])
+        else:
+            match = _VERDICT_ENTRY.match(line)
+            if match:
+                nodes[match.group(1)] = (match.group(2), int(match.group(3)))
+    return {nodes[ref][0]: nodes[ref][1] for ref in named}
+
+
+def _constant_on_each_path(value: str, phis: dict[str, str], top: int,
+                           seen: frozenset[str] = frozenset()) -> bool:
+    if value.lstrip("-").isdigit():
+        return 0 <= int(value) <= top
+    incoming = phis.get(value)
+    if incoming is None or value in seen:
+        return False
+    return all(_constant_on_each_path(v.strip(), phis, top, seen | {value})
+               for v in _PHI_INCOMING.findall(incoming))
+
+
+def _mask_returns(body: list[str], top: int) -> list[str]:
+    phis = {}
+    for line in body:
+        match = _PHI.match(line)
+        if match:
+            phis[match.group(1)] = match.group(2)
+    out = []
+    for line in body:
+        match = _RETURN.match(line)
+        if match is None or _constant_on_each_path(match.group(2), phis, top):
+            out.append(line)
+            continue
+        indent, value, rest = match.groups()
+        n = len(out)
+        out += [f'{indent}%verdict$copy{n} = call i32 asm sideeffect "", "=r,0"(i32 {value})',
+                f"{indent}%verdict$masked{n} = and i32 %verdict$copy{n}, {top}",
+                f"{indent}ret i32 %verdict$masked{n}{rest}"]
+    return out
+
+
+def _mask_verdicts(module: llvm.ModuleRef, tops: dict[str, int]) -> "llvm.ModuleRef | None":
+    """The module with the computed verdicts of the hooks in ``tops``
+    masked; None when none needs it."""
+    if not tops:
+        return None
+    out: list[str] = []
+    changed = False
+    function: "list[str] | None" = None
+    top = 0
+    for line in str(module).splitlines():
+        if function is None:
+            name = _DEFINED.match(line)
+            if name and name.group(1).strip('"') in tops:
+                function, top = [], tops[name.group(1).strip('"')]
+            out.append(line)
+        elif line == "}":
+            masked = _mask_returns(function, top)
+            changed |= masked != function
+            out.extend(masked)
+            out.append(line)
+            function = None
+        else:
+            function.append(line)
+    if not changed:
+        return None
+    result = llvm.parse_assembly("\n".join(out) + "\n")
+    result.verify()
+    return result
+
+
+_DEFINED = re.compile(r'^define [^@]*@("[^"]*"|[-\w.$]+)\(.*\{\s*$')
 
 
 # ------------------------------------------------------------ block layout

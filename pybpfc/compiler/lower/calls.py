@@ -240,7 +240,8 @@ def lower_user_call(lw: Lowering, e: A.Call) -> ir.Value:
     r = e.resolved
     args = [memory.address_of(lw, a) if by_ref else lw.expr(a)
             for a, by_ref in zip(e.args, r.by_address)]
-    return lw.builder.call(lw.functions[id(r.function)], args)
+    value = lw.builder.call(lw.functions[id(r.function)], args)
+    return lw.from_memory(value, e.ty)     # a bool comes back as a byte (module.declare)
 
 
 @expression(Conversion)
