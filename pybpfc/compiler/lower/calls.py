@@ -9,7 +9,7 @@ import llvmlite.ir as ir
 from ... import abi
 from .. import ast as A
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, HistogramAdd,
-                        MapMethodCall, MinMax, Print, UserCall)
+                        LocalVariable, MapMethodCall, MinMax, Print, UserCall)
 from ..types import BOOL, NONE, PARSED_TYPES, IntType, StructType, is_aggregate, int_type
 from . import memory
 from .module import emit_record_type
@@ -83,7 +83,8 @@ def helper_result(lw: Lowering, helper: abi.Helper, result: ir.Value) -> ir.Valu
     return result if bits == 64 else lw.builder.trunc(result, ir.IntType(bits))
 
 
-def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value]) -> ir.Value:
+def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value],
+                read_only: frozenset[int] = frozenset()) -> ir.Value:
     """BPF calls helpers by number, which LLVM spells as a call through
     the number cast to a function pointer.  Integers travel as 64 bits;
     a helper that returns a reference returns a pointer."""
@@ -96,7 +97,18 @@ def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value]) -> ir.
     fnty = ir.FunctionType(ret, params)
     callee = ir.Constant(I64, helper.func_id).inttoptr(fnty.as_pointer())
     callee.function_type = fnty     # what llvmlite's call() reads off a callee
-    return lw.builder.call(callee, values)
+    # ``read_only``: arguments the helper only reads and keeps no pointer
+    # to (a map method's key, value or record).
+    call = lw.builder.call(callee, values)
+    for i in read_only:
+        call.arg_attributes[i] = _ReadOnlyArgument(("readonly", "captures(none)"))
+    return call
+
+
+class _ReadOnlyArgument(ir.values.ArgumentAttributes):
+    """Call-site argument attributes with ``readonly``, which LLVM knows
+    and llvmlite's list of them lacks."""
+    _known = {**ir.values.ArgumentAttributes._known, "readonly": False}
 
 
 def parse_number(lw: Lowering, e: A.Call, result: ir.Value) -> None:
@@ -156,9 +168,11 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
         create = args["create"]
         values.append(ir.Constant(PTR, None))       # no initial value: zeroes
         values.append(ir.Constant(I64, 1 if create is not None and create.const else 0))
+    read_only = set()
     for name in ("key", "value", "record"):
         operand = args.get(name)
         if operand is not None:
+            read_only.add(len(values))
             values.append(by_address(lw, e, operand, name))
             if name == "record":
                 values.append(ir.Constant(I64, operand.ty.size))
@@ -170,7 +184,7 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
                       else ir.Constant(I64, 0))
     if helper.name == "get_local_storage":
         values.append(ir.Constant(I64, 0))
-    result = call_helper(lw, helper, values)
+    result = call_helper(lw, helper, values, frozenset(read_only))
     lost = lw.lost_counters.get(id(call.map))
     if lost is not None:
         count_if_lost(lw, result, lost)
@@ -228,6 +242,13 @@ def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Val
     or the call's planned stack slot the integer is stored into."""
     if is_aggregate(operand.ty):
         return memory.address_of(lw, operand)
+    own = lw.slots.get(id(operand.resolved.var)) \
+        if isinstance(operand.resolved, LocalVariable) else None
+    if own is not None:
+        # A variable's own storage, as clang passes &key: helpers only read
+        # it (call_helper tells LLVM so), so a lookup and an update with
+        # the same key store it once, where it is assigned.
+        return own
     slot = lw.stack_slot(call, role)
     lw.mem_store(lw.to_memory(lw.expr(operand), operand.ty), slot)
     return slot
