@@ -170,3 +170,25 @@ def test_a_variable_used_as_a_key_twice_is_stored_once() -> None:
             return 0
         """)
     assert len(re.findall(r"\*\(u32 \*\)\(r10 -\d+\) = r\d", listing)) == 1, listing
+
+
+def test_a_classic_packet_load_is_not_masked_again() -> None:
+    # LD_ABS/LD_IND give their bytes zero-extended; told so, LLVM does not
+    # mask each loaded byte again where it is widened to a u32
+    # (benchmarks/findings/packet_load_masks.py: 3 masks in this loop).
+    _, listing = compiled("""
+        from pybpfc import SkBuff, socket_filter, u32
+
+        @socket_filter
+        def labels(skb: SkBuff) -> int:
+            pos: u32 = 54
+            total: u32 = 0
+            for i in range(4):
+                length = skb.load_u8(pos)
+                if length == 0:
+                    break
+                pos += u32(length) + 1
+                total += u32(length)
+            return total
+        """)
+    assert not re.search(r"&= (255|0xff)\n", listing), listing

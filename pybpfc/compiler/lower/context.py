@@ -77,6 +77,9 @@ def lower_packet_load(lw: Lowering, e: A.Call) -> ir.Value:
         fn = ir.Function(lw.module, ir.FunctionType(I64, [PTR, I64]), intrinsic)
     offset = lw.extend_to64(lw.expr(e.args[0]))
     loaded = lw.builder.call(fn, [lw.expr(r.context), offset])
+    # The load gives the bytes zero-extended: told so, LLVM does not mask
+    # them again where the value is widened.
+    lw.builder.assume(lw.builder.icmp_unsigned("<", loaded, ir.Constant(I64, 1 << r.ty.bits)))
     return lw.builder.trunc(loaded, ir.IntType(r.ty.bits))
 
 
