@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import struct
+from typing import Callable
 
 import llvmlite.binding as llvm
 
@@ -137,22 +138,32 @@ def _mask_returns(body: list[str], top: int) -> list[str]:
 def _mask_verdicts(module: llvm.ModuleRef, tops: dict[str, int]) -> "llvm.ModuleRef | None":
     """The module with the computed verdicts of the hooks in ``tops``
     masked; None when none needs it."""
-    if not tops:
-        return None
+    def mask(function: list[str]) -> list[str]:
+        name = _DEFINED.match(function[0])
+        hook = name.group(1).strip('"') if name else None
+        return function[:1] + _mask_returns(function[1:], tops[hook]) if hook in tops \
+            else function
+    return _rewrite_functions(module, mask) if tops else None
+
+
+def _rewrite_functions(module: llvm.ModuleRef,
+                       rewrite: Callable[[list[str]], list[str]]) -> "llvm.ModuleRef | None":
+    """The module with each function's text (its ``define`` line and the
+    lines up to its ``}``) replaced by ``rewrite(text)``; None when no
+    function changed."""
     out: list[str] = []
     changed = False
-    function: "list[str] | None" = None
-    top = 0
+    function: "list[str] | None" = None    # the define line, then the body
     for line in str(module).splitlines():
         if function is None:
-            name = _DEFINED.match(line)
-            if name and name.group(1).strip('"') in tops:
-                function, top = [], tops[name.group(1).strip('"')]
-            out.append(line)
+            if line.startswith("define ") and line.rstrip().endswith("{"):
+                function = [line]
+            else:
+                out.append(line)
         elif line == "}":
-            masked = _mask_returns(function, top)
-            changed |= masked != function
-            out.extend(masked)
+            new = rewrite(function)
+            changed |= new != function
+            out.extend(new)
             out.append(line)
             function = None
         else:
@@ -253,33 +264,12 @@ def _lay_out_blocks(module: llvm.ModuleRef) -> "llvm.ModuleRef | None":
     """The module with its blocks in reverse post-order; None when they
     are in that order already, or when its text is not in the shape this
     expects (the order is then left as is)."""
+    def lay_out(function: list[str]) -> list[str]:
+        body = function[1:]
+        laid_out = _lay_out_function(body)
+        return function if laid_out == body else _name_unnamed(function[:1] + laid_out)
     try:
-        out: list[str] = []
-        moved = False
-        function: "list[str] | None" = None    # the define line, then the body
-        for line in str(module).splitlines():
-            if function is None:
-                if line.startswith("define ") and line.rstrip().endswith("{"):
-                    function = [line]
-                else:
-                    out.append(line)
-            elif line == "}":
-                body = function[1:]
-                laid_out = _lay_out_function(body)
-                if laid_out == body:
-                    out.extend(function)
-                else:
-                    moved = True
-                    out.extend(_name_unnamed(function[:1] + laid_out))
-                out.append(line)
-                function = None
-            else:
-                function.append(line)
-        if not moved:
-            return None
-        laid_out_module = llvm.parse_assembly("\n".join(out) + "\n")
-        laid_out_module.verify()
-        return laid_out_module
+        return _rewrite_functions(module, lay_out)
     except (RuntimeError, ValueError):
         return None
 

@@ -10,6 +10,7 @@ from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.disasm import objdump
 from pybpfc.runtime.elf import read_object
+from tests.support import REPO_ROOT
 
 
 def compiled(body: str) -> tuple[dict[str, int], str]:
@@ -18,45 +19,27 @@ def compiled(body: str) -> tuple[dict[str, int], str]:
     return {name: p.insn_count for name, p in spec.programs.items()}, objdump(spec)
 
 
+def compiled_file(path: str) -> tuple[dict[str, int], str]:
+    return compiled((REPO_ROOT / path).read_text())
+
+
 def window_checks(listing: str) -> int:
     """Comparisons of a pointer against the option buffer's end (loaded
     into r2 or r3 here): one per bounds test left in the code."""
     return len(re.findall(r"if r\d [<>]=? r\d goto", listing))
 
 
-BOOL_HELPER = """
-from typing import Final
-from pybpfc import ALLOW, REJECT, SockAddrContext, cgroup_connect4, htons, u32, u64
-
-SMTP: Final = htons(25)
-SUBMISSION: Final = htons(587)
-refused: u64 = 0
-
-
-def mail_port(port: u32) -> bool:
-    global refused
-    if port == SMTP or port == SUBMISSION:
-        refused += 1
-        return True
-    return False
-
-
-@cgroup_connect4
-def no_smtp(ctx: SockAddrContext) -> int:
-    return REJECT if mail_port(ctx.user_port) else ALLOW
-"""
-
-
 def test_a_bool_helper_gives_a_constant_verdict_on_each_path() -> None:
-    # Returned as an i1, the helper's true and false became its condition
-    # computed again after the branches (two compares more, 0/1 flags
-    # combined with &, and the verdict masked): 21 instructions for this
-    # shape.  As a byte, each path sets its verdict as a constant.
-    counts, listing = compiled(BOOL_HELPER)
-    assert counts["no_smtp"] <= 11, listing
+    # refuse_smtp's mail_port() returns a bool.  As an i1, its true and
+    # false became its condition computed again after the branches (three
+    # compares more, 0/1 flags combined with &, the verdict masked): 21
+    # instructions a hook.  As a byte, each path sets its verdict as a
+    # constant.
+    counts, listing = compiled_file("examples/refuse_smtp.py")
+    assert sorted(counts) == ["no_smtp4", "no_smtp6"] and max(counts.values()) <= 11, listing
     assert "&=" not in listing, listing
-    # The port is compared once with each constant.
-    assert len(re.findall(r"0x1900", listing)) == 1, listing
+    # The port is compared once with each constant, in each hook.
+    assert len(re.findall(r"0x1900", listing)) == 2, listing
 
 
 def test_a_computed_verdict_is_still_masked() -> None:
@@ -73,26 +56,27 @@ def test_a_computed_verdict_is_still_masked() -> None:
     assert re.search(r">>= 15\n.*&= 1\n", listing), listing
 
 
-OPTVAL_AFTER_LENGTH_TEST = """
-from pybpfc import ALLOW, SockoptContext, cgroup_getsockopt
-
-
-@cgroup_getsockopt
-def fill(ctx: SockoptContext) -> int:
-    if len(ctx.optval) < 16:
-        return ALLOW
-    ctx.optval.set_u32(12, 4)
-    ctx.optval.set_u32(8, 3)
-    ctx.optval.set_u32(4, ctx.optval.u32(0) + 1)
-    ctx.optval[0] = 1
-    return ALLOW
-"""
-
-
 def test_accesses_a_length_test_covers_keep_no_check_of_their_own() -> None:
-    counts, listing = compiled(OPTVAL_AFTER_LENGTH_TEST)
+    # Four stores after `if len(ctx.optval) < 16: return`: only the
+    # length test compares with the buffer's end (once, each store kept
+    # its own test, and the verifier refused one of them).
+    counts, listing = compiled_file("benchmarks/findings/optval_refused.py")
     assert window_checks(listing) == 1, listing
-    assert counts["fill"] <= 16, listing
+    assert counts["four_stores"] <= 15, listing      # as clang's twin
+
+
+def test_a_byte_and_a_read_after_a_length_test_keep_no_check_either() -> None:
+    counts, listing = compiled("""
+        from pybpfc import ALLOW, SockoptContext, cgroup_getsockopt
+
+        @cgroup_getsockopt
+        def fill(ctx: SockoptContext) -> int:
+            if len(ctx.optval) >= 8:
+                ctx.optval.set_u32(4, ctx.optval.u32(0) + 1)
+                ctx.optval[0] = 1
+            return ALLOW
+        """)
+    assert window_checks(listing) == 1, listing
 
 
 def test_a_length_test_in_a_condition_covers_its_body_only() -> None:
@@ -124,30 +108,13 @@ def test_a_length_test_too_short_leaves_the_check() -> None:
 
 
 def test_a_struct_on_the_stack_is_zeroed_a_word_at_a_time() -> None:
-    # A struct of u32 fields was 4-aligned on the stack, and zeroed with
-    # 4-byte stores: 38 for these 152 bytes where clang makes 19.
-    counts, listing = compiled("""
-        from pybpfc import RingBuf, TracepointContext, get_current_comm, struct, tracepoint, u32
-
-        @struct
-        class Exec:
-            pid: u32
-            old_pid: u32
-            comm: bytearray = bytearray(16)
-            filename: bytearray = bytearray(128)
-
-        execs: RingBuf = RingBuf(max_entries=4096)
-
-        @tracepoint("sched", "sched_process_exec")
-        def on_exec(ctx: TracepointContext) -> int:
-            ev = Exec()
-            ev.pid = 1
-            get_current_comm(ev.comm)
-            execs.output(ev)
-            return 0
-        """)
-    assert len(re.findall(r"\*\(u64 \*\)\(r10 -\d+\) = r\d", listing)) == 152 // 8, listing
+    # execsnoop's event (152 bytes of u32 fields and byte arrays) was
+    # 4-aligned on the stack and zeroed with 4-byte stores: 38 where clang
+    # makes 19.  Its first 8 bytes are written at once, so 18 remain.
+    counts, listing = compiled_file("examples/execsnoop.py")
+    assert len(re.findall(r"\*\(u64 \*\)\(r10 -\d+\) = r\d", listing)) == 18, listing
     assert not re.search(r"\*\(u32 \*\)\(r10 -\d+\) = r1\n.*\*\(u32 \*\)\(r10", listing), listing
+    assert counts["on_exec"] <= 49, listing
 
 
 def test_a_variable_used_as_a_key_twice_is_stored_once() -> None:
@@ -174,21 +141,7 @@ def test_a_variable_used_as_a_key_twice_is_stored_once() -> None:
 
 def test_a_classic_packet_load_is_not_masked_again() -> None:
     # LD_ABS/LD_IND give their bytes zero-extended; told so, LLVM does not
-    # mask each loaded byte again where it is widened to a u32
-    # (benchmarks/findings/packet_load_masks.py: 3 masks in this loop).
-    _, listing = compiled("""
-        from pybpfc import SkBuff, socket_filter, u32
-
-        @socket_filter
-        def labels(skb: SkBuff) -> int:
-            pos: u32 = 54
-            total: u32 = 0
-            for i in range(4):
-                length = skb.load_u8(pos)
-                if length == 0:
-                    break
-                pos += u32(length) + 1
-                total += u32(length)
-            return total
-        """)
+    # mask each loaded byte again where it is widened to a u32 (3 masks in
+    # this loop before).
+    _, listing = compiled_file("benchmarks/findings/packet_load_masks.py")
     assert not re.search(r"&= (255|0xff)\n", listing), listing
