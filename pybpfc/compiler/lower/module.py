@@ -152,7 +152,12 @@ def declare(lw: Lowering, fn: FuncSym) -> None:
     if fn.hook is not None:
         ret: ir.Type = I32
     else:
-        ret = ir.VoidType() if fn.ret is NONE else reg_type(fn.ret)
+        # A bool comes back as a byte, as it is kept in memory: returned as
+        # an i1, LLVM replaces the inlined function's phi of true and false
+        # with its condition computed again after the branches, where a
+        # byte leaves a constant on each path.
+        ret = ir.VoidType() if fn.ret is NONE else mem_type(fn.ret) if fn.ret is BOOL \
+            else reg_type(fn.ret)
     func = ir.Function(lw.module, ir.FunctionType(ret, params), fn.name)
     func.attributes.add("nounwind")
     if fn.hook is not None:
