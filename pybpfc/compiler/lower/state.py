@@ -105,6 +105,7 @@ class Lowering:
         self.kept_globals: list[ir.GlobalVariable] = []    # hidden ones (module.py)
         self.print_formats: dict[bytes, ir.GlobalVariable] = {}
         self.functions: dict[int, ir.Function] = {}
+        self.passthroughs = 0       # sequence numbers of context.kept_apart's copies
         # Per-function state.
         self.fn: Optional[FuncSym] = None
         self.frame: Optional[Frame] = None
