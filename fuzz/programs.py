@@ -74,7 +74,9 @@ class _Generator:
         self.with_maps = maps
         self.maps: list[tuple[str, str, str]] = []    # name, kind, value type
         self.device_maps: list[str] = []    # DevMap/DevMapHash names, for XDP's redirect
-        self.prog_arrays: list[str] = []    # ProgArray names, for tail_call()
+        # Maps helpers take as arguments (ProgArray for tail_call(), ...), by
+        # the parameter kind that takes them.
+        self.map_args: dict[str, list[str]] = {kind: [] for kind in abi.MAP_PARAMS}
         self.hooks = hooks      # the hooks a further hook function is chosen from
         self.imports: set[str] = {hook.decorator, hook.context.python_name}
         self.counter = 0
@@ -541,7 +543,7 @@ class _Generator:
                    and h.name not in self.avoid
                    and h.call == "function" and h.returns in RANGES
                    and all(p in ("ctx", "ctx_or_null", "buffer", "buffer_start") or p in RANGES
-                           or (p == "sock" and sock) or (p == "prog_array" and self.prog_arrays)
+                           or (p == "sock" and sock) or bool(self.map_args.get(p))
                            for p in h.params)]
         window = "optval" in self.hook.writable or "optval" in self.hook.readable
         options = ["helper"] * bool(allowed) + ["optval"] * window
@@ -563,8 +565,8 @@ class _Generator:
                 args.append(self.c.choice((CONTEXT_PARAMETER, "None")))
             elif param == "sock":
                 args.append(sock)
-            elif param == "prog_array":
-                args.append(self.c.choice(self.prog_arrays))
+            elif param in self.map_args:
+                args.append(self.c.choice(self.map_args[param]))
             elif param in ("buffer", "buffer_start"):
                 name = self.fresh("buf")
                 length = self.c.integer(1, 64)
@@ -677,11 +679,12 @@ class _Generator:
             self.imports.add(kind)
             lines.append(f"{name}: {kind} = {kind}(max_entries={self.c.integer(1, 8)})")
             self.device_maps.append(name)
-        if self.with_maps and chance(self.c, 20):
-            name = self.fresh("progs")
-            self.imports.add("ProgArray")
-            lines.append(f"{name}: ProgArray = ProgArray(max_entries={self.c.integer(1, 8)})")
-            self.prog_arrays.append(name)
+        for param, kind in abi.MAP_PARAMS.items():
+            if self.with_maps and chance(self.c, 20):
+                name = self.fresh(param)
+                self.imports.add(kind)
+                lines.append(f"{name}: {kind} = {kind}(max_entries={self.c.integer(1, 8)})")
+                self.map_args[param].append(name)
         for _ in range(self.c.integer(0, 2)):
             name = self.fresh("LIMIT")
             if chance(self.c, 50):
