@@ -71,7 +71,6 @@ class StackNamer:
     def __init__(self) -> None:
         self._processes: dict[int, Optional[ProcessMaps]] = {}
         self._comms: dict[int, str] = {}
-        self._lock = threading.Lock()
 
     def remember(self, pids: Iterable[int]) -> None:
         """Snapshot each process of ``pids`` not seen yet, if it lives."""
@@ -83,10 +82,9 @@ class StackNamer:
                 comm = Path(f"/proc/{pid}/comm").read_text().strip()
             except (BpfError, OSError):
                 maps, comm = None, None     # gone already (or a kernel thread's)
-            with self._lock:
-                self._processes[pid] = maps
-                if comm:
-                    self._comms[pid] = comm
+            self._processes[pid] = maps
+            if comm:
+                self._comms[pid] = comm
 
     def remember_counted(self, counts: "Map") -> None:
         self.remember({key["pid"] for key in counts.keys()
@@ -173,7 +171,7 @@ def show_stacks(coll: "Collection", namer: Optional[StackNamer] = None,
 class Remembering:
     """A thread that, while the block runs, snapshots each process the
     object's counts by stack name, so its user stacks can be named after
-    it exits."""
+    it exits.  The namer is the thread's alone until the block ends."""
 
     def __init__(self, coll: "Collection", namer: StackNamer):
         self._counts = [m for m, _ in counts_by_stack(coll).values()]
