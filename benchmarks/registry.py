@@ -96,6 +96,7 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     Twin("readlat", ("enter_read", "exit_read"), tracing_scenarios.READLAT),
     Twin("libc_calls", ("enter_getenv", "exit_getenv"), tracing_scenarios.LIBC_CALLS),
     Twin("profile", "sample", tracing_scenarios.PROFILE),
+    Twin("profile_stacks", "sample", tracing_scenarios.PROFILE_STACKS),
     # packet hooks, run through BPF_PROG_TEST_RUN
     Twin("xdp_drop_udp_port", "drop_udp_port", scenarios.TEST_RUN),
     Twin("xdp_count_protocols", "count_protocols", scenarios.TEST_RUN),

@@ -125,6 +125,15 @@ def select_samples(state: dict[str, Any], pid: int) -> Any:
     return in_user + in_kernel > 0, in_user > in_kernel
 
 
+def select_stack_samples(state: dict[str, Any], pid: int) -> Any:
+    """Whether the child was sampled, and whether most of its samples have
+    a user stack and no kernel one (it spins in user space).  Stack ids
+    are the order stacks came in: not compared."""
+    mine = [(key, n) for key, n in state["counts"] if key["pid"] == pid]
+    in_user = sum(n for key, n in mine if key["user_stack"] >= 0 > key["kernel_stack"])
+    return bool(mine), in_user > sum(n for _, n in mine) - in_user
+
+
 # --------------------------------------------------------------- scenarios
 # The load generator's op names a loop for test_bench_twins' build check;
 # tracing rows are not timed (see scenarios.py).
@@ -143,3 +152,6 @@ LIBC_CALLS = Scenario("libc_calls", "socket_close", "getenv() of a set and an un
                       probe_getenv, attach="tracing", select=select_getenv)
 PROFILE = Scenario("profile", "socket_close", "0.3 s of CPU in user space", 1, probe_spin,
                    attach="tracing", select=select_samples, frequency=PROFILE_FREQUENCY)
+PROFILE_STACKS = Scenario("profile_stacks", "socket_close", "0.3 s of CPU in user space", 1,
+                          probe_spin, attach="tracing", select=select_stack_samples,
+                          frequency=PROFILE_FREQUENCY)

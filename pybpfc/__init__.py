@@ -55,6 +55,8 @@ from .lang import (ETH_ALEN, ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_I
                    IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, EthHdr, IcmpHdr, Ipv4Hdr, Ipv6Hdr,
                    LpmTrie, TcpHdr, UdpHdr, VlanHdr, be16, be32)
 from .lang import DevMap, DevMapHash, ProgArray, tail_call
+from .lang import (BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_STACK, StackTraceMap,
+                   get_stackid)
 
 __version__ = "0.1.0"
 
@@ -85,6 +87,8 @@ __all__ = [
     "btf_tracepoint", "perf_event", "raw_tracepoint", "tracepoint", "uprobe", "uretprobe",
     "get_current_task", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
     "probe_read_kernel_str", "probe_read_user", "probe_read_user_str",
+    "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_USER_STACK", "StackTraceMap",
+    "get_stackid",
     # packet programs (issue 15)
     "BPF_F_INGRESS", "BPF_F_INVALIDATE_HASH", "BPF_F_MARK_MANGLED_0", "BPF_F_PSEUDO_HDR",
     "BPF_F_RECOMPUTE_CSUM", "TC_ACT_OK", "TC_ACT_PIPE", "TC_ACT_QUEUED", "TC_ACT_RECLASSIFY",

@@ -634,3 +634,4 @@ class RingBuf:
 # ---------------------------------------------------------------- packets
 # The header structs and byte-order types of direct packet access.
 from .lang_packets import *  # noqa: E402,F401,F403
+from .lang_tracing import *  # noqa: E402,F401,F403

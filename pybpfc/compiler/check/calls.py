@@ -245,11 +245,12 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
             a.ty = NONE         # the kernel's NULL
             args.append(a)
             continue
-        if kind == "prog_array":
-            progs = maps.map_named(ck, a)
-            if progs is None or progs.ty.kind.map_type != "BPF_MAP_TYPE_PROG_ARRAY":
-                raise error(f"{helper.name}() takes a ProgArray the module declares here", a)
-            a.ty = progs.ty
+        if kind in abi.MAP_PARAMS:
+            wanted = abi.MAP_PARAMS[kind]
+            declared = maps.map_named(ck, a)
+            if declared is None or declared.ty.kind.python_name != wanted:
+                raise error(f"{helper.name}() takes a {wanted} the module declares here", a)
+            a.ty = declared.ty
             args.append(a)
             continue
         ck.expr(a)

@@ -123,9 +123,13 @@ def check_name(ck: Checker, e: A.Name) -> None:
         return
     if isinstance(sym, MapVar):
         methods = ", ".join(m for m, _ in sym.ty.kind.methods)
-        if not methods:       # a ProgArray: only tail_call() takes it
+        if not methods:       # a ProgArray, a StackTraceMap: only a helper takes it
+            takers = [h for h in abi.HELPERS.values() for p in h.signature
+                      if abi.MAP_PARAMS.get(p.kind) == sym.ty.kind.python_name]
+            spelled = ", ".join(f"{h.name}({', '.join(p.name for p in h.signature)})"
+                                for h in takers)
             raise error(f"'{e.id}' is a map ({sym.ty.kind.python_name}): pass it to "
-                        "tail_call(ctx, map, index)", e)
+                        f"{spelled}", e)
         raise error(f"'{e.id}' is a map ({sym.ty.kind.python_name}): use its methods "
                     f"({methods})", e)
     raise error(f"'{e.id}' is {_WHAT_IT_IS[type(sym)]}, not a value", e)

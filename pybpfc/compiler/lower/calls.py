@@ -32,7 +32,7 @@ def lower_helper_call(lw: Lowering, e: A.Call) -> ir.Value:
             values.append(ir.Constant(PTR, None))
         elif kind in ("ctx", "ctx_or_null", "sock"):
             values.append(lw.expr(arg))
-        elif kind == "prog_array":
+        elif kind in abi.MAP_PARAMS:
             values.append(lw.maps[id(arg.symbol)])
         elif kind in ("buffer", "buffer_start"):
             values.append(memory.address_of(lw, arg))
