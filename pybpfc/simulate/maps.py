@@ -63,7 +63,7 @@ class SimMap:
         # key bytes -> one block per CPU (a single block for other maps).
         self.entries: "OrderedDict[bytes, list[bytearray]]" = OrderedDict()
         self.records: list[bytes] = []        # a ring buffer's
-        if self.kind.key == "index":
+        if self.kind.key == "index" and not self.kind.starts_empty:
             for i in range(self.max_entries):
                 self.entries[self._key_bytes(i)] = self._fresh()
 
