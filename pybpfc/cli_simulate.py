@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from pybpfc.cli_errors import EXIT_OK, UserError
+from pybpfc.cli_packets import add_packet_options, packet_input
 
 if TYPE_CHECKING:
     from pybpfc.compiler.errors import Source
@@ -30,6 +31,7 @@ def add_command(commands: Any, parents: list[argparse.ArgumentParser],
                                "plain text (sysctl_name=net/ipv4/ip_forward)")
     simulate.add_argument("--trace", action="store_true",
                           help="print each line executed, with the values it produced")
+    add_packet_options(simulate)
     simulate.set_defaults(run=lambda args: _simulate(args, read_source))
 
 
@@ -63,6 +65,9 @@ def _simulate(args: argparse.Namespace, read_source: Callable[[Path], "Source"])
     except CompileError as e:
         raise UserError(e.located(source).render()) from e
     context = parse_context(args.ctx)
+    frame = packet_input(args, "simulate")
+    if frame is not None:
+        context["packet"] = _packet_seen(program, args.hook, frame, context)
     before_globals = program.globals.contents()
     before_maps = {name: m.contents() for name, m in program.maps.items()}
     try:
@@ -83,6 +88,15 @@ def _simulate(args: argparse.Namespace, read_source: Callable[[Path], "Source"])
         print(f"  new value = {show('', result.new_value)}")
     if result.bound is not None:
         print(f"  bound to {show('', result.bound)}")
+    if result.packet is not None:
+        given = _bytes(context.get("packet", b""))
+        change = "unchanged" if result.packet == given else "changed"
+        print(f"  packet out: {len(result.packet)} bytes, {change}")
+        if result.packet != given:
+            print(f"    {result.packet.hex(' ')}")
+    if result.redirect is not None:
+        way = "ingress" if result.redirect["ingress"] else "egress"
+        print(f"  redirected to ifindex {result.redirect['ifindex']} ({way})")
     for glob, value in result.globals.items():
         if value != before_globals[glob]:
             print(f"  {glob} = {value!r}")
@@ -92,6 +106,28 @@ def _simulate(args: argparse.Namespace, read_source: Callable[[Path], "Source"])
     for line in result.printed:
         print(f"  printed: {line}")
     return EXIT_OK
+
+
+def _packet_seen(program: Any, hook_name: str, frame: bytes, context: dict[str, Any]) -> bytes:
+    """What the hook sees of an Ethernet frame given with --packet*: all of
+    it (XDP, tc), or, as in the kernel's test run, what follows the
+    Ethernet header (cgroup_skb, socket filters)."""
+    from pybpfc import abi
+    from pybpfc.abi.headers import PACKET_CONSTANTS
+    from pybpfc.simulate import SimulationError
+    try:
+        hook = program.hook(hook_name).abi
+    except SimulationError as e:
+        raise UserError(f"pybpfc simulate: {e}") from e
+    if "packet" in context:
+        raise UserError("pybpfc simulate: give the packet once: --packet* or --ctx packet=")
+    if hook.kind.prog_type not in abi.kernel.TEST_RUN_FROM_IP_HEADER:
+        return frame
+    eth = PACKET_CONSTANTS["ETH_HLEN"]
+    if len(frame) < eth:
+        raise UserError(f"pybpfc simulate: the packet is {len(frame)} bytes; it is an Ethernet "
+                        f"frame, starting with a {eth}-byte header")
+    return frame[eth:]
 
 
 def _bytes(value: Any) -> bytes:

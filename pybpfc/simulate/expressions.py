@@ -87,7 +87,7 @@ def local_variable(run: Run, e: A.Name) -> Any:
     return run.local(e.resolved.var)
 
 
-@expression(C.GlobalVariable, C.StructField, C.RefValue, C.ArrayElement)
+@expression(C.GlobalVariable, C.StructField, C.RefValue, C.ArrayElement, C.PacketField)
 def in_memory(run: Run, e: A.Expr) -> Any:
     return run.read(e)
 

@@ -170,6 +170,11 @@ class Run:
             assert isinstance(e, A.Attribute)
             base = self.address(e.value)
             return None if base is None else base.at(r.offset)
+        if isinstance(r, C.PacketField):
+            # A header (proven not None) is a place in the packet.
+            assert isinstance(e, A.Attribute)
+            header: Place = self.expr(e.value)
+            return header.at(r.offset)
         assert isinstance(r, C.ArrayElement) and isinstance(e, A.Subscript), r
         base = self.address(e.value)
         index = e.index.const if e.index.const is not None else self.expr(e.index)
