@@ -438,8 +438,12 @@ def helper_arguments(run: Run, e: A.Call, helper: abi.Helper) -> Optional[list[A
 
 
 def call_helper(run: Run, e: A.Call, helper: abi.Helper) -> int:
+    simulated = HELPERS.get(helper.name)
+    if simulated is None:
+        raise SimulationError(f"line {e.pos.line}: {helper.name}() is not simulated yet; "
+                              "run the program in the kernel")
     args = helper_arguments(run, e, helper)
-    result = -EINVAL if args is None else HELPERS[helper.name](run, args)
+    result = -EINVAL if args is None else simulated(run, args)
     if helper.returns == "None":
         return 0
     return semantics.wrap(result, int_type(helper.returns))
