@@ -31,6 +31,12 @@ def add_command(commands: Any, parents: list[argparse.ArgumentParser],
                                "plain text (sysctl_name=net/ipv4/ip_forward)")
     simulate.add_argument("--trace", action="store_true",
                           help="print each line executed, with the values it produced")
+    simulate.add_argument("--fake", action="append", default=[], metavar="NAME=VALUE",
+                          help="what a helper reports about the world (pid, tgid, uid, comm, "
+                               "time_ns, cpu, ...; docs/simulate.md)")
+    simulate.add_argument("--memory", action="append", default=[], metavar="ADDRESS=VALUE",
+                          help="bytes (or text, NUL-terminated) at an address, for the probe "
+                               "helpers of tracing hooks: --memory 0x7000=HOME")
     add_packet_options(simulate)
     simulate.set_defaults(run=lambda args: _simulate(args, read_source))
 
@@ -60,8 +66,9 @@ def _simulate(args: argparse.Namespace, read_source: Callable[[Path], "Source"])
     from pybpfc.simulate.trace import show
 
     source = read_source(Path(args.program))
+    fakes = _fakes(args.fake, args.memory)
     try:
-        program = Program(check_source(source))
+        program = Program(check_source(source), fakes)
     except CompileError as e:
         raise UserError(e.located(source).render()) from e
     context = parse_context(args.ctx)
@@ -128,6 +135,33 @@ def _packet_seen(program: Any, hook_name: str, frame: bytes, context: dict[str, 
         raise UserError(f"pybpfc simulate: the packet is {len(frame)} bytes; it is an Ethernet "
                         f"frame, starting with a {eth}-byte header")
     return frame[eth:]
+
+
+def _fakes(items: list[str], memory: list[str]) -> Any:
+    """Fakes from --fake NAME=VALUE and --memory ADDRESS=VALUE."""
+    from dataclasses import fields
+
+    from pybpfc.simulate import Fakes
+    known = {f.name for f in fields(Fakes) if not f.name.startswith("_")} - {"memory"}
+    fakes = Fakes()
+    for name, value in parse_context(items).items():
+        if name not in known:
+            raise UserError(f"pybpfc simulate: --fake {name}: no such fake; the fakes are "
+                            f"{', '.join(sorted(known))}")
+        if name == "comm":
+            value = _bytes(value)
+        elif not isinstance(value, int) and name != "random":
+            raise UserError(f"pybpfc simulate: --fake {name}: an integer, not {value!r}")
+        setattr(fakes, name, value)
+    for address, value in parse_context(memory).items():
+        try:
+            start = int(address, 0)
+        except ValueError:
+            raise UserError(f"pybpfc simulate: --memory {address}: an address (0x7000), "
+                            "not that") from None
+        data = value if isinstance(value, (bytes, bytearray)) else str(value).encode() + b"\0"
+        fakes.memory[start] = bytes(data)
+    return fakes
 
 
 def _bytes(value: Any) -> bytes:

@@ -106,17 +106,20 @@ class Event:
         self.written[f.name] = value
 
 
+# What the hooks the simulator runs are attached to.
+SIMULATED_TARGETS = frozenset({
+    abi.TARGET_CGROUP, abi.TARGET_SOCKET, abi.TARGET_NETDEV_XDP, abi.TARGET_NETDEV_TC,
+    abi.TARGET_TRACEPOINT, abi.TARGET_RAW_TRACEPOINT, abi.TARGET_KERNEL_BTF,
+    abi.TARGET_UPROBE, abi.TARGET_URETPROBE, abi.TARGET_PERF_EVENT})
 # Context fields that point into the packet: given as ``packet``.
 DIRECT_PACKET_KINDS = ("packet", "packet_end", "packet_meta")
 
 
 def not_yet_simulated(hook: abi.Hook) -> Optional[str]:
     """Why the simulator cannot run ``hook``, or None when it can."""
-    if hook.attach_target not in (abi.TARGET_CGROUP, abi.TARGET_SOCKET, abi.TARGET_NETDEV_XDP,
-                                  abi.TARGET_NETDEV_TC):
-        return (f"@{hook.decorator} hooks are not yet simulated: tracing programs read the "
-                "kernel's own memory and run only in the kernel (pybpfc run, "
-                "docs/tracing.md)")
+    if hook.attach_target not in SIMULATED_TARGETS:
+        return (f"@{hook.decorator} hooks are not yet simulated; they run only in the kernel "
+                "(pybpfc run, docs/runtime.md)")
     return None
 
 
@@ -131,6 +134,8 @@ def accepted(hook: abi.Hook) -> dict[str, str]:
             out[f.name] = f"bytes: {f.doc}"
         elif f.kind == "sock":
             out[f.name] = f"dict of the socket's fields: {f.doc}"
+        elif f.kind == "data_loc":
+            out[f.name] = f"bytes or text, placed after the event record: {f.doc}"
         elif f.count > 1:
             out[f.name] = f"list of {f.count} {f.kind}: {f.doc}"
         else:
@@ -181,6 +186,14 @@ def build_event(hook: abi.Hook, name: str, args: dict[str, Any]) -> Event:
         elif f.kind == "sock":
             _set_fields(event.sock, abi.BPF_SOCK, value, f"{where}: {f.name}",
                         abi.SOCK_POINTER_READABLE)
+        elif f.kind == "data_loc":
+            # The data goes after the record, NUL-terminated; the field
+            # holds its length << 16 | its offset, as the kernel writes it.
+            data = _bytes(value, f"{where}: {f.name}") + b"\0"
+            block = event.context.block
+            location = len(data) << 16 | len(block)
+            block += data
+            block[f.offset:f.offset + 4] = location.to_bytes(4, "little")
         else:
             _set_field(event.context, f, value, f"{where}: {f.name}")
     for f in hook.context.fields:

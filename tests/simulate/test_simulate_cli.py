@@ -67,29 +67,37 @@ def hooks_of(path: Path) -> list[str]:
     return [f.name for f in check_source(read_source(path)).hooks]
 
 
-# Tracing examples: not simulated.  Those of tracepoints cannot even be
-# compiled by nobody when tracefs is not mounted (their context is the
-# kernel's format file), which is one clear error too.
-TRACING = {"execsnoop", "exec_pids", "libc_calls", "opensnoop", "profile", "readlat",
-           "syscount"}
-TRACING_EXAMPLES = [p for p in EXAMPLES if p.stem in TRACING]
-SIMULATED = [p for p in EXAMPLES if p.stem not in TRACING]
+# Tracepoint examples: their context is the kernel's format file in
+# tracefs, which only root may read here; nobody gets one clear refusal.
+# The other tracing examples simulate as anyone (tests below).
+TRACEPOINT = {"execsnoop", "opensnoop", "readlat"}
+TRACEPOINT_EXAMPLES = [p for p in EXAMPLES if p.stem in TRACEPOINT]
+SIMULATED = [p for p in EXAMPLES if p.stem not in TRACEPOINT]
 
 
-@pytest.mark.parametrize("path", TRACING_EXAMPLES, ids=[p.stem for p in TRACING_EXAMPLES])
-def test_tracing_examples_are_refused_with_one_clear_message(path: Path) -> None:
-    done = simulate(str(path.relative_to(REPO_ROOT)), hooks_of(path)[0])
+def nobody_reads_tracefs() -> bool:
+    """Whether user nobody may read the tracepoints' format files."""
+    code = ("import os, sys; sys.exit(0 if any(os.access(d + '/events', os.R_OK | os.X_OK) "
+            "for d in ('/sys/kernel/tracing', '/sys/kernel/debug/tracing')) else 1)")
+    return subprocess.run([python(), "-c", code], preexec_fn=as_nobody).returncode == 0
+
+
+@pytest.mark.parametrize("path", TRACEPOINT_EXAMPLES, ids=[p.stem for p in TRACEPOINT_EXAMPLES])
+def test_tracepoint_examples_as_nobody(path: Path) -> None:
+    hook = hooks_of(path)[0]
+    done = simulate(str(path.relative_to(REPO_ROOT)), hook)
+    if nobody_reads_tracefs():
+        assert done.returncode == 0 and f"{hook}: returned 0" in done.stdout, done.stderr
+        return
     assert done.returncode == 1, done.stderr
-    assert ("hooks are not yet simulated: tracing programs" in done.stderr
-            or "tracefs is not mounted, so the tracepoint's fields cannot be read"
-            in done.stderr
+    assert ("tracefs is not mounted, so the tracepoint's fields cannot be read" in done.stderr
             or "is readable only by root, so the tracepoint's fields cannot be read"
             in done.stderr), done.stderr
     assert "internal error" not in done.stderr and done.stdout == ""
 
 
-def test_the_tracing_examples_exist() -> None:
-    assert {p.stem for p in TRACING_EXAMPLES} == TRACING
+def test_the_tracepoint_examples_exist() -> None:
+    assert {p.stem for p in TRACEPOINT_EXAMPLES} == TRACEPOINT
 
 
 @pytest.mark.parametrize("path", SIMULATED, ids=[p.stem for p in SIMULATED])
@@ -245,3 +253,33 @@ def test_packet_mistakes_are_one_clear_message(args: list[str], message: str) ->
     done = simulate("examples/xdp_drop_udp_port.py", "drop_udp_port", *args)
     assert done.returncode == 1 and message in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------- tracing
+
+def test_syscount_counts_by_process_and_syscall() -> None:
+    args = "args=" + str([0, 257] + [0] * 10)
+    assert simulated("examples/syscount.py", "count", "--ctx", args, "--fake", "tgid=3") == [
+        "count: returned 0", f"  calls: {{{3 << 32 | 257}: 1}}"]
+
+
+def test_exec_pids_counts_the_old_pid() -> None:
+    assert simulated("examples/exec_pids.py", "on_exec", "--ctx", "args=[0, 42, 0]") == [
+        "on_exec: returned 0", "  execs: {42: 1}"]
+
+
+def test_libc_calls_reads_the_name_from_user_memory() -> None:
+    lines = simulated("examples/libc_calls.py", "enter_getenv", "--ctx", "arg1=0x7000",
+                      "--memory", "0x7000=HOME", "--fake", "pid=7", "--fake", "tgid=9")
+    assert lines[0] == "enter_getenv: returned 0"
+    assert lines[1].startswith("  calling: {7: {'pid': 9, 'found': 0, 'name': b'HOME\\x00")
+    # Without the memory, the read fails and the name stays zeros.
+    lines = simulated("examples/libc_calls.py", "enter_getenv", "--ctx", "arg1=0x7000")
+    assert "'name': b'\\x00\\x00" in lines[1], lines
+
+
+def test_profile_tells_kernel_from_user_samples() -> None:
+    assert simulated("examples/profile.py", "sample", "--ctx", "ip=0xffffffff81000000",
+                     "--fake", "tgid=3") == ["sample: returned 0", "  samples: {7: 1}"]
+    assert simulated("examples/profile.py", "sample", "--ctx", "ip=0x401000",
+                     "--fake", "tgid=3") == ["sample: returned 0", "  samples: {6: 1}"]
