@@ -15,7 +15,7 @@ bits as they are in memory, so the result is the kernel's to the bit.
 from __future__ import annotations
 
 import errno
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from ..abi.headers import PACKET_CONSTANTS
 from ..abi.kernel import (BPF_F_HDR_FIELD_MASK, BPF_F_INGRESS, BPF_F_INVALIDATE_HASH,
@@ -104,9 +104,13 @@ def csum_replace_by_diff(old_sum: int, diff: int) -> int:
     return _csum_fold(_csum_add(diff, ~old_sum & 0xFFFFFFFF))
 
 
-def _checksum_at(run: Run, offset: int) -> Optional[Place]:
+def _checksum_at(run: Run, offset: int, flags: int, allowed: int) -> Union[Place, int]:
+    """The checksum's place, or -EINVAL for flags not ``allowed``, -EFAULT
+    for an odd offset or one outside the packet."""
+    if flags & ~allowed:
+        return -errno.EINVAL
     if offset > 0xFFFF or offset & 1 or not packet_of(run).writable(offset + 2):
-        return None
+        return -errno.EFAULT
     return packet_of(run).at(offset)
 
 
@@ -131,11 +135,9 @@ def _replace(place: Place, size: int, old: int, new: int, two: Any) -> int:
 @helper("l3_csum_replace")
 def l3_csum_replace(run: Run, args: list[Any]) -> int:
     _, offset, old, new, flags = args
-    if flags & ~BPF_F_HDR_FIELD_MASK:
-        return -errno.EINVAL
-    place = _checksum_at(run, offset)
-    if place is None:
-        return -errno.EFAULT
+    place = _checksum_at(run, offset, flags, BPF_F_HDR_FIELD_MASK)
+    if isinstance(place, int):
+        return place
     return _replace(place, flags & BPF_F_HDR_FIELD_MASK, old, new, csum_replace2)
 
 
@@ -145,11 +147,9 @@ def l4_csum_replace(run: Run, args: list[Any]) -> int:
     replaced as in the IP header (the pseudo-header flag changes nothing
     more), a 2-byte field through the 4-byte arithmetic."""
     _, offset, old, new, flags = args
-    if flags & ~_L4_FLAGS:
-        return -errno.EINVAL
-    place = _checksum_at(run, offset)
-    if place is None:
-        return -errno.EFAULT
+    place = _checksum_at(run, offset, flags, _L4_FLAGS)
+    if isinstance(place, int):
+        return place
     mangled_0 = bool(flags & BPF_F_MARK_MANGLED_0)
     if mangled_0 and not flags & BPF_F_MARK_ENFORCE and place.read(2) == b"\0\0":
         return 0

@@ -151,19 +151,17 @@ def f(ctx: XdpContext) -> int:
     results[3] = xdp_adjust_tail(ctx, 1)
     return XDP_PASS
 '''
-XDP_REDIRECT = '''from pybpfc import XdpContext, i32, redirect, xdp, u32
-
-flags: u32 = 0
 
 
-@xdp
-def f(ctx: XdpContext) -> int:
-    global flags
-    flags += 1
-    if flags == 3:
-        return i32(redirect(7, 1))
-    return i32(redirect(7, 0))
-'''
+def redirecting(decorator: str, context: str, flags: str) -> str:
+    """A program returning what redirect() gives, with ``flags`` computed
+    from a count of its runs."""
+    return (f"from pybpfc import {context}, i32, redirect, {decorator}, u32\n\n"
+            "runs: u32 = 0\n\n\n"
+            f"@{decorator}\ndef f(ctx: {context}) -> int:\n    global runs\n"
+            f"    runs += 1\n    return i32(redirect(7, {flags}))\n")
+
+
 TC_HELPERS = '''from pybpfc import (BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR, TC_ACT_OK, SkBuff, i64,
                     l3_csum_replace, l4_csum_replace, skb_pull_data, skb_store_bytes, tc)
 
@@ -189,21 +187,11 @@ def f(skb: SkBuff) -> int:
     results[11] = skb_pull_data(skb, 5000)
     return TC_ACT_OK
 '''
-TC_REDIRECT = '''from pybpfc import SkBuff, i32, redirect, tc, u32
-
-flags: u32 = 0
-
-
-@tc
-def f(skb: SkBuff) -> int:
-    global flags
-    flags += 1
-    return i32(redirect(9, flags & 3))
-'''
 # The packet helpers, each at and around the kernel's limits: the results
 # each call gave, the packet out and the verdict are compared.
 PACKET_PROGRAMS = {"xdp helpers": XDP_HELPERS, "xdp limits": XDP_GROW_TO_LIMITS,
-            "xdp redirect": XDP_REDIRECT, "tc helpers": TC_HELPERS, "tc redirect": TC_REDIRECT}
+                   "xdp redirect": redirecting("xdp", "XdpContext", "u32(runs == 3)"),
+                   "tc helpers": TC_HELPERS, "tc redirect": redirecting("tc", "SkBuff", "runs & 3")}
 
 
 @pytest.mark.parametrize("name", PACKET_PROGRAMS)
