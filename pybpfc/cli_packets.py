@@ -77,11 +77,12 @@ def packet_from_spec(text: str, command: str) -> bytes:
     if isinstance(call, ast.Name):
         call = ast.Call(call, [], [])
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-            and call.func.id in FRAME_KINDS and not call.args):
+            and call.func.id in FRAME_KINDS and not call.args
+            and all(k.arg is not None for k in call.keywords)):
         raise UserError(usage)
     build = getattr(packet_build, f"{call.func.id}_frame")
     try:
-        keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        keywords = {str(k.arg): ast.literal_eval(k.value) for k in call.keywords}
         if isinstance(keywords.get("payload"), str):
             keywords["payload"] = keywords["payload"].encode()
         return bytes(build(**keywords))

@@ -510,6 +510,9 @@ XDP_MD_SIZE = 24
 XDP_PACKET_HEADROOM = 256
 XDP_FRAME_SIZE = 40
 SKB_SHARED_INFO_ROOM = 320
+# What bpf_l4_csum_replace writes, with BPF_F_MARK_MANGLED_0, for a checksum
+# that came out 0 (which would mean "none" in UDP).
+CSUM_MANGLED_0 = 0xFFFF
 
 # rtnetlink (<linux/rtnetlink.h>, <linux/pkt_sched.h>, <linux/pkt_cls.h>): what
 # attaching a tc program as cls_bpf on a clsact qdisc takes, on kernels

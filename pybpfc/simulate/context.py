@@ -53,7 +53,7 @@ class Event:
         self.context = Place(bytearray(hook.context.size))
         self.window: Optional[bytearray] = None
         self.sock = Place(bytearray(abi.BPF_SOCK.size))
-        self.packet_buffer: Optional[Any] = None   # packets.Packet
+        self.packet_buffer: Optional[Packet] = None
         self.redirect: Optional[dict[str, Any]] = None   # where redirect() sent it
         self.socket = DEFAULT_SOCKET
         self.sysctl_name = b""

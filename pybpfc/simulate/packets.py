@@ -20,9 +20,8 @@ from typing import Any, Optional, Union
 from ..abi.headers import PACKET_CONSTANTS
 from ..abi.kernel import (BPF_F_HDR_FIELD_MASK, BPF_F_INGRESS, BPF_F_INVALIDATE_HASH,
                           BPF_F_MARK_ENFORCE, BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR,
-                          BPF_F_RECOMPUTE_CSUM, PAGE_SIZE, SKB_SHARED_INFO_ROOM, TC_ACT_REDIRECT,
-                          TC_ACT_SHOT, XDP_ABORTED, XDP_FRAME_SIZE, XDP_PACKET_HEADROOM,
-                          XDP_REDIRECT)
+                          BPF_F_RECOMPUTE_CSUM, CSUM_MANGLED_0, PAGE_SIZE, SKB_SHARED_INFO_ROOM,
+                          TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_FRAME_SIZE, XDP_REDIRECT)
 from ..compiler import ast as A
 from ..compiler import contract as C
 from ..compiler.semantics import VARIABLE_PACKET_OFFSET_MASK
@@ -32,7 +31,6 @@ from .memory import Packet, Place
 
 ETH_HLEN = PACKET_CONSTANTS["ETH_HLEN"]
 INT_MAX = (1 << 31) - 1
-CSUM_MANGLED_0 = 0xFFFF
 # bpf_l4_csum_replace's flags (BPF_F_IPV6 is newer than pybpfc's tables:
 # it only changes a CHECKSUM_PARTIAL packet's sums, never a test run's).
 _L4_FLAGS = BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK
