@@ -8,6 +8,7 @@ from ..compiler import ast as A
 from ..compiler import contract as C
 from ..compiler import semantics
 from ..compiler.types import BOOL, IntType, RefType
+from .context import SimulationError
 from .helpers import MASK64
 from .interpreter import (PacketEnd, Run, call_helper, encode_operand, expression, window_load,
                           window_store)
@@ -207,8 +208,10 @@ def map_method(run: Run, e: A.Call) -> Any:
         return sim.update(operands["key"], operands["value"], flags, cpu)
     if name == "map_delete_elem":
         return sim.delete(operands["key"])
-    assert name == "ringbuf_output", name
-    return sim.output(operands["record"], flags)
+    if name == "ringbuf_output":
+        return sim.output(operands["record"], flags)
+    raise SimulationError(f"line {e.pos.line}: {call.map.name}.{call.method}() "
+                          f"({name}) is not simulated yet; run the program in the kernel")
 
 
 @expression(C.UserCall)
