@@ -316,6 +316,7 @@ EXAMPLE_MAPS: dict[str, dict[str, dict[Any, Any]]] = {
         (24, _address("10.1.2.0")): 0, (8, _address("10.0.0.0")): 5}},
     "examples/xdp_load_balancer.py": {"backends": {0: _address("10.0.0.7"),
                                                    1: _address("10.0.0.8")}},
+    "examples/xdp_redirect_ports.py": {"ports": {2: 1}},      # port 7002 to lo
 }
 
 

@@ -103,6 +103,7 @@ EVENTS: dict[str, list[Event]] = {
 # a prefix, IPv6, a frame too short for an IP header).
 PACKET_EVENTS = [
     Event("udp4 7777", ("packet", pb.udp4_frame(dport=7777))),
+    Event("udp4 7002", ("packet", pb.udp4_frame(dport=7002))),
     Event("udp4 to the vip", ("packet", pb.udp4_frame(dst="10.0.0.100", dport=80,
                                                       sport=40001))),
     Event("udp4 loopback", ("packet", pb.udp4_frame(src="127.0.0.1", dst="127.0.0.1"))),

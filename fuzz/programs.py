@@ -73,6 +73,8 @@ class _Generator:
         self.avoid = avoid      # kernel helpers the program must not call
         self.with_maps = maps
         self.maps: list[tuple[str, str, str]] = []    # name, kind, value type
+        self.device_maps: list[str] = []    # DevMap/DevMapHash names, for XDP's redirect
+        self.prog_arrays: list[str] = []    # ProgArray names, for tail_call()
         self.hooks = hooks      # the hooks a further hook function is chosen from
         self.imports: set[str] = {hook.decorator, hook.context.python_name}
         self.counter = 0
@@ -539,7 +541,8 @@ class _Generator:
                    and h.name not in self.avoid
                    and h.call == "function" and h.returns in RANGES
                    and all(p in ("ctx", "ctx_or_null", "buffer", "buffer_start") or p in RANGES
-                           or (p == "sock" and sock) for p in h.params)]
+                           or (p == "sock" and sock) or (p == "prog_array" and self.prog_arrays)
+                           for p in h.params)]
         window = "optval" in self.hook.writable or "optval" in self.hook.readable
         options = ["helper"] * bool(allowed) + ["optval"] * window
         if not options:
@@ -560,6 +563,8 @@ class _Generator:
                 args.append(self.c.choice((CONTEXT_PARAMETER, "None")))
             elif param == "sock":
                 args.append(sock)
+            elif param == "prog_array":
+                args.append(self.c.choice(self.prog_arrays))
             elif param in ("buffer", "buffer_start"):
                 name = self.fresh("buf")
                 length = self.c.integer(1, 64)
@@ -619,6 +624,10 @@ class _Generator:
             # of two, or any integer the program computes.
             first, second = (self.c.choice(self.hook.returns.values)[0] for _ in range(2))
             self.imports.update((first, second))
+            if self.device_maps and "redirect_map" in self.hook.helpers and chance(self.c, 30):
+                # The slot's device, else the action in the flags' low bits.
+                return (f"return {self.c.choice(self.device_maps)}.redirect("
+                        f"{self.expr('u32', 1)}, {first})")
             return "return " + self.c.choice((
                 first, f"{first} if {self.boolean(2)} else {second}", self.dynamic("i32", 2)))
         if self.hook.returns.kind == "value":     # ignored by the kernel
@@ -663,6 +672,16 @@ class _Generator:
             else:
                 lines.append(f"{name}: ArrayMap[u32] = ArrayMap(max_entries={size})")
                 self.maps.append((name, kind, "u32"))
+        if self.with_maps and chance(self.c, 30):
+            kind, name = self.c.choice(("DevMap", "DevMapHash")), self.fresh("dev")
+            self.imports.add(kind)
+            lines.append(f"{name}: {kind} = {kind}(max_entries={self.c.integer(1, 8)})")
+            self.device_maps.append(name)
+        if self.with_maps and chance(self.c, 20):
+            name = self.fresh("progs")
+            self.imports.add("ProgArray")
+            lines.append(f"{name}: ProgArray = ProgArray(max_entries={self.c.integer(1, 8)})")
+            self.prog_arrays.append(name)
         for _ in range(self.c.integer(0, 2)):
             name = self.fresh("LIMIT")
             if chance(self.c, 50):

@@ -89,6 +89,21 @@ def private_netns() -> Iterator[int]:
         os.close(home)
 
 
+@contextlib.contextmanager
+def entered(netns_fd: int) -> Iterator[None]:
+    """This thread in ``netns_fd``'s namespace for the ``with`` (to attach
+    to the peer's interfaces, which only their namespace names)."""
+    home = _this_threads_netns()
+    try:
+        setns(netns_fd)
+        try:
+            yield
+        finally:
+            setns(home)
+    finally:
+        os.close(home)
+
+
 @dataclass
 class VethPair:
     dev: str                 # the end in the test's (inner) namespace
@@ -271,6 +286,16 @@ def receive_udp(ready: Callable[[], Any], address: str, port: int,
                 return got
             tos = next((c[2][0] for c in ancillary if c[1] == socket.IP_TOS), -1)
             got.append((data, tos))
+
+
+def send_raw_ipv4(packets: list[bytes]) -> int:
+    """Send each IPv4 packet as it is, its header and its UDP or TCP
+    checksum included (a raw IPPROTO_RAW socket: the kernel fills in only
+    the IP header's checksum), toward its destination address; how many."""
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW) as raw:
+        for packet in packets:
+            raw.sendto(packet, (socket.inet_ntoa(packet[16:20]), 0))
+    return len(packets)
 
 
 def tcp_exchange(address: str, port: int, message: bytes, timeout: float = 3) -> bytes:

@@ -318,6 +318,11 @@ BPF_F_RECOMPUTE_CSUM = 1 << 0
 BPF_F_INVALIDATE_HASH = 1 << 1
 # bpf_redirect flags (tc): to the device's ingress rather than its egress
 BPF_F_INGRESS = 1 << 0
+# bpf_redirect_map flags (XDP): to every device of the map (but the one the
+# packet came in on); the low bits are the action when the slot is empty.
+BPF_F_BROADCAST = 1 << 3
+BPF_F_EXCLUDE_INGRESS = 1 << 4
+REDIRECT_MAP_ACTION_MASK = 0x3
 
 
 # ------------------------------------------------------------------- limits

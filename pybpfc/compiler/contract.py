@@ -216,8 +216,8 @@ class HelperCall(Resolved):
 class MapMethodCall(Resolved):
     """``some_map.method(...)``: the map, the method and the helper it
     calls, and the checked arguments by the role the helper receives them
-    in (``abi.MethodParam.role``: key, value, flags, sk, create, record;
-    None: the parameter's default)."""
+    in (``abi.MethodParam.role``: key, key_by_value, value, flags, sk,
+    create, record; None: the parameter's default)."""
     map: MapVar
     method: str
     helper: abi.Helper

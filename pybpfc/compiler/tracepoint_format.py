@@ -78,14 +78,14 @@ def tracepoint_context(category: str, name: str) -> abi.Context:
     from ..runtime.errors import BpfError
     from ..runtime.tracepoint_events import event_file
     try:
-        with _tracefs() as root:
+        with readable_tracefs() as root:
             text = event_file(root, category, name, "format", "@tracepoint")
     except BpfError as err:
         raise TracepointUnknown(str(err)) from None
     return parse_format(text, category, name)
 
 
-def _tracefs() -> ContextManager[Path]:
+def readable_tracefs() -> ContextManager[Path]:
     """tracefs, mounted for the read if it is not (as root), through the
     runtime's mount, which unmounts again what it mounted."""
     from ..runtime import tracepoint_events

@@ -10,6 +10,7 @@ from ..compiler import semantics
 from ..compiler.types import BOOL, IntType, RefType
 from .context import SimulationError
 from .helpers import MASK64
+from .packets import redirect_map
 from .interpreter import (PacketEnd, Run, call_helper, encode_operand, expression, window_load,
                           window_store)
 from .memory import Place, decode_scalar, encode, load, store
@@ -210,6 +211,8 @@ def map_method(run: Run, e: A.Call) -> Any:
         return sim.delete(operands["key"])
     if name == "ringbuf_output":
         return sim.output(operands["record"], flags)
+    if name == "redirect_map":
+        return redirect_map(run, e, sim, run.expr(args["key_by_value"]) & 0xFFFFFFFF, flags)
     raise SimulationError(f"line {e.pos.line}: {call.map.name}.{call.method}() "
                           f"({name}) is not simulated yet; run the program in the kernel")
 

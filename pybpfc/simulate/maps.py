@@ -68,7 +68,7 @@ class SimMap:
         # key bytes -> one block per CPU (a single block for other maps).
         self.entries: "OrderedDict[bytes, list[bytearray]]" = OrderedDict()
         self.records: list[bytes] = []        # a ring buffer's
-        if self.kind.key == "index":
+        if self.kind.key == "index" and not self.sparse:
             for i in range(self.max_entries):
                 self.entries[self._key_bytes(i)] = self._fresh()
 
@@ -90,6 +90,13 @@ class SimMap:
         return blocks[cpu if self.per_cpu else 0]
 
     # ------------------------------------------------- what programs call
+
+    @property
+    def sparse(self) -> bool:
+        """A device map: only the slots user space stored a device in exist
+        (a DevMap's indexes below max_entries, a DevMapHash's any u32 keys,
+        up to max_entries of them)."""
+        return self.kind.map_type in ("BPF_MAP_TYPE_DEVMAP", "BPF_MAP_TYPE_DEVMAP_HASH")
 
     @property
     def lpm(self) -> bool:
@@ -240,7 +247,10 @@ class SimMap:
         if self.value_type is None:
             raise TypeError(f"map '{self.name}' ({self.kind.python_name}) has no values to set")
         k = self._test_key(key)
-        if self.kind.key == "index" and k not in self.entries:
+        # A DevMapHash takes any key; every other array, an index below max_entries.
+        indexed = self.kind.map_type != "BPF_MAP_TYPE_DEVMAP_HASH"
+        if self.kind.key == "index" and k not in self.entries and indexed and (
+                not self.sparse or int(key) >= self.max_entries):
             raise KeyError(f"index {key} is past the end of map '{self.name}' "
                            f"({self.max_entries} entries)")
         values = value if self.per_cpu and isinstance(value, list) else [value] * (
@@ -254,8 +264,11 @@ class SimMap:
                 raise ValueError(f"map '{self.name}': a prefix longer than the address, or the "
                                  f"trie is full ({self.max_entries} entries)")
             return
+        if self.sparse and value == 0:
+            self.entries.pop(k, None)       # no device: the slot is empty
+            return
         if k not in self.entries and len(self.entries) >= self.max_entries \
-                and self.kind.key == "declared":
+                and (self.kind.key == "declared" or self.sparse):
             raise ValueError(f"map '{self.name}' is full ({self.max_entries} entries)")
         self.entries[k] = [bytearray(to_bytes(v, self.value_type, f"value of map '{self.name}'"))
                            for v in values]

@@ -18,7 +18,8 @@ import errno
 from typing import Any, Optional, Union
 
 from ..abi.headers import PACKET_CONSTANTS
-from ..abi.kernel import (BPF_F_HDR_FIELD_MASK, BPF_F_INGRESS, BPF_F_INVALIDATE_HASH,
+from ..abi.kernel import (BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, REDIRECT_MAP_ACTION_MASK,
+                          BPF_F_HDR_FIELD_MASK, BPF_F_INGRESS, BPF_F_INVALIDATE_HASH,
                           BPF_F_MARK_ENFORCE, BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR,
                           BPF_F_RECOMPUTE_CSUM, CSUM_MANGLED_0, PAGE_SIZE, SKB_SHARED_INFO_ROOM,
                           TC_ACT_REDIRECT, TC_ACT_SHOT, XDP_ABORTED, XDP_FRAME_SIZE, XDP_REDIRECT)
@@ -171,6 +172,26 @@ def redirect(run: Run, args: list[Any]) -> int:
         return TC_ACT_SHOT
     run.event.redirect = {"ifindex": ifindex & 0xFFFFFFFF, "ingress": bool(flags)}
     return TC_ACT_REDIRECT
+
+
+def redirect_map(run: Run, e: A.Call, sim: Any, key: int, flags: int) -> int:
+    """``ports.redirect(slot, XDP_PASS)`` (bpf_redirect_map on a device
+    map): XDP_REDIRECT to the device in the slot; for an empty slot (an
+    index past the end, a DevMap slot holding 0, a DevMapHash key not
+    there), the action in the flags' low two bits; XDP_ABORTED for flags
+    it does not know."""
+    from .context import SimulationError
+    if flags & ~(REDIRECT_MAP_ACTION_MASK | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS):
+        return XDP_ABORTED
+    if flags & BPF_F_BROADCAST:
+        raise SimulationError(f"line {e.pos.line}: redirect() with BPF_F_BROADCAST is not "
+                              "simulated yet; run the program in the kernel")
+    place = sim.lookup(key.to_bytes(4, "little"), run.fakes.cpu)
+    ifindex = 0 if place is None else int.from_bytes(place.read(4), "little")
+    if ifindex == 0:
+        return flags & REDIRECT_MAP_ACTION_MASK
+    run.event.redirect = {"ifindex": ifindex, "ingress": False}
+    return XDP_REDIRECT
 
 
 @helper("skb_pull_data")

@@ -24,7 +24,8 @@ def kernel() -> Iterator[Kernel]:
 
 
 PACKET_EXAMPLES = {"cgroup_skb_loopback_only", "tc_set_dscp", "xdp_block_prefixes",
-                   "xdp_count_protocols", "xdp_drop_udp_port", "xdp_load_balancer"}
+                   "xdp_count_protocols", "xdp_drop_udp_port", "xdp_load_balancer",
+                   "xdp_redirect_ports"}
 
 
 def test_every_example_agrees(kernel: Kernel) -> None:

@@ -29,6 +29,22 @@ def test_the_load_balancer_sends_to_the_backend_of_the_source_port() -> None:
     assert prog.balance(packet=udp4_frame(dport=80)).packet == udp4_frame(dport=80)
 
 
+def test_a_devmap_redirects_to_the_device_in_the_slot() -> None:
+    prog = load_program("examples/xdp_redirect_ports.py")
+    prog.maps["ports"][2] = 5                   # port 7002 leaves through ifindex 5
+    sent = prog.redirect_ports(packet=udp4_frame(dport=7002))
+    assert (sent.verdict_name, sent.redirect) == ("XDP_REDIRECT", {"ifindex": 5,
+                                                                   "ingress": False})
+    empty = prog.redirect_ports(packet=udp4_frame(dport=7003))
+    assert (empty.verdict_name, empty.redirect) == ("XDP_PASS", None)
+    # Only the slots holding a device exist, as the kernel lists them.
+    assert empty.maps["ports"] == {2: 5}
+    prog.maps["ports"][2] = 0                   # no device: the slot is empty again
+    assert prog.maps["ports"].contents() == {}
+    with pytest.raises(KeyError, match="index 8 is past the end of map 'ports'"):
+        prog.maps["ports"][8] = 5
+
+
 def test_the_longest_prefix_wins() -> None:
     prog = load_program("examples/xdp_block_prefixes.py")
     blocked = prog.maps["blocked"]

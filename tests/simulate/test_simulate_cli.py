@@ -224,6 +224,13 @@ def test_xdp_block_prefixes_passes_what_no_prefix_blocks() -> None:
                      "tcp4(src='10.1.2.3')")[0] == "block_prefixes: returned 2 (XDP_PASS)"
 
 
+def test_xdp_redirect_ports_passes_what_no_device_takes() -> None:
+    """The DevMap is empty: the slot's fallback action, XDP_PASS."""
+    assert simulated("examples/xdp_redirect_ports.py", "redirect_ports", "--packet",
+                     "udp4(dport=7002)") == ["redirect_ports: returned 2 (XDP_PASS)",
+                                             "  packet out: 47 bytes, unchanged"]
+
+
 def test_tc_set_dscp_rewrites_tos_and_checksum() -> None:
     frame = udp4_frame()
     lines = simulated("examples/tc_set_dscp.py", "set_dscp", "--packet", "udp4")

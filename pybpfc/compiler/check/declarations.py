@@ -16,7 +16,7 @@ from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSy
                        StructDecoratorSym, TypeSym, all_zero)
 from ..types import (BOOL, HEADER_TYPES, I32, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType,
                      ContextType, IntType, StructType, Type, int_type, is_int, is_scalar)
-from . import hook_targets, maps, narrowing, statements, type_names
+from . import hook_targets, maps, narrowing, statements, tracepoint_types, type_names
 from .expressions import coerce
 from .state import Checker, error
 
@@ -65,6 +65,9 @@ def module_statement(ck: Checker, stmt: A.Stmt) -> None:
 
 def import_from(ck: Checker, stmt: A.ImportFrom) -> None:
     if stmt.module == "__future__":
+        return
+    if stmt.module == tracepoint_types.MODULE:
+        tracepoint_types.import_names(ck, stmt)
         return
     for i, (name, alias) in enumerate(stmt.names):
         # Errors point at the name (or the module) they are about.
@@ -335,6 +338,7 @@ def function_signature(ck: Checker, fn: FuncSym) -> None:
         raise error(f"function '{node.name}' needs a return annotation (`-> int`, "
                     "`-> u32`, `-> None`, ...)", node.name_pos)
     if fn.hook is not None:
+        tracepoint_types.accept_typed_context(fn)
         ctx_name = fn.hook.context.python_name
         if (len(fn.params) != 1 or not isinstance(fn.params[0].ty, ContextType)
                 or fn.params[0].ty.context.python_name != ctx_name):

@@ -151,6 +151,9 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
             continue
         if role == "key":
             args[role] = map_operand(ck, a, mv.ty.key or U32, "key")
+        elif role == "key_by_value":
+            ck.expr(a)
+            args[role] = coerce(a, mv.ty.key or U32, "index")
         elif role == "value":
             assert mv.ty.value is not None
             args[role] = map_operand(ck, a, mv.ty.value, "value")

@@ -32,6 +32,8 @@ def lower_helper_call(lw: Lowering, e: A.Call) -> ir.Value:
             values.append(ir.Constant(PTR, None))
         elif kind in ("ctx", "ctx_or_null", "sock"):
             values.append(lw.expr(arg))
+        elif kind == "prog_array":
+            values.append(lw.maps[id(arg.symbol)])
         elif kind in ("buffer", "buffer_start"):
             values.append(memory.address_of(lw, arg))
             if kind == "buffer":
@@ -156,6 +158,8 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
         create = args["create"]
         values.append(ir.Constant(PTR, None))       # no initial value: zeroes
         values.append(ir.Constant(I64, 1 if create is not None and create.const else 0))
+    if "key_by_value" in args:
+        values.append(lw.extend_to64(lw.expr(args["key_by_value"])))  # type: ignore[arg-type]
     for name in ("key", "value", "record"):
         operand = args.get(name)
         if operand is not None:
@@ -174,7 +178,7 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
     lost = lw.lost_counters.get(id(call.map))
     if lost is not None:
         count_if_lost(lw, result, lost)
-    return result
+    return result if helper.returns == "ref" else helper_result(lw, helper, result)
 
 
 def count_if_lost(lw: Lowering, result: ir.Value, counter: ir.GlobalVariable) -> None:
