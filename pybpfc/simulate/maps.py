@@ -93,10 +93,12 @@ class SimMap:
 
     @property
     def sparse(self) -> bool:
-        """A device map: only the slots user space stored a device in exist
-        (a DevMap's indexes below max_entries, a DevMapHash's any u32 keys,
-        up to max_entries of them)."""
-        return self.kind.map_type in ("BPF_MAP_TYPE_DEVMAP", "BPF_MAP_TYPE_DEVMAP_HASH")
+        """A device map or a program array: only the slots user space stored
+        a device or a program in exist (a DevMap's or ProgArray's indexes
+        below max_entries, a DevMapHash's any u32 keys, up to max_entries
+        of them)."""
+        return self.kind.map_type in ("BPF_MAP_TYPE_DEVMAP", "BPF_MAP_TYPE_DEVMAP_HASH",
+                                      "BPF_MAP_TYPE_PROG_ARRAY")
 
     @property
     def lpm(self) -> bool:
@@ -247,7 +249,7 @@ class SimMap:
         if self.value_type is None:
             raise TypeError(f"map '{self.name}' ({self.kind.python_name}) has no values to set")
         k = self._test_key(key)
-        # A DevMapHash takes any key; every other array, an index below max_entries.
+        # A DevMapHash takes any key; every other array an index below max_entries.
         indexed = self.kind.map_type != "BPF_MAP_TYPE_DEVMAP_HASH"
         if self.kind.key == "index" and k not in self.entries and indexed and (
                 not self.sparse or int(key) >= self.max_entries):

@@ -79,3 +79,12 @@ def test_a_helper_not_simulated_is_refused_by_name(monkeypatch: pytest.MonkeyPat
     with pytest.raises(SimulationError, match=r"line \d+: l3_csum_replace\(\) is not simulated "
                                               "yet; run the program in the kernel"):
         prog.set_dscp(packet=udp4_frame())
+
+
+def test_a_program_array_lists_no_slot_until_one_is_stored() -> None:
+    """As the kernel lists a ProgArray (the differential test found the
+    interpreter listing its empty slots as zeros)."""
+    text = ("from pybpfc import XDP_PASS, ProgArray, XdpContext, xdp\n\n"
+            "progs: ProgArray = ProgArray(max_entries=4)\n\n\n"
+            "@xdp\ndef f(ctx: XdpContext) -> int:\n    return XDP_PASS\n")
+    assert load_program("t.py", text=text).f(packet=b"").maps == {"progs": {}}

@@ -169,12 +169,12 @@ def lower_ifexp(lw: Lowering, e: A.IfExp) -> ir.Value:
     lw.builder.cbranch(lw.expr(e.test), then_bb, else_bb)
     lw.builder.position_at_end(then_bb)
     with lw.conditional():
-        a = lw.expr(e.body)
+        a = _unmerged(lw, lw.expr(e.body))
     a_bb = lw.builder.block
     lw.builder.branch(end_bb)
     lw.builder.position_at_end(else_bb)
     with lw.conditional():
-        b = lw.expr(e.orelse)
+        b = _unmerged(lw, lw.expr(e.orelse))
     b_bb = lw.builder.block
     lw.builder.branch(end_bb)
     lw.builder.position_at_end(end_bb)
@@ -182,3 +182,12 @@ def lower_ifexp(lw: Lowering, e: A.IfExp) -> ir.Value:
     phi.add_incoming(a, a_bb)
     phi.add_incoming(b, b_bb)
     return phi
+
+
+def _unmerged(lw: Lowering, value: ir.Value) -> ir.Value:
+    """An arm's value read from memory, kept from LLVM's folding of the two
+    arms' loads into one load of either address: reached with two kinds of
+    pointer (a socket's, a global's), that load is refused by the verifier
+    ("same insn cannot be used with different pointers")."""
+    loaded = value.operands[0] if isinstance(value, ir.CastInstr) else value
+    return lw.opaque(value) if isinstance(loaded, ir.LoadInstr) else value
