@@ -6,10 +6,16 @@ BENCH_QUICK=1 shortens every measurement (fewer rounds, shorter loops) to
 check the harness; its numbers are not meant for the report's readers.
 BENCH_ROWS=NAME,NAME... measures those rows of registry.py only (say, the
 packet ones) and prints the report without writing docs/performance.md.
+
+``python -m benchmarks --instructions`` measures the instruction counts
+only (a minute, no timing) and rewrites that section of
+docs/performance.md and its rows of the targets, saying so; the other
+sections stay as the last whole run wrote them.
 """
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 
@@ -36,10 +42,47 @@ def settings() -> str:
             f"compile, {LOAD_ROUNDS} per load")
 
 
+def instructions_only() -> int:
+    """--instructions: the instruction section and its targets, anew."""
+    report = Report()
+    insns = sections.instructions(report, harness.build_all(REGISTRY, OUT_DIR))
+    old = REPORT.read_text().split("\n")
+    start = old.index("## Instructions")
+    end = next(i for i in range(start + 1, len(old)) if old[i].startswith("## "))
+    note = (f"Measured alone on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC with "
+            "`python -m benchmarks --instructions` (pybpfc at "
+            f"{machine_commit()}); the other sections are from the date above.")
+    section = report.lines[:2] + [note, ""] + report.lines[2:]
+    lines = old[:start] + section + old[end:]
+    # Each instruction row of the targets replaced, or put after the one
+    # before it when the last whole run did not have it.
+    at = next(i for i, line in enumerate(lines) if line.startswith("| target |")) + 1
+    for row in sections.instruction_targets(insns):
+        text = "| " + " | ".join(row) + " |"
+        found = next((i for i, line in enumerate(lines) if line.startswith(f"| {row[0]} |")), None)
+        if found is None:
+            at += 1
+            lines.insert(at, text)
+        else:
+            at = found
+            lines[at] = text
+    REPORT.write_text("\n".join(lines))
+    print(f"\nrewrote the instructions of {REPORT.relative_to(REPO_ROOT)}", file=sys.stderr)
+    return 0
+
+
+def machine_commit() -> str:
+    out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() or "?"
+
+
 def main() -> int:
     if os.geteuid() != 0:
         print("benchmark: needs root (loading programs, creating cgroups)", file=sys.stderr)
         return 1
+    if sys.argv[1:] == ["--instructions"]:
+        return instructions_only()
     started = time.monotonic()
     report = Report()
     report.say(

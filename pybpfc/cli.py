@@ -336,16 +336,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
     except Exception as e:
-        message = " ".join(str(e).split())   # one line, whatever the exception says
-        what = f"{type(e).__name__}: {message}" if message else type(e).__name__
         if args is not None and args.debug:
             import traceback
             traceback.print_exc()
-            print(f"pybpfc: internal error: {what}", file=sys.stderr)
+            print(f"pybpfc: {_internal_error(e)}", file=sys.stderr)
         else:
-            print(f"pybpfc: internal error: {what} (run with --debug for the traceback)",
+            print(f"pybpfc: {_internal_error(e)} (run with --debug for the traceback)",
                   file=sys.stderr)
         return EXIT_INTERNAL_ERROR
+
+
+def _internal_error(e: Exception) -> str:
+    """A bug in pybpfc, in one line whatever the exception says.  The
+    compiler's InternalError already says "internal error", and where."""
+    from pybpfc.compiler.errors import InternalError
+    message = " ".join(str(e).split())
+    if isinstance(e, InternalError):
+        return message
+    return f"internal error: {type(e).__name__}: {message}" if message \
+        else f"internal error: {type(e).__name__}"
 
 
 def command() -> NoReturn:

@@ -26,12 +26,11 @@ from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
+from pybpfc.abi.system import CLONE_NEWNET, SO_NO_CHECK
 from tests.support import report_to_parent, require_kernel_feature, require_root
 
-CLONE_NEWNET = 0x40000000
 INNER_DEV, PEER_DEV = "pyb0", "pyb1"
 INNER_ADDRESS, PEER_ADDRESS, PREFIX = "10.213.0.1", "10.213.0.2", 24
-SO_NO_CHECK = 11
 
 
 def _libc() -> Any:

@@ -143,15 +143,19 @@ class OptvalByte(Resolved):
     happen) leaves that loop, so the verifier follows one path a round."""
     window: WindowType
     within: Optional[A.For] = None
+    inside: bool = False      # a constant index a length test found inside
 
 
 @record(frozen=True, eq=False)
 class OptvalAccess(Resolved):
     """``ctx.optval.u32(offset)`` / ``ctx.optval.set_u32(offset, value)``:
-    a ``ty`` in the option buffer, in host byte order; 0 when outside."""
+    a ``ty`` in the option buffer, in host byte order; 0 when outside.
+    ``inside``: at a constant offset that a length test on every path to
+    it found inside the buffer, so it needs no test of its own."""
     window: WindowType
     ty: IntType
     write: bool
+    inside: bool = False
 
 
 @record(frozen=True, eq=False)

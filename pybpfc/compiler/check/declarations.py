@@ -248,6 +248,7 @@ def struct_def(ck: Checker, stmt: A.ClassDef) -> None:
         raise error("@struct must be the only decorator of a class", stmt.decorators[-1])
     if stmt.bases:
         raise error("a struct cannot have base classes", stmt.bases[0])
+    btf_name(stmt.name, stmt.name_pos, "struct")
     st = StructType(stmt.name)
     offset, align = 0, 1
     for item in stmt.body:
@@ -260,6 +261,7 @@ def struct_def(ck: Checker, stmt: A.ClassDef) -> None:
         if not isinstance(item, A.AnnAssign) or not isinstance(item.target, A.Name):
             raise error("a struct body holds only annotated fields, e.g. `count: u64`", item)
         fname = item.target.id
+        btf_name(fname, item.target, "field")
         if st.field(fname):
             raise error(f"field '{fname}' is already defined", item.target)
         fty = type_names.resolve_type(ck, item.annotation, item.value)
@@ -425,3 +427,29 @@ def reject_object_name_clashes(ck: Checker) -> None:
             where = thing.node.name_pos if isinstance(thing, FuncSym) else thing.pos
             raise error(f"'{thing.name}' is also the name of {why} in the object", where,
                         note="give it another name")
+
+
+def reject_names_btf_refuses(ck: Checker) -> None:
+    """The names the object's BTF holds besides structs': hooks, their
+    parameters, globals and maps (helper functions are inlined)."""
+    for fn in ck.functions:
+        if fn.hook is not None:
+            btf_name(fn.name, fn.node.name_pos, "hook")
+            for arg in fn.node.args:
+                btf_name(arg.name, arg, "parameter")
+    variables: list[Union[GlobalVar, MapVar]] = [*ck.globals, *ck.maps]
+    for var in variables:
+        btf_name(var.name, var.pos, "map" if isinstance(var, MapVar) else "global")
+
+
+def btf_name(name: str, where: Union[A.Node, A.Pos], what: str) -> None:
+    """The kernel refuses an object whose BTF names anything (a type, a
+    field, a function, a parameter, a variable) otherwise than with ASCII
+    letters, digits and '_' (btf_name_valid_identifier): any other letter,
+    in UTF-8, is bytes it does not take.  Python takes them, so here is
+    where such a name is refused, rather than when the object is loaded."""
+    if not name.isascii():
+        raise error(f"the {what} name '{name}' is not ASCII: the kernel loads no object "
+                    "whose BTF holds a name other than ASCII letters, digits and '_'", where,
+                    note=f"the BTF names every struct and its fields, hook and its "
+                         f"parameters, global and map; rename this {what}")

@@ -184,8 +184,6 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
             if isinstance(a.ty, (StructType, ArrayType)):
                 if not is_lvalue(a):
                     raise error("output() takes a variable here", a)
-                if isinstance(a.ty, StructType) and a.ty not in ck.sent_types:
-                    ck.sent_types.append(a.ty)
             elif not isinstance(a.ty, IntType):
                 raise error(f"a record is an integer, a struct or a bytearray, not {a.ty}",
                             a, note="give a literal a type, e.g. u64(1)")
