@@ -16,9 +16,9 @@ from ..contract import (ArrayElement, ContextArrayElement, ContextDataLoc, Conte
 from ..symbols import EnumSym, GlobalVar
 from ..tracepoint_format import DATA_LOC
 from ..types import (DEFAULT_INT, NONE, U8, U16, U32, U64, UNTYPED_INT, ArrayType, BytesLitType,
-                     ContextType, CtxArrayType, IntType, RefType, SockRefType, StructType, Type,
+                     ContextType, CtxArrayType, IntType, KernelPtrType, RefType, SockRefType, StructType, Type,
                      WindowType, int_type, is_int, is_scalar)
-from . import packet
+from . import kstructs, packet
 from .expressions import coerce, uncast
 from .state import Checker, arity, error, expression
 
@@ -74,6 +74,8 @@ def check_attribute(ck: Checker, e: A.Attribute) -> None:
         sock_field(e)
     elif isinstance(base, StructType):
         struct_field(e)
+    elif isinstance(base, KernelPtrType):
+        kstructs.kernel_field(ck, e)
     elif isinstance(base, WindowType):
         raise error(f"'{e.attr}' is a method of ctx.optval: call it", e.attr_pos)
     elif isinstance(base, RefType) and base.packet:
@@ -185,6 +187,8 @@ def store_target(ck: Checker, t: A.Expr) -> None:
             return
         if isinstance(base, SockRefType):
             raise error(f"ctx.sk.{t.attr} is read-only", t.attr_pos)
+        if isinstance(base, KernelPtrType):
+            kstructs.refuse_write(t)
         if isinstance(base, StructType):
             struct_field(t)
             if not is_scalar(t.ty):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 from ... import abi
 from .. import ast as A
 from ..errors import CompileError, CompileWarning, InternalError, Source
+from ..kernel_structs import KernelMember
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, MapVar
 from ..types import NONE, StructType, Type
 
@@ -90,6 +91,7 @@ class Checker:
         self.globals: list[GlobalVar] = []
         self.structs: list[StructType] = []
         self.sent_types: list[StructType] = []
+        self.kernel_members: dict[str, dict[str, KernelMember]] = {}
         self.functions: list[FuncSym] = []
         self.maps: list[MapVar] = []
         self.license = DEFAULT_LICENSE

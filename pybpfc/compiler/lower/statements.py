@@ -6,10 +6,10 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import (AtomicUpdate, BytesInit, ContextArrayElement, ContextField, Docstring, ListInit,
-                        LocalVariable, OptvalByte, ParseNumber, RangeLoop)
+from ..contract import (AtomicUpdate, BytesInit, ContextArrayElement, ContextField, Docstring,
+                        KernelBytesCopy, ListInit, LocalVariable, OptvalByte, ParseNumber, RangeLoop)
 from ..types import U8, ArrayType, IntType, StructType
-from . import calls, context, expressions, memory
+from . import calls, context, expressions, kstructs, memory
 from .state import I8, I32, Lowering, mem_type, reg_type, statement
 
 
@@ -53,6 +53,9 @@ def lower_return(lw: Lowering, s: A.Return) -> None:
 
 @statement(A.Assign)
 def lower_assign(lw: Lowering, s: A.Assign) -> None:
+    if isinstance(s.resolved, KernelBytesCopy):
+        kstructs.lower_bytes_copy(lw, s)
+        return
     store(lw, s.target, s.value)
 
 

@@ -1,0 +1,104 @@
+"""Kernel structs through BTF, compiled from Python: a forked child makes
+a system call, and programs attached to the raw tracepoint sys_enter read
+its task_struct two ways, through get_current_task_btf() (direct loads the
+verifier checks against BTF) and get_current_task() (probe reads), each
+with CO-RE relocations the kernel applies at load.  The values must be the
+child's: its pid and tgid, its parent's tgid (what getppid() returned in
+it) and its comm.
+
+Safety: nothing is attached to a cgroup; the programs watch the whole
+machine and keep only what the child's thread group does.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pybpfc.compiler.driver import compile_source
+from pybpfc.compiler.errors import Source
+from pybpfc.runtime.collection import load
+from tests.runtime.conftest import Forked
+from tests.support import require_root
+
+pytestmark = pytest.mark.kernel
+
+READS = '''
+from pybpfc import (RawTracepointArgs, get_current_pid_tgid, get_current_task,
+                    get_current_task_btf, raw_tracepoint, u32, u64)
+
+LICENSE = "GPL"
+
+target_tgid: u32 = 0
+btf_pid: u32 = 0
+btf_tgid: u32 = 0
+btf_ppid: u32 = 0
+btf_comm: bytearray = bytearray(16)
+probe_pid: u32 = 0
+probe_tgid: u32 = 0
+probe_ppid: u32 = 0
+probe_comm: bytearray = bytearray(16)
+task_address: u64 = 0
+
+
+@raw_tracepoint("sys_enter")
+def by_btf(ctx: RawTracepointArgs) -> int:
+    global btf_pid, btf_tgid, btf_ppid, btf_comm
+    if u32(get_current_pid_tgid() >> 32) != target_tgid:
+        return 0
+    task = get_current_task_btf()
+    btf_pid = u32(task.pid)
+    btf_tgid = u32(task.tgid)
+    btf_ppid = u32(task.real_parent.tgid)
+    btf_comm = task.comm
+    return 0
+
+
+@raw_tracepoint("sys_enter")
+def by_probe(ctx: RawTracepointArgs) -> int:
+    global probe_pid, probe_tgid, probe_ppid, probe_comm, task_address
+    if u32(get_current_pid_tgid() >> 32) != target_tgid:
+        return 0
+    task = get_current_task()
+    task_address = u64(task)
+    probe_pid = u32(task.pid)
+    probe_tgid = u32(task.tgid)
+    probe_ppid = u32(task.real_parent.tgid)
+    probe_comm = task.comm
+    return 0
+'''
+
+
+def build(tmp_path: Path, name: str, text: str) -> Path:
+    obj = tmp_path / f"{name}.o"
+    obj.write_bytes(compile_source(Source(str(tmp_path / f"{name}.py"), text)).elf)
+    return obj
+
+
+def comm(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode()
+
+
+def child_comm() -> str:
+    return Path("/proc/self/comm").read_text().strip()
+
+
+def test_both_ways_read_the_childs_task(tmp_path: Path) -> None:
+    require_root("attaching tracing programs")
+    obj = build(tmp_path, "task_reads", READS)
+    with load(obj) as coll, Forked(lambda: (os.getppid(), child_comm())) as child:
+        coll.globals["target_tgid"] = child.pid
+        links = [program.attach() for program in coll.programs.values()]
+        try:
+            ppid, name = child.run()
+        finally:
+            for link in links:
+                link.close()
+        read = {name: coll.globals[name] for name in coll.globals}
+    assert ppid == os.getpid()
+    for way in ("btf", "probe"):
+        assert (read[f"{way}_pid"], read[f"{way}_tgid"], read[f"{way}_ppid"],
+                comm(read[f"{way}_comm"])) == (child.pid, child.pid, ppid, name), way
+    # A kernel address (the upper half of the address space).
+    assert read["task_address"] >> 63 == 1
