@@ -12,15 +12,22 @@ machine and keep only what the child's thread group does.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
+from pybpfc.abi import kernel
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
+from pybpfc.runtime import bpf
 from pybpfc.runtime.collection import load
+from pybpfc.runtime.core import describe
+from pybpfc.runtime.elf import read_object
+from pybpfc.runtime.spec import decode_insn
 from tests.runtime.conftest import Forked
-from tests.support import require_root
+from tests.runtime.test_tracing_core import vmlinux_struct, xlated
+from tests.support import bpftool_loadall, require_root
 
 pytestmark = pytest.mark.kernel
 
@@ -102,3 +109,52 @@ def test_both_ways_read_the_childs_task(tmp_path: Path) -> None:
                 comm(read[f"{way}_comm"])) == (child.pid, child.pid, ppid, name), way
     # A kernel address (the upper half of the address space).
     assert read["task_address"] >> 63 == 1
+
+
+def test_relocations_name_the_fields_read(tmp_path: Path) -> None:
+    """The object says which kernel fields it reads, by name, as clang's
+    preserve_access_index does: field-offset relocations for each field
+    read (LLVM may share one relocated offset between two reads of a
+    field)."""
+    spec = read_object(build(tmp_path, "task_reads", READS))
+    assert spec.btf is not None
+    # (A struct name may carry a flavor suffix, ___N, which CO-RE ignores.)
+    fields = {name: {re.sub(r"___\d+", "", describe(spec.btf, r))
+                     for r in program.core_relocations}
+              for name, program in spec.programs.items()}
+    expected = {"struct task_struct.comm", "struct task_struct.pid",
+                "struct task_struct.real_parent", "struct task_struct.tgid"}
+    assert fields == {"by_btf": expected, "by_probe": expected}
+    assert {r.kind for p in spec.programs.values() for r in p.core_relocations} == {
+        kernel.BPF_CORE_FIELD_BYTE_OFFSET}
+
+
+def test_relocated_offsets_are_bpftools_and_libbpf_relocates_the_same(
+        tmp_path: Path, bpffs: Path) -> None:
+    """Loaded through pybpfc's runtime (the kernel relocates), each
+    relocated instruction holds the member's offset from ``bpftool btf
+    dump``; bpftool (libbpf relocating by itself) loads the same object
+    into the same translated instructions."""
+    require_root("loading programs")
+    _, members = vmlinux_struct("task_struct")
+    obj = build(tmp_path, "task_reads", READS)
+    spec = read_object(obj)
+    assert spec.btf is not None
+    by_libbpf = bpffs / "libbpf"
+    by_libbpf.mkdir()
+    loaded = bpftool_loadall(obj, by_libbpf)
+    assert loaded.returncode == 0, loaded.stderr
+    checked = 0
+    with load(spec) as coll:
+        for name, program in coll.programs.items():
+            insns = bpf.prog_xlated_insns(program.fd)
+            for relo in spec.programs[name].core_relocations:
+                insn = decode_insn(insns, relo.insn)
+                member = describe(spec.btf, relo).rsplit(".", 1)[1]
+                # The offset of a load, or the immediate added to an address.
+                assert members[member] in (insn.off, insn.imm), (name, member, insn)
+                checked += 1
+            program.pin(bpffs / name)
+            assert xlated(bpffs / name) == xlated(by_libbpf / name), name
+            (bpffs / name).unlink()
+    assert checked == sum(len(p.core_relocations) for p in spec.programs.values()) >= 8

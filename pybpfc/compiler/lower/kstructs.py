@@ -14,6 +14,8 @@ checks the load against BTF); otherwise it is copied with
 bpf_probe_read_kernel into a stack slot the frame planned."""
 from __future__ import annotations
 
+import itertools
+
 import llvmlite.ir as ir
 
 from ... import abi
@@ -25,6 +27,14 @@ from .calls import call_helper
 from .state import I8, I64, PTR, Lowering, expression
 
 _ACCESS_INDEX = "llvm.preserve.struct.access.index.p0.p0"
+# LLVM's BPF backend keeps the globals it makes for relocations in a map
+# for the whole process, by struct name and access: a second module with
+# the same struct name would get the first one's (freed) globals and crash
+# LLVM.  So each module after the first in a process names its structs
+# with a flavor suffix (``task_struct___2``), which libbpf and the kernel
+# ignore when they match names; ``pybpfc build`` compiles one module and
+# keeps the kernel's names.
+_MODULES_WITH_KERNEL_TYPES = itertools.count()
 
 
 class _AccessIndex(ir.CallInstr):
@@ -55,6 +65,8 @@ class KernelTypes:
         self.made: dict[str, tuple[ir.Type, ir.DIValue, dict[str, tuple[int, int]]]] = {}
         self._fwd: dict[str, ir.DIValue] = {}
         self._basic: dict[tuple[str, int, bool], ir.DIValue] = {}
+        number = next(_MODULES_WITH_KERNEL_TYPES)
+        self.flavor = f"___{number}" if number else ""
 
     def struct(self, name: str) -> tuple[ir.Type, ir.DIValue, dict[str, tuple[int, int]]]:
         """The LLVM type, the debug type and each member's (LLVM field
@@ -92,7 +104,8 @@ class KernelTypes:
         ty.set_body(*body)
         ty.packed = True
         di = m.add_debug_info("DICompositeType", {
-            "tag": ir.DIToken("DW_TAG_structure_type"), "name": name, "file": lw.di.file,
+            "tag": ir.DIToken("DW_TAG_structure_type"), "name": name + self.flavor,
+            "file": lw.di.file,
             "size": size * 8, "elements": m.add_metadata(di_members)})
         return ty, di, indexes
 
