@@ -65,7 +65,7 @@ def _member(btf: Any, name: str, offset: int, type_id: int, bitfield: bool) -> K
     t = _strip(btf, type_id)
     spelled = btf.types[type_id].name or t.name or t.kind.name.lower()
     if bitfield:
-        return KernelMember(name, offset, OTHER, 0, c_type=f"{spelled} (a bitfield)",
+        return KernelMember(name, offset, OTHER, 0, c_type=spelled,
                             bitfield=True)
     if t.kind == Kind.INT and t.size in (1, 2, 4, 8):
         return KernelMember(name, offset, INTEGER, t.size, t.signed, c_type=spelled)

@@ -415,8 +415,8 @@ def infer_new_local(ck: Checker, value: A.Expr) -> Type:
         return value.ty
     if isinstance(value.ty, KernelBytesType):
         raise error(f"{value.ty} is copied into a bytearray: `buf = bytearray("
-                    f"{value.ty.length})`, then assign it to a field, e.g. `ev.comm = ...`",
-                    value)
+                    f"{value.ty.length})`, then `buf = ...` (or into a bytearray field: "
+                    "`ev.comm = ...`)", value)
     if value.ty is UNTYPED_INT:
         coerce(value, DEFAULT_INT, "value")
         return DEFAULT_INT
