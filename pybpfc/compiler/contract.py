@@ -219,6 +219,16 @@ class KernelField(Resolved):
 
 
 @record(frozen=True, eq=False)
+class KernelArgument(Resolved):
+    """``ctx.args[0]`` of a tp_btf hook where its BTF prototype gives a
+    pointer to a struct, used as one (``ctx.args[0].pid``, ``task =
+    ctx.args[0]``): the BTF-typed pointer at ``offset`` in the context
+    ``base`` evaluates to."""
+    offset: int
+    base: A.Expr
+
+
+@record(frozen=True, eq=False)
 class KernelBytesCopy(Resolved):
     """``ev.comm = task.comm`` (on the Assign statement): the first
     ``length`` bytes of the kernel's byte array copied into the target

@@ -158,3 +158,43 @@ def test_relocated_offsets_are_bpftools_and_libbpf_relocates_the_same(
             assert xlated(bpffs / name) == xlated(by_libbpf / name), name
             (bpffs / name).unlink()
     assert checked == sum(len(p.core_relocations) for p in spec.programs.values()) >= 8
+
+
+EXEC_ARGUMENT = '''
+from pybpfc import RawTracepointArgs, btf_tracepoint, u32
+
+LICENSE = "GPL"
+
+target_tgid: u32 = 0
+pid: u32 = 0
+ppid: u32 = 0
+old_pid: u32 = 0
+comm: bytearray = bytearray(16)
+
+
+@btf_tracepoint("sched_process_exec")
+def on_exec(ctx: RawTracepointArgs) -> int:
+    global pid, ppid, old_pid, comm
+    task = ctx.args[0]
+    if u32(task.tgid) != target_tgid:
+        return 0
+    pid = u32(ctx.args[0].pid)
+    ppid = u32(task.real_parent.tgid)
+    old_pid = u32(ctx.args[1])
+    comm = task.comm
+    return 0
+'''
+
+
+def test_a_tp_btf_argument_is_the_kernels_typed_pointer(tmp_path: Path) -> None:
+    """sched_process_exec's first argument is the task that exec'd: read
+    directly through it, after the exec (comm is the new program's)."""
+    require_root("attaching tracing programs")
+    obj = build(tmp_path, "exec_argument", EXEC_ARGUMENT)
+    with load(obj) as coll, Forked(lambda: os.execv("/bin/true", ["true"])) as child:
+        coll.globals["target_tgid"] = child.pid
+        with coll["on_exec"].attach():
+            assert child.run() == 0
+        read = (coll.globals["pid"], coll.globals["ppid"], coll.globals["old_pid"],
+                comm(coll.globals["comm"]))
+    assert read == (child.pid, os.getpid(), child.pid, "true")

@@ -66,7 +66,8 @@ def lvalue_path(e: A.Expr) -> Iterator[A.Expr]:
 def check_attribute(ck: Checker, e: A.Attribute) -> None:
     if enum_member(ck, e):
         return
-    ck.expr(e.value)
+    with kstructs.pointer_wanted(ck, e.value):
+        ck.expr(e.value)
     base = e.value.ty
     if isinstance(base, ContextType):
         ctx_field(ck, e, write=False)
@@ -313,17 +314,21 @@ def ctx_array_element(ck: Checker, e: A.Subscript, base: CtxArrayType, write: bo
                     f"has {f.count} elements", e.index)
     ctx_array_rights(ck, base, e, write)
     context = ck.current_hook().context
-    for name, index, what in () if base.through_sock else context.typed_pointers:
-        if (name, index) == (f.name, e.index.const):
-            raise error(f"ctx.{f.name}[{index}] is a pointer to {what}, which the verifier "
-                        "does not let a program use as an integer", e,
-                        note="read it through a raw_tracepoint, whose arguments are plain "
-                             "addresses")
-    e.ty = int_type(f.kind)
     member = e.value
     assert isinstance(member, A.Attribute)
+    offset = f.offset + e.index.const * f.size
+    for name, index, what in () if base.through_sock else context.typed_pointers:
+        if (name, index) == (f.name, e.index.const):
+            if kstructs.typed_argument(ck, e, what, offset, member.value):
+                return
+            raise error(f"ctx.{f.name}[{index}] is a pointer to {what}, which the verifier "
+                        "does not let a program use as an integer", e,
+                        note=f"read its fields (ctx.{f.name}[{index}].pid, or `task = "
+                             f"ctx.{f.name}[{index}]` then task.pid); or read it through a "
+                             "raw_tracepoint, whose arguments are plain addresses")
+    e.ty = int_type(f.kind)
     stable = base.through_sock or stable_field(ck.current_hook(), f)
-    e.resolved = ContextArrayElement(f, f.offset + e.index.const * f.size, member.value, stable)
+    e.resolved = ContextArrayElement(f, offset, member.value, stable)
 
 
 def ctx_array_rights(ck: Checker, ty: CtxArrayType, e: A.Subscript, write: bool) -> None:

@@ -9,9 +9,13 @@ keeps the members it reads per struct (``kernel_members``), from which
 lowering describes the struct to the object's BTF for CO-RE."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from ... import abi
 from .. import ast as A
-from ..contract import KernelAddress, KernelBytesCopy, KernelField, KernelPointerCast
+from ..contract import (KernelAddress, KernelArgument, KernelBytesCopy, KernelField,
+                        KernelPointerCast)
 from ..kernel_structs import (ADDRESS, BYTES, INTEGER, POINTER, KernelMember, KernelStruct,
                               KernelTypesUnknown, close_member_names, kernel_struct)
 from ..symbols import KernelStructSym
@@ -106,6 +110,27 @@ def kernel_field(ck: Checker, e: A.Attribute) -> None:
                          f"reading {where}")
     ck.kernel_members.setdefault(ptr.struct, {})[member.name] = member
     e.resolved = KernelField(ptr.struct, member, ptr.trusted)
+
+
+@contextmanager
+def pointer_wanted(ck: Checker, e: A.Expr) -> Iterator[None]:
+    """Check ``e`` where a kernel pointer may stand."""
+    saved, ck.pointer_wanted = ck.pointer_wanted, e
+    try:
+        yield
+    finally:
+        ck.pointer_wanted = saved
+
+
+def typed_argument(ck: Checker, e: A.Subscript, what: str, offset: int,
+                   base: A.Expr) -> bool:
+    """``ctx.args[0]`` of a tp_btf hook, a pointer to ``what`` (``struct
+    task_struct``): a BTF-typed pointer where one may stand (True)."""
+    if ck.pointer_wanted is not e or not what.startswith("struct "):
+        return False
+    e.ty = KernelPtrType(what.removeprefix("struct "), trusted=True)
+    e.resolved = KernelArgument(offset, base)
+    return True
 
 
 def refuse_write(e: A.Attribute) -> None:

@@ -111,6 +111,10 @@ class Checker:
         self.expr_depth = 0
         self.block_depth = 0
         self.warnings: list[CompileWarning] = []
+        # The expression being checked where a kernel pointer may stand (a
+        # field's base, a new variable's value): a tp_btf argument that
+        # points to a struct is one there (kstructs.pointer_wanted).
+        self.pointer_wanted: Optional[A.Expr] = None
 
     def warn(self, message: str, node: Union[A.Node, A.Pos], note: Optional[str] = None) -> None:
         pos = node.pos if isinstance(node, A.Node) else node

@@ -401,7 +401,8 @@ def infer_new_local(ck: Checker, value: A.Expr) -> Type:
     """The type of a new local given ``value`` without an annotation."""
     if is_constructor(ck, value):
         return constructor_type(ck, value)
-    ck.expr(value)
+    with kstructs.pointer_wanted(ck, value):
+        ck.expr(value)
     if isinstance(value.ty, BytesLitType):
         raise error("a bytes literal is constant: use bytearray(b\"...\") for a byte "
                     "buffer", value)

@@ -20,9 +20,10 @@ import llvmlite.ir as ir
 
 from ... import abi
 from .. import ast as A
-from ..contract import KernelAddress, KernelBytesCopy, KernelField, KernelPointerCast
+from ..contract import (KernelAddress, KernelArgument, KernelBytesCopy, KernelField,
+                        KernelPointerCast)
 from ..kernel_structs import ADDRESS, BYTES, POINTER, KernelMember
-from . import memory
+from . import context, memory
 from .calls import call_helper
 from .state import I8, I64, PTR, Lowering, expression
 
@@ -200,6 +201,12 @@ def lower_bytes_copy(lw: Lowering, s: A.Assign) -> None:
     assert isinstance(field, KernelField)
     src = member_address(lw, lw.expr(s.value.value), field.struct, field.member.name)
     probe_read(lw, memory.address_of(lw, s.target), r.length, src)
+
+
+@expression(KernelArgument)
+def lower_kernel_argument(lw: Lowering, e: A.Subscript) -> ir.Value:
+    r = e.resolved
+    return context.ctx_load_at(lw, lw.expr(r.base), r.offset, 8, PTR, stable=True)
 
 
 @expression(KernelAddress)
