@@ -27,7 +27,7 @@ from pybpfc.runtime.elf import read_object
 from pybpfc.runtime.spec import decode_insn
 from tests.runtime.conftest import Forked
 from tests.runtime.test_tracing_core import vmlinux_struct, xlated
-from tests.support import bpftool_loadall, require_root
+from tests.support import REPO_ROOT, bpftool_loadall, require_root
 
 pytestmark = pytest.mark.kernel
 
@@ -198,3 +198,16 @@ def test_a_tp_btf_argument_is_the_kernels_typed_pointer(tmp_path: Path) -> None:
         read = (coll.globals["pid"], coll.globals["ppid"], coll.globals["old_pid"],
                 comm(coll.globals["comm"]))
     assert read == (child.pid, os.getpid(), child.pid, "true")
+
+
+def test_exec_parents_example_names_the_parent(tmp_path: Path) -> None:
+    require_root("attaching tracing programs")
+    path = REPO_ROOT / "examples" / "exec_parents.py"
+    obj = tmp_path / "exec_parents.o"
+    obj.write_bytes(compile_source(Source(str(path), path.read_text())).elf)
+    with load(obj) as coll, Forked(lambda: os.execv("/bin/true", ["true"])) as child:
+        with coll["on_exec"].attach(), coll.maps["execs"].reader("Exec") as execs:
+            assert child.run() == 0
+            records = [r for r in execs.poll(timeout=1.0) if r.pid == child.pid]
+    assert [(r.ppid, comm(r.comm), comm(r.parent_comm)) for r in records] == [
+        (os.getpid(), "true", Path("/proc/self/comm").read_text().strip())]

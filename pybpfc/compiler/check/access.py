@@ -177,9 +177,10 @@ def subscript(ck: Checker, e: A.Subscript, write: bool) -> None:
         raise error(f"{base} cannot be indexed", e.value)
 
 
-def store_target(ck: Checker, t: A.Expr) -> None:
+def store_target(ck: Checker, t: A.Expr, whole: bool = False) -> None:
     """Type an assignment target that is not a plain name, checking
-    write rights."""
+    write rights; ``whole``: a bytearray field may be the target (of a
+    copy from a kernel struct)."""
     if isinstance(t, A.Attribute):
         ck.expr(t.value)
         base = t.value.ty
@@ -192,7 +193,7 @@ def store_target(ck: Checker, t: A.Expr) -> None:
             kstructs.refuse_write(t)
         if isinstance(base, StructType):
             struct_field(t)
-            if not is_scalar(t.ty):
+            if not is_scalar(t.ty) and not (whole and isinstance(t.ty, ArrayType)):
                 raise error("assign a struct's fields one by one", t)
             reject_readonly_root(t)
             return

@@ -50,11 +50,18 @@ def helper_pointer(helper: abi.Helper) -> KernelPtrType | None:
 
 def pointer_cast(ck: Checker, e: A.Call, sym: KernelStructSym) -> None:
     """``task_struct(addr)``: an address (an integer) as a pointer whose
-    fields are probe-read."""
+    fields are probe-read; of a pointer to one already, that pointer."""
     arity(e, 1, sym.struct.name)
-    ck.expr(e.args[0])
-    if isinstance(e.args[0].ty, KernelPtrType):
-        raise error(f"this is already {e.args[0].ty}", e.args[0])
+    with pointer_wanted(ck, e.args[0]):
+        ck.expr(e.args[0])
+    arg = e.args[0].ty
+    if isinstance(arg, KernelPtrType):
+        # task_struct(ctx.args[0]): what it is already, said for type checkers.
+        if arg.struct != sym.struct.name:
+            raise error(f"this is {arg}, not a pointer to struct {sym.struct.name}", e.args[0])
+        e.ty = arg
+        e.resolved = KernelPointerCast()
+        return
     e.args[0] = coerce(e.args[0], U64, f"the address of a {sym.struct.name}")
     e.ty = KernelPtrType(sym.struct.name, trusted=False)
     e.resolved = KernelPointerCast()

@@ -289,11 +289,21 @@ def check_assign(ck: Checker, s: A.Assign) -> None:
         narrowing.note_reference(ck.nonnull, t, s.value)
         ck.stale.pop(t.id, None)
         return
-    access.store_target(ck, t)
-    ck.expr(s.value)
-    if isinstance(s.value.ty, KernelBytesType):
-        kstructs.bytes_copy(s)
-        return
+    if isinstance(s.value, A.Attribute) and isinstance(t, A.Attribute):
+        # A kernel struct's bytes copied into a bytearray field (ev.comm):
+        # the value says so, and the target is then written whole.
+        ck.expr(s.value)
+        if isinstance(s.value.ty, KernelBytesType):
+            access.store_target(ck, t, whole=True)
+            kstructs.bytes_copy(s)
+            return
+        access.store_target(ck, t)
+    else:
+        access.store_target(ck, t)
+        ck.expr(s.value)
+        if isinstance(s.value.ty, KernelBytesType):
+            kstructs.bytes_copy(s)
+            return
     s.value = coerce(s.value, t.ty, "assigned value")
     access.check_write_bounds(ck, t, s.value)
 

@@ -216,4 +216,5 @@ def lower_kernel_address(lw: Lowering, e: A.Call) -> ir.Value:
 
 @expression(KernelPointerCast)
 def lower_pointer_cast(lw: Lowering, e: A.Call) -> ir.Value:
-    return lw.builder.inttoptr(lw.expr(e.args[0]), PTR)
+    value = lw.expr(e.args[0])
+    return value if value.type.is_pointer else lw.builder.inttoptr(value, PTR)
