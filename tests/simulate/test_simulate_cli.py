@@ -73,8 +73,8 @@ NOT_YET_SIMULATED = {"cgroup_skb_loopback_only", "tc_set_dscp", "xdp_block_prefi
 # Tracing examples: not simulated either.  Those of tracepoints cannot even
 # be compiled by nobody when tracefs is not mounted (their context is the
 # kernel's format file), which is one clear error too.
-TRACING = {"execsnoop", "exec_pids", "libc_calls", "opensnoop", "profile", "readlat",
-           "syscount"}
+TRACING = {"execsnoop", "exec_parents", "exec_pids", "libc_calls", "opensnoop", "profile",
+           "readlat", "syscount"}
 TRACING_EXAMPLES = [p for p in EXAMPLES if p.stem in TRACING]
 SIMULATED = [p for p in EXAMPLES if p.stem not in NOT_YET_SIMULATED | TRACING]
 REFUSED = [p for p in EXAMPLES if p.stem in NOT_YET_SIMULATED]
