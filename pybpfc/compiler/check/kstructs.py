@@ -115,7 +115,15 @@ def kernel_field(ck: Checker, e: A.Attribute) -> None:
         # Read with bpf_probe_read_kernel, which the hook must be able to call.
         ck.helper_called(e, abi.HELPERS["probe_read_kernel"], e.attr_pos,  # type: ignore[arg-type]
                          f"reading {where}")
-    ck.kernel_members.setdefault(ptr.struct, {})[member.name] = member
+    read = ck.kernel_members.setdefault(ptr.struct, {})
+    for other in read.values():
+        if other.name != member.name and other.offset < member.offset + member.size \
+                and member.offset < other.offset + other.size:
+            # The object describes the struct with the members read, side by side.
+            raise error(f"{where} shares its bytes with {ptr.struct}.{other.name} (a union "
+                        "in the kernel), which this program reads too: read one of them",
+                        e.attr_pos)
+    read[member.name] = member
     e.resolved = KernelField(ptr.struct, member, ptr.trusted)
 
 
