@@ -85,7 +85,7 @@ class KernelTypes:
         size = kernel_struct(name).size
         body: list[ir.Type] = []
         indexes: dict[str, tuple[int, int]] = {}
-        di_members = []
+        di_members: list[ir.DIValue] = []
         at = 0
         for member in members:
             if member.offset < at:
