@@ -25,7 +25,7 @@ from . import ast as A
 from .contract import (BytesInit, HelperCall, HistogramAdd, KernelField, MapMethodCall,
                        ParseNumber, RangeLoop)
 from .errors import CompileError, InternalError
-from .kernel_structs import BYTES
+from .kernel_structs import BYTES, EMBEDDED
 from .symbols import CheckedProgram, FuncSym, LocalVar
 from .types import (I64, U8, U32, U64, ArrayType, ContextType, IntType, StructType, Type,
                     is_aggregate,
@@ -110,7 +110,8 @@ def _plan(fn: FuncSym) -> Frame:
                 frame.hidden[(id(node), "parsed")] = Slot(
                     "parsed", I64, None, True, False, f"the value {r.helper.name}() parses",
                     node.pos.line)
-            elif isinstance(r, KernelField) and not r.trusted and r.member.kind != BYTES:
+            elif isinstance(r, KernelField) and not r.trusted \
+                    and r.member.kind not in (BYTES, EMBEDDED):
                 frame.hidden[(id(node), "kernel_read")] = Slot(
                     "kernel_read", node.ty if isinstance(node.ty, IntType) else U64, None,
                     True, False, f"{r.struct}.{r.member.name} read from the kernel",

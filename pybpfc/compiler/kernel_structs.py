@@ -5,7 +5,8 @@
 A struct's members are flattened through its anonymous structs and unions
 (C reaches them by name the same way), each with its offset from the
 start of the struct and what a program may do with it: an integer (its
-width and sign from BTF), a pointer to another struct (followed), an
+width and sign from BTF), a pointer to another struct (followed), a named
+struct inside it (reached as a pointer to it, ``task.se.vruntime``), an
 address (a pointer to anything else, read as u64), a byte array (copied
 into a bytearray).  The offsets are this kernel's; the object carries
 CO-RE relocations, so the kernel that loads it puts in its own.
@@ -20,6 +21,7 @@ from ..records import record
 
 # What a program may do with a member (``KernelMember.kind``).
 INTEGER, POINTER, ADDRESS, BYTES, OTHER = "integer", "pointer", "address", "bytes", "other"
+EMBEDDED = "embedded"     # a struct inside the struct: reached like a pointer to it
 
 
 class KernelTypesUnknown(Exception):
@@ -38,7 +40,7 @@ class KernelMember:
     kind: str            # INTEGER, POINTER, ADDRESS, BYTES or OTHER
     size: int            # bytes; of the whole array for BYTES
     signed: bool = False
-    target: str = ""     # POINTER: the struct it points to
+    target: str = ""     # POINTER: the struct it points to; EMBEDDED: the struct it is
     c_type: str = ""     # as C spells it, for messages
     bitfield: bool = False
     enum: bool = False   # INTEGER: an enum in the kernel (CO-RE matches kinds)
@@ -83,6 +85,9 @@ def _member(btf: Any, name: str, offset: int, type_id: int, bitfield: bool) -> K
         if elem.kind == Kind.INT and elem.size == 1 and t.nelems:
             return KernelMember(name, offset, BYTES, t.nelems,
                                 c_type=f"{elem.name}[{t.nelems}]")
+    if t.kind == Kind.STRUCT and t.name:
+        return KernelMember(name, offset, EMBEDDED, t.size, target=t.name,
+                            c_type=f"struct {t.name}")
     kind = {Kind.STRUCT: "struct ", Kind.UNION: "union "}.get(t.kind, "")
     return KernelMember(name, offset, OTHER, 0, c_type=f"{kind}{t.name or '(anonymous)'}")
 

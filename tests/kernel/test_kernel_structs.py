@@ -211,3 +211,50 @@ def test_exec_parents_example_names_the_parent(tmp_path: Path) -> None:
             records = [r for r in execs.poll(timeout=1.0) if r.pid == child.pid]
     assert [(r.ppid, comm(r.comm), comm(r.parent_comm)) for r in records] == [
         (os.getpid(), "true", Path("/proc/self/comm").read_text().strip())]
+
+
+EMBEDDED = '''
+from pybpfc import (RawTracepointArgs, get_current_pid_tgid, get_current_task,
+                    get_current_task_btf, raw_tracepoint, u32, u64)
+
+LICENSE = "GPL"
+
+target_tgid: u32 = 0
+btf_weight: u64 = 0
+probe_weight: u64 = 0
+
+
+@raw_tracepoint("sys_enter")
+def by_btf(ctx: RawTracepointArgs) -> int:
+    global btf_weight
+    if u32(get_current_pid_tgid() >> 32) == target_tgid:
+        btf_weight = get_current_task_btf().se.load.weight
+    return 0
+
+
+@raw_tracepoint("sys_enter")
+def by_probe(ctx: RawTracepointArgs) -> int:
+    global probe_weight
+    if u32(get_current_pid_tgid() >> 32) == target_tgid:
+        probe_weight = get_current_task().se.load.weight
+    return 0
+'''
+
+
+def test_structs_inside_structs_are_reached_by_name(tmp_path: Path) -> None:
+    """task.se.load.weight: two structs inside task_struct, one relocation
+    through them; a task of nice 0 weighs 1024 << 10 (scale_load on 64-bit)."""
+    require_root("attaching tracing programs")
+    spec = read_object(build(tmp_path, "embedded", EMBEDDED))
+    assert spec.btf is not None
+    assert {re.sub(r"___\d+", "", describe(spec.btf, r)) for p in spec.programs.values()
+            for r in p.core_relocations} == {"struct task_struct.se.load.weight"}
+    with load(spec) as coll, Forked(lambda: os.nice(0)) as child:
+        coll.globals["target_tgid"] = child.pid
+        links = [program.attach() for program in coll.programs.values()]
+        try:
+            assert child.run() == 0
+        finally:
+            for link in links:
+                link.close()
+        assert (coll.globals["btf_weight"], coll.globals["probe_weight"]) == (1024 << 10,) * 2

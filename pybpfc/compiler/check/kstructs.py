@@ -16,7 +16,7 @@ from ... import abi
 from .. import ast as A
 from ..contract import (KernelAddress, KernelArgument, KernelBytesCopy, KernelField,
                         KernelPointerCast)
-from ..kernel_structs import (ADDRESS, BYTES, INTEGER, POINTER, KernelMember, KernelStruct,
+from ..kernel_structs import (ADDRESS, BYTES, EMBEDDED, INTEGER, POINTER, KernelMember, KernelStruct,
                               KernelTypesUnknown, close_member_names, kernel_struct)
 from ..symbols import KernelStructSym
 from ..types import U64, ArrayType, KernelBytesType, KernelPtrType, Type, int_type
@@ -99,7 +99,7 @@ def kernel_field(ck: Checker, e: A.Attribute) -> None:
     where = f"{ptr.struct}.{member.name}"
     if member.kind == INTEGER:
         e.ty = int_type(f"{'i' if member.signed else 'u'}{member.size * 8}")
-    elif member.kind == POINTER:
+    elif member.kind in (POINTER, EMBEDDED):
         e.ty = KernelPtrType(member.target, ptr.trusted)
     elif member.kind == ADDRESS:
         e.ty = U64
@@ -111,7 +111,7 @@ def kernel_field(ck: Checker, e: A.Attribute) -> None:
     else:
         raise error(f"{where} is {member.c_type}: pybpfc reads integers, pointers to "
                     "structs and byte arrays of kernel structs", e.attr_pos)
-    if not ptr.trusted or member.kind == BYTES:
+    if (not ptr.trusted or member.kind == BYTES) and member.kind != EMBEDDED:
         # Read with bpf_probe_read_kernel, which the hook must be able to call.
         ck.helper_called(e, abi.HELPERS["probe_read_kernel"], e.attr_pos,  # type: ignore[arg-type]
                          f"reading {where}")

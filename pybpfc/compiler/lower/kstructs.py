@@ -22,7 +22,7 @@ from ... import abi
 from .. import ast as A
 from ..contract import (KernelAddress, KernelArgument, KernelBytesCopy, KernelField,
                         KernelPointerCast)
-from ..kernel_structs import ADDRESS, BYTES, POINTER, KernelMember
+from ..kernel_structs import ADDRESS, BYTES, EMBEDDED, POINTER, KernelMember
 from . import context, memory
 from .calls import call_helper
 from .state import I8, I64, PTR, Lowering, expression
@@ -81,7 +81,8 @@ class KernelTypes:
         from ..kernel_structs import kernel_struct
         lw = self.lw
         m = lw.module
-        members = sorted(lw.program.kernel_members[name].values(), key=lambda mb: mb.offset)
+        members = sorted(lw.program.kernel_members.get(name, {}).values(),
+                         key=lambda mb: mb.offset)
         size = kernel_struct(name).size
         body: list[ir.Type] = []
         indexes: dict[str, tuple[int, int]] = {}
@@ -112,6 +113,9 @@ class KernelTypes:
 
     def _di_type(self, member: KernelMember) -> ir.DIValue:
         m = self.lw.module
+        if member.kind == EMBEDDED:
+            # CO-RE matches a struct member only with a struct.
+            return self.struct(member.target)[1]
         if member.kind == POINTER:
             if member.target not in self._fwd:
                 self._fwd[member.target] = m.add_debug_info("DICompositeType", {
@@ -149,7 +153,7 @@ class KernelTypes:
 def _llvm_type(member: KernelMember) -> ir.Type:
     if member.kind == POINTER:
         return PTR
-    if member.kind == BYTES:
+    if member.kind in (BYTES, EMBEDDED):
         return ir.ArrayType(I8, member.size)
     return ir.IntType(member.size * 8)
 
@@ -184,6 +188,8 @@ def probe_read(lw: Lowering, dst: ir.Value, size: int, src: ir.Value) -> None:
 def lower_kernel_field(lw: Lowering, e: A.Attribute) -> ir.Value:
     r = e.resolved
     addr = member_address(lw, lw.expr(e.value), r.struct, r.member.name)
+    if r.member.kind == EMBEDDED:
+        return addr
     ty = _llvm_type(r.member)
     if r.trusted:
         return lw.builder.load(addr, typ=ty)
