@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -21,7 +23,7 @@ from pybpfc.abi import kernel
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime import bpf
-from pybpfc.runtime.collection import load
+from pybpfc.runtime.collection import Collection, load
 from pybpfc.runtime.core import describe
 from pybpfc.runtime.elf import read_object
 from pybpfc.runtime.spec import decode_insn
@@ -31,14 +33,17 @@ from tests.support import REPO_ROOT, bpftool_loadall, require_root
 
 pytestmark = pytest.mark.kernel
 
-READS = '''
+# Both programs keep what the child's thread group does only.
+HEAD = '''
 from pybpfc import (RawTracepointArgs, get_current_pid_tgid, get_current_task,
                     get_current_task_btf, raw_tracepoint, u32, u64)
 
 LICENSE = "GPL"
 
 target_tgid: u32 = 0
-btf_pid: u32 = 0
+'''
+
+READS = HEAD + '''btf_pid: u32 = 0
 btf_tgid: u32 = 0
 btf_ppid: u32 = 0
 btf_comm: bytearray = bytearray(16)
@@ -83,6 +88,16 @@ def build(tmp_path: Path, name: str, text: str) -> Path:
     return obj
 
 
+@contextmanager
+def all_attached(coll: Collection) -> Iterator[None]:
+    links = [program.attach() for program in coll.programs.values()]
+    try:
+        yield
+    finally:
+        for link in links:
+            link.close()
+
+
 def comm(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode()
 
@@ -96,12 +111,8 @@ def test_both_ways_read_the_childs_task(tmp_path: Path) -> None:
     obj = build(tmp_path, "task_reads", READS)
     with load(obj) as coll, Forked(lambda: (os.getppid(), child_comm())) as child:
         coll.globals["target_tgid"] = child.pid
-        links = [program.attach() for program in coll.programs.values()]
-        try:
+        with all_attached(coll):
             ppid, name = child.run()
-        finally:
-            for link in links:
-                link.close()
         read = {name: coll.globals[name] for name in coll.globals}
     assert ppid == os.getpid()
     for way in ("btf", "probe"):
@@ -213,14 +224,7 @@ def test_exec_parents_example_names_the_parent(tmp_path: Path) -> None:
         (os.getpid(), "true", Path("/proc/self/comm").read_text().strip())]
 
 
-EMBEDDED = '''
-from pybpfc import (RawTracepointArgs, get_current_pid_tgid, get_current_task,
-                    get_current_task_btf, raw_tracepoint, u32, u64)
-
-LICENSE = "GPL"
-
-target_tgid: u32 = 0
-btf_weight: u64 = 0
+EMBEDDED = HEAD + '''btf_weight: u64 = 0
 probe_weight: u64 = 0
 
 
@@ -251,10 +255,6 @@ def test_structs_inside_structs_are_reached_by_name(tmp_path: Path) -> None:
             for r in p.core_relocations} == {"struct task_struct.se.load.weight"}
     with load(spec) as coll, Forked(lambda: os.nice(0)) as child:
         coll.globals["target_tgid"] = child.pid
-        links = [program.attach() for program in coll.programs.values()]
-        try:
+        with all_attached(coll):
             assert child.run() == 0
-        finally:
-            for link in links:
-                link.close()
         assert (coll.globals["btf_weight"], coll.globals["probe_weight"]) == (1024 << 10,) * 2
