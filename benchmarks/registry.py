@@ -93,6 +93,7 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     Twin("execsnoop", "on_exec", tracing_scenarios.EXECSNOOP),
     Twin("syscount", "count", tracing_scenarios.SYSCOUNT),
     Twin("exec_pids", "on_exec", tracing_scenarios.EXEC_PIDS),
+    Twin("exec_parents", "on_exec", tracing_scenarios.EXEC_PARENTS),
     Twin("readlat", ("enter_read", "exit_read"), tracing_scenarios.READLAT),
     Twin("libc_calls", ("enter_getenv", "exit_getenv"), tracing_scenarios.LIBC_CALLS),
     Twin("profile", "sample", tracing_scenarios.PROFILE),

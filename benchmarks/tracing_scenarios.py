@@ -98,6 +98,13 @@ def select_execs(state: dict[str, Any], pid: int) -> Any:
             for raw in state["execs"] for p, old in [struct.unpack_from("<II", raw)] if p == pid]
 
 
+def select_exec_parents(state: dict[str, Any], pid: int) -> Any:
+    """The child's exec: its parent (the harness, the same in both runs)
+    and the two names."""
+    return [(ppid, text(raw[8:24]), text(raw[24:40])) for raw in state["execs"]
+            for p, ppid in [struct.unpack_from("<II", raw)] if p == pid]
+
+
 def select_getppid(state: dict[str, Any], pid: int) -> Any:
     return [v for k, v in state["calls"] if k == pid << 32 | GETPPID]
 
@@ -142,6 +149,8 @@ OPENSNOOP = Scenario("opensnoop", "open_null", "openat of a file and of a missin
                      probe_opens, attach="tracing", select=select_opens)
 EXECSNOOP = Scenario("execsnoop", "socket_close", "exec of /bin/true", 1, probe_exec,
                      attach="tracing", select=select_execs)
+EXEC_PARENTS = Scenario("exec_parents", "socket_close", "exec of /bin/true", 1, probe_exec,
+                        attach="tracing", select=select_exec_parents)
 SYSCOUNT = Scenario("syscount", "getsockopt", "seven getppid(2) calls", 1, probe_getppid,
                     attach="tracing", select=select_getppid)
 EXEC_PIDS = Scenario("exec_pids", "socket_close", "exec of /bin/true", 1, probe_exec,

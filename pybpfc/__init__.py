@@ -25,7 +25,8 @@ from .lang import (ALLOW_PRIVILEGED_PORT, SockAddrContext, bind, cgroup_bind4, c
                    cgroup_sendmsg_unix)
 # Tracing: decorators, contexts and helpers.
 from .lang import (Histogram, PerfEventContext, RawTracepointArgs, TracepointContext, UprobeContext,
-                   btf_tracepoint, get_current_task, get_smp_processor_id, ktime_get_boot_ns,
+                   btf_tracepoint, get_current_task, get_current_task_btf,
+                   get_smp_processor_id, ktime_get_boot_ns,
                    perf_event, probe_read_kernel, probe_read_kernel_str, probe_read_user,
                    probe_read_user_str, raw_tracepoint, tracepoint, uprobe, uretprobe)
 # device and TCP-event cgroup hooks (issue 14 part B)
@@ -85,7 +86,7 @@ __all__ = [
     # tracing
     "Histogram", "PerfEventContext", "RawTracepointArgs", "TracepointContext", "UprobeContext",
     "btf_tracepoint", "perf_event", "raw_tracepoint", "tracepoint", "uprobe", "uretprobe",
-    "get_current_task", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
+    "get_current_task", "get_current_task_btf", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
     "probe_read_kernel_str", "probe_read_user", "probe_read_user_str",
     "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_USER_STACK", "StackTraceMap",
     "get_stackid",

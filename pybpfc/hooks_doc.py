@@ -140,7 +140,9 @@ _PARAM_KINDS = {"ctx": "context", "ctx_or_null": "context or None",
                 "sock": "ctx.sk (in @sock_ops: ctx)", "buffer": "bytearray",
                 "buffer_start": "bytearray", "buffer_tail": "bytearray",
                 "raw": "integer of either byte order", **hooks.MAP_PARAMS}
-_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint"}
+_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint",
+            "kernel:task_struct": "task_struct (probe-read)",
+            "btf:task_struct": "task_struct (BTF-typed)"}
 
 
 def helpers_section() -> str:

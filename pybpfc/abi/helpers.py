@@ -42,7 +42,9 @@ class Helper(NamedTuple):
     """A kernel helper function a program may call.
 
     ``returns`` is an integer type name, ``"None"``, ``"ref"`` (a reference
-    to a map value, or None) or ``"parsed_i64"``/``"parsed_u64"`` (a
+    to a map value, or None), ``"kernel:STRUCT"`` (a pointer to a kernel
+    struct, read with bpf_probe_read_kernel), ``"btf:STRUCT"`` (a pointer
+    the verifier knows the BTF type of, read directly) or ``"parsed_i64"``/``"parsed_u64"`` (a
     ParsedInt/ParsedUint: the characters read, or -errno, and the value).
 
     ``call`` says how a program reaches it: ``"function"`` (a function of
@@ -144,7 +146,11 @@ HELPERS = {h.name: h for h in (
             "before the connection is made); 0 or -errno"),
     # -- tracing: reading the memory of the traced task and of the kernel
     _helper("get_smp_processor_id", 8, "", "u32", "the CPU the program runs on"),
-    _helper("get_current_task", 35, "", "u64", "the address of the current task_struct"),
+    _helper("get_current_task", 35, "", "kernel:task_struct",
+            "the current task_struct, its fields read with bpf_probe_read_kernel (u64(task): "
+            "its address)"),
+    _helper("get_current_task_btf", 158, "", "btf:task_struct",
+            "the current task_struct as a BTF-typed pointer, its fields read directly"),
     _helper("probe_read_user", 112, "buf: buffer, src: u64", "i64",
             "copy bytes from a user-space address into the buffer (all of it); 0 or -errno"),
     _helper("probe_read_kernel", 113, "buf: buffer, src: u64", "i64",

@@ -213,6 +213,10 @@ def run_return(run: Run, s: A.Return) -> None:
 
 @statement(A.Assign, A.AnnAssign)
 def run_assign(run: Run, s: Any) -> None:
+    if isinstance(getattr(s, "resolved", None), C.KernelBytesCopy):
+        from .kernel_structs import bytes_copy
+        bytes_copy(run, s)
+        return
     if s.value is not None:
         assign(run, s.target, s.value)
 

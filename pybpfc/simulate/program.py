@@ -10,7 +10,7 @@ from ..compiler.errors import CompileError, InternalError, Source
 from ..compiler.source import decode_source, read_source
 from ..compiler.symbols import CheckedProgram, FuncSym
 from ..records import field, record
-from . import expressions, packets, tracing  # noqa: F401  (register expressions, helpers)
+from . import expressions, kernel_structs, packets, tracing  # noqa: F401  (register expressions, helpers)
 from .context import SimulationError, accepted, build_event
 from .helpers import Fakes
 from .interpreter import Run

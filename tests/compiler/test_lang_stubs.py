@@ -74,7 +74,8 @@ def helper_param_annotation(helper: abi.Helper, kind: str) -> str:
     return "int"
 
 
-HELPER_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint", "None": "None"}
+HELPER_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint", "None": "None",
+                  "kernel:task_struct": "Any", "btf:task_struct": "Any"}
 FUNCTION_HELPERS = [h for h in abi.HELPERS.values() if h.call == "function"]
 
 

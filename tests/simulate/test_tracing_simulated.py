@@ -103,3 +103,33 @@ def test_a_stackid_slot_holding_another_stack() -> None:
     prog.fakes.kernel_stack = [7, 8]
     assert prog.f().globals == {"plain": -17, "reused": 0, "skipped": -14}
     assert list(prog.maps["stacks"][0]) == [7, 8, 0, 0]
+
+
+def test_exec_parents_reads_the_task_and_its_parent_from_memory() -> None:
+    """Kernel struct members come from the fake memory at the build
+    kernel's offsets; the parent is reached through the task's pointer."""
+    from pybpfc.compiler.kernel_structs import kernel_struct
+    task_t = kernel_struct("task_struct")
+    tgid, parent_at, comm = (task_t.members[m].offset for m in ("tgid", "real_parent", "comm"))
+    task, parent = 0xFFFF_8880_0300_0000, 0xFFFF_8880_0400_0000
+    image = bytearray(task_t.size)
+    image[tgid:tgid + 4] = (321).to_bytes(4, "little")
+    image[parent_at:parent_at + 8] = parent.to_bytes(8, "little")
+    image[comm:comm + 16] = b"true".ljust(16, b"\0")
+    parent_image = bytearray(task_t.size)
+    parent_image[tgid:tgid + 4] = (1).to_bytes(4, "little")
+    parent_image[comm:comm + 16] = b"init".ljust(16, b"\0")
+    prog = load_program("examples/exec_parents.py",
+                        fakes=Fakes(memory={task: bytes(image), parent: bytes(parent_image)}))
+    prog.on_exec(args=[task, 321, 0])
+    (record,) = prog.maps["execs"].drain()
+    pid, ppid = struct.unpack_from("<II", record)
+    assert (pid, ppid) == (321, 1)
+    assert record[8:24].rstrip(b"\0") == b"true" and record[24:40].rstrip(b"\0") == b"init"
+
+
+def test_exec_parents_with_nothing_behind_the_task_reads_zeros() -> None:
+    prog = load_program("examples/exec_parents.py")
+    prog.on_exec(args=[0xFFFF_8880_0300_0000, 0, 0])
+    (record,) = prog.maps["execs"].drain()
+    assert record == bytes(len(record))

@@ -21,7 +21,7 @@ from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, Enum
                        FuncSym, GlobalVar, HelperSym, HookDecoratorSym, IntEnumBaseSym, LocalVar,
                        MapKindSym, MapVar, StructDecoratorSym, TypeSym)
 from ..types import (BOOL, DEFAULT_INT, U64, UNTYPED_INT, BytesLitType, ContextType, IntType,
-                     RefType, Type, common_int_type, is_int)
+                     KernelPtrType, RefType, Type, common_int_type, is_int)
 from . import narrowing
 from .state import Checker, error, expression
 
@@ -313,6 +313,8 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
     integer widens; anything else is an error."""
     if e.ty == to:
         return e
+    if isinstance(to, KernelPtrType) and not to.trusted and e.ty == KernelPtrType(to.struct, True):
+        return e    # a BTF-typed pointer probe-reads as well
     if isinstance(to, IntType) and (to.network or (isinstance(e.ty, IntType)
                                                    and e.ty.network)):
         return byte_order_coercion(e, to, what)
