@@ -211,11 +211,24 @@ def run_return(run: Run, s: A.Return) -> None:
     raise _Return(value)
 
 
+# Assignments the checker resolved into a record of their own (a kernel
+# struct's bytes copied), by the record's type; filled where they are run.
+ASSIGNMENTS: dict[type, Callable[["Run", Any], None]] = {}
+
+
+def assignment(record_type: type) -> Callable[[Callable[["Run", Any], None]],
+                                               Callable[["Run", Any], None]]:
+    def register(fn: Callable[["Run", Any], None]) -> Callable[["Run", Any], None]:
+        ASSIGNMENTS[record_type] = fn
+        return fn
+    return register
+
+
 @statement(A.Assign, A.AnnAssign)
 def run_assign(run: Run, s: Any) -> None:
-    if isinstance(getattr(s, "resolved", None), C.KernelBytesCopy):
-        from .kernel_structs import bytes_copy
-        bytes_copy(run, s)
+    special = ASSIGNMENTS.get(type(getattr(s, "resolved", None)))
+    if special is not None:
+        special(run, s)
         return
     if s.value is not None:
         assign(run, s.target, s.value)

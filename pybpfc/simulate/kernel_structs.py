@@ -12,7 +12,7 @@ from ..compiler import ast as A
 from ..compiler import contract as C
 from ..compiler.kernel_structs import EMBEDDED, INTEGER, KernelMember
 from .helpers import MASK64, helper
-from .interpreter import Run, expression
+from .interpreter import Run, assignment, expression
 from .tracing import read_memory
 
 
@@ -54,6 +54,7 @@ def get_current_task_btf(run: Run, args: list[Any]) -> int:
     return run.fakes.task & MASK64
 
 
+@assignment(C.KernelBytesCopy)
 def bytes_copy(run: Run, s: A.Assign) -> None:
     """``ev.comm = task.comm``: the kernel's bytes, zeros when the read
     finds nothing there (bpf_probe_read_kernel zeroes its buffer)."""
