@@ -234,3 +234,18 @@ def xdp_adjust_tail(run: Run, args: list[Any]) -> int:
         packet.page[packet.end:end] = bytes(delta)
     packet.end = end
     return 0
+
+
+@helper("tail_call")
+def tail_call(run: Run, args: list[Any]) -> int:
+    """An empty slot: the jump does not happen and the program goes on, as
+    in the kernel (whose verifier lets nothing read the call's result).
+    A jump into a stored program is not simulated; it says so."""
+    _ctx, progs, index = args
+    if index & 0xFFFFFFFF >= progs.max_entries or \
+            (index & 0xFFFFFFFF).to_bytes(4, "little") not in progs.entries:
+        return 0
+    from .context import SimulationError
+    raise SimulationError(f"tail_call() into slot {index} of '{progs.name}', which holds a "
+                          "program: jumps between programs are not simulated yet; run the "
+                          "program in the kernel")

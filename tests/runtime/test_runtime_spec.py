@@ -648,12 +648,24 @@ def _entries_as_libbpf_sizes_them(m: MapSpec) -> int:
     return m.max_entries
 
 
+def _create_map_as_libbpf_does(bpf: _Bpf, name: str, m: MapSpec, btf_fd: int) -> int:
+    """With the map's BTF types, and again without them when the kernel
+    refuses those (a stack trace map takes none), as libbpf retries."""
+    entries = _entries_as_libbpf_sizes_them(m)
+    try:
+        return bpf.map_create(name, m.map_type, m.key_size, m.value_size, entries, m.flags,
+                              btf_fd, m.key_type_id, m.value_type_id)
+    except OSError:
+        if not (m.key_type_id or m.value_type_id):
+            raise
+        return bpf.map_create(name, m.map_type, m.key_size, m.value_size, entries, m.flags,
+                              0, 0, 0)
+
+
 def _load_into_kernel(spec: ObjectSpec, bpf: _Bpf) -> None:
     assert spec.btf is not None
     btf_fd = bpf.btf_load(spec.btf.encode())
-    map_fds = {name: bpf.map_create(name, m.map_type, m.key_size, m.value_size,
-                                    _entries_as_libbpf_sizes_them(m), m.flags, btf_fd,
-                                    m.key_type_id, m.value_type_id)
+    map_fds = {name: _create_map_as_libbpf_does(bpf, name, m, btf_fd)
                for name, m in spec.maps.items()}
     data_fds = {}
     for name, section in spec.data.items():

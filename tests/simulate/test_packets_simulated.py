@@ -88,3 +88,23 @@ def test_a_program_array_lists_no_slot_until_one_is_stored() -> None:
             "progs: ProgArray = ProgArray(max_entries=4)\n\n\n"
             "@xdp\ndef f(ctx: XdpContext) -> int:\n    return XDP_PASS\n")
     assert load_program("t.py", text=text).f(packet=b"").maps == {"progs": {}}
+
+
+TAIL_CALL = ("from pybpfc import ProgArray, XDP_DROP, XDP_PASS, XdpContext, tail_call, xdp\n\n"
+             "progs: ProgArray = ProgArray(max_entries=4)\n\n\n"
+             "@xdp\ndef first(ctx: XdpContext) -> int:\n"
+             "    tail_call(ctx, progs, 1)\n    return XDP_DROP\n\n\n"
+             "@xdp\ndef second(ctx: XdpContext) -> int:\n    return XDP_PASS\n")
+
+
+def test_a_tail_call_into_an_empty_slot_goes_on() -> None:
+    prog = load_program("t.py", text=TAIL_CALL)
+    assert prog.first(packet=udp4_frame()).verdict_name == "XDP_DROP"
+    assert prog.maps["progs"].contents() == {}
+
+
+def test_a_tail_call_into_a_stored_program_says_it_is_not_simulated() -> None:
+    prog = load_program("t.py", text=TAIL_CALL)
+    prog.maps["progs"][1] = 7
+    with pytest.raises(SimulationError, match="tail_call.. into slot 1 of 'progs'"):
+        prog.first(packet=udp4_frame())
