@@ -36,6 +36,7 @@ INT_TYPES = tuple(RANGES)
 ATOMIC_TYPES = ("u32", "i32", "u64", "i64")
 ARITHMETIC = ("+", "-", "*", "//", "%", "&", "|", "^")
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 AUGMENTED = ("+=", "-=", "*=", "//=", "%=", "&=", "|=", "^=")
 CONTEXT_PARAMETER = "ctx"
 
@@ -279,6 +280,22 @@ class _Generator:
         args = ", ".join(self.expr(t, depth) for _, t in params)
         return f"{name}({args})"
 
+    def comparison(self, ty: str, left: str, right: str) -> str:
+        """An operator for ``left OP right`` that the range of ``ty`` alone
+        does not decide (an unsigned ``x >= 0`` is refused)."""
+        op = self.c.choice(COMPARISONS)
+        low, high = RANGES[ty]
+        for text, flipped in ((right, False), (left, True)):
+            try:
+                value = int(text.strip("()"), 0)
+            except ValueError:
+                continue
+            edge = {"<": value <= low, ">=": value <= low, "<=": value >= high,
+                    ">": value >= high}
+            if edge.get(FLIP[op] if flipped else op, low == high):
+                return "!="
+        return op
+
     def boolean(self, depth: int) -> str:
         kinds = ["compare", "compare", "constant"]
         bools = [v.name for v in self.visible() if v.type == "bool"]
@@ -291,9 +308,13 @@ class _Generator:
         kind = self.c.choice(kinds)
         if kind == "chain":
             ty = self.c.choice(INT_TYPES)
-            operands = [self.dynamic(ty, 0)] + [self.expr(ty, 0) for _ in range(2)]
-            return (f"({operands[0]} {self.c.choice(COMPARISONS)} {operands[1]} "
-                    f"{self.c.choice(COMPARISONS)} {operands[2]})")
+            middle, middle_dynamic = self._expr(ty, 0)
+            # Two constants compared are a test the program decides; one
+            # of them len() of a fixed buffer is refused.
+            last = self.expr(ty, 0) if middle_dynamic else self.dynamic(ty, 0)
+            operands = [self.dynamic(ty, 0), middle, last]
+            return (f"({operands[0]} {self.comparison(ty, operands[0], middle)} {middle} "
+                    f"{self.comparison(ty, middle, last)} {last})")
         if kind == "startswith":
             var = self.c.choice([v for v in self.visible() if v.type == "bytearray"])
             prefix = "".join(f"\\x{self.c.integer(0, 255):02x}"
@@ -302,7 +323,7 @@ class _Generator:
         if kind == "compare":
             ty = self.c.choice(INT_TYPES)
             left, right = self.dynamic(ty, max(depth - 1, 0)), self.expr(ty, max(depth - 1, 0))
-            return f"({left} {self.c.choice(COMPARISONS)} {right})"
+            return f"({left} {self.comparison(ty, left, right)} {right})"
         if kind == "constant":
             return self.c.choice(("True", "False"))
         if kind == "variable":
@@ -497,7 +518,7 @@ class _Generator:
         counter = self.fresh("count")
         self.fn.loops_left -= 1
         lines = [f"{pad}{counter}: u32 = 0",
-                 f"{pad}while {counter} < {self.c.integer(0, self.loop_bound())}:",
+                 f"{pad}while {counter} < {self.c.integer(1, max(1, self.loop_bound()))}:",
                  f"{pad}    {counter} += 1"]
         self.imports.add("u32")
         self.fn.loop_depth += 1
