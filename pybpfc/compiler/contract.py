@@ -357,7 +357,14 @@ class ParseNumber(Resolved):
 @record(frozen=True, eq=False)
 class RangeLoop(Resolved):
     """``for i in range(...)``: the arguments (start, stop; or stop alone)
-    are of type ``ty`` and the step is the constant ``step``."""
+    are of type ``ty`` and the step is the constant ``step``.  ``window``:
+    its variable is always an index into this option buffer (a loop over
+    ``range(len(ctx.optval))``), whose byte at the index each round tests
+    once, as part of the loop's test."""
     ty: IntType
     step: int
+    window: Optional[WindowType] = None
+    # The stop is the buffer's length itself: the byte's test alone is the
+    # loop's test.
+    to_the_end: bool = False
 
