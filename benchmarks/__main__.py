@@ -4,21 +4,30 @@ report and write the same text to docs/performance.md.
 
 BENCH_QUICK=1 shortens every measurement (fewer rounds, shorter loops) to
 check the harness; its numbers are not meant for the report's readers.
+BENCH_ROWS=NAME,NAME... measures those rows of registry.py only (say, the
+packet ones) and prints the report without writing docs/performance.md.
+
+``python -m benchmarks --instructions`` measures the instruction counts
+only (a minute, no timing) and rewrites that section of
+docs/performance.md and its rows of the targets, saying so; the other
+sections stay as the last whole run wrote them.
 """
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 
 from . import harness, packet_runs, scaling, sections
-from .registry import REGISTRY, REPO_ROOT
+from .registry import REGISTRY, REPO_ROOT, by_name
 from .report import Report, machine, progress, table
 
 OUT_DIR = REPO_ROOT / "build" / "bench"
 REPORT = REPO_ROOT / "docs" / "performance.md"
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
+ROWS = [name for name in os.environ.get("BENCH_ROWS", "").split(",") if name]
 HOOK_ROUNDS = 5 if QUICK else 41
 HOOK_CYCLES = 40 if QUICK else 300
 COMPILE_ROUNDS = 3 if QUICK else 15
@@ -33,10 +42,47 @@ def settings() -> str:
             f"compile, {LOAD_ROUNDS} per load")
 
 
+def instructions_only() -> int:
+    """--instructions: the instruction section and its targets, anew."""
+    report = Report()
+    insns = sections.instructions(report, harness.build_all(REGISTRY, OUT_DIR))
+    old = REPORT.read_text().split("\n")
+    start = old.index("## Instructions")
+    end = next(i for i in range(start + 1, len(old)) if old[i].startswith("## "))
+    note = (f"Measured alone on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC with "
+            "`python -m benchmarks --instructions` (pybpfc at "
+            f"{machine_commit()}); the other sections are from the date above.")
+    section = report.lines[:2] + [note, ""] + report.lines[2:]
+    lines = old[:start] + section + old[end:]
+    # Each instruction row of the targets replaced, or put after the one
+    # before it when the last whole run did not have it.
+    at = next(i for i, line in enumerate(lines) if line.startswith("| target |")) + 1
+    for row in sections.instruction_targets(insns):
+        text = "| " + " | ".join(row) + " |"
+        found = next((i for i, line in enumerate(lines) if line.startswith(f"| {row[0]} |")), None)
+        if found is None:
+            at += 1
+            lines.insert(at, text)
+        else:
+            at = found
+            lines[at] = text
+    REPORT.write_text("\n".join(lines))
+    print(f"\nrewrote the instructions of {REPORT.relative_to(REPO_ROOT)}", file=sys.stderr)
+    return 0
+
+
+def machine_commit() -> str:
+    out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() or "?"
+
+
 def main() -> int:
     if os.geteuid() != 0:
         print("benchmark: needs root (loading programs, creating cgroups)", file=sys.stderr)
         return 1
+    if sys.argv[1:] == ["--instructions"]:
+        return instructions_only()
     started = time.monotonic()
     report = Report()
     report.say(
@@ -49,7 +95,8 @@ def main() -> int:
         "/ clang from the same run.", "")
     report.say("## Machine", "", *table(["", ""], [[k, v] for k, v in machine(settings())]), "")
 
-    built = harness.build_all(REGISTRY, OUT_DIR)
+    rows = [by_name(name) for name in ROWS] if ROWS else REGISTRY
+    built = harness.build_all(rows, OUT_DIR)
     loadgen = harness.build_loadgen(OUT_DIR)
     insns = sections.instructions(report, built)
     hooks = sections.hook_cost(report, built, loadgen, HOOK_ROUNDS, HOOK_CYCLES)
@@ -57,14 +104,19 @@ def main() -> int:
     sections.load_and_attach(report, built, LOAD_ROUNDS)
     progress("packets through test-run")
     packet_runs.section(report.say, table, [(b.twin.name, b.objects) for b in built],
-                        PACKET_ROUNDS, PACKET_REPEAT)
+                        PACKET_ROUNDS, PACKET_REPEAT,
+                        {b.twin.name: b.twin.scenario.prepare for b in built
+                         if b.twin.scenario.prepare is not None})
     # Further sections go here, before the targets: a function that measures
     # and writes its part with report.say().
-    progress("compile time against program size")
-    scaling.section(report.say, table, QUICK)     # benchmarks/scaling.py, with its target
+    if not ROWS:
+        progress("compile time against program size")
+        scaling.section(report.say, table, QUICK)     # benchmarks/scaling.py, with its target
     sections.targets(report, insns, hooks, compiles)
     report.say(f"Benchmark time: {time.monotonic() - started:.0f} s.")
 
+    if ROWS:
+        return 0        # printed as it came; the file is the whole registry's
     report.write(REPORT)
     print(f"\nwrote {REPORT.relative_to(REPO_ROOT)}", file=sys.stderr)
     return 0

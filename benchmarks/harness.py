@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
 
+from pybpfc.abi import TARGET_NETDEV_TC, TARGET_NETDEV_XDP
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime import bpf
 from pybpfc.runtime.cgroup import TemporaryCgroup
 from pybpfc.runtime.collection import load, load_program
 
+from tests.netns import private_netns
 from tests.support import clang_bpf_command, find_tool
 
 from .registry import Twin
@@ -172,6 +174,23 @@ def attached_machine_wide(coll: Any, twin: Twin) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         for program in twin.programs:
             stack.enter_context(coll[program].attach(**extra))
+        yield
+
+
+@contextlib.contextmanager
+def attached_packet_programs(coll: Any, twin: Twin, cgroup: Path) -> Iterator[None]:
+    """Every program of a packet row attached: cgroup_skb ones to
+    ``cgroup``, XDP (generic) and tc (ingress) ones to the loopback device
+    of the network namespace the caller is in (``private_netns``)."""
+    with contextlib.ExitStack() as stack:
+        for program in twin.programs:
+            prog = coll[program]
+            if prog.attach_target == TARGET_NETDEV_XDP:
+                stack.enter_context(prog.attach("lo", mode="generic"))
+            elif prog.attach_target == TARGET_NETDEV_TC:
+                stack.enter_context(prog.attach("lo", direction="ingress"))
+            else:
+                stack.enter_context(prog.attach(cgroup))
         yield
 
 
@@ -346,7 +365,9 @@ class LoadTime:
 def load_time(obj: Path, twin: Twin, bpffs: Path, rounds: int) -> LoadTime:
     loads, attaches, bpftools = [], [], []
     bpftool = tool("bpftool")
-    with TemporaryCgroup(prefix="pybpfc-bench-") as cg:
+    # Packet rows attach to the loopback device of a namespace of their own.
+    netns = private_netns() if twin.scenario.attach == "test_run" else contextlib.nullcontext()
+    with TemporaryCgroup(prefix="pybpfc-bench-") as cg, netns:
         for r in range(rounds):
             start = time.perf_counter()
             with load(obj):
@@ -360,6 +381,9 @@ def load_time(obj: Path, twin: Twin, bpffs: Path, rounds: int) -> LoadTime:
                         attaches.append(time.perf_counter() - start)
                 elif twin.scenario.attach == "tracing":
                     with attached_machine_wide(coll, twin):
+                        attaches.append(time.perf_counter() - start)
+                elif twin.scenario.attach == "test_run":
+                    with attached_packet_programs(coll, twin, cg.path):
                         attaches.append(time.perf_counter() - start)
                 else:
                     with attached_to_cgroup(coll, twin, cg.path):

@@ -9,13 +9,13 @@ import socket
 import struct
 from typing import Optional
 
-ETH_P_ALL = 0x0003
+from pybpfc.abi.kernel import ETH_P_ALL
+from pybpfc.abi.system import CLONE_NEWNET, IFF_UP, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCSIFMTU
 
 
 def unshare_network() -> None:
     """A private network namespace for the calling process, so the net.*
     sysctls it writes are its own and vanish with it."""
-    CLONE_NEWNET = 0x40000000
     if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
 
@@ -27,7 +27,6 @@ def udp() -> socket.socket:
 def link_up(name: str, mtu: Optional[int] = None) -> None:
     """Bring an interface up with SIOCSIFFLAGS (no `ip` binary needed),
     after setting its MTU when one is given."""
-    SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCSIFMTU, IFF_UP = 0x8913, 0x8914, 0x8922, 0x1
     with udp() as s:
         if mtu is not None:
             fcntl.ioctl(s, SIOCSIFMTU, struct.pack("16si", name.encode(), mtu))

@@ -1,10 +1,12 @@
 """Nanoseconds per packet through BPF_PROG_TEST_RUN, pybpfc against clang.
 
-Every registered twin whose programs are XDP or tc is picked up: both
-objects are loaded, and each program runs on each packet of a fixed mix
-(IPv4 UDP to a watched port and to another, a TCP SYN, an ICMP echo, IPv6
-UDP, a frame cut after its IPv4 header) with ``repeat`` runs per test run, the kernel
-timing them.  The two compilers' objects take turns, round after round, so
+Every registered twin whose programs are XDP, tc or cgroup_skb is picked
+up: both objects are loaded, their maps filled as the row's scenario
+prepares them, and each program runs on each packet of the twins' mix
+(``packet_probes.mix()``: IPv4 UDP to watched ports, from a blocked address
+and to the load balancer's virtual address, a TCP SYN, an ICMP echo, IPv6
+UDP, a frame cut after its IPv4 header) with ``repeat`` runs per test run,
+the kernel timing them.  The two compilers' objects take turns, round after round, so
 a slow moment of the machine falls on both; the report gives the median
 per compiler and the ratio.  The two must also agree on each packet:
 verdict and packet out; a disagreement is reported instead of a time.
@@ -18,28 +20,21 @@ import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from pybpfc.abi import kernel
 from pybpfc.runtime.collection import load
 from pybpfc.runtime.elf import read_object
-from pybpfc.runtime.packet_build import (icmp4_frame, tcp4_frame, udp4_frame, udp6_frame)
+from .packet_probes import mix as packet_mix
 
-PACKET_PROG_TYPES = (kernel.BPF_PROG_TYPE_XDP, kernel.BPF_PROG_TYPE_SCHED_CLS)
-WATCHED_PORTS = (53, 7777, 9999)
-
-
-def packet_mix() -> list[tuple[str, bytes]]:
-    """The packets every program is timed on, by name."""
-    mix = [(f"udp4 :{port}", udp4_frame(b"q" * 32, dport=port)) for port in WATCHED_PORTS]
-    mix += [("tcp4 SYN :80", tcp4_frame(dport=80)), ("icmp4 echo", icmp4_frame()),
-            ("udp6 :53", udp6_frame(dport=53)),
-            ("ipv4 header only", udp4_frame()[:34])]
-    return mix
+PACKET_PROG_TYPES = (kernel.BPF_PROG_TYPE_XDP, kernel.BPF_PROG_TYPE_SCHED_CLS,
+                     kernel.BPF_PROG_TYPE_CGROUP_SKB)
+# What a row's scenario fills its maps with before the runs (its ``prepare``).
+Prepare = Callable[[Any], None]
 
 
 def packet_programs(obj: Path) -> list[str]:
-    """The XDP and tc programs of an object."""
+    """The XDP, tc and cgroup_skb programs of an object."""
     spec = read_object(obj.read_bytes())
     return [name for name, prog in spec.programs.items() if prog.prog_type in PACKET_PROG_TYPES]
 
@@ -58,12 +53,17 @@ class PacketTime:
 
 
 def measure_pair(objects: dict[str, Path], programs: Sequence[str], rounds: int,
-                 repeat: int, packets: Sequence[tuple[str, bytes]]) -> list[PacketTime]:
+                 repeat: int, packets: Sequence[tuple[str, bytes]],
+                 prepare: Optional[Prepare] = None) -> list[PacketTime]:
     """Time ``programs`` of both objects (compiler -> path: "pybpfc" and
-    "clang") on each packet, alternating between them every round."""
+    "clang") on each packet, alternating between them every round; each
+    object's maps filled by ``prepare`` first."""
     results = []
     with load(objects["pybpfc"]) as py, load(objects["clang"]) as c:
         colls = {"pybpfc": py, "clang": c}
+        if prepare is not None:
+            for coll in colls.values():
+                prepare(coll.maps)
         for program in programs:
             for label, packet in packets:
                 first = {name: coll[program].run_packet(packet) for name, coll in colls.items()}
@@ -94,25 +94,29 @@ def rows_of(times: Sequence[PacketTime], name: str) -> list[list[str]]:
 
 
 def section(say: Callable[..., None], table: Callable[..., list[str]],
-            pairs: Sequence[tuple[str, dict[str, Path]]], rounds: int, repeat: int) -> None:
+            pairs: Sequence[tuple[str, dict[str, Path]]], rounds: int, repeat: int,
+            prepares: Mapping[str, Prepare] = {}) -> None:
     """The report's section: one row per program and packet, for every
-    (name, objects) pair whose objects hold XDP or tc programs."""
+    (name, objects) pair whose objects hold packet programs (their maps
+    filled by ``prepares[name]`` when there is one)."""
     rows: list[list[str]] = []
     ratios: list[float] = []
     for name, objects in pairs:
         programs = packet_programs(objects["pybpfc"])
         if not programs:
             continue
-        times = measure_pair(objects, programs, rounds, repeat, packet_mix())
+        times = measure_pair(objects, programs, rounds, repeat, packet_mix(),
+                             prepares.get(name))
         rows += rows_of(times, name)
         ratios += [t.ratio for t in times if t.agree]
     say("## Packets through test-run", "",
         f"ns per packet: the kernel's own timing of `BPF_PROG_TEST_RUN` with repeat={repeat}, "
-        f"median of {rounds} rounds, the two objects taking turns; every XDP and tc twin, on "
-        "each packet of a fixed mix.  A row whose two objects gave different verdicts or "
-        "packets out says so instead.", "")
+        f"median of {rounds} rounds, the two objects taking turns; every XDP, tc and "
+        "cgroup_skb twin, its maps filled as for its behaviour check, on each packet of a "
+        "fixed mix (for cgroup_skb, from the IP header on).  A row whose two objects gave "
+        "different verdicts or packets out says so instead.", "")
     if not rows:
-        say("No XDP or tc program is registered yet.", "")
+        say("No packet program is registered yet.", "")
         return
     say(*table(["program", "packet", "clang v3 ns", "pybpfc ns", "pybpfc / clang v3",
                 "verdict"], rows), "")

@@ -22,10 +22,11 @@ import socket
 import struct
 from typing import Any, Callable, ContextManager
 
+from pybpfc.abi.system import SO_NO_CHECK
+
 from .netns import frame_lengths, link_up, packet_socket_on_lo, ping_loopback, udp, unshare_network
 
 MTU = 1500
-SO_NO_CHECK = 11                  # <asm-generic/socket.h>: send UDP without a checksum
 WATCHED_PORT, OTHER_PORT, DNS_PORT = 5300, 9999, 53
 TCP_PORT, CLOSED_PORT = 80, 81
 ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY = 128, 129

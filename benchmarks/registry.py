@@ -103,6 +103,7 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     Twin("tc_set_dscp", "set_dscp", scenarios.TEST_RUN),
     Twin("cgroup_skb_loopback_only", ("loopback_only", "count_received"), scenarios.TEST_RUN),
     Twin("xdp_load_balancer", "balance", scenarios.TEST_RUN_BACKENDS),
+    Twin("xdp_redirect_ports", "redirect_ports", scenarios.TEST_RUN),
 )
 
 def benchmark_only(name: str, programs: Union[str, tuple[str, ...]], scenario: Scenario) -> Twin:

@@ -39,13 +39,14 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable, ContextManager, Optional
 
+from pybpfc.abi.kernel import PAGE_SIZE
+
 from .netns import (frame_lengths, link_up, packet_socket_on_lo, ping_loopback, udp,
                     unshare_network)
 from .packet_traffic import probe_packet_mix
 from . import packet_probes
 
 SOL_IP, IP_TOS, IP_TTL, IP_FREEBIND = 0, 1, 2, 15
-PAGE_SIZE = 4096
 SOL_PYBPFC, NOTE = 0x7079, 1       # sockopt_custom's own option
 
 

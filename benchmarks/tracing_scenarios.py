@@ -16,10 +16,12 @@ import struct
 import time
 from typing import Any
 
+from pybpfc.abi.system import GETPPID_SYSCALL_NUMBERS
+
 from .scenarios import Scenario
 
 # getppid(2), a system call nothing else in the probe's child makes.
-GETPPID = {"x86_64": 110, "aarch64": 173, "riscv64": 173}[os.uname().machine]
+GETPPID = GETPPID_SYSCALL_NUMBERS[os.uname().machine]
 OPENED = ("/proc/self/stat", "/proc/self/pybpfc-bench-no-such-file")
 ENV_SET, ENV_UNSET = b"PYBPFC_BENCH_GETENV_SET", b"PYBPFC_BENCH_GETENV_UNSET"
 PROFILE_FREQUENCY = 199

@@ -110,7 +110,8 @@ def _sizes() -> int:
         lines.append(f"   {family:26} " + "  ".join(
             f"{m.seconds * 1000:9.1f} ms {m.peak_growth >> 20:4d} MB" for m in measured))
     print(f"== program sizes {', '.join(f'{s:,}' for s in SIZES)} bytes (best of 3, "
-          f"check only) in {time.monotonic() - started:.0f} s; new problems: {len(problems)}")
+          f"check only, CPU time) in {time.monotonic() - started:.0f} s; "
+          f"new problems: {len(problems)}")
     print("\n".join(lines))
     for problem in problems[:SHOWN]:
         print(f"   -- {problem}")

@@ -8,6 +8,7 @@ import pickle
 import signal
 import struct
 import tempfile
+import traceback
 from typing import Any, Callable, Iterator, Sequence
 
 CRASH = "crash"
@@ -58,6 +59,7 @@ def _child(fn: Callable[[Any], Any], inputs: Sequence[Any], start: int, out: int
            time_limit: float) -> None:
     # SIGALRM's default action ends the child; the verifier stops on a signal.
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    status = 1
     try:
         with os.fdopen(out, "wb") as pipe:
             for item in inputs[start:]:
@@ -67,8 +69,13 @@ def _child(fn: Callable[[Any], Any], inputs: Sequence[Any], start: int, out: int
                 data = pickle.dumps(result)
                 pipe.write(struct.pack("<I", len(data)) + data)
                 pipe.flush()
+        status = 0
+    except BaseException:
+        # An exception `fn` let through is a crash of that input: the last
+        # lines of its traceback name it.
+        os.write(2, traceback.format_exc().encode(errors="replace"))
     finally:
-        os._exit(0)
+        os._exit(status)
 
 
 def _describe(status: int) -> str:

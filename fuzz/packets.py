@@ -11,7 +11,7 @@ from pybpfc import abi
 from .choose import chance
 
 if TYPE_CHECKING:
-    from .programs import _Generator as ProgramWriter
+    from .program_writer import ProgramWriter
 
 CONVERT = {"be16": ("ntohs", "htons", "u16"), "be32": ("ntohl", "htonl", "u32")}
 

@@ -54,6 +54,7 @@ from .lang import (BPF_F_INGRESS, BPF_F_INVALIDATE_HASH, BPF_F_MARK_MANGLED_0, B
 from .lang import (ETH_ALEN, ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO_ICMP,
                    IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, EthHdr, IcmpHdr, Ipv4Hdr, Ipv6Hdr,
                    LpmTrie, TcpHdr, UdpHdr, VlanHdr, be16, be32)
+from .lang import DevMap, DevMapHash, ProgArray, tail_call
 
 __version__ = "0.1.0"
 
@@ -94,7 +95,8 @@ __all__ = [
     "xdp_adjust_head", "xdp_adjust_tail",
     "ETH_ALEN", "ETH_HLEN", "ETH_P_8021Q", "ETH_P_ARP", "ETH_P_IP", "ETH_P_IPV6", "IPPROTO_ICMP",
     "IPPROTO_ICMPV6", "IPPROTO_TCP", "IPPROTO_UDP", "EthHdr", "IcmpHdr", "Ipv4Hdr", "Ipv6Hdr",
-    "TcpHdr", "UdpHdr", "VlanHdr", "be16", "be32", "LpmTrie",
+    "TcpHdr", "UdpHdr", "VlanHdr", "be16", "be32", "LpmTrie", "DevMap", "DevMapHash",
+    "ProgArray", "tail_call",
     # device and TCP-event cgroup hooks (issue 14 part B)
     "BPF_DEVCG_ACC_MKNOD", "BPF_DEVCG_ACC_READ", "BPF_DEVCG_ACC_WRITE", "BPF_DEVCG_DEV_BLOCK",
     "BPF_DEVCG_DEV_CHAR", "DeviceContext", "cgroup_device",

@@ -155,12 +155,12 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes, command: str = "build") -> None:
     """Write ``path`` so that readers see the old file or the whole new one,
     never a half-written object.  Only a regular file is replaced, and it
     keeps its owner and mode."""
     import tempfile
-    existing = _replaceable(path)
+    existing = _replaceable(path, command)
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
@@ -190,7 +190,7 @@ _FILE_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISCHR, "a character de
                (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
 
 
-def _replaceable(path: Path) -> Optional[os.stat_result]:
+def _replaceable(path: Path, command: str) -> Optional[os.stat_result]:
     """The regular file at ``path`` that the new object will replace, or
     None if there is nothing there.  Anything else is refused: as root,
     renaming over ``/dev/null``, a FIFO or a symlink would replace it
@@ -204,7 +204,7 @@ def _replaceable(path: Path) -> Optional[os.stat_result]:
     if stat.S_ISREG(found.st_mode):
         return found
     kind = next((name for test, name in _FILE_KINDS if test(found.st_mode)), "not a file")
-    raise UserError.at(path, f"is {kind}, not a regular file; pybpfc build replaces only "
+    raise UserError.at(path, f"is {kind}, not a regular file; pybpfc {command} replaces only "
                              "a regular file (remove it or choose another output)")
 
 
@@ -291,6 +291,8 @@ def _parser(command: Optional[str] = None) -> argparse.ArgumentParser:
 
     from pybpfc.cli_simulate import add_command as add_simulate
     add_simulate(commands, [debug], read_source=_read_source)
+    from pybpfc.cli_stubs import add_command as add_stubs
+    add_stubs(commands, [debug], write=_write_atomically)
 
     if command not in _COMPILER_COMMANDS:
         from pybpfc.cli_runtime import add_commands
@@ -334,16 +336,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
     except Exception as e:
-        message = " ".join(str(e).split())   # one line, whatever the exception says
-        what = f"{type(e).__name__}: {message}" if message else type(e).__name__
         if args is not None and args.debug:
             import traceback
             traceback.print_exc()
-            print(f"pybpfc: internal error: {what}", file=sys.stderr)
+            print(f"pybpfc: {_internal_error(e)}", file=sys.stderr)
         else:
-            print(f"pybpfc: internal error: {what} (run with --debug for the traceback)",
+            print(f"pybpfc: {_internal_error(e)} (run with --debug for the traceback)",
                   file=sys.stderr)
         return EXIT_INTERNAL_ERROR
+
+
+def _internal_error(e: Exception) -> str:
+    """A bug in pybpfc, in one line whatever the exception says.  The
+    compiler's InternalError already says "internal error", and where."""
+    from pybpfc.compiler.errors import InternalError
+    message = " ".join(str(e).split())
+    if isinstance(e, InternalError):
+        return message
+    return f"internal error: {type(e).__name__}: {message}" if message \
+        else f"internal error: {type(e).__name__}"
 
 
 def command() -> NoReturn:

@@ -14,6 +14,7 @@ from .abi import hooks as _hooks, kernel as _kernel
 # Fixed-width integer types (int to Python) and @struct, exported from here.
 from .lang_base import i8 as i8, i16 as i16, i32 as i32, i64 as i64, struct as struct
 from .lang_base import u8 as u8, u16 as u16, u32 as u32, u64 as u64
+from .lang_base import _map_only_in_a_hook
 
 T = TypeVar("T")
 H = TypeVar("H")     # a packet header type
@@ -551,11 +552,6 @@ def atomic_add(target: int, amount: int) -> int:
     """Add to an integer in a map value or a global as one indivisible step
     (other CPUs may update it at the same time); the value before."""
     raise _helper_outside_a_hook("atomic_add")
-
-
-def _map_only_in_a_hook(kind: str) -> RuntimeError:
-    return RuntimeError(f"a {kind} is read from Python through pybpfc.runtime; its methods "
-                        "run only inside a compiled hook")
 
 
 class HashMap(Generic[K, V]):

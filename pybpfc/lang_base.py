@@ -22,3 +22,8 @@ def struct(cls: C) -> C:
     """Mark a class as a C-like struct: its annotated fields, in order."""
     setattr(cls, "__pybpfc_struct__", True)
     return cls
+
+
+def _map_only_in_a_hook(kind: str) -> RuntimeError:
+    return RuntimeError(f"a {kind} is read from Python through pybpfc.runtime; its methods "
+                        "run only inside a compiled hook")

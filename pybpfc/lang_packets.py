@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Final
 
 from .abi import headers as _headers
-from .lang_base import struct, u8
+from .lang_base import _map_only_in_a_hook, struct, u8
 
 __all__ = [
     "be16", "be32", "ETH_HLEN", "ETH_ALEN", "ETH_P_IP", "ETH_P_ARP", "ETH_P_8021Q",
     "ETH_P_IPV6", "IPPROTO_ICMP", "IPPROTO_TCP", "IPPROTO_UDP", "IPPROTO_ICMPV6", "EthHdr",
-    "VlanHdr", "Ipv4Hdr", "Ipv6Hdr", "TcpHdr", "UdpHdr", "IcmpHdr",
+    "VlanHdr", "Ipv4Hdr", "Ipv6Hdr", "TcpHdr", "UdpHdr", "IcmpHdr", "DevMap", "DevMapHash",
+    "ProgArray", "tail_call",
 ]
 
 
@@ -109,3 +110,25 @@ class IcmpHdr:
     id: be16
     sequence: be16
 
+
+class DevMap:
+    """Network devices by slot, for XDP's redirect (issue 15)."""
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+
+    def redirect(self, index: int, flags: int = 0) -> int:
+        raise _map_only_in_a_hook(type(self).__name__)
+
+
+class DevMapHash(DevMap):
+    pass
+
+
+class ProgArray:
+    """Programs by slot, for tail_call(); user space stores them."""
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+
+
+def tail_call(ctx: object, progs: ProgArray, index: int, /) -> int:
+    raise RuntimeError("tail_call() is a kernel helper: it runs only inside a compiled hook")

@@ -21,12 +21,13 @@ from .attach_btf import attach_btf_id
 from .elf import read_object
 from .errors import BpfError, SyscallError, VerifierError
 from .maps import DataSectionMap, Globals, Map, as_created, check_creatable, open_map
+from .owned import Closing
 from .program import Program
 from .spec import (INSN_SIZE, OP_LD_IMM64, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, MapSpec,
                    ObjectSpec, ProgramSpec)
 
 
-class Collection:
+class Collection(Closing):
     """The programs, maps and globals of one loaded object."""
 
     def __init__(self, spec: ObjectSpec):
@@ -45,12 +46,6 @@ class Collection:
         if self.btf_fd >= 0:
             bpf.close(self.btf_fd)
             self.btf_fd = -1
-
-    def __enter__(self) -> "Collection":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __getitem__(self, program: str) -> Program:
         try:

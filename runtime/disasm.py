@@ -26,8 +26,11 @@ import re
 from typing import TYPE_CHECKING, Iterable, Mapping, Optional
 
 from pybpfc import abi
+from pybpfc.abi.kernel import (BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC,
+                               BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX,
+                               BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE)
 
-from .spec import INSN_SIZE, Insn, Relocation, decode_insn
+from .spec import INSN_SIZE, OP_CALL, Insn, Relocation, decode_insn
 
 if TYPE_CHECKING:
     from .spec import DataSectionSpec, ObjectSpec, ProgramSpec
@@ -63,16 +66,11 @@ _JMP_COND = {0x10: "==", 0x20: ">", 0x30: ">=", 0x40: "&", 0x50: "!=", 0x60: "s>
              0x70: "s>=", 0xA0: "<", 0xB0: "<=", 0xC0: "s<", 0xD0: "s<="}
 
 # Atomic operations (imm of STX | ATOMIC).
-FETCH = 0x01
-ATOMIC_XCHG, ATOMIC_CMPXCHG = 0xE0 | FETCH, 0xF0 | FETCH
+FETCH = abi.kernel.BPF_FETCH
+ATOMIC_XCHG, ATOMIC_CMPXCHG = abi.kernel.BPF_XCHG, abi.kernel.BPF_CMPXCHG
 LOAD_ACQ, STORE_REL = 0x100, 0x110
 _ATOMIC_RMW = {0x00: ("+=", "add"), 0x40: ("|=", "or"), 0x50: ("&=", "and"),
                0xA0: ("^=", "xor")}
-
-# src_reg of ld_imm64 and of call.
-PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_BTF_ID, PSEUDO_FUNC = 1, 2, 3, 4
-PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE = 5, 6
-PSEUDO_CALL, PSEUDO_KFUNC_CALL = 1, 2
 
 # off of a 64-bit register move that casts between address spaces (arena).
 ADDR_SPACE_CAST = 1
@@ -211,9 +209,9 @@ def _jmp(insn: Insn, index: int, is32: bool) -> str:
         if insn.src == 0:
             name = HELPER_NAMES.get(insn.imm)
             return f"call {name}#{insn.imm}" if name else f"call {insn.imm}"
-        if insn.src == PSEUDO_CALL:
+        if insn.src == BPF_PSEUDO_CALL:
             return f"call pc{_target(index, insn.imm)}"
-        if insn.src == PSEUDO_KFUNC_CALL:
+        if insn.src == BPF_PSEUDO_KFUNC_CALL:
             return f"call kfunc#{insn.imm}" + (f" (btf fd index {insn.off})" if insn.off else "")
         raise _Undecodable
     if op == JMP_EXIT:
@@ -254,17 +252,17 @@ def _ld_imm64(insn: Insn, second: Insn, index: int) -> str:
     if insn.src == 0:
         value = (second.imm & 0xFFFFFFFF) << 32 | (insn.imm & 0xFFFFFFFF)
         return f"{dst} = {value:#x} ll"
-    if insn.src == PSEUDO_MAP_FD:
+    if insn.src == BPF_PSEUDO_MAP_FD:
         return f"{dst} = map[fd:{insn.imm}] ll"
-    if insn.src == PSEUDO_MAP_VALUE:
+    if insn.src == BPF_PSEUDO_MAP_VALUE:
         return f"{dst} = map[fd:{insn.imm}]+{second.imm & 0xFFFFFFFF} ll"
-    if insn.src == PSEUDO_MAP_IDX:
+    if insn.src == BPF_PSEUDO_MAP_IDX:
         return f"{dst} = map[idx:{insn.imm}] ll"
-    if insn.src == PSEUDO_MAP_IDX_VALUE:
+    if insn.src == BPF_PSEUDO_MAP_IDX_VALUE:
         return f"{dst} = map[idx:{insn.imm}]+{second.imm & 0xFFFFFFFF} ll"
-    if insn.src == PSEUDO_BTF_ID:
+    if insn.src == BPF_PSEUDO_BTF_ID:
         return f"{dst} = btf_id[{insn.imm}] ll"
-    if insn.src == PSEUDO_FUNC:
+    if insn.src == BPF_PSEUDO_FUNC:
         return f"{dst} = func[pc{_target(index, insn.imm)}] ll"
     raise _Undecodable
 
@@ -348,7 +346,7 @@ def describe_relocation(reloc: Relocation, insn: Insn,
         if reloc.kind == "call":
             return f"{dst} = func[{reloc.target}] ll"
         return None
-    if reloc.kind == "call" and insn.code == 0x85 and insn.src == PSEUDO_CALL:
+    if reloc.kind == "call" and insn.code == OP_CALL and insn.src == BPF_PSEUDO_CALL:
         return f"call pc{insn.imm:+d} <{reloc.target}>"
     return None
 

@@ -15,6 +15,8 @@ import errno as _errno
 import os
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from pybpfc.abi.system import ENOTSUPP
+
 if TYPE_CHECKING:
     from .spec import ProgramSpec
     from .verifier import Explanation
@@ -30,7 +32,6 @@ __all__ = ["BpfError", "SyscallError", "VerifierError", "CgroupError",
 # The kernel's own "not supported" errno (include/linux/errno.h).  It is not
 # a POSIX errno, so libc has no name or text for it, yet bpf(2) returns it,
 # for example BPF_PROG_TEST_RUN on a program type that cannot be test-run.
-ENOTSUPP = 524
 
 
 class BpfError(Exception):

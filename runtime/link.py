@@ -11,15 +11,16 @@ import os
 import socket
 from typing import Optional
 
+from pybpfc.abi.system import SO_ATTACH_BPF, SO_DETACH_BPF
+
 from . import bpf
 from .cgroup import open_cgroup
 from .errors import SyscallError
-
-SO_ATTACH_BPF = 50
-SO_DETACH_BPF = 27      # the same value as SO_DETACH_FILTER
+from .owned import Closing
 
 
-class Link:
+
+class Link(Closing):
     """A program attached to a cgroup; closing it detaches the program."""
 
     def __init__(self, program_name: str, cgroup: str, attach_type: int, link_fd: int = -1,
@@ -58,12 +59,6 @@ class Link:
                     bpf.close(self._prog_fd)
                     self._prog_fd = -1
 
-    def __enter__(self) -> "Link":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         how = "link" if self.is_bpf_link else "prog_attach"
         return f"<Link {self.program_name!r} on {self.cgroup} via {how}>"
@@ -92,7 +87,7 @@ def attach_cgroup(prog_fd: int, program_name: str, attach_type: int,
     return Link(program_name, str(cgroup), attach_type, link_fd=link_fd)
 
 
-class SocketFilter:
+class SocketFilter(Closing):
     """A socket filter attached to a socket; closing it detaches it."""
 
     def __init__(self, program_name: str, sock: socket.socket):
@@ -107,12 +102,6 @@ class SocketFilter:
             except OSError as err:
                 if err.errno != errno.ENOENT:   # nothing attached any more
                     raise
-
-    def __enter__(self) -> "SocketFilter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def attach_socket(prog_fd: int, program_name: str, sock: socket.socket) -> SocketFilter:

@@ -375,7 +375,21 @@ class StackTraceMap(Map):
         return list(self[stack_id])
 
 
+class ProgArrayMap(Map):
+    """Programs for tail calls: a slot is set to a loaded program (or its
+    fd), e.g. ``coll.maps["progs"][1] = coll.programs["parse_ip"]``; reading
+    a slot gives the program's id, as the kernel answers."""
+
+    def encode_value(self, value: Any) -> bytes:
+        fd = getattr(value, "fd", value)
+        if not isinstance(fd, int) or isinstance(fd, bool) or fd < 0:
+            raise BpfError(f"{self.what}: a slot holds a loaded program (or its fd), "
+                           f"not {value!r}")
+        return fd.to_bytes(4, "little")
+
+
 MAP_CLASSES: dict[int, type[Map]] = {
+    bpf.BPF_MAP_TYPE_PROG_ARRAY: ProgArrayMap,
     bpf.BPF_MAP_TYPE_PERCPU_HASH: PerCpuMap,
     bpf.BPF_MAP_TYPE_PERCPU_ARRAY: PerCpuMap,
     bpf.BPF_MAP_TYPE_LRU_PERCPU_HASH: PerCpuMap,

@@ -7,10 +7,23 @@ from typing import TypeVar
 
 from . import bpf
 
-T = TypeVar("T", bound="OwnedFd")
+T = TypeVar("T", bound="Closing")
 
 
-class OwnedFd:
+class Closing:
+    """Something a ``with`` block closes at its end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class OwnedFd(Closing):
     """``fd`` is this process's handle; ``what`` names the object in errors."""
 
     fd: int
@@ -26,9 +39,3 @@ class OwnedFd:
         if self.fd >= 0:
             bpf.close(self.fd)
             self.fd = -1
-
-    def __enter__(self: T) -> T:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -1,13 +1,16 @@
-"""Packets made by hand, for test runs: Ethernet frames holding IPv4 or
-IPv6 with UDP, TCP or ICMP, every checksum filled in, and the checks that
-read them back.  Addresses are written as text (``"10.0.0.1"``)."""
+"""Packets made by hand, for test runs: Ethernet frames holding IPv4 (with
+options if asked) or IPv6 with UDP, TCP or ICMP, every checksum filled in
+(or, for UDP, none when asked), and the checks and readers that read them
+back.  Addresses are written as text (``"10.0.0.1"``)."""
 from __future__ import annotations
 
 import ipaddress
 import socket
 import struct
+from typing import NamedTuple
 
-ETH_P_IP, ETH_P_IPV6 = 0x0800, 0x86DD
+ETH_P_IP, ETH_P_IPV6, ETH_P_ARP = 0x0800, 0x86DD, 0x0806
+IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP = 1, 6, 17
 ETH_HLEN = 14
 SRC_MAC, DST_MAC = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
 
@@ -28,11 +31,23 @@ def ethernet(payload: bytes, ethertype: int = ETH_P_IP, src: bytes = SRC_MAC,
 
 
 def ipv4(payload: bytes, protocol: int, src: str = "10.0.0.1", dst: str = "10.0.0.2",
-         ttl: int = 64, tos: int = 0) -> bytes:
-    """An IPv4 header (no options, checksum filled in) and ``payload``."""
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(payload), 0, 0x4000, ttl,
-                         protocol, 0, socket.inet_aton(src), socket.inet_aton(dst))
+         ttl: int = 64, tos: int = 0, options: bytes = b"") -> bytes:
+    """An IPv4 header (with ``options``, a multiple of 4 bytes, after its
+    first 20; checksum filled in) and ``payload``."""
+    if len(options) % 4:
+        raise ValueError(f"IPv4 options are whole 4-byte words, not {len(options)} bytes")
+    length = 20 + len(options)
+    header = struct.pack("!BBHHHBBH4s4s", 0x40 | length // 4, tos, length + len(payload), 0,
+                         0x4000, ttl, protocol, 0, socket.inet_aton(src),
+                         socket.inet_aton(dst)) + options
     return header[:10] + struct.pack("!H", checksum(header)) + header[12:] + payload
+
+
+def ipv6(payload: bytes, nexthdr: int, src: str = "fd00::1", dst: str = "fd00::2") -> bytes:
+    """An IPv6 header (hop limit 64) and ``payload``, whatever it holds."""
+    return (struct.pack("!IHBB", 6 << 28, len(payload), nexthdr, 64)
+            + socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
+            + payload)
 
 
 def _pseudo_header(src: str, dst: str, protocol: int, length: int) -> bytes:
@@ -49,8 +64,13 @@ def _with_checksum(segment: bytes, at: int, src: str, dst: str, protocol: int) -
     return segment[:at] + struct.pack("!H", value) + segment[at + 2:]
 
 
-def udp(payload: bytes, sport: int, dport: int, src: str, dst: str) -> bytes:
+def udp(payload: bytes, sport: int, dport: int, src: str = "", dst: str = "",
+        with_checksum: bool = True) -> bytes:
+    """A UDP header and ``payload``; its checksum over the addresses' pseudo
+    header, or without ``with_checksum`` 0 (none: allowed over IPv4 only)."""
     segment = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    if not with_checksum:
+        return segment
     return _with_checksum(segment, 6, src, dst, socket.IPPROTO_UDP)
 
 
@@ -68,10 +88,11 @@ def icmp_echo(payload: bytes = b"ping", ident: int = 1, seq: int = 1) -> bytes:
 
 
 def udp4_frame(payload: bytes = b"hello", sport: int = 40000, dport: int = 53,
-               src: str = "10.0.0.1", dst: str = "10.0.0.2", tos: int = 0) -> bytes:
+               src: str = "10.0.0.1", dst: str = "10.0.0.2", tos: int = 0,
+               options: bytes = b"") -> bytes:
     """An Ethernet frame holding an IPv4 UDP datagram."""
     return ethernet(ipv4(udp(payload, sport, dport, src, dst), socket.IPPROTO_UDP, src, dst,
-                         tos=tos))
+                         tos=tos, options=options))
 
 
 def tcp4_frame(payload: bytes = b"", sport: int = 40000, dport: int = 80,
@@ -90,10 +111,8 @@ def icmp4_frame(payload: bytes = b"ping", src: str = "10.0.0.1",
 def udp6_frame(payload: bytes = b"hello", sport: int = 40000, dport: int = 53,
                src: str = "fd00::1", dst: str = "fd00::2") -> bytes:
     """An Ethernet frame holding an IPv6 UDP datagram."""
-    segment = udp(payload, sport, dport, src, dst)
-    header = struct.pack("!IHBB16s16s", 6 << 28, len(segment), socket.IPPROTO_UDP, 64,
-                         ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed)
-    return ethernet(header + segment, ETH_P_IPV6)
+    return ethernet(ipv6(udp(payload, sport, dport, src, dst), IPPROTO_UDP, src, dst),
+                    ETH_P_IPV6)
 
 
 def ipv4_checksum_ok(frame: bytes) -> bool:
@@ -114,3 +133,18 @@ def l4_checksum_ok(frame: bytes) -> bool:
     src, dst = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
     return checksum(_pseudo_header(src, dst, protocol, len(segment)) + segment) == 0
 
+
+
+class Ipv4(NamedTuple):
+    tos: int
+    check: int
+    src: str
+    dst: str
+    header: bytes
+
+
+def read_ipv4(frame: bytes) -> Ipv4:
+    """The IPv4 header of an Ethernet frame."""
+    header = frame[ETH_HLEN:ETH_HLEN + (frame[ETH_HLEN] & 0x0F) * 4]
+    return Ipv4(header[1], int.from_bytes(header[10:12], "big"),
+                socket.inet_ntoa(header[12:16]), socket.inet_ntoa(header[16:20]), header)

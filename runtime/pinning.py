@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
+from pybpfc.abi.system import BPF_FS_MAGIC
+
 from . import bpf
 from .btf import Btf, Kind
 from .errors import BpfError
@@ -30,8 +32,9 @@ from .netdev import NetdevLink
 # What pin_all pins as a link: a cgroup link, or an XDP or tcx link.
 AnyLink = Union[Link, NetdevLink]
 from .maps import Map, open_map
+from .owned import Closing
 from .spec import MapSpec
-from .system import BPF_FS_MAGIC, filesystem_magic
+from .system import filesystem_magic
 
 StrPath = Union[str, "os.PathLike[str]"]
 
@@ -318,7 +321,7 @@ def _remove_directory(path: Path, root_fd: int) -> bool:
 
 
 @dataclass
-class PinnedMaps:
+class PinnedMaps(Closing):
     """Maps opened from a pin directory, each with the BTF the kernel holds
     for it; close() releases the fds."""
     maps: dict[str, Map] = field(default_factory=dict)
@@ -326,12 +329,6 @@ class PinnedMaps:
     def close(self) -> None:
         for m in self.maps.values():
             m.close()
-
-    def __enter__(self) -> "PinnedMaps":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def open_pinned_maps(directory: StrPath) -> PinnedMaps:

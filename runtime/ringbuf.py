@@ -22,19 +22,22 @@ import os
 import select
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
 
+from pybpfc.abi import kernel
+
 from . import bpf
 from .btf import Kind
 from .errors import BpfError
+from .owned import Closing
 
 if TYPE_CHECKING:
     from .maps import Map
 
-BUSY_BIT = 1 << 31
-DISCARD_BIT = 1 << 30
-HEADER_SIZE = 8
+BUSY_BIT = kernel.BPF_RINGBUF_BUSY_BIT
+DISCARD_BIT = kernel.BPF_RINGBUF_DISCARD_BIT
+HEADER_SIZE = kernel.BPF_RINGBUF_HDR_SZ
 
 
-class RingBuffer:
+class RingBuffer(Closing):
     """Reads the records a ring buffer map holds, oldest first.
 
     ``value_type`` names (``"event"`` or ``"struct event"``) or numbers the
@@ -197,12 +200,6 @@ class RingBuffer:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-
-    def __enter__(self) -> RingBuffer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<RingBuffer of {self.what}, {self.size} bytes>"

@@ -16,6 +16,7 @@ import socket
 from dataclasses import dataclass
 
 from .errors import BpfError
+from .owned import Closing
 
 ENVIRONMENT = "PYBPFC_SOCKET"
 _FAMILIES = {"udp": (socket.AF_INET, "127.0.0.1"), "udp6": (socket.AF_INET6, "::1")}
@@ -34,7 +35,7 @@ def _address(family: int, host: str, port: int) -> str:
     return f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
 
 
-class FilteredSocket:
+class FilteredSocket(Closing):
     """The socket ``--socket SPEC`` asks for, bound and non-blocking; its
     ``read()`` takes the datagrams pending."""
 
@@ -73,9 +74,3 @@ class FilteredSocket:
 
     def close(self) -> None:
         self.socket.close()
-
-    def __enter__(self) -> FilteredSocket:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -18,12 +18,10 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 from pybpfc.abi.kernel import (FSCONFIG_CMD_CREATE, FSCONFIG_SYSCALL, FSMOUNT_CLOEXEC,
                                FSMOUNT_SYSCALL, FSOPEN_CLOEXEC, FSOPEN_SYSCALL, MNT_DETACH,
                                PERF_EVENT_OPEN_SYSCALL_NUMBERS, PERF_FLAG_FD_CLOEXEC)
+from pybpfc.abi.system import PR_SET_PDEATHSIG
 
 from .errors import BpfError, SyscallError
 from .perf_structs import PerfEventAttr
-
-BPF_FS_MAGIC = 0xCAFE4A11       # <linux/magic.h>
-PR_SET_PDEATHSIG = 1            # <linux/prctl.h>
 
 _libc: Optional[ctypes.CDLL] = None
 

@@ -28,6 +28,8 @@ from pybpfc.abi import HELPERS
 
 from . import system
 from .errors import BpfError
+from .owned import Closing
+from .spec import OP_CALL, OP_LD_IMM64
 from .tracepoint_events import tracefs_mount
 
 if TYPE_CHECKING:
@@ -36,8 +38,6 @@ if TYPE_CHECKING:
 EVENT = "events/bpf_trace/bpf_trace_printk"
 INSTANCE_PREFIX = "pybpfc-"
 _INSTANCE = re.compile(r"pybpfc-(\d+)-(\d+)-[0-9a-f]{8}")
-_LD_IMM64 = 0x18
-_CALL = 0x85
 _TRACE_PRINTK = HELPERS["trace_printk"].func_id
 
 # "  python3-6424    [000] ...11  1692.901119: bpf_trace_printk: text": the task
@@ -79,9 +79,9 @@ def print_formats(spec: "ObjectSpec") -> list[bytes]:
         loaded = None
         for index in range(program.insn_count):
             insn = program.insn(index)
-            if insn.code == _LD_IMM64 and insn.dst == 1:
+            if insn.code == OP_LD_IMM64 and insn.dst == 1:
                 loaded = data_at.get(index)
-            elif insn.code == _CALL and insn.src == 0 and insn.imm == _TRACE_PRINTK:
+            elif insn.code == OP_CALL and insn.src == 0 and insn.imm == _TRACE_PRINTK:
                 text = _string_at(spec, loaded) if loaded is not None else None
                 if text is not None and text not in formats:
                     formats.append(text)
@@ -113,7 +113,7 @@ def format_pattern(formats: Iterable[bytes]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alternatives) or r"(?!)")
 
 
-class TracePrints:
+class TracePrints(Closing):
     """The lines printed while it is open, by the programs that use
     ``formats`` (every program's when ``formats`` is None), kept in a
     buffer of ``buffer_kb`` KiB per CPU.  ``fileno()``
@@ -219,12 +219,6 @@ class TracePrints:
             if self._root >= 0:
                 os.close(self._root)
             self._root = -1
-
-    def __enter__(self) -> TracePrints:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _tracefs_root() -> int:

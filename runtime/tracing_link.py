@@ -18,12 +18,13 @@ from pybpfc.abi.kernel import PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF
 
 from . import bpf, system
 from .errors import BpfError, SyscallError
+from .owned import Closing
 
 # errnos with which a kernel says it has no BPF link for this kind of attachment.
 NO_LINK_ERRNOS = (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, 524)
 
 
-class TracingLink:
+class TracingLink(Closing):
     """``program_name`` attached to ``target`` (as the user named it);
     ``kind`` says what the target is (``tracepoint``, ``uprobe``, ...)."""
 
@@ -65,12 +66,6 @@ class TracingLink:
         perfs, self.perf_fds = self.perf_fds, []
         for fd in links + perfs:
             os.close(fd)
-
-    def __enter__(self) -> "TracingLink":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (f"<TracingLink {self.what}: {len(self.link_fds)} links, "

@@ -21,7 +21,7 @@ from pybpfc import abi
 
 from .disasm import (ALU, ALU64, ALU_ADD, ALU_MOV, JMP, JMP32, JMP_CALL, JMP_EXIT, JMP_JA,
                      LD, LDX, MODE_ATOMIC, SRC_X, ST, STX)
-from .spec import Insn, decode_insn
+from .spec import OP_LD_IMM64, Insn, decode_insn
 from .verifier_log import VerifierLog
 from .verifier_values import describe, kind_of, scalar_range
 
@@ -71,7 +71,7 @@ class _Code:
         if insn is None:
             return False
         cls = insn.code & 0x07
-        if cls in (ALU, ALU64, LDX) or insn.code == 0x18:
+        if cls in (ALU, ALU64, LDX) or insn.code == OP_LD_IMM64:
             return insn.dst == register
         if cls == LD:                    # legacy packet loads set r0, clobber r1-r5
             return register <= 5

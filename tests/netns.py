@@ -26,12 +26,11 @@ from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
+from pybpfc.abi.system import CLONE_NEWNET, SO_NO_CHECK
 from tests.support import report_to_parent, require_kernel_feature, require_root
 
-CLONE_NEWNET = 0x40000000
 INNER_DEV, PEER_DEV = "pyb0", "pyb1"
 INNER_ADDRESS, PEER_ADDRESS, PREFIX = "10.213.0.1", "10.213.0.2", 24
-SO_NO_CHECK = 11
 
 
 def _libc() -> Any:
@@ -85,6 +84,21 @@ def private_netns() -> Iterator[int]:
         finally:
             setns(home)
             os.close(inner)
+    finally:
+        os.close(home)
+
+
+@contextlib.contextmanager
+def entered(netns_fd: int) -> Iterator[None]:
+    """This thread in ``netns_fd``'s namespace for the ``with`` (to attach
+    to the peer's interfaces, which only their namespace names)."""
+    home = _this_threads_netns()
+    try:
+        setns(netns_fd)
+        try:
+            yield
+        finally:
+            setns(home)
     finally:
         os.close(home)
 
@@ -271,6 +285,16 @@ def receive_udp(ready: Callable[[], Any], address: str, port: int,
                 return got
             tos = next((c[2][0] for c in ancillary if c[1] == socket.IP_TOS), -1)
             got.append((data, tos))
+
+
+def send_raw_ipv4(packets: list[bytes]) -> int:
+    """Send each IPv4 packet as it is, its header and its UDP or TCP
+    checksum included (a raw IPPROTO_RAW socket: the kernel fills in only
+    the IP header's checksum), toward its destination address; how many."""
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW) as raw:
+        for packet in packets:
+            raw.sendto(packet, (socket.inet_ntoa(packet[16:20]), 0))
+    return len(packets)
 
 
 def tcp_exchange(address: str, port: int, message: bytes, timeout: float = 3) -> bytes:

@@ -339,7 +339,8 @@ def unshare_network() -> None:
     """Give the calling process its own network namespace, so the net.*
     sysctls it writes are its own and vanish with it."""
     import ctypes
-    CLONE_NEWNET = 0x40000000
+
+    from pybpfc.abi.system import CLONE_NEWNET
     if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
 

@@ -53,6 +53,8 @@ def coarse_tcp_info(ctx: SockoptContext) -> int:
     if sampled is None:
         return ALLOW
     sampled.value.calls += 1
+    if len(ctx.optval) < WANTED:
+        return ALLOW             # optlen >= WANTED: a test the verifier follows, as the C twin's
     state = ctx.optval[STATE]
     sampled.value.last_state = state
     if state != TCP_ESTABLISHED:

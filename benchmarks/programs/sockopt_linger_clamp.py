@@ -43,6 +43,8 @@ def clamp_linger(ctx: SockoptContext) -> int:
     if state is None:
         return REJECT
     state.value.calls += 1
+    if len(ctx.optval) < 8:
+        return ALLOW             # optlen >= 8: a test the verifier follows, as the C twin's
     onoff = ctx.optval.u32(0)
     seconds = ctx.optval.u32(4)
     state.value.asked = seconds

@@ -2,6 +2,7 @@
 signature the compiler, the runtime, the docs and the tests read.
 
 - ``kernel``: the enums, flags and limits of ``linux/bpf.h``;
+- ``system``: the Linux numbers outside it that the runtime and the tests use;
 - ``contexts``: the context structs hooks receive;
 - ``helpers``: the kernel helpers, with their ids and Python signatures;
 - ``maps``: the map kinds, with their methods' signatures;

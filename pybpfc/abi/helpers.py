@@ -26,7 +26,8 @@ class Param(NamedTuple):
     address and its size; ``"buffer_start"`` a bytearray passed by address
     only, its size given by the next (int) argument and capped at the
     buffer's size; ``"buffer_tail"`` a bytearray passed from the offset the
-    next (int) argument gives, with the length that remains; or an integer
+    next (int) argument gives, with the length that remains; ``"prog_array"``
+    a ProgArray the module declares, passed as the map; or an integer
     type name."""
     name: str
     kind: str
@@ -173,6 +174,14 @@ HELPERS = {h.name: h for h in (
     _helper("xdp_adjust_head", 44, "ctx: ctx, delta: i32", "i64",
             "move the start of the packet by delta bytes (negative: grow it in front); "
             "0 or -errno", moves_packet=True),
+    _helper("redirect_map", 51, "", "i32",
+            "send the packet to the device in a DevMap's slot when the program returns: "
+            "XDP_REDIRECT, or the action in flags' low two bits when the slot is empty",
+            call="method"),
+    _helper("tail_call", 12, "ctx: ctx, progs: prog_array, index: u32", "i64",
+            "run the program in the ProgArray's slot in place of this one, never coming "
+            "back; when the slot is empty (or after 33 tail calls) it returns -errno and "
+            "this program goes on"),
     _helper("xdp_adjust_tail", 65, "ctx: ctx, delta: i32", "i64",
             "move the end of the packet by delta bytes (negative: shrink it); 0 or -errno",
             moves_packet=True),

@@ -59,6 +59,9 @@ class Hook(NamedTuple):
     # Direct packet access (``ctx.header(T, offset)``): "" none, "read" or
     # "write" (its headers' fields may be assigned).
     packet: str = ""
+    # The decorator's arguments, in target_params' order, once for_target
+    # made the hook of one function (a typed context must name the same).
+    target_values: tuple[str, ...] = ()
 
     @property
     def target_params(self) -> tuple[str, ...]:
@@ -79,7 +82,8 @@ class Hook(NamedTuple):
         section names the target, and its context is the target's."""
         section = Section(f"{self.section}/{self.target.format(**values)}")
         return self._replace(kind=self.kind._replace(sections=(section,)), context=context,
-                             readable=readable)
+                             readable=readable,
+                             target_values=tuple(values[p] for p in self.target_params))
 
     # What the hook's program kind says, for the compiler's convenience.
     @property
@@ -347,7 +351,7 @@ _TC = dict(
                     "TC_ACT_REDIRECT (7) sends it where redirect() said; with tcx links "
                     "TC_ACT_UNSPEC (-1) runs the next program"),
     helpers=_PACKET_HELPERS | {"skb_load_bytes", "skb_store_bytes", "l3_csum_replace",
-                               "l4_csum_replace", "redirect", "skb_pull_data"},
+                               "l4_csum_replace", "redirect", "skb_pull_data", "tail_call"},
     packet="write")
 _CGROUP_SKB = dict(
     readable=_SKB_READ, writable=frozenset({"mark", "priority", "cb"}),
@@ -368,7 +372,8 @@ HOOKS += (
                          "XDP_PASS (2) hands the packet to the kernel, XDP_DROP (1) drops "
                          "it, XDP_TX (3) sends it back out of the device it came in on, "
                          "XDP_REDIRECT (4) sends it where redirect() said"),
-         helpers=_PACKET_HELPERS | {"xdp_adjust_head", "xdp_adjust_tail", "redirect"},
+         helpers=_PACKET_HELPERS | {"xdp_adjust_head", "xdp_adjust_tail", "redirect",
+                                    "redirect_map", "tail_call"},
          packet="write",
          summary="runs for each packet a network device receives, before the kernel "
                  "has done anything with it"),

@@ -295,6 +295,11 @@ BPF_F_USER_BUILD_ID = 1 << 11
 BPF_F_INDEX_MASK = 0xFFFFFFFF
 BPF_F_CURRENT_CPU = 0xFFFFFFFF
 
+# The atomic operations that also fetch the old value (imm of BPF_STX | BPF_ATOMIC)
+BPF_FETCH = 0x01
+BPF_XCHG = 0xE0 | BPF_FETCH
+BPF_CMPXCHG = 0xF0 | BPF_FETCH
+
 # ld_imm64 src_reg values and call src_reg values (for relocating instructions)
 BPF_PSEUDO_MAP_FD = 1
 BPF_PSEUDO_MAP_VALUE = 2
@@ -520,6 +525,11 @@ STRTOX_BASE_MASK = 0x1F   # kernel/bpf/helpers.c, not in the uapi header
 # bpf_ringbuf_output flags
 BPF_RB_NO_WAKEUP = 1 << 0
 BPF_RB_FORCE_WAKEUP = 1 << 1
+# A ring buffer record's 8-byte header: its length, and these two bits while
+# the program writes it or after it discarded it
+BPF_RINGBUF_BUSY_BIT = 1 << 31
+BPF_RINGBUF_DISCARD_BIT = 1 << 30
+BPF_RINGBUF_HDR_SZ = 8
 
 # ------------------------------------------------- the mount API (live output)
 #

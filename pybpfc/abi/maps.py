@@ -20,8 +20,10 @@ class MethodParam(NamedTuple):
 
     ``name`` is what a program writes (a keyword argument's name).  ``role``
     is what the kernel helper receives it as: ``"key"``, ``"value"``,
-    ``"flags"``, ``"sk"``, ``"create"`` or ``"record"``; or ``"sample"``, a
-    value a histogram counts (any integer; the bucket is the key).  ``type`` is
+    ``"flags"``, ``"sk"``, ``"create"`` or ``"record"``; ``"sample"``, a
+    value a histogram counts (any integer; the bucket is the key); or
+    ``"key_by_value"``, a key the helper takes as a number, not by address
+    (redirect_map).  ``type`` is
     ``"K"``/``"V"`` (the map's declared key or value type), an integer type
     name, ``"bool"``, ``"socket"`` (the context of a sock hook, or
     ``ctx.sk``) or ``"record"`` (an integer, a struct or a bytearray).
@@ -116,6 +118,10 @@ _HASH_METHODS = _element_methods("key", "K")
 # An array's elements always exist: there is nothing to delete.
 _ARRAY_METHODS = _element_methods("index", "u32")[:2]
 _SOCKET = MethodParam("sk", "sk", "socket")
+# bpf_redirect_map's flags: the action when the slot is empty (low two bits).
+_REDIRECT = Method("redirect", "redirect_map",
+                   (MethodParam("index", "key_by_value", "u32"),
+                    MethodParam("flags", "flags", "u64", 0)), "i32")
 
 MAP_KINDS = {k.python_name: k for k in (
     MapKind("HashMap", "BPF_MAP_TYPE_HASH", "declared", True, False, _HASH_METHODS,
@@ -167,6 +173,25 @@ MAP_KINDS = {k.python_name: k for k in (
             "lookup(key) finds the longest stored prefix that contains key's address "
             "(key.prefixlen the address's full length)",
             map_flags=BPF_F_NO_PREALLOC, prefix_key=True),
+    # A device map's values are interface indexes, which user space stores
+    # (resolved in its network namespace); programs only redirect to them.
+    MapKind("DevMap", "BPF_MAP_TYPE_DEVMAP", "index", True, False, (_REDIRECT,),
+            ("max_entries",),
+            "network devices in slots 0 .. max_entries - 1 (user space stores each one's "
+            "interface index); redirect(index) sends an XDP packet out of one",
+            key_type="u32", fixed_value="u32"),
+    # Filled by user space with the object's programs (of the same hook
+    # kind); a program jumps to one with tail_call(ctx, progs, index).
+    MapKind("ProgArray", "BPF_MAP_TYPE_PROG_ARRAY", "index", True, False, (),
+            ("max_entries",),
+            "programs in slots 0 .. max_entries - 1 for tail_call(ctx, progs, index) (user "
+            "space stores each one, e.g. coll.maps['progs'][1] = coll.programs['parse_ip'])",
+            key_type="u32", fixed_value="u32"),
+    MapKind("DevMapHash", "BPF_MAP_TYPE_DEVMAP_HASH", "index", True, False, (_REDIRECT,),
+            ("max_entries",),
+            "network devices under any u32 keys (say, their interface indexes), up to "
+            "max_entries of them; redirect(index) sends an XDP packet out of one",
+            key_type="u32", fixed_value="u32"),
 )}
 
 # -------------------------------------------------- lost records (live output)

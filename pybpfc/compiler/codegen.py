@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import struct
+from typing import Callable
 
 import llvmlite.binding as llvm
 
@@ -58,12 +59,123 @@ def emit_object(ir_text: str) -> bytes:
         pto = llvm.create_pipeline_tuning_options(speed_level=2)
         builder = llvm.create_pass_builder(tm, pto)
         builder.getModulePassManager().run(module, builder)
+        masked = _mask_verdicts(module, _verdict_tops(ir_text))
+        if masked is not None:
+            module = masked
         laid_out = _lay_out_blocks(module)
         if laid_out is not None:
             module = laid_out
         return tm.emit_object(module)
     except Exception as err:
         raise InternalError(PHASE, err) from err
+
+
+# --------------------------------------------------------- verdict masks
+#
+# A hook's verdict must be one of its table's values (0 .. top) where the
+# verifier sees the exit.  LLVM may compute a returned value with
+# arithmetic it knows stays in range and the verifier cannot follow
+# (`(v >> 15) & 1` became `v >> 15` for a v it knew was 16-bit).  Lowering
+# names the hooks that return computed verdicts in this named metadata
+# (`!{!"hook", i32 top}`); once LLVM has optimised, a return of a constant
+# or of a phi of constants in range (a constant on each path, as the
+# verifier sees it) is left alone, and any other is masked to ``top`` on a
+# copy LLVM's back end cannot see through.  Masking before optimising
+# would keep LLVM from returning a constant on each path.
+
+VERDICT_METADATA = "pybpfc.verdict"
+_VERDICT_ENTRY = re.compile(r'^(!\d+) = !\{\s*!"([^"]*)", i32 (\d+)\s*\}')
+_RETURN = re.compile(r'^(\s*)ret i32 (%[-\w.$]+|%"[^"]*")(.*)$')
+_PHI = re.compile(r'^\s*(%[-\w.$]+|%"[^"]*") = phi i32 (.*?)(?:, !dbg !\d+)?$')
+_PHI_INCOMING = re.compile(r'\[\s*([^,\]]+),')
+
+
+def _verdict_tops(ir_text: str) -> dict[str, int]:
+    """The hooks lowering asked to have their verdicts masked, by name."""
+    nodes: dict[str, tuple[str, int]] = {}
+    named: list[str] = []
+    for line in ir_text.splitlines():
+        if line.startswith(f"!{VERDICT_METADATA} = "):
+            named += re.findall(r"!\d+", line.split("=", 1)[1])
+        else:
+            match = _VERDICT_ENTRY.match(line)
+            if match:
+                nodes[match.group(1)] = (match.group(2), int(match.group(3)))
+    return {nodes[ref][0]: nodes[ref][1] for ref in named}
+
+
+def _constant_on_each_path(value: str, phis: dict[str, str], top: int,
+                           seen: frozenset[str] = frozenset()) -> bool:
+    if value.lstrip("-").isdigit():
+        return 0 <= int(value) <= top
+    incoming = phis.get(value)
+    if incoming is None or value in seen:
+        return False
+    return all(_constant_on_each_path(v.strip(), phis, top, seen | {value})
+               for v in _PHI_INCOMING.findall(incoming))
+
+
+def _mask_returns(body: list[str], top: int) -> list[str]:
+    phis = {}
+    for line in body:
+        match = _PHI.match(line)
+        if match:
+            phis[match.group(1)] = match.group(2)
+    out = []
+    for line in body:
+        match = _RETURN.match(line)
+        if match is None or _constant_on_each_path(match.group(2), phis, top):
+            out.append(line)
+            continue
+        indent, value, rest = match.groups()
+        n = len(out)
+        out += [f'{indent}%verdict$copy{n} = call i32 asm sideeffect "", "=r,0"(i32 {value})',
+                f"{indent}%verdict$masked{n} = and i32 %verdict$copy{n}, {top}",
+                f"{indent}ret i32 %verdict$masked{n}{rest}"]
+    return out
+
+
+def _mask_verdicts(module: llvm.ModuleRef, tops: dict[str, int]) -> "llvm.ModuleRef | None":
+    """The module with the computed verdicts of the hooks in ``tops``
+    masked; None when none needs it."""
+    def mask(function: list[str]) -> list[str]:
+        name = _DEFINED.match(function[0])
+        hook = name.group(1).strip('"') if name else None
+        return function[:1] + _mask_returns(function[1:], tops[hook]) if hook in tops \
+            else function
+    return _rewrite_functions(module, mask) if tops else None
+
+
+def _rewrite_functions(module: llvm.ModuleRef,
+                       rewrite: Callable[[list[str]], list[str]]) -> "llvm.ModuleRef | None":
+    """The module with each function's text (its ``define`` line and the
+    lines up to its ``}``) replaced by ``rewrite(text)``; None when no
+    function changed."""
+    out: list[str] = []
+    changed = False
+    function: "list[str] | None" = None    # the define line, then the body
+    for line in str(module).splitlines():
+        if function is None:
+            if line.startswith("define ") and line.rstrip().endswith("{"):
+                function = [line]
+            else:
+                out.append(line)
+        elif line == "}":
+            new = rewrite(function)
+            changed |= new != function
+            out.extend(new)
+            out.append(line)
+            function = None
+        else:
+            function.append(line)
+    if not changed:
+        return None
+    result = llvm.parse_assembly("\n".join(out) + "\n")
+    result.verify()
+    return result
+
+
+_DEFINED = re.compile(r'^define [^@]*@("[^"]*"|[-\w.$]+)\(.*\{\s*$')
 
 
 # ------------------------------------------------------------ block layout
@@ -152,33 +264,12 @@ def _lay_out_blocks(module: llvm.ModuleRef) -> "llvm.ModuleRef | None":
     """The module with its blocks in reverse post-order; None when they
     are in that order already, or when its text is not in the shape this
     expects (the order is then left as is)."""
+    def lay_out(function: list[str]) -> list[str]:
+        body = function[1:]
+        laid_out = _lay_out_function(body)
+        return function if laid_out == body else _name_unnamed(function[:1] + laid_out)
     try:
-        out: list[str] = []
-        moved = False
-        function: "list[str] | None" = None    # the define line, then the body
-        for line in str(module).splitlines():
-            if function is None:
-                if line.startswith("define ") and line.rstrip().endswith("{"):
-                    function = [line]
-                else:
-                    out.append(line)
-            elif line == "}":
-                body = function[1:]
-                laid_out = _lay_out_function(body)
-                if laid_out == body:
-                    out.extend(function)
-                else:
-                    moved = True
-                    out.extend(_name_unnamed(function[:1] + laid_out))
-                out.append(line)
-                function = None
-            else:
-                function.append(line)
-        if not moved:
-            return None
-        laid_out_module = llvm.parse_assembly("\n".join(out) + "\n")
-        laid_out_module.verify()
-        return laid_out_module
+        return _rewrite_functions(module, lay_out)
     except (RuntimeError, ValueError):
         return None
 

@@ -138,20 +138,24 @@ class OptvalWindow(Resolved):
 class OptvalByte(Resolved):
     """``ctx.optval[i]``: one byte, 0 when outside the buffer (a write
     outside it does nothing).  ``within``: the index is the variable of
-    this loop over ``range(len(ctx.optval))``, so always inside; the test
-    the verifier needs is still made, and its failure (which cannot
-    happen) leaves that loop, so the verifier follows one path a round."""
+    this loop over ``range(len(ctx.optval))``, so always inside; the loop
+    tests that byte once a round (a failure, which cannot happen, leaves
+    it) and the access goes through the address it tested."""
     window: WindowType
     within: Optional[A.For] = None
+    inside: bool = False      # a constant index a length test found inside
 
 
 @record(frozen=True, eq=False)
 class OptvalAccess(Resolved):
     """``ctx.optval.u32(offset)`` / ``ctx.optval.set_u32(offset, value)``:
-    a ``ty`` in the option buffer, in host byte order; 0 when outside."""
+    a ``ty`` in the option buffer, in host byte order; 0 when outside.
+    ``inside``: at a constant offset that a length test on every path to
+    it found inside the buffer, so it needs no test of its own."""
     window: WindowType
     ty: IntType
     write: bool
+    inside: bool = False
 
 
 @record(frozen=True, eq=False)
@@ -216,8 +220,8 @@ class HelperCall(Resolved):
 class MapMethodCall(Resolved):
     """``some_map.method(...)``: the map, the method and the helper it
     calls, and the checked arguments by the role the helper receives them
-    in (``abi.MethodParam.role``: key, value, flags, sk, create, record;
-    None: the parameter's default)."""
+    in (``abi.MethodParam.role``: key, key_by_value, value, flags, sk,
+    create, record; None: the parameter's default)."""
     map: MapVar
     method: str
     helper: abi.Helper

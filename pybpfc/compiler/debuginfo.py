@@ -8,7 +8,7 @@ and the verifier and bpftool can show them next to the instructions.
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence
+from typing import Optional
 
 import llvmlite.ir as ir
 
@@ -162,14 +162,8 @@ class DebugInfo:
     # -------------------------------------------------------- functions
 
     def subprogram(self, name: str, line: int, ret: Optional[Type],
-                   params: list[tuple[str, Type, int]], local: bool,
-                   kept: Sequence[Type] = ()) -> ir.DIValue:
-        """A function's debug entry; ``params`` are (name, type, line).
-        ``kept`` are types the object's BTF must hold though nothing may
-        name them (records sent to user space): LLVM puts in BTF the types
-        of a function's arguments, global variables and maps only, so each
-        is described as one more argument after the real ones, which the
-        function's own type leaves out."""
+                   params: list[tuple[str, Type, int]], local: bool) -> ir.DIValue:
+        """A function's debug entry; ``params`` are (name, type, line)."""
         m = self.module
         ret_di = self.type(ret) if ret is not None else None
         sub_type = m.add_debug_info("DISubroutineType", {
@@ -185,9 +179,6 @@ class DebugInfo:
         args = [m.add_debug_info("DILocalVariable", {
             "name": pname, "arg": i + 1, "scope": sp, "file": self.file, "line": pline,
             "type": self.type(pty)}) for i, (pname, pty, pline) in enumerate(params)]
-        args += [m.add_debug_info("DILocalVariable", {
-            "name": f"sent{i}", "arg": len(params) + i + 1, "scope": sp, "file": self.file,
-            "line": line, "type": self.type(ty)}) for i, ty in enumerate(kept)]
         retained.target = m.add_metadata(args)
         return sp
 
@@ -242,12 +233,6 @@ class DebugInfo:
 
     def global_variable(self, gv: ir.GlobalVariable, name: str, ty: Type, line: int) -> None:
         self._attach_global(gv, name, line, self.type(ty))
-
-    def struct_type_variable(self, gv: ir.GlobalVariable, st: StructType) -> None:
-        """A global that only names a struct's type (a pointer to it)."""
-        pointer = self.module.add_debug_info("DIDerivedType", {
-            "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": self.type(st), "size": 64})
-        self._attach_global(gv, gv.name, 0, pointer)
 
     def _attach_global(self, gv: ir.GlobalVariable, name: str, line: int,
                        di_type: ir.DIValue) -> None:

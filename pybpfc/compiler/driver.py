@@ -75,21 +75,21 @@ def check_source(source: Source, module: Optional[A.Module] = None) -> CheckedPr
 def _checked(source: Source,
              module: Optional[A.Module]) -> tuple[CheckedProgram, dict[int, Frame]]:
     try:
-        with _recursion_room():
+        with recursion_room():
             program = check(source, parse(source) if module is None else module)
             return program, plan_frames(program)
     except (CompileError, InternalError) as err:
         raise err.located(source)
 
 
-# Python frames the phases' walks may need beyond the caller's: the checker
-# bounds nesting (check.state.MAX_EXPRESSION_DEPTH, MAX_BLOCK_DEPTH) and
-# each level of it takes a few frames.
-RECURSION_ROOM = 6000
+# Python frames the phases' walks may need beyond the caller's: the parser
+# bounds nesting (source.MAX_NESTING, and MAX_TREE_DEPTH counting elifs)
+# and each level takes a few frames (an operator up to 30, an elif up to 6).
+RECURSION_ROOM = 30_000
 
 
 @contextmanager
-def _recursion_room() -> Iterator[None]:
+def recursion_room() -> Iterator[None]:
     """Python's recursion limit raised, while compiling, to leave the walks
     RECURSION_ROOM frames whatever the caller's depth.  (Calls between
     Python functions take no C stack.)"""
@@ -132,7 +132,7 @@ def compile_source(source: Source, module: Optional[A.Module] = None) -> Compile
     from .lower import PHASE, lower
     try:
         try:
-            with _recursion_room():
+            with recursion_room():
                 text = str(lower(program, frames))
         except (CompileError, InternalError):
             raise

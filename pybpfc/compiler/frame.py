@@ -26,7 +26,7 @@ from .contract import BytesInit, HelperCall, HistogramAdd, MapMethodCall, ParseN
 from .errors import CompileError, InternalError
 from .symbols import CheckedProgram, FuncSym, LocalVar
 from .types import (I64, U8, U32, ArrayType, ContextType, StructType, Type, is_aggregate,
-                    storage_align)
+                    stack_align)
 
 PHASE = "frame planning"
 
@@ -147,7 +147,7 @@ def _local_slot(var: LocalVar, tail_room: bool, zeroed: bool) -> Slot:
     in_memory = is_aggregate(var.ty)
     what = f"'{var.name}' ({var.ty})" + (", with as many bytes after it for strtoul()"
                                          if tail_room else "")
-    return Slot(var.name, ty, storage_align(var.ty), in_memory, zeroed, what, var.pos.line)
+    return Slot(var.name, ty, stack_align(var.ty), in_memory, zeroed, what, var.pos.line)
 
 
 def _loops(body: list[A.Stmt]) -> Iterator[A.For]:

@@ -38,7 +38,10 @@ MAX_IDENTIFIER_LENGTH = 1_024       # characters, after normalisation
 MAX_INT_LITERAL_BITS = UNTYPED_LIMIT_BITS    # a literal's value; pybpfc's integers have 64
 MAX_OPEN_BRACKETS = 200             # open at once, as in Python's tokenizer
 MAX_INDENT_LEVELS = 99              # blocks inside blocks, as in Python's tokenizer
-MAX_NESTING = 200                   # levels of the syntax tree below the module
+MAX_NESTING = 200                   # levels of the syntax tree below the module, an elif none
+# The same levels with each elif counted: Python's own compiler counts them
+# and refuses a tree about 3,000 deep (three times its recursion limit).
+MAX_TREE_DEPTH = 2_500
 
 
 # -------------------------------------------------------------------- files

@@ -160,9 +160,6 @@ class CheckedProgram:
     maps: list[MapVar] = field(default_factory=list)
     # What the kernel will load but will surely fail at run time.
     warnings: list["CompileWarning"] = field(default_factory=list)
-    # The structs the program sends to user space (ring buffer records):
-    # the object's BTF must describe them for a reader.
-    sent_types: list[StructType] = field(default_factory=list)
 
     @property
     def hooks(self) -> list[FuncSym]:

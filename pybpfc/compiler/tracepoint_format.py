@@ -78,14 +78,14 @@ def tracepoint_context(category: str, name: str) -> abi.Context:
     from ..runtime.errors import BpfError
     from ..runtime.tracepoint_events import event_file
     try:
-        with _tracefs() as root:
+        with readable_tracefs() as root:
             text = event_file(root, category, name, "format", "@tracepoint")
     except BpfError as err:
         raise TracepointUnknown(str(err)) from None
     return parse_format(text, category, name)
 
 
-def _tracefs() -> ContextManager[Path]:
+def readable_tracefs() -> ContextManager[Path]:
     """tracefs, mounted for the read if it is not (as root), through the
     runtime's mount, which unmounts again what it mounted."""
     from ..runtime import tracepoint_events
@@ -94,6 +94,10 @@ def _tracefs() -> ContextManager[Path]:
         raise TracepointUnknown("tracefs is not mounted, so the tracepoint's fields cannot be "
                                 "read: mount it (mount -t tracefs none /sys/kernel/tracing) or "
                                 "compile as root")
+    if mounted is not None and not os.access(mounted / "events", os.R_OK | os.X_OK):
+        # tracefs is mode 0700: mounted, but only root may read the formats
+        raise TracepointUnknown(f"tracefs at {mounted} is readable only by root, so the "
+                                "tracepoint's fields cannot be read: compile as root")
     opener: Callable[[], ContextManager[Path]] = tracepoint_events.mounted_tracefs
     return opener()
 

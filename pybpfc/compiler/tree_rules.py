@@ -4,7 +4,9 @@ too late), and pybpfc's bound on how deeply a program may nest.
 
 The checker and lowering walk the tree recursively, so a tree deeper than
 :data:`.source.MAX_NESTING` is refused here, at its deepest point, before
-they see it.
+they see it.  An `elif` does not count there (a long chain is flat to its
+reader), but the levels it adds are bounded by :data:`.source.MAX_TREE_DEPTH`,
+below the depth at which Python's own compiler gives up.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Optional
 
 from . import ast
 from .errors import CompileError, Source
-from .source import MAX_NESTING
+from .source import MAX_NESTING, MAX_TREE_DEPTH
 
 _FUTURE = "__future__"
 
@@ -29,9 +31,15 @@ def check_tree(module: ast.Module, source: Source) -> None:
                            late.pos, source,
                            "only the docstring and other __future__ imports may come before one")
     if too_deep is not None:
+        node, counting_elifs = too_deep
+        if counting_elifs:
+            raise CompileError(f"nested too deeply: more than {MAX_TREE_DEPTH:,} levels of "
+                               "blocks and expressions, counting each elif", node.pos, source,
+                               "Python's own compiler refuses a chain of about 3,000 elifs: "
+                               "split the chain, e.g. into a helper function")
         raise CompileError(f"nested too deeply: more than {MAX_NESTING} levels of blocks "
-                           "and expressions", too_deep.pos, source,
-                           "each block, elif and operator nests one level deeper: name a part "
+                           "and expressions", node.pos, source,
+                           "each block and operator nests one level deeper: name a part "
                            "of the expression, or split the chain")
 
 
@@ -66,22 +74,36 @@ def _check_features(stmt: ast.ImportFrom, source: Source) -> None:
             raise CompileError(f"future feature {name} is not defined", stmt.pos, source)
 
 
-def _walk(module: ast.Module, leading: set[int]) -> tuple[Optional[ast.Node], Optional[ast.Node]]:
-    """The first node nested more than MAX_NESTING levels below the module,
-    and the first future import that is not a leading one; without
-    recursion, so that any depth is measured."""
-    stack: list[tuple[ast.Node, int]] = [(stmt, 1) for stmt in reversed(module.body)]
+def _walk(module: ast.Module, leading: set[int]
+          ) -> tuple[Optional[tuple[ast.Node, bool]], Optional[ast.Node]]:
+    """The first node nested too deeply below the module (and whether it is
+    too deep only counting elifs), and the first future import that is not a
+    leading one; without recursion, so that any depth is measured."""
+    # (node, levels with no elif counted, levels with each elif counted)
+    stack: list[tuple[ast.Node, int, int]] = [(stmt, 1, 1) for stmt in reversed(module.body)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, tree_depth = stack.pop()
         if depth > MAX_NESTING:
-            return node, None
+            return (node, False), None
+        if tree_depth > MAX_TREE_DEPTH:
+            return (node, True), None
         if isinstance(node, ast.ImportFrom) and id(node) not in leading and _is_future_import(node):
             return None, node
+        elif_ = _elif_of(node)
         children = []
         for value in vars(node).values():
             if isinstance(value, ast.Node):
                 children.append(value)
             elif isinstance(value, list):
                 children += [item for item in value if isinstance(item, ast.Node)]
-        stack += [(child, depth + 1) for child in reversed(children)]
+        stack += [(child, depth + (child is not elif_), tree_depth + 1)
+                  for child in reversed(children)]
     return None, None
+
+
+def _elif_of(node: ast.Node) -> Optional[ast.Stmt]:
+    """The `elif` of an `if`: its else branch when that is one `if`
+    (`else:` holding only an `if` is the same tree, to Python too)."""
+    if isinstance(node, ast.If) and len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+        return node.orelse[0]
+    return None

@@ -274,6 +274,18 @@ def storage_align(ty: Type) -> int:
     return ty.align
 
 
+# A struct or array on the stack of at least a word starts 8-aligned, as
+# clang places them, so that LLVM zeroes and copies it a word at a time.
+WORD = 8
+
+
+def stack_align(ty: Type) -> int:
+    """The alignment of a variable's stack slot."""
+    if is_aggregate(ty) and ty.size >= WORD:
+        return max(storage_align(ty), WORD)
+    return storage_align(ty)
+
+
 def int_type(name: str) -> IntType:
     return INT_TYPES[name]
 

@@ -10,12 +10,14 @@ is imported or executed.
 """
 from __future__ import annotations
 
+from errno import EINVAL
 from typing import Any, Callable, Optional
 
 from .. import abi
 from ..compiler import ast as A
 from ..compiler import contract as C
 from ..compiler import semantics
+from ..compiler.dispatch import registrar
 from ..compiler.errors import InternalError
 from ..compiler.symbols import FuncSym
 from ..compiler.types import (BOOL, ArrayType, IntType, RefType, StructType, Type, int_type,
@@ -25,7 +27,6 @@ from .helpers import HELPERS, MASK64, PARSERS, Fakes
 from .memory import Place, encode, load, store
 from .trace import Trace
 
-EINVAL = 22
 PHASE = "simulate"
 # The most statements one run may execute: a program the verifier accepts
 # ends well before, so more is a loop the kernel would refuse.
@@ -53,20 +54,8 @@ EXPRESSIONS: dict[type, Callable[["Run", Any], Any]] = {}
 STATEMENTS: dict[type, Callable[["Run", Any], None]] = {}
 
 
-def expression(*kinds: type) -> Callable[[Any], Any]:
-    def register(fn: Any) -> Any:
-        for k in kinds:
-            EXPRESSIONS[k] = fn
-        return fn
-    return register
-
-
-def statement(*kinds: type) -> Callable[[Any], Any]:
-    def register(fn: Any) -> Any:
-        for k in kinds:
-            STATEMENTS[k] = fn
-        return fn
-    return register
+expression = registrar(EXPRESSIONS)
+statement = registrar(STATEMENTS)
 
 
 class Run:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from ..compiler.driver import check_source
+from ..compiler.driver import check_source, recursion_room
 from ..compiler.errors import CompileError, InternalError, Source
 from ..compiler.source import decode_source, read_source
 from ..compiler.symbols import CheckedProgram, FuncSym
@@ -138,7 +138,8 @@ class Program:
         tracer = Trace(self.checked.source) if trace else None
         run = Run(self, event, self.fakes, tracer)
         try:
-            verdict = run.hook(hook.fn)
+            with recursion_room():     # the run walks the tree as deep as it nests
+                verdict = run.hook(hook.fn)
         except InternalError as e:
             raise e.located(self.checked.source)
         names = [n for n, v in abi_hook.returns.values if v == verdict]

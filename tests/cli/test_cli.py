@@ -20,7 +20,7 @@ import pytest
 from tests.support import REPO_ROOT, pybpfc_cli, require_root
 from pybpfc import cli
 from pybpfc.compiler.ast import Pos
-from pybpfc.compiler.errors import CompileError, Source
+from pybpfc.compiler.errors import CompileError, InternalError, Source
 
 
 DENY_TTL = REPO_ROOT / "examples" / "deny_ttl.py"
@@ -424,6 +424,24 @@ def test_internal_error_is_one_line(prog: Path, monkeypatch: pytest.MonkeyPatch,
         "pybpfc: internal error: ValueError: lowering lost its way "
         "(run with --debug for the traceback)\n")
     assert not Path("prog.o").exists()
+
+
+def _compiler_bug(source: Source) -> Any:
+    raise InternalError("lowering", KeyError("lost"), Pos(3, 5, 3, 9), source)
+
+
+@pytest.mark.parametrize("argv", [["build", "prog.py"], ["check", "--load", "prog.py"],
+                                  ["run", "prog.py", "--", "true"]])
+def test_a_compiler_bug_says_internal_error_once(argv: list[str], prog: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # The compiler's InternalError says what it is and where; the command
+    # line adds only its name (run compiles before it makes anything).
+    _fake_driver(monkeypatch, compile_source=_compiler_bug)
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == (
+        "pybpfc: prog.py:3:5: internal error in pybpfc's lowering: KeyError: 'lost' "
+        "(run with --debug for the traceback)\n")
 
 
 @pytest.mark.parametrize("argv", [["--debug", "build", "prog.py"],

@@ -24,7 +24,7 @@ from fuzz.source_bytes import mutated_file
 from fuzz.source_check import (BOTH_ACCEPT, BOTH_REFUSE, PROBLEMS, judge_file,
                                judge_mutated)
 from fuzz.source_corpus import PROGRAMS
-from fuzz.source_sizes import FAMILIES, scaling_problems
+from fuzz.source_sizes import FAMILIES, measure, scaling_problems
 from tests.compiler.test_fuzz_compiler import base_seed
 
 MUTATED = 800
@@ -73,3 +73,22 @@ def test_growing_programs_cost_in_proportion(family: str) -> None:
     measured, problems = scaling_problems(family, sizes=(5_000, 50_000), rounds=2,
                                           time_factor=25)
     assert not problems, (problems, measured)
+
+
+def test_the_time_of_a_size_is_the_compiler_s_not_the_machine_s(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Time the child spends without the CPU (other processes running, here a
+    # sleep) is not the compiler's: on a loaded machine it made linear work
+    # look superlinear.  A hang still meets the wall-clock limit.
+    import time
+
+    from pybpfc.compiler import driver
+
+    def waits(source: Any) -> None:
+        time.sleep(0.5)
+    monkeypatch.setattr(driver, "check_source", waits)
+    measured = measure("statements", 1_000)
+    assert measured.outcome == "ok"
+    assert measured.seconds < 0.2 and measured.wall >= 0.5
+    timed_out = measure("statements", 1_000, time_limit=0.2)
+    assert timed_out.outcome.startswith(TIMEOUT)

@@ -69,6 +69,8 @@ def helper_param_annotation(helper: abi.Helper, kind: str) -> str:
              if helper.name in h.helpers and h.context.is_socket}))
     if kind.startswith("buffer"):
         return "bytearray"
+    if kind == "prog_array":
+        return "ProgArray"
     return "int"
 
 
@@ -90,7 +92,7 @@ def test_helper_functions_have_the_tables_signature(helper: abi.Helper) -> None:
 
 METHOD_PARAM_ANNOTATIONS = {"K": "K", "V": "V", "u32": "int", "u64": "int", "bool": "bool",
                             "socket": "object", "record": "object", "i64": "int"}
-METHOD_RETURNS = {"optional_ref": "Optional[Ref[V]]", "ref": "Ref[V]", "i64": "int",
+METHOD_RETURNS = {"optional_ref": "Optional[Ref[V]]", "ref": "Ref[V]", "i64": "int", "i32": "int",
                   "None": "None"}
 
 
@@ -119,9 +121,10 @@ def test_map_classes_have_the_tables_methods(kind: abi.MapKind) -> None:
 # --------------------------------------------- mypy and pybpfc agree
 
 HEADER = """\
-from pybpfc import (ALLOW, ArrayMap, CgroupStorage, HashMap, Histogram, LpmTrie, LruHashMap,
-                    PerCpuArrayMap, PerCpuHashMap, RingBuf, SockoptContext, SockStorage,
-                    cgroup_getsockopt, struct, u32, u64)
+from pybpfc import (ALLOW, XDP_PASS, ArrayMap, CgroupStorage, DevMap, DevMapHash, HashMap,
+                    Histogram, LpmTrie, LruHashMap, PerCpuArrayMap, PerCpuHashMap, ProgArray,
+                    RingBuf, SockoptContext, SockStorage, XdpContext, cgroup_getsockopt, struct,
+                    u32, u64, xdp)
 
 
 @struct
@@ -154,10 +157,23 @@ def call(kind: abi.MapKind, method: abi.Method, keywords: dict[str, str]) -> str
     return f"{kind.python_name.lower()}.{method.name}({arguments})"
 
 
+def in_xdp(kind: abi.MapKind) -> bool:
+    """Whether the kind's methods are called in an XDP hook (their helpers
+    are the packet programs' only) rather than in a getsockopt one."""
+    sockopt = next(h for h in abi.HOOKS if h.decorator == "cgroup_getsockopt")
+    return any(m.helper not in sockopt.helpers for m in kind.signatures)
+
+
 def hook(body: list[str]) -> str:
+    """Both hooks: each line is the getsockopt hook's, or the XDP hook's
+    when it starts with "xdp:"."""
+    def lines(prefix: str) -> str:
+        return "".join(f"    {line.removeprefix(prefix)}\n" for line in body
+                       if line.startswith("xdp:") == bool(prefix))
     return ("\n\n@cgroup_getsockopt\ndef calls(ctx: SockoptContext) -> int:\n"
-            + "    prefix = Prefix()\n"
-            + "".join(f"    {line}\n" for line in body) + "    return ALLOW\n")
+            + "    prefix = Prefix()\n" + lines("") + "    return ALLOW\n"
+            + "\n\n@xdp\ndef packet_calls(ctx: XdpContext) -> int:\n"
+            + lines("xdp:") + "    return XDP_PASS\n")
 
 
 def every_call_by_keyword() -> list[str]:
@@ -166,7 +182,9 @@ def every_call_by_keyword() -> list[str]:
     for kind in abi.MAP_KINDS.values():
         for method in kind.signatures:
             text = call(kind, method, {p.name: argument(kind, p) for p in method.params})
-            if method.returns == "optional_ref":
+            if in_xdp(kind):
+                body.append(f"xdp:{text}")
+            elif method.returns == "optional_ref":
                 body += [f"found = {text}", "if found is None:", "    return ALLOW"]
             elif method.returns == "ref":
                 body += [f"here = {text}", "here.value = 1"]
@@ -186,7 +204,7 @@ def misspelled_calls() -> list[str]:
                 wrong = "key" if first.name != "key" else "index"
                 keywords = {wrong: argument(kind, first)}
                 keywords.update({p.name: argument(kind, p) for p in method.params[1:]})
-                calls.append(call(kind, method, keywords))
+                calls.append(("xdp:" if in_xdp(kind) else "") + call(kind, method, keywords))
     return calls
 
 
@@ -217,10 +235,11 @@ def test_mypy_and_pybpfc_refuse_the_same_misspelled_keywords(tmp_path: Path) -> 
             check_source(Source("calls.py", program([text])))
     text = program(calls)
     checked = mypy(tmp_path, text)
-    first_line = text.count("\n", 0, text.index(calls[0])) + 1
+    lines = text.splitlines()
+    expected = {lines.index(f"    {c.removeprefix('xdp:')}") + 1 for c in calls}
     refused = {int(n) for n in re.findall(r"calls\.py:(\d+): error: Unexpected keyword",
                                           checked.stdout)}
-    assert refused == set(range(first_line, first_line + len(calls))), checked.stdout
+    assert refused == expected, checked.stdout
 
 
 # ----------------------------- ArrayMap.lookup(index=...), in the kernel

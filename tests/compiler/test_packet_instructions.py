@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pybpfc.abi.kernel import INSN_SIZE
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.elf import read_object
@@ -24,7 +25,6 @@ TWINS = {
     "tc_set_dscp": ("set_dscp",),
     "cgroup_skb_loopback_only": ("loopback_only", "count_received"),
 }
-INSN_SIZE = 8
 
 
 def counts(elf: bytes) -> dict[str, int]:

@@ -78,20 +78,25 @@ def outside_repository(tmp_path: Path) -> Path:
     return workdir
 
 
-def run_mypy(workdir: Path, *files: str) -> "subprocess.CompletedProcess[str]":
+def run_mypy(workdir: Path, *files: str,
+             python: str = sys.executable) -> "subprocess.CompletedProcess[str]":
+    # --python-executable: the interpreter whose installed packages mypy
+    # reads (by default the one running it, as `.venv/bin/mypy` does).
     return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                           "--python-executable", python,
                            "--cache-dir", str(workdir / ".mypy_cache"), *files],
                           capture_output=True, text=True, cwd=workdir, env=user_environment())
 
 
-def run_pyright(workdir: Path, *files: str) -> "subprocess.CompletedProcess[str]":
+def run_pyright(workdir: Path, *files: str,
+                python: str = sys.executable) -> "subprocess.CompletedProcess[str]":
     # --pythonpath: the interpreter whose installed packages pyright reads,
     # as an editor does with the interpreter selected for the project.
     # The wrapper from PyPI runs the pyright it ships; without the variable
     # it would also ask PyPI whether a newer one exists.
     (workdir / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}\n')
     env = user_environment() | {"PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
-    return subprocess.run([sys.executable, "-m", "pyright", "--pythonpath", sys.executable,
+    return subprocess.run([sys.executable, "-m", "pyright", "--pythonpath", python,
                            *files], capture_output=True, text=True, cwd=workdir, env=env,
                           timeout=300)
 
@@ -103,9 +108,11 @@ class Checker:
     error_mark: str         # what marks an error line: PATH:LINE:... then this
     missing_import: str     # what it says of a module it cannot find
 
-    def errors(self, workdir: Path, *files: str) -> tuple[set[tuple[str, int]], str]:
-        """(file name, line) of each error it reports, and its output."""
-        result = self.run(workdir, *files)
+    def errors(self, workdir: Path, *files: str,
+               python: str = sys.executable) -> tuple[set[tuple[str, int]], str]:
+        """(file name, line) of each error it reports, and its output;
+        ``python`` is the project's interpreter, whose packages it reads."""
+        result = self.run(workdir, *files, python=python)
         found = set()
         for line in result.stdout.splitlines():
             if self.error_mark in line:

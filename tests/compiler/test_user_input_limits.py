@@ -12,7 +12,9 @@ import pytest
 from pybpfc.compiler import ast as A
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import CompileError, InternalError, Source
+from pybpfc.compiler.check.state import MAX_BLOCK_DEPTH
 from pybpfc.compiler.parser import parse
+from pybpfc.compiler.source import MAX_TREE_DEPTH
 
 HEADER = textwrap.dedent("""\
     from typing import Final
@@ -168,9 +170,9 @@ def test_the_checker_bounds_expressions_whatever_the_parser_lets_through() -> No
 def test_the_checker_bounds_blocks_whatever_the_parser_lets_through() -> None:
     text, module = hook_with([])
     x = x_name(text)
-    module.body[-1].body.insert(1, nested_ifs(x, 1200, [A.Pass(x.pos)]))
+    module.body[-1].body.insert(1, nested_ifs(x, MAX_BLOCK_DEPTH + 200, [A.Pass(x.pos)]))
     err = compile_error(text, module)
-    assert err.message.startswith("blocks are nested more than 1000 levels deep")
+    assert err.message.startswith(f"blocks are nested more than {MAX_BLOCK_DEPTH} levels deep")
 
 
 def test_the_deepest_tree_the_checker_takes_compiles_from_a_deep_caller() -> None:
@@ -218,7 +220,8 @@ def test_an_elif_chain_python_takes_and_the_limits_allow_compiles() -> None:
 
 
 def test_an_elif_chain_beyond_the_limits_is_located() -> None:
-    err = compile_error(program(elif_chain(1200)))
+    # (A chain of 1,200, which Python takes, compiles: tests/compiler/test_elif_chains.py.)
+    err = compile_error(program(elif_chain(MAX_TREE_DEPTH + 200)))
     assert err.pos is not None
     assert "nested" in err.message
 

@@ -25,6 +25,7 @@ METHOD_CALLS = {
     "sk_storage_delete": ("m: SockStorage[u64] = SockStorage()", "m.delete({sock})"),
     "get_local_storage": ("m: CgroupStorage[u64] = CgroupStorage()", "m.get().value += 1"),
     "ringbuf_output": ("m: RingBuf = RingBuf(max_entries=4096)", "m.output(u64(1))"),
+    "redirect_map": ("m: DevMap = DevMap(max_entries=4)", "x = m.redirect(1, 2)"),
 }
 
 
@@ -42,8 +43,11 @@ def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
             args.append("ctx.file_pos")     # a length only known when the hook runs
             continue
         args.append({"ctx": "ctx", "ctx_or_null": "None", "sock": sock, "buffer": "buf",
-                     "buffer_start": "buf", "buffer_tail": "buf"}.get(kind, "0"))
+                     "buffer_start": "buf", "buffer_tail": "buf",
+                     "prog_array": "progs"}.get(kind, "0"))
     call = f"{helper.name}({', '.join(args)})"
+    if "prog_array" in helper.params:
+        return "progs: ProgArray = ProgArray(max_entries=2)", f"x = {call}"
     if helper.returns.startswith("parsed"):
         return "", f"parsed = {call}"
     return "", f"x = {call}" if helper.returns != "None" else call
@@ -51,7 +55,7 @@ def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
 
 def program(hook: abi.Hook, helper: abi.Helper) -> str:
     declaration, statement = call_of(hook, helper)
-    names = ["ALLOW", "ArrayMap", "CgroupStorage", "HashMap", "RingBuf", "SockStorage",
+    names = ["ALLOW", "ArrayMap", "CgroupStorage", "DevMap", "HashMap", "ProgArray", "RingBuf", "SockStorage",
              "u32", "u64", hook.decorator, hook.context.python_name]
     if helper.call == "function":
         names.append(helper.name)

@@ -12,7 +12,6 @@ from typing import Iterator
 import pytest
 
 from pybpfc.runtime import packet_build as pb
-from tests import packet_bytes as pk
 from tests.support import REPO_ROOT, require_root
 from pybpfc import abi
 from pybpfc.compiler.driver import compile_source
@@ -40,16 +39,16 @@ def drop_udp() -> Iterator[Collection]:
 
 
 @pytest.mark.parametrize("frame,verdict", [
-    (pk.udp4_frame(5353), XDP_DROP),
-    (pk.udp4_frame(5354), XDP_PASS),
+    (pb.udp4_frame(dport=5353), XDP_DROP),
+    (pb.udp4_frame(dport=5354), XDP_PASS),
     # The UDP header found after IP options (IHL 7).
-    (pk.udp4_frame(5353, options=b"\x01" * 8), XDP_DROP),
-    (pk.ethernet(pk.ipv4(pk.tcp(5353), pk.IPPROTO_TCP)), XDP_PASS),
-    (pk.ethernet(pk.ipv6(pk.udp(5353), pk.IPPROTO_UDP), pk.ETH_P_IPV6), XDP_PASS),
+    (pb.udp4_frame(dport=5353, options=b"\x01" * 8), XDP_DROP),
+    (pb.tcp4_frame(dport=5353), XDP_PASS),
+    (pb.udp6_frame(dport=5353), XDP_PASS),
     # Too short for the UDP header, the IPv4 header.  (The kernel test-runs
     # XDP on 14 bytes at least: a frame too short for Ethernet never comes.)
-    (pk.udp4_frame(5353)[:14 + 20 + 7], XDP_PASS),
-    (pk.udp4_frame(5353)[:14 + 19], XDP_PASS),
+    (pb.udp4_frame(dport=5353)[:14 + 20 + 7], XDP_PASS),
+    (pb.udp4_frame(dport=5353)[:14 + 19], XDP_PASS),
 ], ids=["to-port", "other-port", "ip-options", "tcp", "ipv6", "short-udp", "short-ip"])
 def test_xdp_drop_udp_port(drop_udp: Collection, frame: bytes, verdict: int) -> None:
     result = drop_udp.programs["drop_udp_port"].test_run(frame)
@@ -58,10 +57,10 @@ def test_xdp_drop_udp_port(drop_udp: Collection, frame: bytes, verdict: int) -> 
 
 
 def test_xdp_count_protocols_counts_packets_and_bytes() -> None:
-    frames = [pk.udp4_frame(53), pk.udp4_frame(54),
-              pk.ethernet(pk.ipv4(pk.tcp(80), pk.IPPROTO_TCP)),
-              pk.ethernet(pk.ipv6(pk.udp(53), pk.IPPROTO_UDP), pk.ETH_P_IPV6),
-              pk.ethernet(b"\0" * 28, pk.ETH_P_ARP), pk.udp4_frame(53)[:20]]
+    frames = [pb.udp4_frame(dport=53), pb.udp4_frame(dport=54),
+              pb.tcp4_frame(dport=80),
+              pb.udp6_frame(dport=53),
+              pb.ethernet(bytes(28), pb.ETH_P_ARP), pb.udp4_frame(dport=53)[:20]]
     with example("xdp_count_protocols") as coll:
         prog = coll.programs["count_protocols"]
         for frame in frames:
@@ -71,27 +70,27 @@ def test_xdp_count_protocols_counts_packets_and_bytes() -> None:
         def total(protocol: int) -> tuple[int, int]:
             per_cpu = counts[protocol]
             return (sum(v["packets"] for v in per_cpu), sum(v["bytes"] for v in per_cpu))
-        assert total(pk.IPPROTO_UDP) == (3, 2 * len(frames[0]) + len(frames[3]))
-        assert total(pk.IPPROTO_TCP) == (1, len(frames[2]))
+        assert total(pb.IPPROTO_UDP) == (3, 2 * len(frames[0]) + len(frames[3]))
+        assert total(pb.IPPROTO_TCP) == (1, len(frames[2]))
         assert total(0) == (0, 0)       # ARP and the short frame counted nowhere
 
 
 def test_tc_set_dscp_rewrites_tos_and_checksum() -> None:
     with example("tc_set_dscp", dscp=10) as coll:
         prog = coll.programs["set_dscp"]
-        frame = pk.udp4_frame(53, tos=0x01)           # ECN bits set: kept
+        frame = pb.udp4_frame(dport=53, tos=0x01)           # ECN bits set: kept
         result = prog.test_run(frame)
         assert result.retval == TC_ACT_OK
-        ip = pk.read_ipv4(result.data_out)
+        ip = pb.read_ipv4(result.data_out)
         assert ip.tos == (10 << 2) | 0x01
-        assert pk.checksum(ip.header) == 0             # the header's checksum holds
-        assert pk.read_ipv4(frame).check != ip.check
+        assert pb.checksum(ip.header) == 0             # the header's checksum holds
+        assert pb.read_ipv4(frame).check != ip.check
         assert result.data_out[:15] == frame[:15] and result.data_out[16:24] == frame[16:24]
         assert result.data_out[26:] == frame[26:]
         # Already marked, or not IPv4: the packet leaves unchanged.
-        marked = pk.udp4_frame(53, tos=10 << 2)
+        marked = pb.udp4_frame(dport=53, tos=10 << 2)
         assert prog.test_run(marked).data_out == marked
-        arp = pk.ethernet(b"\0" * 28, pk.ETH_P_ARP)
+        arp = pb.ethernet(bytes(28), pb.ETH_P_ARP)
         assert prog.test_run(arp).data_out == arp
 
 
@@ -99,10 +98,10 @@ def test_cgroup_skb_loopback_only_verdicts() -> None:
     """cgroup_skb programs see the packet from its IP header on."""
     with example("cgroup_skb_loopback_only") as coll:
         egress = coll.programs["loopback_only"]
-        cases = [(pk.udp4_frame(53, dst="127.0.0.1"), 1), (pk.udp4_frame(53, dst="127.8.9.1"), 1),
-                 (pk.udp4_frame(53, dst="10.0.0.2"), 0), (pk.udp4_frame(53, dst="128.0.0.1"), 0),
-                 (pk.ethernet(pk.ipv6(pk.udp(53), pk.IPPROTO_UDP, dst="::1"), pk.ETH_P_IPV6), 1),
-                 (pk.ethernet(pk.ipv6(pk.udp(53), pk.IPPROTO_UDP, dst="::2"), pk.ETH_P_IPV6), 0)]
+        cases = [(pb.udp4_frame(dport=53, dst="127.0.0.1"), 1), (pb.udp4_frame(dport=53, dst="127.8.9.1"), 1),
+                 (pb.udp4_frame(dport=53, dst="10.0.0.2"), 0), (pb.udp4_frame(dport=53, dst="128.0.0.1"), 0),
+                 (pb.udp6_frame(dport=53, dst="::1"), 1),
+                 (pb.udp6_frame(dport=53, dst="::2"), 0)]
         for frame, verdict in cases:
             assert egress.test_run(frame).retval == verdict, frame.hex()
         assert coll.globals["refused"] == 3
@@ -115,7 +114,7 @@ def test_every_packet_hook_loads_with_python_line_info(tmp_path: Path) -> None:
     from tests.support import bpftool_dump_xlated_linum, bpftool_loadall, mounted_bpffs
     require_root("loading with bpftool")
     names = ["xdp_drop_udp_port", "xdp_count_protocols", "xdp_block_prefixes",
-             "xdp_load_balancer", "tc_set_dscp",
+             "xdp_load_balancer", "xdp_redirect_ports", "tc_set_dscp",
              "cgroup_skb_loopback_only"]
     with mounted_bpffs() as bpffs:
         for name in names:
@@ -140,7 +139,7 @@ def test_xdp_block_prefixes_follows_the_trie_as_user_space_changes_it() -> None:
         prog, blocked = coll.programs["block_prefixes"], coll.maps["blocked"]
 
         def verdict(source: str) -> int:
-            return prog.test_run(pk.udp4_frame(53, src=source)).retval
+            return prog.test_run(pb.udp4_frame(dport=53, src=source)).retval
         assert verdict("10.1.2.7") == XDP_PASS
         blocked[prefix("10.1.2.0/24")] = 0
         blocked[prefix("10.1.2.128/25")] = 0        # the longest prefix counts the hit
@@ -149,7 +148,7 @@ def test_xdp_block_prefixes_follows_the_trie_as_user_space_changes_it() -> None:
         assert blocked[prefix("10.1.2.0/24")] == 1 and blocked[prefix("10.1.2.128/25")] == 2
         del blocked[prefix("10.1.2.0/24")]
         assert [verdict("10.1.2.7"), verdict("10.1.2.129")] == [XDP_PASS, XDP_DROP]
-        ipv6 = pk.ethernet(pk.ipv6(pk.udp(53), pk.IPPROTO_UDP), pk.ETH_P_IPV6)
+        ipv6 = pb.udp6_frame(dport=53)
         assert prog.test_run(ipv6).retval == XDP_PASS
 
 
@@ -162,21 +161,21 @@ def test_xdp_load_balancer_rewrites_and_sends_back() -> None:
         prog = coll.programs["balance"]
         for sport, backend in ((40000, "10.0.1.10"), (40001, "10.0.1.11")):
             datagram = pb.udp(b"hello", sport, 8080, "192.0.2.7", vip)
-            frame = pk.ethernet(pk.ipv4(datagram, pk.IPPROTO_UDP, src="192.0.2.7", dst=vip))
+            frame = pb.ethernet(pb.ipv4(datagram, pb.IPPROTO_UDP, src="192.0.2.7", dst=vip))
             result = prog.test_run(frame)
             assert result.retval == abi.kernel.XDP_TX
             out = result.data_out
-            ip = pk.read_ipv4(out)
+            ip = pb.read_ipv4(out)
             assert (ip.src, ip.dst) == ("192.0.2.7", backend)
-            assert pk.checksum(ip.header) == 0 and pb.l4_checksum_ok(out)
+            assert pb.checksum(ip.header) == 0 and pb.l4_checksum_ok(out)
             assert out[:6] == frame[6:12] and out[6:12] == frame[:6]     # MACs swapped
         # Without a UDP checksum (0), none is made up.
-        plain = pk.ethernet(pk.ipv4(pk.udp(8080, sport=40000), pk.IPPROTO_UDP, dst=vip))
-        out = prog.test_run(plain).data_out
-        assert out[14 + 20 + 6:14 + 20 + 8] == b"\0\0" and pk.checksum(pk.read_ipv4(out).header) == 0
+        bare = pb.udp(b"hello", 40000, 8080, with_checksum=False)
+        out = prog.test_run(pb.ethernet(pb.ipv4(bare, pb.IPPROTO_UDP, dst=vip))).data_out
+        assert out[14 + 20 + 6:14 + 20 + 8] == b"\0\0"
+        assert pb.checksum(pb.read_ipv4(out).header) == 0
         # Another address, another port: passed on untouched.
-        for other in (pk.udp4_frame(8080), pk.ethernet(pk.ipv4(pk.udp(8081), pk.IPPROTO_UDP,
-                                                               dst=vip))):
+        for other in (pb.udp4_frame(dport=8080), pb.udp4_frame(sport=40000, dport=8081, dst=vip)):
             result = prog.test_run(other)
             assert (result.retval, result.data_out) == (XDP_PASS, other)
 
@@ -201,9 +200,86 @@ def test_a_be16_is_in_a_tuple_of_its_byte_orders_constants() -> None:
     spec = read_object(compile_source(Source("ip_only.py", IP_ONLY)).elf)
     with load(spec) as coll:
         prog = coll.programs["ip_only"]
-        assert prog.test_run(pk.udp4_frame(53)).retval == XDP_DROP
-        ipv6 = pk.ethernet(pk.ipv6(pk.udp(53), pk.IPPROTO_UDP), pk.ETH_P_IPV6)
+        assert prog.test_run(pb.udp4_frame(dport=53)).retval == XDP_DROP
+        ipv6 = pb.udp6_frame(dport=53)
         assert prog.test_run(ipv6).retval == XDP_DROP
-        assert prog.test_run(pk.ethernet(bytes(28), pk.ETH_P_ARP)).retval == XDP_PASS
+        assert prog.test_run(pb.ethernet(bytes(28), pb.ETH_P_ARP)).retval == XDP_PASS
         # The type with ETH_P_IP's two bytes the other way round passes.
-        assert prog.test_run(pk.ethernet(bytes(28), 0x0008)).retval == XDP_PASS
+        assert prog.test_run(pb.ethernet(bytes(28), 0x0008)).retval == XDP_PASS
+
+
+TAIL_CALLS = """\
+from pybpfc import (ETH_HLEN, ETH_P_IP, IPPROTO_UDP, XDP_DROP, XDP_PASS, EthHdr, Ipv4Hdr,
+                    ProgArray, XdpContext, htons, tail_call, u32, xdp)
+
+progs: ProgArray = ProgArray(max_entries=4)
+fell_through: u32 = 0
+
+
+@xdp
+def by_protocol(ctx: XdpContext) -> int:
+    global fell_through
+    eth = ctx.header(EthHdr, 0)
+    if eth is None or eth.h_proto != htons(ETH_P_IP):
+        return XDP_PASS
+    ip = ctx.header(Ipv4Hdr, ETH_HLEN)
+    if ip is None:
+        return XDP_PASS
+    tail_call(ctx, progs, u32(ip.protocol) & 3)     # does not come back when the slot is set
+    fell_through += 1
+    return XDP_PASS
+
+
+@xdp
+def drop_udp(ctx: XdpContext) -> int:
+    return XDP_DROP
+"""
+
+
+def test_tail_call_jumps_to_the_program_user_space_put_in_the_slot() -> None:
+    """UDP (17, slot 1) goes to drop_udp once user space stores it there;
+    an empty slot, and TCP's (6, slot 2), fall through to the caller."""
+    require_root("loading packet programs")
+    with load(read_object(compile_source(Source("tail_calls.py", TAIL_CALLS)).elf)) as coll:
+        entry, progs = coll.programs["by_protocol"], coll.maps["progs"]
+        udp, tcp = pb.udp4_frame(dport=53), pb.tcp4_frame(dport=80)
+        assert [entry.test_run(f).retval for f in (udp, tcp)] == [XDP_PASS, XDP_PASS]
+        assert coll.globals["fell_through"] == 2
+        progs[1] = coll.programs["drop_udp"]
+        assert progs[1] == coll.programs["drop_udp"].info().id
+        assert [entry.test_run(f).retval for f in (udp, tcp)] == [XDP_DROP, XDP_PASS]
+        assert coll.globals["fell_through"] == 3          # TCP's only
+        del progs[1]
+        assert entry.test_run(udp).retval == XDP_PASS and coll.globals["fell_through"] == 4
+
+
+BY_PORT = """\
+from pybpfc import (ETH_HLEN, XDP_PASS, DevMapHash, Ipv4Hdr, UdpHdr, XdpContext, ntohs, u32,
+                    xdp)
+
+out: DevMapHash = DevMapHash(max_entries=4)
+
+
+@xdp
+def by_port(ctx: XdpContext) -> int:
+    ip = ctx.header(Ipv4Hdr, ETH_HLEN)
+    if ip is None:
+        return XDP_PASS
+    udp = ctx.header(UdpHdr, ETH_HLEN + 20)
+    if udp is None:
+        return XDP_PASS
+    return out.redirect(u32(ntohs(udp.dest)), XDP_PASS)
+"""
+
+
+def test_devmap_hash_redirects_by_any_key_it_holds() -> None:
+    """A DevMapHash keyed by port: a key user space stored (with the
+    loopback device) gives XDP_REDIRECT, another the fallback action."""
+    require_root("loading packet programs")
+    with load(read_object(compile_source(Source("by_port.py", BY_PORT)).elf)) as coll:
+        prog, out = coll.programs["by_port"], coll.maps["out"]
+        out[5000] = socket.if_nametoindex("lo")
+        assert [prog.test_run(pb.udp4_frame(dport=p)).retval for p in (5000, 5001)] == [
+            abi.kernel.XDP_REDIRECT, XDP_PASS]
+        del out[5000]
+        assert prog.test_run(pb.udp4_frame(dport=5000)).retval == XDP_PASS

@@ -14,6 +14,8 @@ from pathlib import Path
 from benchmarks.scenarios import probe_udp_one_at_a_time
 from tests.support import (REPO_ROOT, Attached, errno_of, find_bpftool, pybpfc_cli, run_in_cgroup,
                     unshare_network)
+from pybpfc.abi.kernel import ETH_P_ALL
+from pybpfc.abi.system import IFF_UP, SIOCGIFFLAGS, SIOCSIFFLAGS, SO_BINDTOIFINDEX
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.cgroup import TemporaryCgroup
@@ -200,7 +202,6 @@ def test_sock_storage_of_a_socket_is_readable_from_python(cgroup: TemporaryCgrou
 
 # ----------------------------------------------------------- socket filter
 
-ETH_P_ALL = 0x0003
 ETH_IP_UDP_HEADERS = 14 + 20 + 8
 
 
@@ -240,7 +241,6 @@ def icmp_echo_request(payload: bytes) -> bytes:
 def link_up(name: str) -> None:
     """Bring an interface up with SIOCSIFFLAGS (no `ip` binary needed)."""
     import fcntl
-    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         request = struct.pack("16sh", name.encode(), 0)
         flags = struct.unpack("16sh", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
@@ -316,7 +316,6 @@ def bind_to_loopback(ctx: SockContext) -> int:
 
 
 def test_sock_create_sets_bound_dev_if_mark_and_priority(cgroup: TemporaryCgroup) -> None:
-    SO_BINDTOIFINDEX = 62
     elf = compile_source(Source("bind.py", BIND_TO_LOOPBACK)).elf
     with Attached(elf, cgroup):
         def child() -> tuple[int, int, int]:

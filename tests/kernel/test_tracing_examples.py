@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 import pytest
 
+from pybpfc.abi.system import GETPPID_SYSCALL_NUMBERS
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.collection import Collection, load
@@ -27,7 +28,7 @@ from tests.support import REPO_ROOT, require_root
 pytestmark = pytest.mark.kernel
 
 # getppid(2), a system call nothing else in a forked child makes.
-GETPPID = {"x86_64": 110, "aarch64": 173, "riscv64": 173}[os.uname().machine]
+GETPPID = GETPPID_SYSCALL_NUMBERS[os.uname().machine]
 
 
 @pytest.fixture

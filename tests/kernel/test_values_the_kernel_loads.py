@@ -12,11 +12,11 @@ import pytest
 
 from tests.kernel.test_sock_addr_examples import private_loopback
 from tests.support import Attached, errno_of, run_in_cgroup
+from pybpfc.abi.system import SO_NETNS_COOKIE
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.cgroup import TemporaryCgroup
 
-SO_NETNS_COOKIE = 71
 SOL_IP, IP_TOS, IP_TTL = 0, 1, 2
 
 COOKIES = """

@@ -22,6 +22,7 @@ import pytest
 from fuzz.isolate import run_isolated
 from fuzz.objects import REPO_ROOT, build_c_objects
 from tests.support import require_kernel_feature, require_root, run_in_cgroup
+from pybpfc.abi.system import PR_SET_SECUREBITS, SECBIT_NOROOT, SECBIT_NOROOT_LOCKED
 from pybpfc.compiler.driver import compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.cgroup import TemporaryCgroup, cgroup2_root
@@ -84,10 +85,6 @@ class _CapHeader(ctypes.Structure):
 class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
                 ("inheritable", ctypes.c_uint32)]
-
-
-PR_SET_SECUREBITS = 28
-SECBIT_NOROOT, SECBIT_NOROOT_LOCKED = 1 << 0, 1 << 1
 
 
 def drop_all_capabilities() -> None:

@@ -27,6 +27,9 @@ from hypothesis import strategies as st
 
 from tests.support import REPO_ROOT, require_kernel_feature, require_root
 from pybpfc import abi
+from pybpfc.abi.kernel import (BPF_BTF_LOAD, BPF_F_NO_PREALLOC, BPF_MAP_CREATE,
+                               BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_UPDATE_ELEM,
+                               BPF_PROG_LOAD, SYSCALL_NUMBERS)
 from pybpfc.compiler.driver import ObjectPlan, compile_source
 from pybpfc.compiler.errors import Source
 from pybpfc.runtime.btf import (INT_BOOL, INT_SIGNED, Btf, BtfExt, BtfType, Enumerator, Kind, Member,
@@ -42,8 +45,6 @@ C_SOURCES = sorted(C_DIR.glob("*.c"))
 # Objects the spec reader must refuse; the others read back and load.
 REFUSED_C = {"extern_kconfig"}
 
-BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY = 1, 2
-BPF_F_NO_PREALLOC = 1
 
 
 # ------------------------------------------------------------------ helpers
@@ -578,7 +579,8 @@ def test_runtime_spec_does_not_import_the_compiler(module: str) -> None:
 class _Bpf:
     """Just enough bpf(2) to hand a spec to the kernel: this checks the
     spec, not the runtime's loader."""
-    BTF_LOAD, MAP_CREATE, MAP_UPDATE, PROG_LOAD = 18, 0, 2, 5
+    BTF_LOAD, MAP_CREATE, MAP_UPDATE, PROG_LOAD = (BPF_BTF_LOAD, BPF_MAP_CREATE,
+                                                   BPF_MAP_UPDATE_ELEM, BPF_PROG_LOAD)
 
     def __init__(self) -> None:
         self.libc = ctypes.CDLL(None, use_errno=True)
@@ -592,7 +594,7 @@ class _Bpf:
 
     def call(self, cmd: int, attr: bytearray, log: object = None) -> int:
         a = ctypes.create_string_buffer(bytes(attr), len(attr))
-        fd = self.libc.syscall(321, cmd, a, len(attr))   # x86_64 __NR_bpf
+        fd = self.libc.syscall(SYSCALL_NUMBERS[os.uname().machine], cmd, a, len(attr))
         if fd < 0:
             text = log.value.decode(errors="replace") if log is not None else ""  # type: ignore[attr-defined]
             raise OSError(ctypes.get_errno(), f"bpf cmd {cmd}: {text[-2000:]}")

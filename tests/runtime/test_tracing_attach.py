@@ -18,6 +18,7 @@ from typing import Callable
 import pytest
 
 from pybpfc import abi
+from pybpfc.abi.system import GETPPID_SYSCALL_NUMBERS
 from pybpfc.runtime.collection import load
 from pybpfc.runtime.errors import BpfError, SyscallError
 from pybpfc.runtime.stacks import ProcessMaps, user_frames
@@ -29,7 +30,7 @@ from tests.support import require_root
 BuildTracing = Callable[..., Path]
 
 # getppid(2), a system call nothing else in a forked child makes.
-GETPPID = {"x86_64": 110, "aarch64": 173, "riscv64": 173}[os.uname().machine]
+GETPPID = GETPPID_SYSCALL_NUMBERS[os.uname().machine]
 
 
 def text(raw: bytes) -> str:

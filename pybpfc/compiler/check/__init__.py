@@ -34,7 +34,8 @@ from ..symbols import CheckedProgram
 # Imported for the checkers they register.
 from . import access, calls, comparisons, expressions, statements  # noqa: F401
 from .declarations import (declare_function, function_body, function_signature,
-                           module_statement, reject_object_name_clashes, reject_recursion)
+                           module_statement, reject_names_btf_refuses,
+                           reject_object_name_clashes, reject_recursion)
 from .state import Checker, error, internal
 
 __all__ = ["check", "CheckedProgram"]
@@ -49,6 +50,7 @@ def check(source: Source, module: A.Module) -> CheckedProgram:
         else:
             _at(stmt, module_statement, ck, stmt)
     _at(module, reject_object_name_clashes, ck)
+    _at(module, reject_names_btf_refuses, ck)
     # Functions may call functions defined after them, as in Python.
     for fn in functions:
         _at(fn.node, function_signature, ck, fn)
@@ -60,7 +62,7 @@ def check(source: Source, module: A.Module) -> CheckedProgram:
                     "decorator such as @cgroup_sysctl", None,
                     note="hook decorators: " + ", ".join(h.decorator for h in abi.HOOKS))
     return CheckedProgram(source, module, ck.license, ck.globals, ck.structs, ck.functions,
-                          ck.maps, ck.warnings, ck.sent_types)
+                          ck.maps, ck.warnings)
 
 
 def _at(node: A.Node, step: Callable, *args):  # type: ignore[no-untyped-def,type-arg]

@@ -18,7 +18,7 @@ from ..tracepoint_format import DATA_LOC
 from ..types import (DEFAULT_INT, NONE, U8, U16, U32, U64, UNTYPED_INT, ArrayType, BytesLitType,
                      ContextType, CtxArrayType, IntType, RefType, SockRefType, StructType, Type,
                      WindowType, int_type, is_int, is_scalar)
-from . import packet
+from . import narrowing, packet
 from .expressions import coerce, uncast
 from .state import Checker, arity, error, expression
 
@@ -159,7 +159,9 @@ def subscript(ck: Checker, e: A.Subscript, write: bool) -> None:
         e.ty = U8
         loop_var = uncast(e.index)
         found = ck.window_loops.get(loop_var.id) if isinstance(loop_var, A.Name) else None
-        e.resolved = OptvalByte(base, found[1] if found and found[0] == base else None)
+        inside = e.index.const is not None and narrowing.window_holds(ck.nonnull,
+                                                                      e.index.const + 1)
+        e.resolved = OptvalByte(base, found[1] if found and found[0] == base else None, inside)
     elif isinstance(base, CtxArrayType):
         ctx_array_element(ck, e, base, write)
     elif isinstance(base, BytesLitType):
@@ -388,7 +390,9 @@ def window_call(ck: Checker, e: A.Call, f: A.Attribute) -> None:
         e.ty = ty
     window = f.value.ty
     assert isinstance(window, WindowType)
-    e.resolved = OptvalAccess(window, ty, is_write)
+    inside = e.args[0].const is not None and narrowing.window_holds(ck.nonnull,
+                                                                    e.args[0].const + ty.size)
+    e.resolved = OptvalAccess(window, ty, is_write, inside)
 
 
 def packet_load(ck: Checker, e: A.Call, f: A.Attribute) -> None:

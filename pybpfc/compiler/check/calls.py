@@ -245,6 +245,13 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
             a.ty = NONE         # the kernel's NULL
             args.append(a)
             continue
+        if kind == "prog_array":
+            progs = maps.map_named(ck, a)
+            if progs is None or progs.ty.kind.map_type != "BPF_MAP_TYPE_PROG_ARRAY":
+                raise error(f"{helper.name}() takes a ProgArray the module declares here", a)
+            a.ty = progs.ty
+            args.append(a)
+            continue
         ck.expr(a)
         if kind in ("ctx", "ctx_or_null"):
             if not isinstance(a.ty, ContextType):
@@ -267,6 +274,7 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
             args.append(a)
         elif kind == "raw":
             args.append(raw_bits(a, f"argument of {helper.name}()"))
+
         else:
             a = coerce(a, int_type(kind), f"argument of {helper.name}()")
             if args and helper.params[len(args) - 1] == "buffer_start" \

@@ -16,7 +16,7 @@ from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSy
                        StructDecoratorSym, TypeSym, all_zero)
 from ..types import (BOOL, HEADER_TYPES, I32, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType,
                      ContextType, IntType, StructType, Type, int_type, is_int, is_scalar)
-from . import hook_targets, maps, narrowing, statements, type_names
+from . import hook_targets, maps, narrowing, statements, tracepoint_types, type_names
 from .expressions import coerce
 from .state import Checker, error
 
@@ -65,6 +65,9 @@ def module_statement(ck: Checker, stmt: A.Stmt) -> None:
 
 def import_from(ck: Checker, stmt: A.ImportFrom) -> None:
     if stmt.module == "__future__":
+        return
+    if stmt.module == tracepoint_types.MODULE:
+        tracepoint_types.import_names(ck, stmt)
         return
     for i, (name, alias) in enumerate(stmt.names):
         # Errors point at the name (or the module) they are about.
@@ -245,6 +248,7 @@ def struct_def(ck: Checker, stmt: A.ClassDef) -> None:
         raise error("@struct must be the only decorator of a class", stmt.decorators[-1])
     if stmt.bases:
         raise error("a struct cannot have base classes", stmt.bases[0])
+    btf_name(stmt.name, stmt.name_pos, "struct")
     st = StructType(stmt.name)
     offset, align = 0, 1
     for item in stmt.body:
@@ -257,6 +261,7 @@ def struct_def(ck: Checker, stmt: A.ClassDef) -> None:
         if not isinstance(item, A.AnnAssign) or not isinstance(item.target, A.Name):
             raise error("a struct body holds only annotated fields, e.g. `count: u64`", item)
         fname = item.target.id
+        btf_name(fname, item.target, "field")
         if st.field(fname):
             raise error(f"field '{fname}' is already defined", item.target)
         fty = type_names.resolve_type(ck, item.annotation, item.value)
@@ -335,6 +340,7 @@ def function_signature(ck: Checker, fn: FuncSym) -> None:
         raise error(f"function '{node.name}' needs a return annotation (`-> int`, "
                     "`-> u32`, `-> None`, ...)", node.name_pos)
     if fn.hook is not None:
+        tracepoint_types.accept_typed_context(fn)
         ctx_name = fn.hook.context.python_name
         if (len(fn.params) != 1 or not isinstance(fn.params[0].ty, ContextType)
                 or fn.params[0].ty.context.python_name != ctx_name):
@@ -421,3 +427,29 @@ def reject_object_name_clashes(ck: Checker) -> None:
             where = thing.node.name_pos if isinstance(thing, FuncSym) else thing.pos
             raise error(f"'{thing.name}' is also the name of {why} in the object", where,
                         note="give it another name")
+
+
+def reject_names_btf_refuses(ck: Checker) -> None:
+    """The names the object's BTF holds besides structs': hooks, their
+    parameters, globals and maps (helper functions are inlined)."""
+    for fn in ck.functions:
+        if fn.hook is not None:
+            btf_name(fn.name, fn.node.name_pos, "hook")
+            for arg in fn.node.args:
+                btf_name(arg.name, arg, "parameter")
+    variables: list[Union[GlobalVar, MapVar]] = [*ck.globals, *ck.maps]
+    for var in variables:
+        btf_name(var.name, var.pos, "map" if isinstance(var, MapVar) else "global")
+
+
+def btf_name(name: str, where: Union[A.Node, A.Pos], what: str) -> None:
+    """The kernel refuses an object whose BTF names anything (a type, a
+    field, a function, a parameter, a variable) otherwise than with ASCII
+    letters, digits and '_' (btf_name_valid_identifier): any other letter,
+    in UTF-8, is bytes it does not take.  Python takes them, so here is
+    where such a name is refused, rather than when the object is loaded."""
+    if not name.isascii():
+        raise error(f"the {what} name '{name}' is not ASCII: the kernel loads no object "
+                    "whose BTF holds a name other than ASCII letters, digits and '_'", where,
+                    note=f"the BTF names every struct and its fields, hook and its "
+                         f"parameters, global and map; rename this {what}")

@@ -123,6 +123,9 @@ def check_name(ck: Checker, e: A.Name) -> None:
         return
     if isinstance(sym, MapVar):
         methods = ", ".join(m for m, _ in sym.ty.kind.methods)
+        if not methods:       # a ProgArray: only tail_call() takes it
+            raise error(f"'{e.id}' is a map ({sym.ty.kind.python_name}): pass it to "
+                        "tail_call(ctx, map, index)", e)
         raise error(f"'{e.id}' is a map ({sym.ty.kind.python_name}): use its methods "
                     f"({methods})", e)
     raise error(f"'{e.id}' is {_WHAT_IT_IS[type(sym)]}, not a value", e)

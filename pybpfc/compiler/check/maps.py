@@ -151,6 +151,9 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
             continue
         if role == "key":
             args[role] = map_operand(ck, a, mv.ty.key or U32, "key")
+        elif role == "key_by_value":
+            ck.expr(a)
+            args[role] = coerce(a, mv.ty.key or U32, "index")
         elif role == "value":
             assert mv.ty.value is not None
             args[role] = map_operand(ck, a, mv.ty.value, "value")
@@ -181,8 +184,6 @@ def map_call(ck: Checker, e: A.Call, mv: MapVar, f: A.Attribute) -> None:
             if isinstance(a.ty, (StructType, ArrayType)):
                 if not is_lvalue(a):
                     raise error("output() takes a variable here", a)
-                if isinstance(a.ty, StructType) and a.ty not in ck.sent_types:
-                    ck.sent_types.append(a.ty)
             elif not isinstance(a.ty, IntType):
                 raise error(f"a record is an integer, a struct or a bytearray, not {a.ty}",
                             a, note="give a literal a type, e.g. u64(1)")

@@ -7,12 +7,31 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from .. import ast as A
+from ..contract import WindowLengthTest
 from ..types import RefType
+
+
+# The fact that the option buffer holds at least N bytes, kept with the
+# names of the references known not None (no variable has such a name).
+_WINDOW_FACT = "len(ctx.optval) >= "
+
+
+def window_fact(need: int) -> str:
+    return f"{_WINDOW_FACT}{need}"
+
+
+def window_holds(known: set[str], end: int) -> bool:
+    """Whether a length test on every path here found the option buffer
+    to hold ``end`` bytes: the verifier learned it from that test too."""
+    return any(k.startswith(_WINDOW_FACT) and int(k[len(_WINDOW_FACT):]) >= end for k in known)
 
 
 def facts(test: A.Expr) -> tuple[set[str], set[str]]:
     """The reference variables known not None when ``test`` is true, and
-    when it is false."""
+    when it is false; and what a length test found of the option buffer."""
+    if isinstance(test, A.Compare) and isinstance(test.resolved, WindowLengthTest):
+        fits = {window_fact(test.resolved.need)}
+        return (set(), fits) if test.resolved.fits_is_false else (fits, set())
     if isinstance(test, A.Compare) and len(test.ops) == 1 and test.ops[0] in ("is", "is not"):
         name = next((o.id for o in test.operands if isinstance(o, A.Name)), None)
         known = {name} if name else set()

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ... import abi
 from .. import ast as A
+from ..dispatch import registrar
 from ..errors import CompileError, CompileWarning, InternalError, Source
+from ..source import MAX_TREE_DEPTH
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, MapVar
 from ..types import NONE, StructType, Type
 
@@ -26,7 +28,7 @@ PHASE = "checker"
 # parentheses; blocks far deeper than its 100 indentation levels, because
 # each `elif` of a chain is one level more.
 MAX_EXPRESSION_DEPTH = 200
-MAX_BLOCK_DEPTH = 1000
+MAX_BLOCK_DEPTH = MAX_TREE_DEPTH
 
 DEFAULT_LICENSE = "GPL"
 
@@ -46,22 +48,9 @@ EXPRESSIONS: dict[type, ExprCheck] = {}
 STATEMENTS: dict[type, StmtCheck] = {}
 
 
-def expression(*node_types: type) -> Callable[[_F], _F]:
-    """Register the checker of an expression node type."""
-    def register(check: _F) -> _F:
-        for t in node_types:
-            EXPRESSIONS[t] = check
-        return check
-    return register
-
-
-def statement(*node_types: type) -> Callable[[_F], _F]:
-    """Register the checker of a statement node type."""
-    def register(check: _F) -> _F:
-        for t in node_types:
-            STATEMENTS[t] = check
-        return check
-    return register
+# @expression(A.Name, ...) / @statement(...): the checker of those node types.
+expression = registrar(EXPRESSIONS)
+statement = registrar(STATEMENTS)
 
 
 def error(message: str, node: Union[A.Node, A.Pos, None],
@@ -89,7 +78,6 @@ class Checker:
         self.scope: dict[str, Symbol] = {name: BuiltinSym(name) for name in BUILTINS}
         self.globals: list[GlobalVar] = []
         self.structs: list[StructType] = []
-        self.sent_types: list[StructType] = []
         self.functions: list[FuncSym] = []
         self.maps: list[MapVar] = []
         self.license = DEFAULT_LICENSE

@@ -9,7 +9,7 @@ import llvmlite.ir as ir
 from ... import abi
 from .. import ast as A
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, HistogramAdd,
-                        MapMethodCall, MinMax, Print, UserCall)
+                        LocalVariable, MapMethodCall, MinMax, Print, UserCall)
 from ..types import BOOL, NONE, PARSED_TYPES, IntType, StructType, is_aggregate, int_type
 from . import memory
 from .module import emit_record_type
@@ -32,6 +32,8 @@ def lower_helper_call(lw: Lowering, e: A.Call) -> ir.Value:
             values.append(ir.Constant(PTR, None))
         elif kind in ("ctx", "ctx_or_null", "sock"):
             values.append(lw.expr(arg))
+        elif kind == "prog_array":
+            values.append(lw.maps[id(arg.symbol)])
         elif kind in ("buffer", "buffer_start"):
             values.append(memory.address_of(lw, arg))
             if kind == "buffer":
@@ -83,7 +85,8 @@ def helper_result(lw: Lowering, helper: abi.Helper, result: ir.Value) -> ir.Valu
     return result if bits == 64 else lw.builder.trunc(result, ir.IntType(bits))
 
 
-def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value]) -> ir.Value:
+def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value],
+                read_only: frozenset[int] = frozenset()) -> ir.Value:
     """BPF calls helpers by number, which LLVM spells as a call through
     the number cast to a function pointer.  Integers travel as 64 bits;
     a helper that returns a reference returns a pointer."""
@@ -96,7 +99,18 @@ def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value]) -> ir.
     fnty = ir.FunctionType(ret, params)
     callee = ir.Constant(I64, helper.func_id).inttoptr(fnty.as_pointer())
     callee.function_type = fnty     # what llvmlite's call() reads off a callee
-    return lw.builder.call(callee, values)
+    # ``read_only``: arguments the helper only reads and keeps no pointer
+    # to (a map method's key, value or record).
+    call = lw.builder.call(callee, values)
+    for i in read_only:
+        call.arg_attributes[i] = _ReadOnlyArgument(("readonly", "captures(none)"))
+    return call
+
+
+class _ReadOnlyArgument(ir.values.ArgumentAttributes):
+    """Call-site argument attributes with ``readonly``, which LLVM knows
+    and llvmlite's list of them lacks."""
+    _known = {**ir.values.ArgumentAttributes._known, "readonly": False}
 
 
 def parse_number(lw: Lowering, e: A.Call, result: ir.Value) -> None:
@@ -156,9 +170,13 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
         create = args["create"]
         values.append(ir.Constant(PTR, None))       # no initial value: zeroes
         values.append(ir.Constant(I64, 1 if create is not None and create.const else 0))
+    if "key_by_value" in args:
+        values.append(lw.extend_to64(lw.expr(args["key_by_value"])))  # type: ignore[arg-type]
+    read_only = set()
     for name in ("key", "value", "record"):
         operand = args.get(name)
         if operand is not None:
+            read_only.add(len(values))
             values.append(by_address(lw, e, operand, name))
             if name == "record":
                 values.append(ir.Constant(I64, operand.ty.size))
@@ -170,11 +188,11 @@ def lower_map_call(lw: Lowering, e: A.Call) -> ir.Value:
                       else ir.Constant(I64, 0))
     if helper.name == "get_local_storage":
         values.append(ir.Constant(I64, 0))
-    result = call_helper(lw, helper, values)
+    result = call_helper(lw, helper, values, frozenset(read_only))
     lost = lw.lost_counters.get(id(call.map))
     if lost is not None:
         count_if_lost(lw, result, lost)
-    return result
+    return result if helper.returns == "ref" else helper_result(lw, helper, result)
 
 
 def count_if_lost(lw: Lowering, result: ir.Value, counter: ir.GlobalVariable) -> None:
@@ -202,11 +220,7 @@ def lower_histogram_add(lw: Lowering, e: A.Call) -> ir.Value:
     ty = sample.ty
     assert isinstance(ty, IntType)
     value = lw.extend(lw.expr(sample), ty, 64)
-    ctlz = lw.module.globals.get("llvm.ctlz.i64")
-    if ctlz is None:
-        ctlz = ir.Function(lw.module, ir.FunctionType(I64, [I64, ir.IntType(1)]), "llvm.ctlz.i64")
-    zeros = lw.builder.call(ctlz, [value, ir.Constant(ir.IntType(1), 0)])
-    bucket = lw.builder.sub(ir.Constant(I64, 65), zeros)
+    bucket = bit_length_plus_one(lw, value)
     if ty.signed:
         negative = lw.builder.icmp_signed("<", value, ir.Constant(I64, 0))
         bucket = lw.builder.select(negative, ir.Constant(I64, 0), bucket)
@@ -223,11 +237,45 @@ def lower_histogram_add(lw: Lowering, e: A.Call) -> ir.Value:
     return ir.Constant(I32, 0)      # a None the statement drops
 
 
+def bit_length_plus_one(lw: Lowering, value: ir.Value) -> ir.Value:
+    """1 + the number of bits ``value`` (64 bits, unsigned) needs, found
+    by halving: BPF has no instruction that counts leading zeros, and
+    LLVM's expansion of one (a population count of the smeared bits) is
+    about 45 instructions where halving is about 30."""
+    bits: ir.Value = ir.Constant(I64, 1)
+    rest = value
+    for step in (32, 16, 8, 4, 2, 1):
+        # A branch of its own for each step: as selects, each step became
+        # two branches.
+        high = lw.builder.lshr(rest, ir.Constant(I64, step))
+        before = lw.builder.block
+        more, join = lw.new_block("bits.more"), lw.new_block("bits.next")
+        lw.builder.cbranch(lw.builder.icmp_unsigned("!=", high, ir.Constant(I64, 0)), more, join)
+        lw.builder.position_at_end(more)
+        more_bits = lw.builder.add(bits, ir.Constant(I64, step))
+        lw.builder.branch(join)
+        lw.builder.position_at_end(join)
+        rest_phi, bits_phi = lw.builder.phi(I64), lw.builder.phi(I64)
+        rest_phi.add_incoming(rest, before)
+        rest_phi.add_incoming(high, more)
+        bits_phi.add_incoming(bits, before)
+        bits_phi.add_incoming(more_bits, more)
+        rest, bits = rest_phi, bits_phi
+    return lw.builder.add(bits, rest)      # rest is 0 or 1 by now
+
+
 def by_address(lw: Lowering, call: A.Call, operand: A.Expr, role: str) -> ir.Value:
     """The address of a key, value or record: a variable's own memory,
     or the call's planned stack slot the integer is stored into."""
     if is_aggregate(operand.ty):
         return memory.address_of(lw, operand)
+    own = lw.slots.get(id(operand.resolved.var)) \
+        if isinstance(operand.resolved, LocalVariable) else None
+    if own is not None:
+        # A variable's own storage, as clang passes &key: helpers only read
+        # it (call_helper tells LLVM so), so a lookup and an update with
+        # the same key store it once, where it is assigned.
+        return own
     slot = lw.stack_slot(call, role)
     lw.mem_store(lw.to_memory(lw.expr(operand), operand.ty), slot)
     return slot
@@ -240,7 +288,8 @@ def lower_user_call(lw: Lowering, e: A.Call) -> ir.Value:
     r = e.resolved
     args = [memory.address_of(lw, a) if by_ref else lw.expr(a)
             for a, by_ref in zip(e.args, r.by_address)]
-    return lw.builder.call(lw.functions[id(r.function)], args)
+    value = lw.builder.call(lw.functions[id(r.function)], args)
+    return lw.from_memory(value, e.ty)     # a bool comes back as a byte (module.declare)
 
 
 @expression(Conversion)

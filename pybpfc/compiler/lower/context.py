@@ -76,6 +76,9 @@ def lower_packet_load(lw: Lowering, e: A.Call) -> ir.Value:
         fn = ir.Function(lw.module, ir.FunctionType(I64, [PTR, I64]), intrinsic)
     offset = lw.extend_to64(lw.expr(e.args[0]))
     loaded = lw.builder.call(fn, [lw.expr(r.context), offset])
+    # The load gives the bytes zero-extended: told so, LLVM does not mask
+    # them again where the value is widened.
+    lw.builder.assume(lw.builder.icmp_unsigned("<", loaded, ir.Constant(I64, 1 << r.ty.bits)))
     return lw.builder.trunc(loaded, ir.IntType(r.ty.bits))
 
 
@@ -140,14 +143,14 @@ def lower_window_byte(lw: Lowering, e: A.Subscript) -> ir.Value:
         loaded = VolatileLoad(lw.builder.block, lw.loop_cursors[id(r.within)], typ=I8)
         lw.builder._insert(loaded)
         return loaded
-    return window_load(lw, r.window, e.index, U8)
+    return window_load(lw, r.window, e.index, U8, r.inside)
 
 
 def window_byte_store(lw: Lowering, r: OptvalByte, index: A.Expr, value: ir.Value) -> None:
     if r.within is not None:
         lw.mem_store(value, lw.loop_cursors[id(r.within)])
         return
-    window_store(lw, r.window, index, value, U8)
+    window_store(lw, r.window, index, value, U8, r.inside)
 
 
 def window_cursor(lw: Lowering, w: WindowType, index: ir.Value) -> tuple[ir.Value, ir.Value]:
@@ -175,9 +178,9 @@ def loop_cursor(lw: Lowering, w: WindowType, index: ir.Value, leave: ir.Block) -
 def lower_window_access(lw: Lowering, e: A.Call) -> ir.Value:
     r = e.resolved
     if r.write:
-        window_store(lw, r.window, e.args[0], lw.expr(e.args[1]), r.ty)
+        window_store(lw, r.window, e.args[0], lw.expr(e.args[1]), r.ty, known_inside=r.inside)
         return ir.Constant(I32, 0)
-    return window_load(lw, r.window, e.args[0], r.ty)
+    return window_load(lw, r.window, e.args[0], r.ty, known_inside=r.inside)
 
 
 @expression(WindowLength)
@@ -230,13 +233,18 @@ def check_base(lw: Lowering, start: ir.Value) -> ir.Value:
     return base
 
 
-def window_access(lw: Lowering, w: WindowType, index: A.Expr,
-                  size: int) -> tuple[ir.Value, ir.Value]:
+def window_access(lw: Lowering, w: WindowType, index: A.Expr, size: int,
+                  known_inside: bool = False) -> tuple[ir.Value, Optional[ir.Value]]:
     """The address of ``size`` bytes at ``index`` in the window, and
-    whether they lie inside it.  The comparison is written the way the
-    verifier tracks packet bounds: (start + offset + size) <= end."""
+    whether they lie inside it (None: a length test on every path here
+    found them inside, and the verifier learned it from that test).  The
+    comparison is written the way the verifier tracks packet bounds:
+    (start + offset + size) <= end."""
     assert lw.ctx is not None
     start, end = window_bounds(lw, lw.ctx, w)
+    if known_inside:
+        assert index.const is not None
+        return lw.offset(start, index.const), None
     if index.const is not None:
         ptr = lw.offset(start, index.const)
         last = lw.offset(check_base(lw, start), index.const + size)
@@ -268,22 +276,28 @@ def window_align(index: A.Expr, ty: IntType) -> int:
     return 1
 
 
-def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType) -> ir.Value:
-    ptr, ok = window_access(lw, w, index, ty.size)
+def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType,
+                known_inside: bool = False) -> ir.Value:
+    ptr, ok = window_access(lw, w, index, ty.size, known_inside)
 
     def load() -> ir.Value:
         loaded = VolatileLoad(lw.builder.block, ptr, typ=ir.IntType(ty.bits))
         lw.builder._insert(loaded)
         loaded.align = window_align(index, ty)
         return loaded
+    if ok is None:
+        return load()
     return lw.guarded_value(ok, load, 0, "inbounds")
 
 
 def window_store(lw: Lowering, w: WindowType, index: A.Expr, value: ir.Value,
-                 ty: IntType) -> None:
-    ptr, ok = window_access(lw, w, index, ty.size)
+                 ty: IntType, known_inside: bool = False) -> None:
+    ptr, ok = window_access(lw, w, index, ty.size, known_inside)
 
     def emit() -> None:
         store = lw.mem_store(value, ptr)
         store.align = window_align(index, ty)
+    if ok is None:
+        emit()
+        return
     lw.guarded(ok, emit)

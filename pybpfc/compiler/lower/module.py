@@ -21,7 +21,6 @@ def lower_module(lw: Lowering) -> ir.Module:
         emit_global(lw, gv)
     for mv in program.maps:
         emit_map(lw, mv)
-    lw.kept_globals += [emit_struct_type(lw, st) for st in program.structs]
     for fn in program.functions:
         declare(lw, fn)
     for fn in program.functions:
@@ -128,23 +127,6 @@ def emit_record_type(lw: Lowering, var: MapVar, ty: StructType) -> None:
     known.append(ty)
 
 
-# Where each struct's type is named, so that it is in the object's BTF even
-# when no global or map holds one (a record a program sends to user space):
-# a pointer variable per struct, in a section no loader makes a map of.
-STRUCT_TYPES_SECTION = ".pybpfc.types"
-STRUCT_TYPE_PREFIX = "_pybpfc_type_"
-
-
-def emit_struct_type(lw: Lowering, st: StructType) -> ir.GlobalVariable:
-    gv = ir.GlobalVariable(lw.module, PTR, STRUCT_TYPE_PREFIX + st.name)
-    gv.initializer = ir.Constant(PTR, None)
-    gv.section = STRUCT_TYPES_SECTION
-    gv.linkage = "internal"       # a local symbol: not one of the program's globals
-    gv.align = 8
-    lw.di.struct_type_variable(gv, st)
-    return gv
-
-
 def constant_memory(ty: Type, init: object) -> ir.Constant:
     """The bytes of a global's initial value."""
     if isinstance(ty, IntType):
@@ -170,7 +152,12 @@ def declare(lw: Lowering, fn: FuncSym) -> None:
     if fn.hook is not None:
         ret: ir.Type = I32
     else:
-        ret = ir.VoidType() if fn.ret is NONE else reg_type(fn.ret)
+        # A bool comes back as a byte, as it is kept in memory: returned as
+        # an i1, LLVM replaces the inlined function's phi of true and false
+        # with its condition computed again after the branches, where a
+        # byte leaves a constant on each path.
+        ret = ir.VoidType() if fn.ret is NONE else mem_type(fn.ret) if fn.ret is BOOL \
+            else reg_type(fn.ret)
     func = ir.Function(lw.module, ir.FunctionType(ret, params), fn.name)
     func.attributes.add("nounwind")
     if fn.hook is not None:
@@ -193,8 +180,7 @@ def define(lw: Lowering, fn: FuncSym) -> None:
     lw.scope = lw.di.subprogram(
         fn.name, node.pos.line,
         U32 if fn.hook else (None if fn.ret is NONE else fn.ret),
-        [(p.name, p.ty, p.pos.line) for p in fn.params], local=fn.hook is None,
-        kept=lw.program.sent_types if fn.hook else ())
+        [(p.name, p.ty, p.pos.line) for p in fn.params], local=fn.hook is None)
     func.set_metadata("dbg", lw.scope)
     entry = func.append_basic_block("entry")
     lw.builder = ir.IRBuilder(entry)

@@ -272,7 +272,10 @@ class Lowering:
         if is_scalar(ty):
             self.mem_store(ir.Constant(mem_type(ty), 0), slot)
         else:
-            self.mem_store(ir.Constant(mem_type(ty), None), slot)
+            store = self.mem_store(ir.Constant(mem_type(ty), None), slot)
+            # With the slot's alignment LLVM keeps its zeroing in whole
+            # words when later stores overwrite the first bytes.
+            store.align = getattr(slot, "align", None)
 
     def to_memory(self, value: ir.Value, ty: Type) -> ir.Value:
         return self.builder.zext(value, I8) if ty is BOOL else value

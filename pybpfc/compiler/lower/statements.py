@@ -8,6 +8,7 @@ import llvmlite.ir as ir
 from .. import ast as A
 from ..contract import (AtomicUpdate, BytesInit, ContextArrayElement, ContextField, Docstring, ListInit,
                         LocalVariable, OptvalByte, ParseNumber, RangeLoop)
+from ..codegen import VERDICT_METADATA
 from ..types import U8, ArrayType, IntType, StructType
 from . import calls, context, expressions, memory
 from .state import I8, I32, Lowering, mem_type, reg_type, statement
@@ -32,7 +33,9 @@ def lower_return(lw: Lowering, s: A.Return) -> None:
         lw.builder.ret_void()
         return
     value = lw.expr(s.value)
-    if fn.hook is not None:
+    if fn.hook is None:
+        value = lw.to_memory(value, fn.ret)     # a bool as a byte (module.declare)
+    else:
         if value.type != I32:
             value = lw.builder.zext(value, I32)
         only = {v for _, v in fn.hook.returns.values}
@@ -43,12 +46,21 @@ def lower_return(lw: Lowering, s: A.Return) -> None:
             # A verdict is one of the table's values (0 or 1), which LLVM
             # may compute with wider arithmetic it knows stays in range
             # (`(v >> 15) & 1` became `v >> 15` for a v it knew was
-            # 16-bit) where the verifier cannot follow; masked on a copy
-            # LLVM cannot see through, the verifier finds it in range.
+            # 16-bit) where the verifier cannot follow.  The code generator
+            # masks it after optimising, where it is still computed (a
+            # mask here would keep LLVM from returning a constant on each
+            # path).
             top = max(v for _, v in fn.hook.returns.values)
             assert top & (top + 1) == 0, "verdicts 0 .. 2**n - 1 can be masked"
-            value = lw.builder.and_(lw.opaque(value), ir.Constant(I32, top))
+            mask_verdict(lw, top)
     lw.builder.ret(value)
+
+
+def mask_verdict(lw: Lowering, top: int) -> None:
+    """Ask the code generator to mask the current function's computed
+    verdicts to ``top`` (codegen.VERDICT_METADATA)."""
+    name = lw.builder.function.name
+    lw.module.add_named_metadata(VERDICT_METADATA, [name, ir.Constant(I32, top)])
 
 
 @statement(A.Assign)
