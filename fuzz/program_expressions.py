@@ -33,6 +33,7 @@ class ExpressionWriter:
         self.helpers: list[tuple[str, list[tuple[str, str]], str]] = []   # name, params, returns
         self.fn = Function(in_hook=True)
         self.constants: list[tuple[str, Optional[str]]] = []   # name, type (None: untyped)
+        self.constant_values: dict[str, int] = {}
 
     def fresh(self, stem: str) -> str:
         self.counter += 1
@@ -238,7 +239,8 @@ class ExpressionWriter:
         low, high = RANGES[ty]
         for text, flipped in ((right, False), (left, True)):
             try:
-                value = int(text.strip("()"), 0)
+                value = self.constant_values.get(text, None)
+                value = int(text.strip("()"), 0) if value is None else value
             except ValueError:
                 continue
             edge = {"<": value <= low, ">=": value <= low, "<=": value >= high,
