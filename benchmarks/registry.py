@@ -93,9 +93,11 @@ EXAMPLE_TWINS: tuple[Twin, ...] = (
     Twin("execsnoop", "on_exec", tracing_scenarios.EXECSNOOP),
     Twin("syscount", "count", tracing_scenarios.SYSCOUNT),
     Twin("exec_pids", "on_exec", tracing_scenarios.EXEC_PIDS),
+    Twin("exec_parents", "on_exec", tracing_scenarios.EXEC_PARENTS),
     Twin("readlat", ("enter_read", "exit_read"), tracing_scenarios.READLAT),
     Twin("libc_calls", ("enter_getenv", "exit_getenv"), tracing_scenarios.LIBC_CALLS),
     Twin("profile", "sample", tracing_scenarios.PROFILE),
+    Twin("profile_stacks", "sample", tracing_scenarios.PROFILE_STACKS),
     # packet hooks, run through BPF_PROG_TEST_RUN
     Twin("xdp_drop_udp_port", "drop_udp_port", scenarios.TEST_RUN),
     Twin("xdp_count_protocols", "count_protocols", scenarios.TEST_RUN),

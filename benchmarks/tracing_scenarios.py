@@ -98,6 +98,13 @@ def select_execs(state: dict[str, Any], pid: int) -> Any:
             for raw in state["execs"] for p, old in [struct.unpack_from("<II", raw)] if p == pid]
 
 
+def select_exec_parents(state: dict[str, Any], pid: int) -> Any:
+    """The child's exec: its parent (the harness, the same in both runs)
+    and the two names."""
+    return [(ppid, text(raw[8:24]), text(raw[24:40])) for raw in state["execs"]
+            for p, ppid in [struct.unpack_from("<II", raw)] if p == pid]
+
+
 def select_getppid(state: dict[str, Any], pid: int) -> Any:
     return [v for k, v in state["calls"] if k == pid << 32 | GETPPID]
 
@@ -125,6 +132,15 @@ def select_samples(state: dict[str, Any], pid: int) -> Any:
     return in_user + in_kernel > 0, in_user > in_kernel
 
 
+def select_stack_samples(state: dict[str, Any], pid: int) -> Any:
+    """Whether the child was sampled, and whether most of its samples have
+    a user stack and no kernel one (it spins in user space).  Stack ids
+    are the order stacks came in: not compared."""
+    mine = [(key, n) for key, n in state["counts"] if key["pid"] == pid]
+    in_user = sum(n for key, n in mine if key["user_stack"] >= 0 > key["kernel_stack"])
+    return bool(mine), in_user > sum(n for _, n in mine) - in_user
+
+
 # --------------------------------------------------------------- scenarios
 # The load generator's op names a loop for test_bench_twins' build check;
 # tracing rows are not timed (see scenarios.py).
@@ -133,6 +149,8 @@ OPENSNOOP = Scenario("opensnoop", "open_null", "openat of a file and of a missin
                      probe_opens, attach="tracing", select=select_opens)
 EXECSNOOP = Scenario("execsnoop", "socket_close", "exec of /bin/true", 1, probe_exec,
                      attach="tracing", select=select_execs)
+EXEC_PARENTS = Scenario("exec_parents", "socket_close", "exec of /bin/true", 1, probe_exec,
+                        attach="tracing", select=select_exec_parents)
 SYSCOUNT = Scenario("syscount", "getsockopt", "seven getppid(2) calls", 1, probe_getppid,
                     attach="tracing", select=select_getppid)
 EXEC_PIDS = Scenario("exec_pids", "socket_close", "exec of /bin/true", 1, probe_exec,
@@ -143,3 +161,6 @@ LIBC_CALLS = Scenario("libc_calls", "socket_close", "getenv() of a set and an un
                       probe_getenv, attach="tracing", select=select_getenv)
 PROFILE = Scenario("profile", "socket_close", "0.3 s of CPU in user space", 1, probe_spin,
                    attach="tracing", select=select_samples, frequency=PROFILE_FREQUENCY)
+PROFILE_STACKS = Scenario("profile_stacks", "socket_close", "0.3 s of CPU in user space", 1,
+                          probe_spin, attach="tracing", select=select_stack_samples,
+                          frequency=PROFILE_FREQUENCY)

@@ -31,8 +31,8 @@ from pybpfc.simulate import Fakes, Program, SimulationError
 from pybpfc.simulate.program import load_program
 
 from .compile_check import VERIFIER_LIMITS
-from .kernel_events import (EVENTS, Child, Event, context_from_probe, probe_source,
-                            seen_by_filter)
+from .kernel_events import (EVENTS, Child, Event, context_from_probe, frame_out, probe_source,
+                            seen_by)
 
 NONDETERMINISTIC = frozenset({"ktime_get_ns", "get_prandom_u32", "get_socket_cookie"})
 ERRNO_MAX = 4095
@@ -42,6 +42,7 @@ SOCK_FIELDS = ("mark", "priority", "bound_dev_if")
 @dataclass
 class Tally:
     compared: int = 0
+    names: list[str] = field(default_factory=list)    # the programs compared
     skipped: dict[str, int] = field(default_factory=dict)
     disagreements: list[str] = field(default_factory=list)
 
@@ -125,7 +126,10 @@ class Kernel:
         self.close()
 
     def fakes_for(self, hook: abi.Hook) -> Fakes:
-        known = self.own_fakes if hook.attach_target != abi.TARGET_CGROUP else self.child_fakes
+        # Packet hooks run in this process's test runs, cgroup_skb's too.
+        mine = hook.attach_target != abi.TARGET_CGROUP or EVENTS[hook.decorator][0].action[0] \
+            == "packet"
+        known = self.own_fakes if mine else self.child_fakes
         return Fakes(cpus=1, **known)  # type: ignore[arg-type]
 
     def run(self, coll: Any, name: str, hook: abi.Hook, event: Event) -> tuple[Any, ...]:
@@ -133,7 +137,10 @@ class Kernel:
         caller saw."""
         action = event.action
         if action[0] == "packet":
-            return (coll[name].test_run(action[1]).retval,)
+            if not hook.packet:
+                return (coll[name].test_run(action[1]).retval,)
+            run = coll[name].run_packet(action[1])
+            return (run.retval, run.packet)
         if action[0] == "sysctl_write":
             original = self.sysctl_value(action[1])
         link = coll[name].attach(self.cgroup.path)
@@ -164,7 +171,7 @@ class Kernel:
         args = dict(self.contexts[key])
         action = event.action
         if action[0] == "packet":
-            args["packet"] = seen_by_filter(action[1])
+            args["packet"] = seen_by(hook, action[1])
         if action[0].startswith("sysctl"):
             name = action[1]
             args.update(sysctl_name=name, current_value=self.sysctl_value(name))
@@ -175,7 +182,8 @@ class Kernel:
 
 # ---------------------------------------------------- what the caller sees
 
-def predicted(event: Event, args: dict[str, Any], result: Any) -> Optional[tuple[Any, ...]]:
+def predicted(hook: abi.Hook, event: Event, args: dict[str, Any], result: Any
+              ) -> Optional[tuple[Any, ...]]:
     """What the caller of the event's system call sees, given what the hook
     did (docs: shared kernel notes); None where the kernel's own handling
     decides (a setsockopt the program passed on) or a retval the program
@@ -183,6 +191,8 @@ def predicted(event: Event, args: dict[str, Any], result: Any) -> Optional[tuple
     action = event.action
     kind = action[0]
     if kind == "packet":
+        if hook.packet:
+            return (result.verdict, frame_out(hook, result.packet))
         return (result.verdict,)
     retval = result.retval
     if retval > 0 or retval < -ERRNO_MAX:
@@ -217,6 +227,31 @@ def predicted(event: Event, args: dict[str, Any], result: Any) -> Optional[tuple
     return (0, optval[:optlen] if optlen else b"")
 
 
+def shown(outcome: tuple[Any, ...], other: tuple[Any, ...]) -> str:
+    """An outcome for a message: a packet as its length and its bytes from
+    where it first differs from the other side's."""
+    parts = []
+    for i, value in enumerate(outcome):
+        if isinstance(value, (bytes, bytearray)):
+            theirs = other[i] if i < len(other) and isinstance(other[i], bytes) else b""
+            at = next((n for n, (a, b) in enumerate(zip(value, theirs)) if a != b),
+                      min(len(value), len(theirs)))
+            value = f"<{len(value)} bytes, from {at}: {bytes(value[at:at + 16]).hex()}>"
+        parts.append(str(value))
+    return "(" + ", ".join(parts) + ")"
+
+
+def cpus_total(values: list[Any]) -> Any:
+    """A per-CPU value as one: every CPU's added up (a struct's field by
+    field), since the kernel's test run may run on any CPU."""
+    values = [plain(v) for v in values]
+    if values and isinstance(values[0], dict):
+        return {k: cpus_total([v[k] for v in values]) for k in values[0]}
+    if values and isinstance(values[0], list):
+        return [cpus_total(list(column)) for column in zip(*values)]
+    return sum(values)
+
+
 def kernel_maps(coll: Any) -> dict[str, Any]:
     """The maps a test can list, decoded (per-CPU values summed)."""
     out: dict[str, Any] = {}
@@ -233,7 +268,7 @@ def kernel_maps(coll: Any) -> dict[str, Any]:
                             for v in key.values())
             if isinstance(value, list) and m.spec.map_type in (
                     kind("BPF_MAP_TYPE_PERCPU_HASH"), kind("BPF_MAP_TYPE_PERCPU_ARRAY")):
-                value = sum(value)
+                value = cpus_total(value)
             items[key] = plain(value)
         out[name] = items
     return out
@@ -262,14 +297,44 @@ def simulated_maps(program: Program) -> dict[str, Any]:
             if sim.kind.key == "cgroup":
                 key = "cgroup"
             if sim.per_cpu:
-                value = sum(value)
+                value = cpus_total(value)
             items[key] = plain(value)
         out[name] = items
     return out
 
 
-def compare(text: str, path: str, kernel: Kernel, tally: Tally) -> None:
-    """Run ``text`` in both places and note every disagreement."""
+def _address(text: str) -> int:
+    """An IPv4 address as a be32 field holds it (network order, read on x86)."""
+    import socket
+    return int.from_bytes(socket.inet_aton(text), "little")
+
+
+# Map contents set on both sides before an example runs, so that its
+# lookups find something: a blocked prefix, two backends.
+EXAMPLE_MAPS: dict[str, dict[str, dict[Any, Any]]] = {
+    "examples/xdp_block_prefixes.py": {"blocked": {
+        (24, _address("10.1.2.0")): 0, (8, _address("10.0.0.0")): 5}},
+    "examples/xdp_load_balancer.py": {"backends": {0: _address("10.0.0.7"),
+                                                   1: _address("10.0.0.8")}},
+    "examples/xdp_redirect_ports.py": {"ports": {2: 1}},      # port 7002 to lo
+}
+
+
+def set_maps(program: Program, coll: Any, contents: dict[str, dict[Any, Any]]) -> None:
+    for name, items in contents.items():
+        sim = program.maps[name]
+        for key, value in items.items():
+            if isinstance(key, tuple):        # a struct key, its fields in order
+                assert sim.key_type is not None
+                key = dict(zip((f[0] for f in sim.key_type.fields), key))  # type: ignore
+            sim[key] = value
+            coll.maps[name][key] = value
+
+
+def compare(text: str, path: str, kernel: Kernel, tally: Tally,
+            maps: Optional[dict[str, dict[Any, Any]]] = None) -> None:
+    """Run ``text`` in both places and note every disagreement; ``maps``:
+    contents to set in both first."""
     from pybpfc.runtime.collection import load
     try:
         program = load_program(path, text=text)
@@ -291,6 +356,7 @@ def compare(text: str, path: str, kernel: Kernel, tally: Tally) -> None:
             tally.disagreements.append(f"{path}: the kernel refused it: {err}")
         return
     with coll:
+        set_maps(program, coll, maps or {})
         socket = 100
         for fn in program.checked.hooks:
             hook = fn.hook
@@ -308,11 +374,12 @@ def compare(text: str, path: str, kernel: Kernel, tally: Tally) -> None:
                 except SimulationError as err:
                     tally.disagreements.append(f"{where}: the interpreter stopped: {err}")
                     return
-                expected = predicted(event, args, result)
+                expected = predicted(hook, event, args, result)
                 if expected is not None and plain(expected) != plain(seen):
                     tally.disagreements.append(
-                        f"{where}: the kernel gave {seen}, the interpreter {expected} "
-                        f"(verdict {result.verdict}, wrote {result.written})")
+                        f"{where}: the kernel gave {shown(seen, expected)}, the interpreter "
+                        f"{shown(expected, seen)} (verdict {result.verdict}, wrote "
+                        f"{result.written})")
                 kernel_globals = {n: plain(coll.globals[n]) for n in coll.globals.names()}
                 simulated = simulated_globals(program)
                 if kernel_globals != simulated:
@@ -328,12 +395,14 @@ def compare(text: str, path: str, kernel: Kernel, tally: Tally) -> None:
                                                f"{simulated_maps(program)}")
                     return
     tally.compared += 1
+    tally.names.append(path)
 
 
 def examples(kernel: Kernel, tally: Tally) -> None:
     from .programs import REPO_ROOT
     for path in sorted((REPO_ROOT / "examples").glob("*.py")):
-        compare(path.read_text(), f"examples/{path.name}", kernel, tally)
+        where = f"examples/{path.name}"
+        compare(path.read_text(), where, kernel, tally, EXAMPLE_MAPS.get(where))
 
 
 def generated(kernel: Kernel, tally: Tally, count: int, first_seed: int = 0) -> None:

@@ -1,7 +1,8 @@
 """Events staged in the kernel for the differential test (fuzz/differential.py).
 
 Each hook that has rows in ``EVENTS`` is run in the kernel by real events:
-a socket filter through BPF_PROG_TEST_RUN, a cgroup hook by a system call
+a packet program (socket filter, XDP, tc, cgroup_skb) through
+BPF_PROG_TEST_RUN on a crafted frame, a cgroup hook by a system call
 that a child process makes in a temporary cgroup (in a network namespace
 of its own, so binds and sysctls touch nothing outside).  A hook added to
 ``pybpfc.abi`` joins the differential test with rows here.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from pybpfc import abi
+from pybpfc.runtime import packet_build as pb
 
 SOL_IP, IP_TOS, IP_TTL, IP_FREEBIND = 0, 1, 2, 15
 SO_PRIORITY, SO_MARK, SO_BINDTOIFINDEX, SO_NETNS_COOKIE = 12, 36, 62, 71
@@ -49,6 +51,20 @@ ETH_HLEN = 14
 
 def seen_by_filter(frame: bytes) -> bytes:
     return frame[ETH_HLEN:]
+
+
+def seen_by(hook: abi.Hook, frame: bytes) -> bytes:
+    """The packet a hook's test run sees of ``frame``: all of it (XDP, tc),
+    or what follows the Ethernet header (cgroup_skb, socket filters)."""
+    from_ip = hook.kind.prog_type in abi.kernel.TEST_RUN_FROM_IP_HEADER
+    return seen_by_filter(frame) if from_ip else frame
+
+
+def frame_out(hook: abi.Hook, packet: bytes) -> bytes:
+    """The frame a test run gives back for the packet a hook left: a
+    cgroup_skb test run puts back an Ethernet header of zeros."""
+    from_ip = hook.kind.prog_type in abi.kernel.TEST_RUN_FROM_IP_HEADER
+    return bytes(ETH_HLEN) + packet if from_ip else packet
 
 
 INET, INET6, UDP, TCP = socket.AF_INET, socket.AF_INET6, socket.SOCK_DGRAM, socket.SOCK_STREAM
@@ -82,6 +98,22 @@ EVENTS: dict[str, list[Event]] = {
     "socket_filter": [Event("udp 53", ("packet", udp_frame(53, b"question"))),
                       Event("udp 9", ("packet", udp_frame(9, bytes(40))))],
 }
+# Packet programs run through a test run on crafted frames (the examples'
+# cases among them: a port XDP drops, a load balancer's address, loopback,
+# a prefix, IPv6, a frame too short for an IP header).
+PACKET_EVENTS = [
+    Event("udp4 7777", ("packet", pb.udp4_frame(dport=7777))),
+    Event("udp4 7002", ("packet", pb.udp4_frame(dport=7002))),
+    Event("udp4 to the vip", ("packet", pb.udp4_frame(dst="10.0.0.100", dport=80,
+                                                      sport=40001))),
+    Event("udp4 loopback", ("packet", pb.udp4_frame(src="127.0.0.1", dst="127.0.0.1"))),
+    Event("tcp4 from 10.1.2.3", ("packet", pb.tcp4_frame(src="10.1.2.3"))),
+    Event("icmp4 tos 0x10", ("packet", pb.ethernet(pb.ipv4(pb.icmp_echo(), 1, tos=0x10)))),
+    Event("udp6", ("packet", pb.udp6_frame(payload=b"question"))),
+    Event("short arp", ("packet", pb.ethernet(bytes(6), ethertype=0x0806))),
+]
+for _hook in ("xdp", "tc", "cgroup_skb_ingress", "cgroup_skb_egress"):
+    EVENTS[_hook] = PACKET_EVENTS
 
 
 # ------------------------------------------------------------ the child
@@ -227,7 +259,8 @@ def _field_reads(hook: abi.Hook) -> list[tuple[str, str, str]]:
     field of the hook's context and of the socket behind ``ctx.sk``."""
     reads = []
     for f in hook.context.fields:
-        if f.name not in hook.readable or f.kind in ("window", "window_end"):
+        if f.name not in hook.readable or f.kind in ("window", "window_end", "packet",
+                                                     "packet_end", "packet_meta"):
             continue
         if f.kind == "sock":
             for sf in abi.BPF_SOCK.fields:

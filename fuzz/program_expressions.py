@@ -24,7 +24,9 @@ class ExpressionWriter:
         self.with_maps = maps
         self.maps: list[tuple[str, str, str]] = []    # name, kind, value type
         self.device_maps: list[str] = []    # DevMap/DevMapHash names, for XDP's redirect
-        self.prog_arrays: list[str] = []    # ProgArray names, for tail_call()
+        # Maps helpers take as arguments (ProgArray for tail_call(), ...), by
+        # the parameter kind that takes them.
+        self.map_args: dict[str, list[str]] = {kind: [] for kind in abi.MAP_PARAMS}
         self.hooks = hooks      # the hooks a further hook function is chosen from
         self.imports: set[str] = {hook.decorator, hook.context.python_name}
         self.counter = 0

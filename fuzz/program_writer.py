@@ -239,7 +239,7 @@ class ProgramWriter(ExpressionWriter):
                    and h.name not in self.avoid
                    and h.call == "function" and h.returns in RANGES
                    and all(p in ("ctx", "ctx_or_null", "buffer", "buffer_start") or p in RANGES
-                           or (p == "sock" and sock) or (p == "prog_array" and self.prog_arrays)
+                           or (p == "sock" and sock) or bool(self.map_args.get(p))
                            for p in h.params)]
         window = "optval" in self.hook.writable or "optval" in self.hook.readable
         options = ["helper"] * bool(allowed) + ["optval"] * window
@@ -261,8 +261,8 @@ class ProgramWriter(ExpressionWriter):
                 args.append(self.c.choice((CONTEXT_PARAMETER, "None")))
             elif param == "sock":
                 args.append(sock)
-            elif param == "prog_array":
-                args.append(self.c.choice(self.prog_arrays))
+            elif param in self.map_args:
+                args.append(self.c.choice(self.map_args[param]))
             elif param in ("buffer", "buffer_start"):
                 name = self.fresh("buf")
                 length = self.c.integer(1, 64)
@@ -375,11 +375,12 @@ class ProgramWriter(ExpressionWriter):
             self.imports.add(kind)
             lines.append(f"{name}: {kind} = {kind}(max_entries={self.c.integer(1, 8)})")
             self.device_maps.append(name)
-        if self.with_maps and chance(self.c, 20):
-            name = self.fresh("progs")
-            self.imports.add("ProgArray")
-            lines.append(f"{name}: ProgArray = ProgArray(max_entries={self.c.integer(1, 8)})")
-            self.prog_arrays.append(name)
+        for param, kind in abi.MAP_PARAMS.items():
+            if self.with_maps and chance(self.c, 20):
+                name = self.fresh(param)
+                self.imports.add(kind)
+                lines.append(f"{name}: {kind} = {kind}(max_entries={self.c.integer(1, 8)})")
+                self.map_args[param].append(name)
         for _ in range(self.c.integer(0, 2)):
             name = self.fresh("LIMIT")
             if chance(self.c, 50):

@@ -25,7 +25,8 @@ from .lang import (ALLOW_PRIVILEGED_PORT, SockAddrContext, bind, cgroup_bind4, c
                    cgroup_sendmsg_unix)
 # Tracing: decorators, contexts and helpers.
 from .lang import (Histogram, PerfEventContext, RawTracepointArgs, TracepointContext, UprobeContext,
-                   btf_tracepoint, get_current_task, get_smp_processor_id, ktime_get_boot_ns,
+                   btf_tracepoint, get_current_task, get_current_task_btf,
+                   get_smp_processor_id, ktime_get_boot_ns,
                    perf_event, probe_read_kernel, probe_read_kernel_str, probe_read_user,
                    probe_read_user_str, raw_tracepoint, tracepoint, uprobe, uretprobe)
 # device and TCP-event cgroup hooks (issue 14 part B)
@@ -55,6 +56,8 @@ from .lang import (ETH_ALEN, ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_I
                    IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, EthHdr, IcmpHdr, Ipv4Hdr, Ipv6Hdr,
                    LpmTrie, TcpHdr, UdpHdr, VlanHdr, be16, be32)
 from .lang import DevMap, DevMapHash, ProgArray, tail_call
+from .lang import (BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_STACK, StackTraceMap,
+                   get_stackid)
 
 __version__ = "0.1.0"
 
@@ -83,8 +86,10 @@ __all__ = [
     # tracing
     "Histogram", "PerfEventContext", "RawTracepointArgs", "TracepointContext", "UprobeContext",
     "btf_tracepoint", "perf_event", "raw_tracepoint", "tracepoint", "uprobe", "uretprobe",
-    "get_current_task", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
+    "get_current_task", "get_current_task_btf", "get_smp_processor_id", "ktime_get_boot_ns", "probe_read_kernel",
     "probe_read_kernel_str", "probe_read_user", "probe_read_user_str",
+    "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_USER_STACK", "StackTraceMap",
+    "get_stackid",
     # packet programs (issue 15)
     "BPF_F_INGRESS", "BPF_F_INVALIDATE_HASH", "BPF_F_MARK_MANGLED_0", "BPF_F_PSEUDO_HDR",
     "BPF_F_RECOMPUTE_CSUM", "TC_ACT_OK", "TC_ACT_PIPE", "TC_ACT_QUEUED", "TC_ACT_RECLASSIFY",

@@ -22,38 +22,91 @@ Command = Callable[[argparse.Namespace], int]
 _SEPARATORS = re.compile(r"[\s:.-]")
 
 
-def parse_hex(text: str, option: str) -> bytes:
+def parse_hex(text: str, option: str, command: str = "test-run") -> bytes:
     """Bytes written as hex digits, two per byte; spaces, colons, dots and
     dashes between them are allowed (as tcpdump and Wireshark print them)."""
     digits = _SEPARATORS.sub("", text)
     if digits.lower().startswith("0x"):
         digits = digits[2:]
     if len(digits) % 2:
-        raise UserError(f"pybpfc test-run: error: {option}: {len(digits)} hex digits, an odd "
+        raise UserError(f"pybpfc {command}: error: {option}: {len(digits)} hex digits, an odd "
                         "number; give two digits per byte")
     try:
         return bytes.fromhex(digits)
     except ValueError:
         bad = next(c for c in digits if c not in "0123456789abcdefABCDEF")
-        raise UserError(f"pybpfc test-run: error: {option}: {bad!r} is not a hex digit "
+        raise UserError(f"pybpfc {command}: error: {option}: {bad!r} is not a hex digit "
                         "(write bytes as hex, e.g. 'ff ff 08 00')") from None
 
 
-def _read_input(args: argparse.Namespace, name: str) -> Optional[bytes]:
+def _read_input(args: argparse.Namespace, name: str, command: str = "test-run"
+                ) -> Optional[bytes]:
     """The bytes of ``--NAME-hex`` or ``--NAME-file``, whichever was given."""
     text, path = getattr(args, f"{name}_hex"), getattr(args, f"{name}_file")
     if text is not None and path is not None:
-        raise UserError(f"pybpfc test-run: error: give --{name}-hex or --{name}-file, "
+        raise UserError(f"pybpfc {command}: error: give --{name}-hex or --{name}-file, "
                         "not both")
     if text is not None:
-        return parse_hex(text, f"--{name}-hex")
+        return parse_hex(text, f"--{name}-hex", command)
     if path is not None:
         try:
             return Path(path).read_bytes()
         except OSError as error:
-            raise UserError(f"pybpfc test-run: error: --{name}-file: {path}: "
+            raise UserError(f"pybpfc {command}: error: --{name}-file: {path}: "
                             f"{error.strerror}") from None
     return None
+
+
+# The frames --packet builds, by the name it gives them (runtime.packet_build).
+FRAME_KINDS = ("udp4", "tcp4", "icmp4", "udp6")
+
+
+def packet_from_spec(text: str, command: str) -> bytes:
+    """``--packet 'udp4(dport=53, src="10.0.0.9")'``: an Ethernet frame made
+    by ``packet_build``'s ``udp4_frame`` (or tcp4, icmp4, udp6) with those
+    keyword arguments, every checksum filled in."""
+    import ast
+
+    from pybpfc.runtime import packet_build
+    usage = (f"pybpfc {command}: error: --packet {text!r}: write KIND(NAME=VALUE, ...), KIND "
+             f"one of {', '.join(FRAME_KINDS)}, e.g. 'udp4(dport=53)'")
+    try:
+        call = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        raise UserError(usage) from None
+    if isinstance(call, ast.Name):
+        call = ast.Call(call, [], [])
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id in FRAME_KINDS and not call.args
+            and all(k.arg is not None for k in call.keywords)):
+        raise UserError(usage)
+    build = getattr(packet_build, f"{call.func.id}_frame")
+    try:
+        keywords = {str(k.arg): ast.literal_eval(k.value) for k in call.keywords}
+        if isinstance(keywords.get("payload"), str):
+            keywords["payload"] = keywords["payload"].encode()
+        return bytes(build(**keywords))
+    except (ValueError, TypeError, OSError, SyntaxError) as error:
+        raise UserError(f"{usage} ({error})") from None
+
+
+def add_packet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--packet", metavar="KIND(NAME=VALUE,...)", dest="packet_spec",
+                        help="the packet, built: udp4, tcp4, icmp4 or udp6 with sport, dport, "
+                             "src, dst, payload, ... e.g. 'udp4(dport=53)'")
+    parser.add_argument("--packet-hex", metavar="HEX", help="the packet, in hex")
+    parser.add_argument("--packet-file", metavar="FILE", help="a file holding the packet")
+
+
+def packet_input(args: argparse.Namespace, command: str) -> Optional[bytes]:
+    """The frame ``--packet``, ``--packet-hex`` or ``--packet-file`` gave."""
+    given = _read_input(args, "packet", command)
+    if args.packet_spec is not None:
+        if given is not None:
+            raise UserError(f"pybpfc {command}: error: give one of --packet, --packet-hex and "
+                            "--packet-file")
+        given = packet_from_spec(args.packet_spec, command)
+    return given
 
 
 def _pick_program(coll: Any, name: Optional[str]) -> Any:
@@ -75,10 +128,10 @@ def _pick_program(coll: Any, name: Optional[str]) -> Any:
 
 def test_run(args: argparse.Namespace) -> int:
     from pybpfc.runtime.collection import load
-    packet = _read_input(args, "packet")
+    packet = packet_input(args, "test-run")
     if packet is None:
-        raise UserError("pybpfc test-run: error: give the packet with --packet-hex HEX or "
-                        "--packet-file FILE (an Ethernet frame)")
+        raise UserError("pybpfc test-run: error: give the packet with --packet-hex HEX, "
+                        "--packet-file FILE (an Ethernet frame) or --packet 'udp4(dport=53)'")
     ctx = _read_input(args, "ctx")
     if args.repeat < 1:
         raise UserError(f"pybpfc test-run: error: --repeat must be at least 1, not "
@@ -201,8 +254,7 @@ def add_test_run_command(commands: Any, parents: list[argparse.ArgumentParser],
     parser.add_argument("object", metavar="PROGRAM", help="a pybpfc program (.py) or an object")
     parser.add_argument("--program", metavar="NAME",
                         help="the program to run (needed when the object has several)")
-    parser.add_argument("--packet-hex", metavar="HEX", help="the packet, in hex")
-    parser.add_argument("--packet-file", metavar="FILE", help="a file holding the packet")
+    add_packet_options(parser)
     parser.add_argument("--ctx-hex", metavar="HEX",
                         help="the context in: a struct __sk_buff (tc, cgroup_skb) or "
                              "struct xdp_md (XDP), in hex")

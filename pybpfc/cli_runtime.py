@@ -267,6 +267,8 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
     from pybpfc.runtime.errors import BpfError
     from pybpfc.cli_packets import device_of
     from pybpfc.runtime.live import show_histograms, shown_live
+    from pybpfc.runtime.stack_counts import Remembering, StackNamer, show_stacks
+    namer = StackNamer()
     device = device_of(args)
     command = _command_of(args)
     if not command:
@@ -285,12 +287,14 @@ def _run_with_the_programs_attached(args: argparse.Namespace) -> int:
                     _say_attached(links, cgroup.path, sock)
                     # Returns once the command and everything it started are gone:
                     # nothing runs in the cgroup while the programs are detached.
-                    cgroup.run(command)
+                    with Remembering(coll, namer):
+                        cgroup.run(command)
                 finally:
                     _close_all(links)
             print(f"pybpfc run: {command[0]} exited with status {cgroup.exit_status}",
                   file=sys.stderr)
             shown = show_histograms(coll, out=sys.stderr)
+            shown += show_stacks(coll, namer, out=sys.stderr)
             print_maps({name: m for name, m in coll.maps.items() if name not in shown},
                        coll.globals.items(), out=sys.stderr)
     except (BpfError, OSError) as error:

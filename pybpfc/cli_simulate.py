@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from pybpfc.cli_errors import EXIT_OK, UserError
+from pybpfc.cli_packets import add_packet_options, packet_input
 
 if TYPE_CHECKING:
     from pybpfc.compiler.errors import Source
@@ -30,6 +31,13 @@ def add_command(commands: Any, parents: list[argparse.ArgumentParser],
                                "plain text (sysctl_name=net/ipv4/ip_forward)")
     simulate.add_argument("--trace", action="store_true",
                           help="print each line executed, with the values it produced")
+    simulate.add_argument("--fake", action="append", default=[], metavar="NAME=VALUE",
+                          help="what a helper reports about the world (pid, tgid, uid, comm, "
+                               "time_ns, cpu, ...; docs/simulate.md)")
+    simulate.add_argument("--memory", action="append", default=[], metavar="ADDRESS=VALUE",
+                          help="bytes (or text, NUL-terminated) at an address, for the probe "
+                               "helpers of tracing hooks: --memory 0x7000=HOME")
+    add_packet_options(simulate)
     simulate.set_defaults(run=lambda args: _simulate(args, read_source))
 
 
@@ -58,11 +66,15 @@ def _simulate(args: argparse.Namespace, read_source: Callable[[Path], "Source"])
     from pybpfc.simulate.trace import show
 
     source = read_source(Path(args.program))
+    fakes = _fakes(args.fake, args.memory)
     try:
-        program = Program(check_source(source))
+        program = Program(check_source(source), fakes)
     except CompileError as e:
         raise UserError(e.located(source).render()) from e
     context = parse_context(args.ctx)
+    frame = packet_input(args, "simulate")
+    if frame is not None:
+        context["packet"] = _packet_seen(program, args.hook, frame, context)
     before_globals = program.globals.contents()
     before_maps = {name: m.contents() for name, m in program.maps.items()}
     try:
@@ -83,6 +95,15 @@ def _simulate(args: argparse.Namespace, read_source: Callable[[Path], "Source"])
         print(f"  new value = {show('', result.new_value)}")
     if result.bound is not None:
         print(f"  bound to {show('', result.bound)}")
+    if result.packet is not None:
+        given = _bytes(context.get("packet", b""))
+        change = "unchanged" if result.packet == given else "changed"
+        print(f"  packet out: {len(result.packet)} bytes, {change}")
+        if result.packet != given:
+            print(f"    {result.packet.hex(' ')}")
+    if result.redirect is not None:
+        way = "ingress" if result.redirect["ingress"] else "egress"
+        print(f"  redirected to ifindex {result.redirect['ifindex']} ({way})")
     for glob, value in result.globals.items():
         if value != before_globals[glob]:
             print(f"  {glob} = {value!r}")
@@ -92,6 +113,55 @@ def _simulate(args: argparse.Namespace, read_source: Callable[[Path], "Source"])
     for line in result.printed:
         print(f"  printed: {line}")
     return EXIT_OK
+
+
+def _packet_seen(program: Any, hook_name: str, frame: bytes, context: dict[str, Any]) -> bytes:
+    """What the hook sees of an Ethernet frame given with --packet*: all of
+    it (XDP, tc), or, as in the kernel's test run, what follows the
+    Ethernet header (cgroup_skb, socket filters)."""
+    from pybpfc import abi
+    from pybpfc.abi.headers import PACKET_CONSTANTS
+    from pybpfc.simulate import SimulationError
+    try:
+        hook = program.hook(hook_name).abi
+    except SimulationError as e:
+        raise UserError(f"pybpfc simulate: {e}") from e
+    if "packet" in context:
+        raise UserError("pybpfc simulate: give the packet once: --packet* or --ctx packet=")
+    if hook.kind.prog_type not in abi.kernel.TEST_RUN_FROM_IP_HEADER:
+        return frame
+    eth = PACKET_CONSTANTS["ETH_HLEN"]
+    if len(frame) < eth:
+        raise UserError(f"pybpfc simulate: the packet is {len(frame)} bytes; it is an Ethernet "
+                        f"frame, starting with a {eth}-byte header")
+    return frame[eth:]
+
+
+def _fakes(items: list[str], memory: list[str]) -> Any:
+    """Fakes from --fake NAME=VALUE and --memory ADDRESS=VALUE."""
+    from dataclasses import fields
+
+    from pybpfc.simulate import Fakes
+    known = {f.name for f in fields(Fakes) if not f.name.startswith("_")} - {"memory"}
+    fakes = Fakes()
+    for name, value in parse_context(items).items():
+        if name not in known:
+            raise UserError(f"pybpfc simulate: --fake {name}: no such fake; the fakes are "
+                            f"{', '.join(sorted(known))}")
+        if name == "comm":
+            value = _bytes(value)
+        elif not isinstance(value, int) and name not in ("random", "kernel_stack", "user_stack"):
+            raise UserError(f"pybpfc simulate: --fake {name}: an integer, not {value!r}")
+        setattr(fakes, name, value)
+    for address, value in parse_context(memory).items():
+        try:
+            start = int(address, 0)
+        except ValueError:
+            raise UserError(f"pybpfc simulate: --memory {address}: an address (0x7000), "
+                            "not that") from None
+        data = value if isinstance(value, (bytes, bytearray)) else str(value).encode() + b"\0"
+        fakes.memory[start] = bytes(data)
+    return fakes
 
 
 def _bytes(value: Any) -> bytes:

@@ -139,8 +139,10 @@ def _method_text(method: hooks.Method) -> str:
 _PARAM_KINDS = {"ctx": "context", "ctx_or_null": "context or None",
                 "sock": "ctx.sk (in @sock_ops: ctx)", "buffer": "bytearray",
                 "buffer_start": "bytearray", "buffer_tail": "bytearray",
-                "raw": "integer of either byte order", "prog_array": "ProgArray"}
-_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint"}
+                "raw": "integer of either byte order", **hooks.MAP_PARAMS}
+_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint",
+            "kernel:task_struct": "task_struct (probe-read)",
+            "btf:task_struct": "task_struct (BTF-typed)"}
 
 
 def helpers_section() -> str:

@@ -495,6 +495,7 @@ from .lang_helpers import (  # noqa: E402  (they take the contexts above)
     bind as bind,
     get_smp_processor_id as get_smp_processor_id,
     get_current_task as get_current_task,
+    get_current_task_btf as get_current_task_btf,
     ktime_get_boot_ns as ktime_get_boot_ns,
     probe_read_user as probe_read_user,
     probe_read_kernel as probe_read_kernel,
@@ -634,3 +635,4 @@ class RingBuf:
 # ---------------------------------------------------------------- packets
 # The header structs and byte-order types of direct packet access.
 from .lang_packets import *  # noqa: E402,F401,F403
+from .lang_tracing import *  # noqa: E402,F401,F403

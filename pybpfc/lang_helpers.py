@@ -2,7 +2,7 @@
 stubs that type checkers read and that refuse to run outside a hook."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .lang import (SkBuff, SockAddrContext, SockContext, SockOpsContext, SysctlContext,
@@ -98,8 +98,12 @@ def get_smp_processor_id() -> int:
     raise _helper_outside_a_hook("get_smp_processor_id")
 
 
-def get_current_task() -> int:
+def get_current_task() -> Any:
     raise _helper_outside_a_hook("get_current_task")
+
+
+def get_current_task_btf() -> Any:
+    raise _helper_outside_a_hook("get_current_task_btf")
 
 
 def ktime_get_boot_ns() -> int:

@@ -22,6 +22,7 @@ from .errors import BpfError
 
 KALLSYMS = Path("/proc/kallsyms")
 _TEXT_TYPES = frozenset("tTwW")
+_PADDING_PREFIX = "__pfx_"
 
 
 def stack_addresses(raw: bytes) -> list[int]:
@@ -60,7 +61,10 @@ class KernelSymbols:
         entries = []
         for line in text.splitlines():
             parts = line.split()
-            if len(parts) >= 3 and parts[1] in _TEXT_TYPES:
+            # __pfx_NAME is the padding before NAME: a return address there
+            # follows a call that does not return, at the end of the function before.
+            if len(parts) >= 3 and parts[1] in _TEXT_TYPES \
+                    and not parts[2].startswith(_PADDING_PREFIX):
                 module = parts[3].strip("[]") if len(parts) > 3 else None
                 entries.append((int(parts[0], 16), parts[2], module))
         entries.sort()

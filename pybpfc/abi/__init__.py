@@ -23,7 +23,7 @@ from __future__ import annotations
 from . import kernel
 from .contexts import (BPF_SOCK, BPF_SOCKOPT, BPF_SYSCTL, CONTEXTS, CONTEXTS_BY_PYTHON_NAME,
                        SK_BUFF, SOCK_POINTER_READABLE, XDP_MD, Context, Field)
-from .helpers import HELPERS, TRACE_PRINTK_MAX_VALUES, Helper, Param
+from .helpers import HELPERS, MAP_PARAMS, TRACE_PRINTK_MAX_VALUES, Helper, Param
 from .hooks import (HOOKS, HOOKS_BY_DECORATOR, HOOKS_BY_SECTION, Hook, Returns, hook_for_section,
                     hook_named)
 from .programs import (ATTACH_TARGETS, EXACT, OPTIONAL_SUFFIX, PROGRAM_KINDS,
@@ -53,7 +53,7 @@ __all__ = [
     "MAP_TYPES", "PAGE_SIZE", "PROG_TYPES", "STACK_SIZE", "UPDATE_FLAGS",
     "BPF_SOCK", "BPF_SOCKOPT", "BPF_SYSCTL", "XDP_MD", "CONTEXTS", "CONTEXTS_BY_PYTHON_NAME", "SK_BUFF",
     "SOCK_POINTER_READABLE", "Context", "Field",
-    "HELPERS", "TRACE_PRINTK_MAX_VALUES", "Helper", "Param",
+    "HELPERS", "MAP_PARAMS", "TRACE_PRINTK_MAX_VALUES", "Helper", "Param",
     "MAP_KINDS", "MapKind", "Method", "MethodParam",
     "HOOKS", "HOOKS_BY_DECORATOR", "HOOKS_BY_SECTION", "Hook", "Returns", "hook_for_section",
     "hook_named",

@@ -26,18 +26,25 @@ class Param(NamedTuple):
     address and its size; ``"buffer_start"`` a bytearray passed by address
     only, its size given by the next (int) argument and capped at the
     buffer's size; ``"buffer_tail"`` a bytearray passed from the offset the
-    next (int) argument gives, with the length that remains; ``"prog_array"``
-    a ProgArray the module declares, passed as the map; or an integer
-    type name."""
+    next (int) argument gives, with the length that remains; a kind of
+    ``MAP_PARAMS`` (``"prog_array"``, ``"stack_map"``) a map of that kind
+    the module declares, passed as the map; or an integer type name."""
     name: str
     kind: str
+
+
+# Parameter kinds that take a map the module declares, and the map kind
+# (pybpfc.abi.maps) each takes.
+MAP_PARAMS = {"prog_array": "ProgArray", "stack_map": "StackTraceMap"}
 
 
 class Helper(NamedTuple):
     """A kernel helper function a program may call.
 
     ``returns`` is an integer type name, ``"None"``, ``"ref"`` (a reference
-    to a map value, or None) or ``"parsed_i64"``/``"parsed_u64"`` (a
+    to a map value, or None), ``"kernel:STRUCT"`` (a pointer to a kernel
+    struct, read with bpf_probe_read_kernel), ``"btf:STRUCT"`` (a pointer
+    the verifier knows the BTF type of, read directly) or ``"parsed_i64"``/``"parsed_u64"`` (a
     ParsedInt/ParsedUint: the characters read, or -errno, and the value).
 
     ``call`` says how a program reaches it: ``"function"`` (a function of
@@ -139,7 +146,11 @@ HELPERS = {h.name: h for h in (
             "before the connection is made); 0 or -errno"),
     # -- tracing: reading the memory of the traced task and of the kernel
     _helper("get_smp_processor_id", 8, "", "u32", "the CPU the program runs on"),
-    _helper("get_current_task", 35, "", "u64", "the address of the current task_struct"),
+    _helper("get_current_task", 35, "", "kernel:task_struct",
+            "the current task_struct, its fields read with bpf_probe_read_kernel (u64(task): "
+            "its address)"),
+    _helper("get_current_task_btf", 158, "", "btf:task_struct",
+            "the current task_struct as a BTF-typed pointer, its fields read directly"),
     _helper("probe_read_user", 112, "buf: buffer, src: u64", "i64",
             "copy bytes from a user-space address into the buffer (all of it); 0 or -errno"),
     _helper("probe_read_kernel", 113, "buf: buffer, src: u64", "i64",
@@ -150,6 +161,11 @@ HELPERS = {h.name: h for h in (
     _helper("probe_read_kernel_str", 115, "buf: buffer, src: u64", "i64",
             "copy a NUL-terminated string from a kernel address into the buffer; "
             "its length with the NUL, or -errno"),
+    _helper("get_stackid", 27, "ctx: ctx, stacks: stack_map, flags: u64", "i64",
+            "record the current kernel stack (flags BPF_F_USER_STACK: the user stack) in "
+            "the StackTraceMap and give its id, equal for equal stacks (BPF_F_FAST_STACK_CMP: "
+            "compare hashes only; BPF_F_REUSE_STACKID: replace another stack of the same "
+            "hash); -EFAULT when there is no such stack, -EEXIST on a hash collision"),
     _helper("ktime_get_boot_ns", 125, "", "u64",
             "nanoseconds since boot, suspend included (CLOCK_BOOTTIME)"),
     # ---- packet programs (issue 15).  A ``raw`` parameter takes an integer

@@ -150,8 +150,8 @@ _TRACING_HELPERS = frozenset({
     "map_lookup_elem", "map_update_elem", "map_delete_elem", "get_current_uid_gid",
     "get_current_pid_tgid", "get_current_comm", "get_current_cgroup_id", "ktime_get_ns",
     "ktime_get_boot_ns", "get_prandom_u32", "trace_printk", "ringbuf_output",
-    "get_smp_processor_id", "get_current_task", "probe_read_user", "probe_read_kernel",
-    "probe_read_user_str", "probe_read_kernel_str",
+    "get_smp_processor_id", "get_current_task", "get_current_task_btf", "probe_read_user",
+    "probe_read_kernel", "probe_read_user_str", "probe_read_kernel_str", "get_stackid",
 })
 _LIBC_GETENV = ("/usr/lib/x86_64-linux-gnu/libc.so.6", "getenv")
 _PT_REGS_READ = frozenset(f.name for f in PT_REGS.fields)

@@ -323,6 +323,11 @@ BPF_F_RECOMPUTE_CSUM = 1 << 0
 BPF_F_INVALIDATE_HASH = 1 << 1
 # bpf_redirect flags (tc): to the device's ingress rather than its egress
 BPF_F_INGRESS = 1 << 0
+# bpf_redirect_map flags (XDP): to every device of the map (but the one the
+# packet came in on); the low bits are the action when the slot is empty.
+BPF_F_BROADCAST = 1 << 3
+BPF_F_EXCLUDE_INGRESS = 1 << 4
+REDIRECT_MAP_ACTION_MASK = 0x3
 
 
 # ------------------------------------------------------------------- limits
@@ -498,9 +503,26 @@ XDP_FLAGS_DRV_MODE = 1 << 2       # native XDP: in the driver, if it has XDP sup
 XDP_FLAGS_HW_MODE = 1 << 3
 XDP_FLAGS_REPLACE = 1 << 4
 
+# Program types whose test run pulls the Ethernet header off the frame it is
+# given (bpf_prog_test_run_skb's is_l2 false): the program's packet starts
+# at the IP header; XDP and tc programs get the whole frame.
+TEST_RUN_FROM_IP_HEADER = frozenset({"BPF_PROG_TYPE_CGROUP_SKB", "BPF_PROG_TYPE_SOCKET_FILTER"})
+
 # struct __sk_buff and struct xdp_md sizes, for test-run contexts
 SK_BUFF_SIZE = 192
 XDP_MD_SIZE = 24
+
+# Room around an XDP test run's packet (net/bpf/test_run.c), which bounds
+# bpf_xdp_adjust_head and bpf_xdp_adjust_tail: the packet starts
+# XDP_PACKET_HEADROOM bytes into a page, of which the first
+# sizeof(struct xdp_frame) may not be reached; its end may grow to the
+# page's end less SKB_DATA_ALIGN(sizeof(struct skb_shared_info)).
+XDP_PACKET_HEADROOM = 256
+XDP_FRAME_SIZE = 40
+SKB_SHARED_INFO_ROOM = 320
+# What bpf_l4_csum_replace writes, with BPF_F_MARK_MANGLED_0, for a checksum
+# that came out 0 (which would mean "none" in UDP).
+CSUM_MANGLED_0 = 0xFFFF
 
 # rtnetlink (<linux/rtnetlink.h>, <linux/pkt_sched.h>, <linux/pkt_cls.h>): what
 # attaching a tc program as cls_bpf on a clsact qdisc takes, on kernels

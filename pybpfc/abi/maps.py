@@ -8,7 +8,7 @@ what pybpfc compiles agree.
 """
 from typing import NamedTuple, Optional
 
-from .kernel import BPF_ANY, BPF_F_NO_PREALLOC, MAP_TYPES
+from .kernel import BPF_ANY, BPF_F_NO_PREALLOC, MAP_TYPES, PERF_MAX_STACK_DEPTH
 
 # A histogram's buckets: values below 0, 0, then one per power of two of a
 # 64-bit value (runtime/histogram.py reads them so).
@@ -81,6 +81,12 @@ class MapKind(NamedTuple):
     # The key is a prefix: a struct whose first field is ``prefixlen: u32``
     # (the number of leading bits of the rest that count), then the data.
     prefix_key: bool = False
+    # The value is an array of ``fixed_value``: (the option giving its
+    # length, the length without it, the longest it may be).
+    value_length: Optional[tuple[str, int, int]] = None
+    # Index-keyed, but a slot holds nothing until it is filled (a device, a
+    # program, a stack): the kernel lists only filled slots.
+    starts_empty: bool = False
 
     @property
     def map_type_id(self) -> int:
@@ -179,19 +185,29 @@ MAP_KINDS = {k.python_name: k for k in (
             ("max_entries",),
             "network devices in slots 0 .. max_entries - 1 (user space stores each one's "
             "interface index); redirect(index) sends an XDP packet out of one",
-            key_type="u32", fixed_value="u32"),
+            key_type="u32", fixed_value="u32", starts_empty=True),
     # Filled by user space with the object's programs (of the same hook
     # kind); a program jumps to one with tail_call(ctx, progs, index).
     MapKind("ProgArray", "BPF_MAP_TYPE_PROG_ARRAY", "index", True, False, (),
             ("max_entries",),
             "programs in slots 0 .. max_entries - 1 for tail_call(ctx, progs, index) (user "
             "space stores each one, e.g. coll.maps['progs'][1] = coll.programs['parse_ip'])",
-            key_type="u32", fixed_value="u32"),
+            key_type="u32", fixed_value="u32", starts_empty=True),
+    # -- tracing: filled by get_stackid(ctx, stacks, flags), read by user space
+    MapKind("StackTraceMap", "BPF_MAP_TYPE_STACK_TRACE", "index", True, False, (),
+            ("max_entries", "depth"),
+            "stacks by id, each the instruction pointers of its frames, innermost first: "
+            "get_stackid(ctx, stacks, flags) stores the current one and gives its id; "
+            f"depth (at most {PERF_MAX_STACK_DEPTH}, the default) is how many frames a "
+            "stack keeps",
+            key_type="u32", fixed_value="u64",
+            value_length=("depth", PERF_MAX_STACK_DEPTH, PERF_MAX_STACK_DEPTH),
+            starts_empty=True),
     MapKind("DevMapHash", "BPF_MAP_TYPE_DEVMAP_HASH", "index", True, False, (_REDIRECT,),
             ("max_entries",),
             "network devices under any u32 keys (say, their interface indexes), up to "
             "max_entries of them; redirect(index) sends an XDP packet out of one",
-            key_type="u32", fixed_value="u32"),
+            key_type="u32", fixed_value="u32", starts_empty=True),
 )}
 
 # -------------------------------------------------- lost records (live output)

@@ -159,6 +159,9 @@ class ExprStmt(Stmt):
 class Assign(Stmt):
     target: Expr
     value: Expr
+    # Filled in by the checker: a KernelBytesCopy when a kernel struct's
+    # byte array is copied into the target; None for a plain assignment.
+    resolved: Any = field(default=None, init=False, repr=False)
 
 
 @record(eq=False)

@@ -25,6 +25,7 @@ from .. import abi
 from ..records import record
 from . import ast as A
 from .symbols import FuncSym, GlobalVar, LocalVar, MapVar
+from .kernel_structs import KernelMember
 from .types import IntType, Type, WindowType
 
 
@@ -205,6 +206,49 @@ class PacketField(Resolved):
     """``ip.protocol``: a field ``offset`` bytes into a header (proven not
     None) in the packet, read and written as it is on the wire."""
     offset: int
+
+
+# ------------------------------------------- kernel structs through BTF
+
+@record(frozen=True, eq=False)
+class KernelField(Resolved):
+    """``task.pid``, ``task.real_parent``: a member of the kernel struct a
+    kernel pointer points to, reached with a CO-RE relocation (so at the
+    loading kernel's offset).  ``trusted``: a plain load, which the
+    verifier checks against BTF; otherwise bpf_probe_read_kernel into a
+    hidden slot ("kernel_read"), 0 when the read faults."""
+    struct: str
+    member: KernelMember
+    trusted: bool
+
+
+@record(frozen=True, eq=False)
+class KernelArgument(Resolved):
+    """``ctx.args[0]`` of a tp_btf hook where its BTF prototype gives a
+    pointer to a struct, used as one (``ctx.args[0].pid``, ``task =
+    ctx.args[0]``): the BTF-typed pointer at ``offset`` in the context
+    ``base`` evaluates to."""
+    offset: int
+    base: A.Expr
+
+
+@record(frozen=True, eq=False)
+class KernelBytesCopy(Resolved):
+    """``ev.comm = task.comm`` (on the Assign statement): the first
+    ``length`` bytes of the kernel's byte array copied into the target
+    bytearray with bpf_probe_read_kernel (zeros when the read faults)."""
+    length: int
+
+
+@record(frozen=True, eq=False)
+class KernelAddress(Resolved):
+    """``u64(task)``: the address a kernel pointer holds, as an integer."""
+
+
+@record(frozen=True, eq=False)
+class KernelPointerCast(Resolved):
+    """``task_struct(addr)``: a kernel address taken as a pointer to a
+    kernel struct whose fields are probe-read."""
 
 
 # ------------------------------------------------------------------ calls

@@ -14,7 +14,7 @@ import llvmlite.ir as ir
 
 from .. import abi
 from .errors import Source
-from .types import BOOL, ArrayType, ContextType, IntType, StructType, Type
+from .types import BOOL, ArrayType, ContextType, IntType, KernelPtrType, StructType, Type
 
 POINTER_BITS = 64
 
@@ -145,15 +145,21 @@ class DebugInfo:
                 "elements": m.add_metadata(members)})
         if isinstance(ty, ContextType):
             return self.context_pointer(ty.context)
+        if isinstance(ty, KernelPtrType):
+            return self.struct_pointer(ty.struct)
         raise TypeError(f"no debug type for {ty}")
 
     def context_pointer(self, context: abi.Context) -> ir.DIValue:
         """A pointer to the kernel's context struct, declared by name only:
         the kernel knows its layout."""
-        key = ("ctx", context.c_name)
+        return self.struct_pointer(context.c_name)
+
+    def struct_pointer(self, c_name: str) -> ir.DIValue:
+        """A pointer to a kernel struct, declared by name only."""
+        key = ("ctx", c_name)
         if key not in self._types:
             fwd = self.module.add_debug_info("DICompositeType", {
-                "tag": ir.DIToken("DW_TAG_structure_type"), "name": context.c_name,
+                "tag": ir.DIToken("DW_TAG_structure_type"), "name": c_name,
                 "file": self.file, "flags": ir.DIToken("DIFlagFwdDecl")})
             self._types[key] = self.module.add_debug_info("DIDerivedType", {
                 "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": fwd, "size": 64})

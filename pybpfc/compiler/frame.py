@@ -22,11 +22,13 @@ from .. import abi
 from ..abi.helpers import FILLS_BUFFER
 from ..records import field, fields, record
 from . import ast as A
-from .contract import BytesInit, HelperCall, HistogramAdd, MapMethodCall, ParseNumber, RangeLoop
+from .contract import (BytesInit, HelperCall, HistogramAdd, KernelField, MapMethodCall,
+                       ParseNumber, RangeLoop)
 from .errors import CompileError, InternalError
+from .kernel_structs import BYTES, EMBEDDED
 from .symbols import CheckedProgram, FuncSym, LocalVar
-from .types import (I64, U8, U32, ArrayType, ContextType, StructType, Type, is_aggregate,
-                    stack_align)
+from .types import (I64, U8, U32, U64, ArrayType, ContextType, IntType, StructType, Type,
+                    is_aggregate, stack_align, storage_align)
 
 PHASE = "frame planning"
 
@@ -106,6 +108,12 @@ def _plan(fn: FuncSym) -> Frame:
                 tail_room.add(id(buf.symbol))
                 frame.hidden[(id(node), "parsed")] = Slot(
                     "parsed", I64, None, True, False, f"the value {r.helper.name}() parses",
+                    node.pos.line)
+            elif isinstance(r, KernelField) and not r.trusted \
+                    and r.member.kind not in (BYTES, EMBEDDED):
+                frame.hidden[(id(node), "kernel_read")] = Slot(
+                    "kernel_read", node.ty if isinstance(node.ty, IntType) else U64, None,
+                    True, False, f"{r.struct}.{r.member.name} read from the kernel",
                     node.pos.line)
             elif isinstance(r, MapMethodCall):
                 for role in BY_ADDRESS:

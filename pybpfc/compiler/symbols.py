@@ -17,6 +17,7 @@ from .types import NONE, MapType, StructType, Type
 
 if TYPE_CHECKING:
     from .errors import CompileWarning, Source
+    from .kernel_structs import KernelMember, KernelStruct
 
 # Names the object gives things of its own: the section libbpf and the
 # kernel read the license from, and the symbol of the license string there.
@@ -76,6 +77,13 @@ class ConstSym:
 @record(eq=False)
 class TypeSym:
     ty: Type
+
+
+@record(eq=False)
+class KernelStructSym:
+    """A kernel struct imported from ``pybpfc.vmlinux``: ``task_struct(addr)``
+    takes a kernel address as a pointer to one."""
+    struct: "KernelStruct"
 
 
 @record(eq=False)
@@ -144,7 +152,7 @@ class FuncSym:
 if TYPE_CHECKING:
     Symbol = Union[LocalVar, GlobalVar, ConstSym, TypeSym, ContextTypeSym, HookDecoratorSym,
                    StructDecoratorSym, FinalSym, BuiltinSym, FuncSym, HelperSym, MapVar,
-                   MapKindSym, AnnotationSym, IntEnumBaseSym, EnumSym]
+                   MapKindSym, AnnotationSym, IntEnumBaseSym, EnumSym, KernelStructSym]
 
 
 @record
@@ -160,6 +168,9 @@ class CheckedProgram:
     maps: list[MapVar] = field(default_factory=list)
     # What the kernel will load but will surely fail at run time.
     warnings: list["CompileWarning"] = field(default_factory=list)
+    # The kernel structs' members the program reads, by struct name: the
+    # object describes each struct with these members only (CO-RE).
+    kernel_members: dict[str, dict[str, "KernelMember"]] = field(default_factory=dict)
 
     @property
     def hooks(self) -> list[FuncSym]:

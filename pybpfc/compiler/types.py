@@ -186,6 +186,38 @@ class CtxArrayType(Type):
         return f"{self.field.name} (an array of {self.field.count} {self.field.kind})"
 
 
+@record(frozen=True, eq=True)
+class KernelPtrType(Type):
+    """A pointer to a kernel struct (``task_struct``), described by the
+    kernel's BTF.  ``trusted``: the verifier knows what it points to (from
+    ``get_current_task_btf()`` or a tp_btf argument), so its fields are
+    plain loads; otherwise each field is read with bpf_probe_read_kernel."""
+    struct: str
+    trusted: bool
+
+    @property
+    def size(self) -> int:
+        return 8
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        how = "BTF-typed" if self.trusted else "probe-read"
+        return f"struct {self.struct} * ({how})"
+
+
+@record(frozen=True, eq=True)
+class KernelBytesType(Type):
+    """A byte array member of a kernel struct (``task.comm``): copied whole
+    into a bytearray of the program's."""
+    struct: str
+    member: str
+    length: int
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"{self.struct}.{self.member} (char[{self.length}] in the kernel)"
+
+
 @record(frozen=True, eq=False)
 class MapType(Type):
     """A map declared at module level; only its methods are used."""

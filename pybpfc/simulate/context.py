@@ -8,8 +8,10 @@ carry what the kernel holds for the hook, named by what reaches it:
 - a ``window`` field (``optval``): its bytes (the field's length field,
   ``optlen``, defaults to their number);
 - a ``sock`` field (``sk``): a dict of the socket's fields;
-- ``packet``: the bytes of a packet, for hooks with packet loads or
-  ``skb_load_bytes`` (``len`` defaults to their number);
+- ``packet``: the bytes of a packet, for hooks with packet loads,
+  ``skb_load_bytes`` or direct access (``ctx.header``): what the program
+  sees from ``data`` on (an Ethernet frame for XDP and tc, the IP packet for
+  cgroup_skb and socket filters); ``len`` defaults to their number;
 - ``sysctl_name``, ``current_value``, ``new_value``: the sysctl, for hooks
   with the sysctl helpers (``write`` defaults to whether there is a new
   value);
@@ -27,7 +29,7 @@ from typing import Any, Optional
 
 from .. import abi
 from ..compiler.types import int_type
-from .memory import Place, encode
+from .memory import Packet, Place, encode
 
 SOCKET_HELPERS = frozenset({"sk_storage_get", "get_socket_cookie", "get_socket_uid",
                             "setsockopt", "getsockopt"})
@@ -51,13 +53,19 @@ class Event:
         self.context = Place(bytearray(hook.context.size))
         self.window: Optional[bytearray] = None
         self.sock = Place(bytearray(abi.BPF_SOCK.size))
-        self.packet = b""
+        self.packet_buffer: Optional[Packet] = None
+        self.redirect: Optional[dict[str, Any]] = None   # where redirect() sent it
         self.socket = DEFAULT_SOCKET
         self.sysctl_name = b""
         self.current_value: Optional[bytes] = None
         self.new_value: Optional[bytes] = None
         self.retval = 0
         self.written: dict[str, Any] = {}     # context fields the program wrote
+
+    @property
+    def packet(self) -> bytes:
+        """The packet as the program left it (so far)."""
+        return b"" if self.packet_buffer is None else self.packet_buffer.data
 
     # The fields of the context, read as the program would.
     def field_value(self, f: abi.Field) -> Any:
@@ -98,22 +106,20 @@ class Event:
         self.written[f.name] = value
 
 
-# Context fields that give a hook direct access to the packet (ctx.header).
+# What the hooks the simulator runs are attached to.
+SIMULATED_TARGETS = frozenset({
+    abi.TARGET_CGROUP, abi.TARGET_SOCKET, abi.TARGET_NETDEV_XDP, abi.TARGET_NETDEV_TC,
+    abi.TARGET_TRACEPOINT, abi.TARGET_RAW_TRACEPOINT, abi.TARGET_KERNEL_BTF,
+    abi.TARGET_UPROBE, abi.TARGET_URETPROBE, abi.TARGET_PERF_EVENT})
+# Context fields that point into the packet: given as ``packet``.
 DIRECT_PACKET_KINDS = ("packet", "packet_end", "packet_meta")
 
 
 def not_yet_simulated(hook: abi.Hook) -> Optional[str]:
-    """Why the simulator cannot run ``hook``, or None when it can: direct
-    packet access (ctx.header, XDP and tc programs) is not simulated yet."""
-    if any(f.kind in DIRECT_PACKET_KINDS and f.name in hook.readable
-           for f in hook.context.fields):
-        return (f"@{hook.decorator} hooks are not yet simulated: their direct packet access "
-                "(ctx.header) runs only in the kernel; load the program with pybpfc.runtime "
-                "and send it packets (docs/tutorial/08-packets.md)")
-    if hook.attach_target not in (abi.TARGET_CGROUP, abi.TARGET_SOCKET):
-        return (f"@{hook.decorator} hooks are not yet simulated: tracing programs read the "
-                "kernel's own memory and run only in the kernel (pybpfc run, "
-                "docs/tracing.md)")
+    """Why the simulator cannot run ``hook``, or None when it can."""
+    if hook.attach_target not in SIMULATED_TARGETS:
+        return (f"@{hook.decorator} hooks are not yet simulated; they run only in the kernel "
+                "(pybpfc run, docs/runtime.md)")
     return None
 
 
@@ -121,18 +127,21 @@ def accepted(hook: abi.Hook) -> dict[str, str]:
     """Every keyword a run of ``hook`` takes, with what it is."""
     out: dict[str, str] = {}
     for f in hook.context.fields:
-        if f.name not in hook.readable | hook.writable or f.kind == "window_end":
+        if f.name not in hook.readable | hook.writable or f.kind == "window_end" \
+                or f.kind in DIRECT_PACKET_KINDS:
             continue
         if f.kind == "window":
             out[f.name] = f"bytes: {f.doc}"
         elif f.kind == "sock":
             out[f.name] = f"dict of the socket's fields: {f.doc}"
+        elif f.kind == "data_loc":
+            out[f.name] = f"bytes or text, placed after the event record: {f.doc}"
         elif f.count > 1:
             out[f.name] = f"list of {f.count} {f.kind}: {f.doc}"
         else:
             out[f.name] = f"{f.kind}: {f.doc}"
     helpers = hook.helpers
-    if hook.packet_loads or helpers & PACKET_HELPERS:
+    if hook.packet_loads or helpers & PACKET_HELPERS or hook.packet:
         out["packet"] = "bytes: the packet"
     if helpers & SYSCTL_HELPERS:
         out["sysctl_name"] = "str: the sysctl's name, e.g. net/ipv4/tcp_rmem"
@@ -156,6 +165,9 @@ def build_event(hook: abi.Hook, name: str, args: dict[str, Any]) -> Event:
         if key in known:
             continue
         f = hook.context.field(key)
+        if f is not None and f.kind in DIRECT_PACKET_KINDS and "packet" in known:
+            raise SimulationError(f"{where}: {hook.context.python_name}.{key} points into the "
+                                  "packet; give the packet's bytes as packet=...")
         if f is not None:
             raise SimulationError(f"{where} cannot read or write {hook.context.python_name}."
                                   f"{key}; it takes {', '.join(known)}")
@@ -174,6 +186,14 @@ def build_event(hook: abi.Hook, name: str, args: dict[str, Any]) -> Event:
         elif f.kind == "sock":
             _set_fields(event.sock, abi.BPF_SOCK, value, f"{where}: {f.name}",
                         abi.SOCK_POINTER_READABLE)
+        elif f.kind == "data_loc":
+            # The data goes after the record, NUL-terminated; the field
+            # holds its length << 16 | its offset, as the kernel writes it.
+            data = _bytes(value, f"{where}: {f.name}") + b"\0"
+            block = event.context.block
+            location = len(data) << 16 | len(block)
+            block += data
+            block[f.offset:f.offset + 4] = location.to_bytes(4, "little")
         else:
             _set_field(event.context, f, value, f"{where}: {f.name}")
     for f in hook.context.fields:
@@ -184,7 +204,8 @@ def build_event(hook: abi.Hook, name: str, args: dict[str, Any]) -> Event:
             if length is not None and length.name not in args:
                 _set_field(event.context, length, len(event.window), where)
     if "packet" in known:
-        event.packet = _bytes(args.get("packet", b""), f"{where}: packet")
+        event.packet_buffer = Packet(_bytes(args.get("packet", b""), f"{where}: packet"),
+                                     xdp=hook.context is abi.XDP_MD)
         length = hook.context.field("len")
         if length is not None and "len" not in args:
             _set_field(event.context, length, len(event.packet), where)

@@ -8,7 +8,9 @@ from ..compiler import ast as A
 from ..compiler import contract as C
 from ..compiler import semantics
 from ..compiler.types import BOOL, IntType, RefType
+from .context import SimulationError
 from .helpers import MASK64
+from .packets import redirect_map
 from .interpreter import (PacketEnd, Run, call_helper, encode_operand, expression, window_load,
                           window_store)
 from .memory import Place, decode_scalar, encode, load, store
@@ -87,7 +89,7 @@ def local_variable(run: Run, e: A.Name) -> Any:
     return run.local(e.resolved.var)
 
 
-@expression(C.GlobalVariable, C.StructField, C.RefValue, C.ArrayElement)
+@expression(C.GlobalVariable, C.StructField, C.RefValue, C.ArrayElement, C.PacketField)
 def in_memory(run: Run, e: A.Expr) -> Any:
     return run.read(e)
 
@@ -207,8 +209,12 @@ def map_method(run: Run, e: A.Call) -> Any:
         return sim.update(operands["key"], operands["value"], flags, cpu)
     if name == "map_delete_elem":
         return sim.delete(operands["key"])
-    assert name == "ringbuf_output", name
-    return sim.output(operands["record"], flags)
+    if name == "ringbuf_output":
+        return sim.output(operands["record"], flags)
+    if name == "redirect_map":
+        return redirect_map(run, e, sim, run.expr(args["key_by_value"]) & 0xFFFFFFFF, flags)
+    raise SimulationError(f"line {e.pos.line}: {call.map.name}.{call.method}() "
+                          f"({name}) is not simulated yet; run the program in the kernel")
 
 
 @expression(C.UserCall)

@@ -33,7 +33,10 @@ class Fakes:
 
     ``time_ns`` is what ktime_get_ns() returns first; each call adds
     ``time_step_ns``.  ``random`` is the sequence get_prandom_u32() returns
-    (cycled); without it, numbers come from a generator seeded with ``seed``."""
+    (cycled); without it, numbers come from a generator seeded with ``seed``.
+    ``memory`` is what tracing hooks read with the probe helpers: address
+    -> the bytes there; ``task`` the address get_current_task() gives;
+    ``kernel_stack``/``user_stack`` the stacks get_stackid() stores."""
     time_ns: int = 1_000_000_000
     time_step_ns: int = 1000
     random: Optional[list[int]] = None
@@ -51,6 +54,12 @@ class Fakes:
     bind_errno: int = 0        # what bind() from a connect hook fails with (0: it binds)
     cpu: int = 0
     cpus: int = 2
+    memory: dict[int, bytes] = field(default_factory=dict)
+    task: int = 0xFFFF_8880_0200_0000
+    # The instruction pointers get_stackid() sees, innermost first; empty:
+    # no stack there, and it gives -EFAULT.
+    kernel_stack: list[int] = field(default_factory=list)
+    user_stack: list[int] = field(default_factory=list)
     _rng: _random.Random = field(default_factory=_random.Random, repr=False)
     _drawn: int = field(default=0, repr=False)
 

@@ -159,6 +159,11 @@ class Run:
             assert isinstance(e, A.Attribute)
             base = self.address(e.value)
             return None if base is None else base.at(r.offset)
+        if isinstance(r, C.PacketField):
+            # A header (proven not None) is a place in the packet.
+            assert isinstance(e, A.Attribute)
+            header: Place = self.expr(e.value)
+            return header.at(r.offset)
         assert isinstance(r, C.ArrayElement) and isinstance(e, A.Subscript), r
         base = self.address(e.value)
         index = e.index.const if e.index.const is not None else self.expr(e.index)
@@ -208,6 +213,10 @@ def run_return(run: Run, s: A.Return) -> None:
 
 @statement(A.Assign, A.AnnAssign)
 def run_assign(run: Run, s: Any) -> None:
+    if isinstance(getattr(s, "resolved", None), C.KernelBytesCopy):
+        from .kernel_structs import bytes_copy
+        bytes_copy(run, s)
+        return
     if s.value is not None:
         assign(run, s.target, s.value)
 
@@ -406,6 +415,9 @@ def helper_arguments(run: Run, e: A.Call, helper: abi.Helper) -> Optional[list[A
             values.append(None)         # the kernel's NULL
         elif kind in ("ctx", "ctx_or_null", "sock"):
             values.append(run.expr(arg))
+        elif kind in abi.MAP_PARAMS:
+            assert isinstance(arg, A.Name)
+            values.append(run.state.maps[arg.id])     # the map itself
         elif kind in ("buffer", "buffer_start"):
             values.append(run.address(arg))
             if kind == "buffer":
@@ -422,8 +434,12 @@ def helper_arguments(run: Run, e: A.Call, helper: abi.Helper) -> Optional[list[A
 
 
 def call_helper(run: Run, e: A.Call, helper: abi.Helper) -> int:
+    simulated = HELPERS.get(helper.name)
+    if simulated is None:
+        raise SimulationError(f"line {e.pos.line}: {helper.name}() is not simulated yet; "
+                              "run the program in the kernel")
     args = helper_arguments(run, e, helper)
-    result = -EINVAL if args is None else HELPERS[helper.name](run, args)
+    result = -EINVAL if args is None else simulated(run, args)
     if helper.returns == "None":
         return 0
     return semantics.wrap(result, int_type(helper.returns))

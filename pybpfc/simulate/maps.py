@@ -19,7 +19,12 @@ What each kind does is the kernel's (``kernel/bpf/hashtab.c``,
 - socket storage keeps one value per socket, cgroup storage one per
   cgroup (``Fakes.cgroup_id``);
 - a ring buffer keeps its records until the test drains them; a record
-  that does not fit is ``-EAGAIN``.
+  that does not fit is ``-EAGAIN``;
+- a longest-prefix-match trie (``lpm_trie.c``) finds, for a key's
+  address, the stored prefix of most bits that holds it (no more bits
+  than the key's own prefixlen); a key is its prefix: one with the same
+  prefixlen and the same first bits replaces it; a prefixlen longer than
+  the address is ``-EINVAL``, and a full trie ``-ENOSPC``.
 
 Keys and values are bytes inside; the test sees them decoded
 (``memory.decode``): ints, dicts of struct fields, lists, bytes.
@@ -63,7 +68,7 @@ class SimMap:
         # key bytes -> one block per CPU (a single block for other maps).
         self.entries: "OrderedDict[bytes, list[bytearray]]" = OrderedDict()
         self.records: list[bytes] = []        # a ring buffer's
-        if self.kind.key == "index":
+        if self.kind.key == "index" and not self.sparse:
             for i in range(self.max_entries):
                 self.entries[self._key_bytes(i)] = self._fresh()
 
@@ -86,7 +91,35 @@ class SimMap:
 
     # ------------------------------------------------- what programs call
 
+    @property
+    def sparse(self) -> bool:
+        """A map whose slots hold nothing until user space or the kernel
+        stores something (a device, a program, a stack): only those exist
+        (a DevMapHash's under any u32 keys, up to max_entries of them)."""
+        return self.kind.starts_empty
+
+    @property
+    def lpm(self) -> bool:
+        return self.kind.map_type == "BPF_MAP_TYPE_LPM_TRIE"
+
+    def _prefix(self, key: bytes) -> Optional[bytes]:
+        """The stored key that is the same prefix as ``key``, if any."""
+        length = _prefixlen(key)
+        for stored in self.entries:
+            if _prefixlen(stored) == length and _common_bits(stored, key) >= length:
+                return stored
+        return None
+
     def lookup(self, key: bytes, cpu: int) -> Optional[Place]:
+        if self.lpm:
+            best: Optional[bytes] = None
+            limit = _prefixlen(key)
+            for stored in self.entries:
+                length = _prefixlen(stored)
+                if length <= limit and _common_bits(stored, key) >= length and (
+                        best is None or length > _prefixlen(best)):
+                    best = stored
+            return None if best is None else Place(self._slot(self.entries[best], cpu))
         blocks = self.entries.get(key)
         if blocks is None:
             return None
@@ -97,6 +130,8 @@ class SimMap:
     def update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
         if flags > _BPF_EXIST:
             return -errno.EINVAL
+        if self.lpm:
+            return self._lpm_update(key, value, flags)
         present = key in self.entries
         if self.kind.key == "index":
             if not present:
@@ -118,7 +153,27 @@ class SimMap:
         self._slot(self.entries[key], cpu)[:] = value
         return 0
 
+    def _lpm_update(self, key: bytes, value: bytes, flags: int) -> int:
+        if _prefixlen(key) > (len(key) - 4) * 8:
+            return -errno.EINVAL
+        old = self._prefix(key)
+        if old is not None and flags == _BPF_NOEXIST:
+            return -errno.EEXIST
+        if old is None:
+            if flags == _BPF_EXIST:
+                return -errno.ENOENT
+            if len(self.entries) >= self.max_entries:
+                return -errno.ENOSPC
+        else:
+            del self.entries[old]       # the new node, with the key as given, replaces it
+        self.entries[key] = [bytearray(value)]
+        return 0
+
     def delete(self, key: bytes) -> int:
+        if self.lpm:
+            if _prefixlen(key) > (len(key) - 4) * 8:
+                return -errno.EINVAL
+            key = self._prefix(key) or key
         if self.kind.key == "index":
             return -errno.EINVAL
         if self.entries.pop(key, None) is None:
@@ -192,7 +247,10 @@ class SimMap:
         if self.value_type is None:
             raise TypeError(f"map '{self.name}' ({self.kind.python_name}) has no values to set")
         k = self._test_key(key)
-        if self.kind.key == "index" and k not in self.entries:
+        # A DevMapHash takes any key; every other array an index below max_entries.
+        indexed = self.kind.map_type != "BPF_MAP_TYPE_DEVMAP_HASH"
+        if self.kind.key == "index" and k not in self.entries and indexed and (
+                not self.sparse or int(key) >= self.max_entries):
             raise KeyError(f"index {key} is past the end of map '{self.name}' "
                            f"({self.max_entries} entries)")
         values = value if self.per_cpu and isinstance(value, list) else [value] * (
@@ -200,8 +258,17 @@ class SimMap:
         if len(values) != (self.cpus if self.per_cpu else 1):
             raise ValueError(f"map '{self.name}' is per CPU: give one value, or a list of "
                              f"{self.cpus}")
+        if self.lpm:
+            if self._lpm_update(k, to_bytes(value, self.value_type, f"value of map "
+                                                                   f"'{self.name}'"), 0):
+                raise ValueError(f"map '{self.name}': a prefix longer than the address, or the "
+                                 f"trie is full ({self.max_entries} entries)")
+            return
+        if self.sparse and value == 0:
+            self.entries.pop(k, None)       # no device: the slot is empty
+            return
         if k not in self.entries and len(self.entries) >= self.max_entries \
-                and self.kind.key == "declared":
+                and (self.kind.key == "declared" or self.sparse):
             raise ValueError(f"map '{self.name}' is full ({self.max_entries} entries)")
         self.entries[k] = [bytearray(to_bytes(v, self.value_type, f"value of map '{self.name}'"))
                            for v in values]
@@ -221,3 +288,20 @@ class SimMap:
 
 def _ringbuf_room(length: int) -> int:
     return (length + _RINGBUF_HEADER + 7) // 8 * 8
+
+
+def _prefixlen(key: bytes) -> int:
+    """An LPM key's prefixlen, its first u32."""
+    return int.from_bytes(key[:4], "little")
+
+
+def _common_bits(a: bytes, b: bytes) -> int:
+    """How many leading bits two LPM keys' addresses share (most
+    significant bit of each byte first)."""
+    bits = 0
+    for x, y in zip(a[4:], b[4:]):
+        diff = x ^ y
+        if diff:
+            return bits + 8 - diff.bit_length()
+        bits += 8
+    return bits

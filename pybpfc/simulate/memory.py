@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Union
 
+from ..abi.kernel import PAGE_SIZE, XDP_PACKET_HEADROOM
 from ..compiler.semantics import wrap
 from ..compiler.types import BOOL, ArrayType, IntType, StructType, Type
 
@@ -122,3 +123,30 @@ def initial_bytes(ty: Type, init: object) -> bytearray:
 def _scalar_bytes(value: object, ty: Type) -> bytes:
     assert isinstance(value, (int, bool))
     return encode(wrap(int(value), ty) if isinstance(ty, IntType) else value, ty)
+
+
+class Packet:
+    """A packet: ``page[start:end]``, in a page whose room around it the
+    XDP helpers may use (an XDP packet starts XDP_PACKET_HEADROOM bytes in,
+    as in the kernel's test run; an skb's at the page's start)."""
+
+    def __init__(self, data: bytes, xdp: bool):
+        self.xdp = xdp
+        self.page = bytearray(max(PAGE_SIZE, len(data) + XDP_PACKET_HEADROOM))
+        self.start = XDP_PACKET_HEADROOM if xdp else 0
+        self.end = self.start + len(data)
+        self.page[self.start:self.end] = data
+
+    @property
+    def data(self) -> bytes:
+        return bytes(self.page[self.start:self.end])
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def at(self, offset: int) -> Place:
+        return Place(self.page, self.start + offset)
+
+    def writable(self, length: int) -> bool:
+        """bpf_try_make_writable: the first ``length`` bytes exist."""
+        return length <= len(self)

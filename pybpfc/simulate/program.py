@@ -10,7 +10,7 @@ from ..compiler.errors import CompileError, InternalError, Source
 from ..compiler.source import decode_source, read_source
 from ..compiler.symbols import CheckedProgram, FuncSym
 from ..records import field, record
-from . import expressions  # noqa: F401  (registers the expressions)
+from . import expressions, kernel_structs, packets, tracing  # noqa: F401  (register expressions, helpers)
 from .context import SimulationError, accepted, build_event
 from .helpers import Fakes
 from .interpreter import Run
@@ -31,7 +31,10 @@ class Result:
     ``new_value``: a sysctl's value to be written, when the program set it.
     ``bound``: the struct sockaddr a connect hook's bind() bound the socket to.
     ``maps`` and ``globals`` are their contents after the run, decoded;
-    ``printed`` the lines print() wrote; ``trace`` the steps, when asked."""
+    ``printed`` the lines print() wrote; ``trace`` the steps, when asked.
+    ``packet``: the packet as the program left it (None for hooks without
+    one); ``redirect``: where ``redirect()`` sent it (``ifindex``,
+    ``ingress``), or None."""
     hook: str
     verdict: int
     verdict_name: Optional[str]
@@ -43,6 +46,8 @@ class Result:
     globals: dict[str, Any]
     printed: list[str]
     bound: Optional[bytes] = None
+    packet: Optional[bytes] = None
+    redirect: Optional[dict[str, Any]] = None
     trace: Optional[Trace] = field(default=None, repr=False)
 
 
@@ -142,7 +147,8 @@ class Program:
                 verdict = run.hook(hook.fn)
         except InternalError as e:
             raise e.located(self.checked.source)
-        names = [n for n, v in abi_hook.returns.values if v == verdict]
+        # TC_ACT_UNSPEC is -1: the kernel sees the 32 bits.
+        names = [n for n, v in abi_hook.returns.values if v & 0xFFFFFFFF == verdict]
         return Result(
             hook=name, verdict=verdict, verdict_name=names[0] if names else None,
             written=dict(event.written),
@@ -151,7 +157,8 @@ class Program:
             new_value=event.new_value if run.new_value_set else None,
             maps={m: sim.contents() for m, sim in self.maps.items()},
             globals=self.globals.contents(), printed=run.printed, bound=run.bound,
-            trace=tracer)
+            packet=event.packet if event.packet_buffer is not None else None,
+            redirect=event.redirect, trace=tracer)
 
     def close_socket(self, socket: int) -> None:
         """The socket is gone: its socket storage with it."""

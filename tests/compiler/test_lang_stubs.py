@@ -69,12 +69,13 @@ def helper_param_annotation(helper: abi.Helper, kind: str) -> str:
              if helper.name in h.helpers and h.context.is_socket}))
     if kind.startswith("buffer"):
         return "bytearray"
-    if kind == "prog_array":
-        return "ProgArray"
+    if kind in abi.MAP_PARAMS:
+        return abi.MAP_PARAMS[kind]
     return "int"
 
 
-HELPER_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint", "None": "None"}
+HELPER_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint", "None": "None",
+                  "kernel:task_struct": "Any", "btf:task_struct": "Any"}
 FUNCTION_HELPERS = [h for h in abi.HELPERS.values() if h.call == "function"]
 
 
@@ -123,8 +124,8 @@ def test_map_classes_have_the_tables_methods(kind: abi.MapKind) -> None:
 HEADER = """\
 from pybpfc import (ALLOW, XDP_PASS, ArrayMap, CgroupStorage, DevMap, DevMapHash, HashMap,
                     Histogram, LpmTrie, LruHashMap, PerCpuArrayMap, PerCpuHashMap, ProgArray,
-                    RingBuf, SockoptContext, SockStorage, XdpContext, cgroup_getsockopt, struct,
-                    u32, u64, xdp)
+                    RingBuf, SockoptContext, SockStorage, StackTraceMap, XdpContext,
+                    cgroup_getsockopt, struct, u32, u64, xdp)
 
 
 @struct

@@ -85,3 +85,16 @@ def test_context_layouts_match_the_running_kernel(vmlinux: Btf, ctx: abi.Context
         else:
             # Pointers are 8-byte slots in the UAPI structs (__bpf_md_ptr).
             assert (offset, size) == (f.offset, f.size * f.count), f.name
+
+
+def test_the_xdp_room_matches_the_running_kernel(vmlinux: Btf) -> None:
+    """The bounds the simulator gives bpf_xdp_adjust_head/tail: the
+    xdp_frame kept at the headroom's start, and the tailroom that holds a
+    struct skb_shared_info, cache-line aligned (SKB_DATA_ALIGN)."""
+    def size(name: str) -> int:
+        type_id = vmlinux.find(name, Kind.STRUCT)
+        assert type_id is not None, f"struct {name} is not in the kernel's BTF"
+        return vmlinux.size_of(type_id)
+    assert size("xdp_frame") == kernel.XDP_FRAME_SIZE
+    cache_line = 64
+    assert -(-size("skb_shared_info") // cache_line) * cache_line == kernel.SKB_SHARED_INFO_ROOM

@@ -23,10 +23,16 @@ def kernel() -> Iterator[Kernel]:
         yield k
 
 
+PACKET_EXAMPLES = {"cgroup_skb_loopback_only", "tc_set_dscp", "xdp_block_prefixes",
+                   "xdp_count_protocols", "xdp_drop_udp_port", "xdp_load_balancer",
+                   "xdp_redirect_ports"}
+
+
 def test_every_example_agrees(kernel: Kernel) -> None:
     tally = Tally()
     examples(kernel, tally)
     assert not tally.disagreements, "\n".join(tally.disagreements)
+    assert {f"examples/{name}.py" for name in PACKET_EXAMPLES} <= set(tally.names), tally
     # Only an example of a hook with no events yet may be left out, or one
     # calling a helper whose value the kernel changes on every call.
     varying = {f"calls {name}" for name in NONDETERMINISTIC}
@@ -109,4 +115,88 @@ FINDINGS = {
 def test_findings_agree(kernel: Kernel, name: str) -> None:
     tally = Tally()
     compare(FINDINGS[name], f"{name}.py", kernel, tally)
+    assert tally.compared == 1 and not tally.disagreements, tally
+
+
+XDP_HELPERS = '''from pybpfc import XDP_PASS, EthHdr, XdpContext, htons, i64, xdp, xdp_adjust_head, xdp_adjust_tail
+
+results: list[i64] = [0] * 8
+
+
+@xdp
+def f(ctx: XdpContext) -> int:
+    results[0] = xdp_adjust_head(ctx, -20)
+    results[1] = xdp_adjust_head(ctx, -300)
+    results[2] = xdp_adjust_head(ctx, -197)
+    results[3] = xdp_adjust_tail(ctx, 10)
+    results[4] = xdp_adjust_tail(ctx, 4000)
+    results[5] = xdp_adjust_tail(ctx, -4000)
+    results[6] = xdp_adjust_head(ctx, 6)
+    results[7] = xdp_adjust_head(ctx, 4000)
+    eth = ctx.header(EthHdr, 0)
+    if eth is None:
+        return XDP_PASS
+    eth.h_proto = htons(0x1234)
+    return XDP_PASS
+'''
+XDP_GROW_TO_LIMITS = '''from pybpfc import XDP_PASS, XdpContext, i64, xdp, xdp_adjust_head, xdp_adjust_tail
+
+results: list[i64] = [0] * 4
+
+
+@xdp
+def f(ctx: XdpContext) -> int:
+    results[0] = xdp_adjust_head(ctx, -216)
+    results[1] = xdp_adjust_head(ctx, -1)
+    results[2] = xdp_adjust_tail(ctx, 3473)
+    results[3] = xdp_adjust_tail(ctx, 1)
+    return XDP_PASS
+'''
+
+
+def redirecting(decorator: str, context: str, flags: str) -> str:
+    """A program returning what redirect() gives, with ``flags`` computed
+    from a count of its runs."""
+    return (f"from pybpfc import {context}, i32, redirect, {decorator}, u32\n\n"
+            "runs: u32 = 0\n\n\n"
+            f"@{decorator}\ndef f(ctx: {context}) -> int:\n    global runs\n"
+            f"    runs += 1\n    return i32(redirect(7, {flags}))\n")
+
+
+TC_HELPERS = '''from pybpfc import (BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR, TC_ACT_OK, SkBuff, i64,
+                    l3_csum_replace, l4_csum_replace, skb_pull_data, skb_store_bytes, tc)
+
+results: list[i64] = [0] * 12
+
+
+@tc
+def f(skb: SkBuff) -> int:
+    data = bytearray(4)
+    data[0] = 0xAB
+    data[3] = 0xCD
+    results[0] = skb_store_bytes(skb, 6, data, 0)
+    results[1] = skb_store_bytes(skb, skb.len - 2, data, 0)
+    results[2] = skb_store_bytes(skb, 0, data, 4)
+    results[3] = l3_csum_replace(skb, 24, 0x1234, 0xFEDC, 2)
+    results[4] = l3_csum_replace(skb, 24, 0x12345678, 0x9ABCDEF0, 4)
+    results[5] = l3_csum_replace(skb, 25, 1, 2, 2)
+    results[6] = l3_csum_replace(skb, 24, 1, 2, 3)
+    results[7] = l3_csum_replace(skb, 24, 0, 0x10002, 0)
+    results[8] = l4_csum_replace(skb, 40, 0x1111, 0x2222, 2 | BPF_F_PSEUDO_HDR)
+    results[9] = l4_csum_replace(skb, 40, 0x11112222, 0x33334444, 4 | BPF_F_MARK_MANGLED_0)
+    results[10] = skb_pull_data(skb, 20)
+    results[11] = skb_pull_data(skb, 5000)
+    return TC_ACT_OK
+'''
+# The packet helpers, each at and around the kernel's limits: the results
+# each call gave, the packet out and the verdict are compared.
+PACKET_PROGRAMS = {"xdp helpers": XDP_HELPERS, "xdp limits": XDP_GROW_TO_LIMITS,
+                   "xdp redirect": redirecting("xdp", "XdpContext", "u32(runs == 3)"),
+                   "tc helpers": TC_HELPERS, "tc redirect": redirecting("tc", "SkBuff", "runs & 3")}
+
+
+@pytest.mark.parametrize("name", PACKET_PROGRAMS)
+def test_packet_helpers_agree(kernel: Kernel, name: str) -> None:
+    tally = Tally()
+    compare(PACKET_PROGRAMS[name], f"{name}.py", kernel, tally)
     assert tally.compared == 1 and not tally.disagreements, tally

@@ -43,11 +43,12 @@ def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
             args.append("ctx.file_pos")     # a length only known when the hook runs
             continue
         args.append({"ctx": "ctx", "ctx_or_null": "None", "sock": sock, "buffer": "buf",
-                     "buffer_start": "buf", "buffer_tail": "buf",
-                     "prog_array": "progs"}.get(kind, "0"))
+                     "buffer_start": "buf", "buffer_tail": "buf"}.get(
+                         kind, "m" if kind in abi.MAP_PARAMS else "0"))
     call = f"{helper.name}({', '.join(args)})"
-    if "prog_array" in helper.params:
-        return "progs: ProgArray = ProgArray(max_entries=2)", f"x = {call}"
+    for kind in set(helper.params) & set(abi.MAP_PARAMS):   # a map the module declares
+        map_kind = abi.MAP_PARAMS[kind]
+        return f"m: {map_kind} = {map_kind}(max_entries=2)", f"x = {call}"
     if helper.returns.startswith("parsed"):
         return "", f"parsed = {call}"
     return "", f"x = {call}" if helper.returns != "None" else call
@@ -55,8 +56,8 @@ def call_of(hook: abi.Hook, helper: abi.Helper) -> tuple[str, str]:
 
 def program(hook: abi.Hook, helper: abi.Helper) -> str:
     declaration, statement = call_of(hook, helper)
-    names = ["ALLOW", "ArrayMap", "CgroupStorage", "DevMap", "HashMap", "ProgArray", "RingBuf", "SockStorage",
-             "u32", "u64", hook.decorator, hook.context.python_name]
+    names = ["ALLOW", "ArrayMap", "CgroupStorage", "DevMap", "HashMap", "RingBuf", "SockStorage",
+             "u32", "u64", hook.decorator, hook.context.python_name, *abi.MAP_PARAMS.values()]
     if helper.call == "function":
         names.append(helper.name)
     verdict = "ALLOW" if hook.returns.kind == "verdict" else "0"

@@ -154,6 +154,11 @@ def test_cli_test_run(objects: dict[str, Path], tmp_path: Path) -> None:
     run = json.loads(result.stdout)
     assert (run["verdict"], bytes.fromhex(run["packet_out"])[:12]) == \
         ("XDP_TX", dns[6:12] + dns[:6])
+    # --packet builds the same frame from its description.
+    result = pybpfc_cli("test-run", objects["packet_xdp"], "--program", "bounce",
+                        "--packet", "udp4(dport=53)", "--json")
+    assert result.returncode == 0, result.stderr
+    assert bytes.fromhex(json.loads(result.stdout)["packet_out"])[12:] == dns[12:]
     result = pybpfc_cli("test-run", objects["packet_tc"], "--packet-hex", dns.hex())
     assert result.returncode == 1
     assert "3 packet programs (set_dscp, drop_dns_tc, set_dscp_badsum); name one with" in \

@@ -246,6 +246,11 @@ def test_kernel_addresses_are_named_through_kallsyms_text() -> None:
     assert str(symbols.frame(0xffffffff81000100)) == "helper+0x0"
     assert str(symbols.frame(0xffffffffc0000008)) == "mod_func+0x8 (some_module)"
     assert str(symbols.frame(0x1000)) == "0x1000"
+    # A function's padding is no function: an address there is the one's before.
+    padded = KernelSymbols("ffffffff81000000 T start\nffffffff81000030 T __pfx_next\n"
+                           "ffffffff81000040 T next\n")
+    assert str(padded.frame(0xffffffff81000032)) == "start+0x32"
+    assert str(padded.frame(0xffffffff81000040)) == "next+0x0"
     hidden = KernelSymbols("0000000000000000 T _stext\n0000000000000000 t helper\n")
     with pytest.raises(BpfError, match="kptr_restrict"):
         hidden.frame(0xffffffff81000010)

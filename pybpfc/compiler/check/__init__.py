@@ -62,7 +62,7 @@ def check(source: Source, module: A.Module) -> CheckedProgram:
                     "decorator such as @cgroup_sysctl", None,
                     note="hook decorators: " + ", ".join(h.decorator for h in abi.HOOKS))
     return CheckedProgram(source, module, ck.license, ck.globals, ck.structs, ck.functions,
-                          ck.maps, ck.warnings)
+                          ck.maps, ck.warnings, ck.kernel_members)
 
 
 def _at(node: A.Node, step: Callable, *args):  # type: ignore[no-untyped-def,type-arg]

@@ -16,9 +16,9 @@ from ..contract import (ArrayElement, ContextArrayElement, ContextDataLoc, Conte
 from ..symbols import EnumSym, GlobalVar
 from ..tracepoint_format import DATA_LOC
 from ..types import (DEFAULT_INT, NONE, U8, U16, U32, U64, UNTYPED_INT, ArrayType, BytesLitType,
-                     ContextType, CtxArrayType, IntType, RefType, SockRefType, StructType, Type,
+                     ContextType, CtxArrayType, IntType, KernelPtrType, RefType, SockRefType, StructType, Type,
                      WindowType, int_type, is_int, is_scalar)
-from . import narrowing, packet
+from . import kstructs, narrowing, packet
 from .expressions import coerce, uncast
 from .state import Checker, arity, error, expression
 
@@ -66,7 +66,8 @@ def lvalue_path(e: A.Expr) -> Iterator[A.Expr]:
 def check_attribute(ck: Checker, e: A.Attribute) -> None:
     if enum_member(ck, e):
         return
-    ck.expr(e.value)
+    with kstructs.pointer_wanted(ck, e.value):
+        ck.expr(e.value)
     base = e.value.ty
     if isinstance(base, ContextType):
         ctx_field(ck, e, write=False)
@@ -74,6 +75,8 @@ def check_attribute(ck: Checker, e: A.Attribute) -> None:
         sock_field(e)
     elif isinstance(base, StructType):
         struct_field(e)
+    elif isinstance(base, KernelPtrType):
+        kstructs.kernel_field(ck, e)
     elif isinstance(base, WindowType):
         raise error(f"'{e.attr}' is a method of ctx.optval: call it", e.attr_pos)
     elif isinstance(base, RefType) and base.packet:
@@ -176,9 +179,10 @@ def subscript(ck: Checker, e: A.Subscript, write: bool) -> None:
         raise error(f"{base} cannot be indexed", e.value)
 
 
-def store_target(ck: Checker, t: A.Expr) -> None:
+def store_target(ck: Checker, t: A.Expr, whole: bool = False) -> None:
     """Type an assignment target that is not a plain name, checking
-    write rights."""
+    write rights; ``whole``: a bytearray field may be the target (of a
+    copy from a kernel struct)."""
     if isinstance(t, A.Attribute):
         ck.expr(t.value)
         base = t.value.ty
@@ -187,9 +191,11 @@ def store_target(ck: Checker, t: A.Expr) -> None:
             return
         if isinstance(base, SockRefType):
             raise error(f"ctx.sk.{t.attr} is read-only", t.attr_pos)
+        if isinstance(base, KernelPtrType):
+            kstructs.refuse_write(t)
         if isinstance(base, StructType):
             struct_field(t)
-            if not is_scalar(t.ty):
+            if not is_scalar(t.ty) and not (whole and isinstance(t.ty, ArrayType)):
                 raise error("assign a struct's fields one by one", t)
             reject_readonly_root(t)
             return
@@ -311,17 +317,21 @@ def ctx_array_element(ck: Checker, e: A.Subscript, base: CtxArrayType, write: bo
                     f"has {f.count} elements", e.index)
     ctx_array_rights(ck, base, e, write)
     context = ck.current_hook().context
-    for name, index, what in () if base.through_sock else context.typed_pointers:
-        if (name, index) == (f.name, e.index.const):
-            raise error(f"ctx.{f.name}[{index}] is a pointer to {what}, which the verifier "
-                        "does not let a program use as an integer", e,
-                        note="read it through a raw_tracepoint, whose arguments are plain "
-                             "addresses")
-    e.ty = int_type(f.kind)
     member = e.value
     assert isinstance(member, A.Attribute)
+    offset = f.offset + e.index.const * f.size
+    for name, index, what in () if base.through_sock else context.typed_pointers:
+        if (name, index) == (f.name, e.index.const):
+            if kstructs.typed_argument(ck, e, what, offset, member.value):
+                return
+            raise error(f"ctx.{f.name}[{index}] is a pointer to {what}, which the verifier "
+                        "does not let a program use as an integer", e,
+                        note=f"read its fields (ctx.{f.name}[{index}].pid, or `task = "
+                             f"ctx.{f.name}[{index}]` then task.pid); or read it through a "
+                             "raw_tracepoint, whose arguments are plain addresses")
+    e.ty = int_type(f.kind)
     stable = base.through_sock or stable_field(ck.current_hook(), f)
-    e.resolved = ContextArrayElement(f, f.offset + e.index.const * f.size, member.value, stable)
+    e.resolved = ContextArrayElement(f, offset, member.value, stable)
 
 
 def ctx_array_rights(ck: Checker, ty: CtxArrayType, e: A.Subscript, write: bool) -> None:

@@ -8,11 +8,12 @@ from .. import ast as A
 from .. import semantics
 from ..contract import (AtomicAdd, ByteSwap, Conversion, HelperCall, MinMax, Print, StartsWith,
                         UserCall, WindowLength)
-from ..symbols import BuiltinSym, FuncSym, GlobalVar, HelperSym, LocalVar, MapKindSym, TypeSym
+from ..symbols import (BuiltinSym, FuncSym, GlobalVar, HelperSym, KernelStructSym, LocalVar,
+                       MapKindSym, TypeSym)
 from ..types import (BOOL, DEFAULT_INT, INT_TYPES, NETWORK_OF, NONE, PARSED_TYPES, U16, U32, U64, UNTYPED_INT,
                      ArrayType, BytesLitType, ContextType, IntType, RefType, SockRefType,
                      StructType, Type, WindowType, int_type, is_int, is_scalar)
-from . import access, maps, packet
+from . import access, kstructs, maps, packet
 from .access import lvalue_path, memory_root, reject_readonly_root
 from .expressions import coerce, is_lvalue, truth, unify_ints
 from .state import Checker, arity, error, expression
@@ -56,7 +57,9 @@ def check_call(ck: Checker, e: A.Call) -> None:
             raise error(f"'{f.id}' is a variable, not a function", f)
         raise error(f"unknown function '{f.id}'", f)
     f.symbol = sym
-    if isinstance(sym, TypeSym):
+    if isinstance(sym, KernelStructSym):
+        kstructs.pointer_cast(ck, e, sym)
+    elif isinstance(sym, TypeSym):
         if isinstance(sym.ty, StructType):
             raise error(f"{sym.ty.name}() may only initialise a variable", e)
         conversion(ck, e, sym.ty)
@@ -86,6 +89,8 @@ def conversion(ck: Checker, e: A.Call, to: Type) -> None:
         e.ty, e.const = BOOL, e.args[0].const
         return
     assert isinstance(to, IntType)
+    if kstructs.address_of(e, to):
+        return
     network_conversion(arg, to)
     if arg.ty is UNTYPED_INT:
         e.ty, e.const = to, semantics.convert(arg.const, to)
@@ -245,11 +250,12 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
             a.ty = NONE         # the kernel's NULL
             args.append(a)
             continue
-        if kind == "prog_array":
-            progs = maps.map_named(ck, a)
-            if progs is None or progs.ty.kind.map_type != "BPF_MAP_TYPE_PROG_ARRAY":
-                raise error(f"{helper.name}() takes a ProgArray the module declares here", a)
-            a.ty = progs.ty
+        if kind in abi.MAP_PARAMS:
+            wanted = abi.MAP_PARAMS[kind]
+            declared = maps.map_named(ck, a)
+            if declared is None or declared.ty.kind.python_name != wanted:
+                raise error(f"{helper.name}() takes a {wanted} the module declares here", a)
+            a.ty = declared.ty
             args.append(a)
             continue
         ck.expr(a)
@@ -285,7 +291,8 @@ def helper_call(ck: Checker, e: A.Call, helper: abi.Helper) -> None:
     if helper.returns in PARSED_TYPES:
         e.ty = PARSED_TYPES[helper.returns]
     else:
-        e.ty = NONE if helper.returns == "None" else int_type(helper.returns)
+        pointer = kstructs.helper_pointer(helper)
+        e.ty = pointer or (NONE if helper.returns == "None" else int_type(helper.returns))
     e.resolved = HelperCall(helper)
     if helper.moves_packet:
         packet.packet_moved(ck, e, helper)

@@ -16,7 +16,7 @@ from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSy
                        StructDecoratorSym, TypeSym, all_zero)
 from ..types import (BOOL, HEADER_TYPES, I32, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType,
                      ContextType, IntType, StructType, Type, int_type, is_int, is_scalar)
-from . import hook_targets, maps, narrowing, statements, tracepoint_types, type_names
+from . import hook_targets, kstructs, maps, narrowing, statements, tracepoint_types, type_names
 from .expressions import coerce
 from .state import Checker, error
 
@@ -82,13 +82,16 @@ def import_from(ck: Checker, stmt: A.ImportFrom) -> None:
             ck.bind(bound, FinalSym(), at)
         elif stmt.module == "pybpfc":
             ck.bind(bound, pybpfc_symbol(name, at), at)
+        elif stmt.module == kstructs.MODULE:
+            ck.bind(bound, kstructs.import_symbol(name, at), at)
         elif stmt.module == "enum":
             if name != "IntEnum":
                 raise error(f"enum.{name} is not supported; IntEnum is", at)
             ck.bind(bound, IntEnumBaseSym(), at)
         else:
             raise error(f"cannot import from '{stmt.module}': a program imports names "
-                        "only from pybpfc and typing", stmt.module_pos or stmt)
+                        "only from pybpfc, pybpfc.vmlinux, pybpfc.tracepoints, enum and typing",
+                        stmt.module_pos or stmt)
 
 
 def pybpfc_symbol(name: str, at: A.Node | A.Pos) -> Symbol:

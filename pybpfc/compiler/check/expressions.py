@@ -21,7 +21,7 @@ from ..symbols import (AnnotationSym, BuiltinSym, ConstSym, ContextTypeSym, Enum
                        FuncSym, GlobalVar, HelperSym, HookDecoratorSym, IntEnumBaseSym, LocalVar,
                        MapKindSym, MapVar, StructDecoratorSym, TypeSym)
 from ..types import (BOOL, DEFAULT_INT, U64, UNTYPED_INT, BytesLitType, ContextType, IntType,
-                     RefType, Type, common_int_type, is_int)
+                     KernelPtrType, RefType, Type, common_int_type, is_int)
 from . import narrowing
 from .state import Checker, error, expression
 
@@ -123,9 +123,13 @@ def check_name(ck: Checker, e: A.Name) -> None:
         return
     if isinstance(sym, MapVar):
         methods = ", ".join(m for m, _ in sym.ty.kind.methods)
-        if not methods:       # a ProgArray: only tail_call() takes it
+        if not methods:       # a ProgArray, a StackTraceMap: only a helper takes it
+            takers = [h for h in abi.HELPERS.values() for p in h.signature
+                      if abi.MAP_PARAMS.get(p.kind) == sym.ty.kind.python_name]
+            spelled = ", ".join(f"{h.name}({', '.join(p.name for p in h.signature)})"
+                                for h in takers)
             raise error(f"'{e.id}' is a map ({sym.ty.kind.python_name}): pass it to "
-                        "tail_call(ctx, map, index)", e)
+                        f"{spelled}", e)
         raise error(f"'{e.id}' is a map ({sym.ty.kind.python_name}): use its methods "
                     f"({methods})", e)
     raise error(f"'{e.id}' is {_WHAT_IT_IS[type(sym)]}, not a value", e)
@@ -312,6 +316,8 @@ def coerce(e: A.Expr, to: Type, what: str) -> A.Expr:
     integer widens; anything else is an error."""
     if e.ty == to:
         return e
+    if isinstance(to, KernelPtrType) and not to.trusted and e.ty == KernelPtrType(to.struct, True):
+        return e    # a BTF-typed pointer probe-reads as well
     if isinstance(to, IntType) and (to.network or (isinstance(e.ty, IntType)
                                                    and e.ty.network)):
         return byte_order_coercion(e, to, what)

@@ -42,8 +42,6 @@ def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: abi.MapKind
         raise error(f"declare a {kind.python_name} as {spelled}", stmt.annotation)
     key = map_element_type(ck, params[0], "key") if kind.key == "declared" else None
     value = map_element_type(ck, params[-1], "value") if declares_value else None
-    if kind.fixed_value is not None:
-        value = int_type(kind.fixed_value)
     call = stmt.value
     if not (isinstance(call, A.Call) and isinstance(call.func, A.Name)
             and isinstance(ck.scope.get(call.func.id), MapKindSym)
@@ -54,6 +52,11 @@ def map_declaration(ck: Checker, stmt: A.AnnAssign, name: str, kind: abi.MapKind
     if kind.prefix_key:
         prefix_key(key, params[0])
     options = map_options(ck, call, kind)
+    if kind.fixed_value is not None:
+        value = int_type(kind.fixed_value)
+    if kind.value_length is not None:
+        option, default, _ = kind.value_length
+        value = ArrayType(int_type(kind.fixed_value or "u64"), options.get(option, default))
     max_entries = options.get("max_entries", 0)
     if kind.fixed_max_entries is not None:
         max_entries = kind.fixed_max_entries
@@ -101,6 +104,8 @@ def map_options(ck: Checker, call: A.Call, kind: abi.MapKind) -> dict[str, int]:
         ck.expr(value)
         if option == "max_entries":
             options[option] = max_entries(value, kind)
+        elif kind.value_length is not None and option == kind.value_length[0]:
+            options[option] = value_length(value, kind.value_length[2], option)
         else:
             if not isinstance(value.const, bool):
                 raise error(f"'{option}' is True or False", value)
@@ -118,6 +123,13 @@ def max_entries(value: A.Expr, kind: abi.MapKind) -> int:
         if n % abi.PAGE_SIZE or n & (n - 1):
             raise error(f"a RingBuf's size must be a power of 2 and a multiple of "
                         f"{abi.PAGE_SIZE} bytes", value)
+    return n
+
+
+def value_length(value: A.Expr, longest: int, option: str) -> int:
+    n = value.const
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= longest:
+        raise error(f"{option} must be a constant between 1 and {longest}", value)
     return n
 
 

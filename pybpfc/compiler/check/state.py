@@ -17,6 +17,7 @@ from .. import ast as A
 from ..dispatch import registrar
 from ..errors import CompileError, CompileWarning, InternalError, Source
 from ..source import MAX_TREE_DEPTH
+from ..kernel_structs import KernelMember
 from ..symbols import BuiltinSym, FuncSym, GlobalVar, MapVar
 from ..types import NONE, StructType, Type
 
@@ -78,6 +79,7 @@ class Checker:
         self.scope: dict[str, Symbol] = {name: BuiltinSym(name) for name in BUILTINS}
         self.globals: list[GlobalVar] = []
         self.structs: list[StructType] = []
+        self.kernel_members: dict[str, dict[str, KernelMember]] = {}
         self.functions: list[FuncSym] = []
         self.maps: list[MapVar] = []
         self.license = DEFAULT_LICENSE
@@ -97,6 +99,10 @@ class Checker:
         self.expr_depth = 0
         self.block_depth = 0
         self.warnings: list[CompileWarning] = []
+        # The expression being checked where a kernel pointer may stand (a
+        # field's base, a new variable's value): a tp_btf argument that
+        # points to a struct is one there (kstructs.pointer_wanted).
+        self.pointer_wanted: Optional[A.Expr] = None
 
     def warn(self, message: str, node: Union[A.Node, A.Pos], note: Optional[str] = None) -> None:
         pos = node.pos if isinstance(node, A.Node) else node

@@ -10,9 +10,10 @@ from .. import ast as A
 from ..contract import AtomicAdd, AtomicUpdate, Docstring, MinMax, WindowLength, ParseNumber, RangeLoop, StructInit
 from ..symbols import BuiltinSym, ConstSym, GlobalVar, HelperSym, LocalVar, MapVar, TypeSym
 from ..types import (BOOL, DEFAULT_INT, I32, NONE, PARSED_TYPES, U8, U32, UNTYPED_INT, ArrayType,
-                     BytesLitType, ContextType, IntType, RefType, StructType, Type, is_aggregate,
+                     BytesLitType, ContextType, IntType, KernelBytesType, KernelPtrType, RefType,
+                     StructType, Type, is_aggregate,
                      is_int, is_scalar)
-from . import access, calls, narrowing, packet, sequences, type_names
+from . import access, calls, kstructs, narrowing, packet, sequences, type_names
 from .expressions import (binop, coerce, coerce_tree, condition, resolve_variable,
                           uncast, unify_ints)
 from .state import Checker, error, statement
@@ -297,6 +298,13 @@ def check_assign(ck: Checker, s: A.Assign) -> None:
     t = s.target
     if isinstance(t, A.Name):
         existing = lookup_assignable(ck, t)
+        if existing is not None and is_aggregate(existing.ty) and isinstance(s.value, A.Attribute):
+            # Not a constructor: a kernel struct's bytes, or an error below.
+            ck.expr(s.value)
+            if isinstance(s.value.ty, KernelBytesType):
+                resolve_variable(t, existing)
+                kstructs.bytes_copy(s)
+                return
         if existing is not None:
             check_aggregate_value(ck, existing.ty, s.value)
             s.value = value_for(ck, existing.ty, s.value)
@@ -312,8 +320,21 @@ def check_assign(ck: Checker, s: A.Assign) -> None:
         narrowing.note_reference(ck.nonnull, t, s.value)
         ck.stale.pop(t.id, None)
         return
-    access.store_target(ck, t)
-    ck.expr(s.value)
+    if isinstance(s.value, A.Attribute) and isinstance(t, A.Attribute):
+        # A kernel struct's bytes copied into a bytearray field (ev.comm):
+        # the value says so, and the target is then written whole.
+        ck.expr(s.value)
+        if isinstance(s.value.ty, KernelBytesType):
+            access.store_target(ck, t, whole=True)
+            kstructs.bytes_copy(s)
+            return
+        access.store_target(ck, t)
+    else:
+        access.store_target(ck, t)
+        ck.expr(s.value)
+        if isinstance(s.value.ty, KernelBytesType):
+            kstructs.bytes_copy(s)
+            return
     s.value = coerce(s.value, t.ty, "assigned value")
     access.check_write_bounds(ck, t, s.value)
 
@@ -421,7 +442,8 @@ def infer_new_local(ck: Checker, value: A.Expr) -> Type:
     """The type of a new local given ``value`` without an annotation."""
     if is_constructor(ck, value):
         return constructor_type(ck, value)
-    ck.expr(value)
+    with kstructs.pointer_wanted(ck, value):
+        ck.expr(value)
     if isinstance(value.ty, BytesLitType):
         raise error("a bytes literal is constant: use bytearray(b\"...\") for a byte "
                     "buffer", value)
@@ -431,6 +453,12 @@ def infer_new_local(ck: Checker, value: A.Expr) -> Type:
         if isinstance(value, A.Name):
             raise error("a reference cannot be copied: use the variable that holds it", value)
         return value.ty
+    if isinstance(value.ty, KernelPtrType):
+        return value.ty
+    if isinstance(value.ty, KernelBytesType):
+        raise error(f"{value.ty} is copied into a bytearray: `buf = bytearray("
+                    f"{value.ty.length})`, then `buf = ...` (or into a bytearray field: "
+                    "`ev.comm = ...`)", value)
     if value.ty is UNTYPED_INT:
         coerce(value, DEFAULT_INT, "value")
         return DEFAULT_INT

@@ -7,8 +7,10 @@ from typing import Optional, Union
 from ... import abi
 from .. import ast as A
 from ..contract import BytesInit, ListInit
-from ..symbols import AnnotationSym, BuiltinSym, ContextTypeSym, FinalSym, MapKindSym, TypeSym
-from ..types import BOOL, DEFAULT_INT, NONE, U8, ArrayType, ContextType, Type, is_scalar
+from ..symbols import (AnnotationSym, BuiltinSym, ContextTypeSym, FinalSym, KernelStructSym,
+                       MapKindSym, TypeSym)
+from ..types import (BOOL, DEFAULT_INT, NONE, U8, ArrayType, ContextType, KernelPtrType, Type,
+                     is_scalar)
 from .expressions import coerce
 from .state import Checker, error
 
@@ -30,6 +32,9 @@ def resolve_type(ck: Checker, ann: Optional[A.Expr], value: Optional[A.Expr]) ->
             return sym.ty
         if isinstance(sym, ContextTypeSym):
             return ContextType(sym.context)
+        if isinstance(sym, KernelStructSym):
+            # A pointer to one, its fields probe-read (any pointer to one fits).
+            return KernelPtrType(sym.struct.name, trusted=False)
         if ann.id == "bool":
             return BOOL
         if isinstance(sym, (AnnotationSym, MapKindSym)):

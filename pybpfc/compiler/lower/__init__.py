@@ -23,7 +23,7 @@ import llvmlite.ir as ir
 from ..frame import Frame
 from ..symbols import CheckedProgram
 # Imported for what they register.
-from . import calls, context, expressions, memory, packet, statements  # noqa: F401
+from . import calls, context, expressions, kstructs, memory, packet, statements  # noqa: F401
 from .module import lower_module
 from .state import PHASE, Lowering
 
@@ -34,7 +34,8 @@ __all__ = ["lower", "PHASE"]
 
 
 def lower(program: CheckedProgram, frames: dict[int, Frame]) -> ir.Module:
-    module = ir.Module(name=program.source.path)
+    # A context of its own: the kernel structs' LLVM types are named ones.
+    module = ir.Module(name=program.source.path, context=ir.Context())
     module.triple = BPF_TRIPLE
     module.data_layout = BPF_DATA_LAYOUT
     return lower_module(Lowering(program, frames, module))

@@ -32,7 +32,7 @@ def lower_helper_call(lw: Lowering, e: A.Call) -> ir.Value:
             values.append(ir.Constant(PTR, None))
         elif kind in ("ctx", "ctx_or_null", "sock"):
             values.append(lw.expr(arg))
-        elif kind == "prog_array":
+        elif kind in abi.MAP_PARAMS:
             values.append(lw.maps[id(arg.symbol)])
         elif kind in ("buffer", "buffer_start"):
             values.append(memory.address_of(lw, arg))
@@ -81,6 +81,8 @@ def length_from_one(lw: Lowering, length: ir.Value, size: int) -> ir.Value:
 def helper_result(lw: Lowering, helper: abi.Helper, result: ir.Value) -> ir.Value:
     if helper.returns == "None":
         return ir.Constant(I32, 0)
+    if result.type.is_pointer:
+        return result
     bits = int_type(helper.returns).bits
     return result if bits == 64 else lw.builder.trunc(result, ir.IntType(bits))
 
@@ -95,7 +97,8 @@ def call_helper(lw: Lowering, helper: abi.Helper, values: list[ir.Value],
     if helper.returns == "None":
         ret: ir.Type = ir.VoidType()
     else:
-        ret = PTR if helper.returns == "ref" else I64
+        # A reference, or a kernel pointer ("kernel:task_struct").
+        ret = PTR if helper.returns == "ref" or ":" in helper.returns else I64
     fnty = ir.FunctionType(ret, params)
     callee = ir.Constant(I64, helper.func_id).inttoptr(fnty.as_pointer())
     callee.function_type = fnty     # what llvmlite's call() reads off a callee

@@ -113,15 +113,36 @@ def ctx_load_at(lw: Lowering, base: ir.Value, offset: int, size: int, ty: ir.Typ
     ptr = lw.offset(base, offset)
     if stable:
         instr: ir.LoadInstr = lw.builder.load(ptr, typ=ty)
-        lw.stable_reads[-1][key] = instr
+        instr.align = size
         # It cannot change while the hook runs, even across a helper call
         # or an atomic operation, which LLVM must otherwise assume do.
         instr.set_metadata("invariant.load", lw.module.add_metadata([]))
-    else:
-        instr = VolatileLoad(lw.builder.block, ptr, typ=ty)
-        lw.builder._insert(instr)
-    instr.align = size
-    return instr
+        value = kept_apart(lw, instr)
+        lw.stable_reads[-1][key] = value
+        return value
+    volatile = VolatileLoad(lw.builder.block, ptr, typ=ty)
+    lw.builder._insert(volatile)
+    volatile.align = size
+    return volatile
+
+
+def kept_apart(lw: Lowering, loaded: ir.Instruction) -> ir.Value:
+    """``loaded``, passed through LLVM's BPF ``passthrough`` intrinsic (a
+    copy the backend removes before instruction selection), so that no
+    optimisation merges this load with one on another branch into a single
+    load from a pointer chosen at run time: the verifier refuses an
+    instruction that reads a context or socket on one path and other
+    memory on another ("same insn cannot be used with different
+    pointers").  Each call site gets its own sequence number, so the
+    copies cannot be merged either."""
+    ty = loaded.type
+    suffix = "p0" if isinstance(ty, ir.PointerType) else str(ty)
+    name = f"llvm.bpf.passthrough.{suffix}.{suffix}"
+    fn = lw.module.globals.get(name)
+    if fn is None:
+        fn = ir.Function(lw.module, ir.FunctionType(ty, [I32, ty]), name)
+    lw.passthroughs += 1
+    return lw.builder.call(fn, [ir.Constant(I32, lw.passthroughs), loaded])
 
 
 def ctx_store(lw: Lowering, base: ir.Value, f: abi.Field, value: ir.Value) -> None:

@@ -21,7 +21,7 @@ from ..debuginfo import DebugInfo
 from ..errors import CompileError, InternalError
 from ..frame import Frame
 from ..symbols import CheckedProgram, FuncSym
-from ..types import BOOL, IntType, RefType, Type, is_aggregate, is_scalar
+from ..types import BOOL, IntType, KernelPtrType, RefType, Type, is_aggregate, is_scalar
 from .tails import tail_keys
 
 PHASE = "lowering"
@@ -50,7 +50,7 @@ def reg_type(ty: Type) -> ir.Type:
         return ir.IntType(ty.bits)
     if ty is BOOL:
         return I1
-    if isinstance(ty, RefType):
+    if isinstance(ty, (RefType, KernelPtrType)):
         return PTR
     raise TypeError(f"{ty} is not a scalar")
 
@@ -105,6 +105,8 @@ class Lowering:
         self.kept_globals: list[ir.GlobalVariable] = []    # hidden ones (module.py)
         self.print_formats: dict[bytes, ir.GlobalVariable] = {}
         self.functions: dict[int, ir.Function] = {}
+        self.passthroughs = 0       # sequence numbers of context.kept_apart's copies
+        self.kernel_types: Any = None     # kstructs.KernelTypes, made on first use
         # Per-function state.
         self.fn: Optional[FuncSym] = None
         self.frame: Optional[Frame] = None

@@ -6,11 +6,11 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from .. import ast as A
-from ..contract import (AtomicUpdate, BytesInit, ContextArrayElement, ContextField, Docstring, ListInit,
-                        LocalVariable, OptvalByte, ParseNumber, RangeLoop)
+from ..contract import (AtomicUpdate, BytesInit, ContextArrayElement, ContextField, Docstring,
+                        KernelBytesCopy, ListInit, LocalVariable, OptvalByte, ParseNumber, RangeLoop)
 from ..codegen import VERDICT_METADATA
 from ..types import U8, ArrayType, IntType, StructType
-from . import calls, context, expressions, memory
+from . import calls, context, expressions, kstructs, memory
 from .state import I8, I32, Lowering, mem_type, reg_type, statement
 
 
@@ -65,6 +65,9 @@ def mask_verdict(lw: Lowering, top: int) -> None:
 
 @statement(A.Assign)
 def lower_assign(lw: Lowering, s: A.Assign) -> None:
+    if isinstance(s.resolved, KernelBytesCopy):
+        kstructs.lower_bytes_copy(lw, s)
+        return
     store(lw, s.target, s.value)
 
 
