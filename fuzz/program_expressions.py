@@ -5,6 +5,7 @@ holds what a program being written has declared; the statement writer
 builds on it."""
 from __future__ import annotations
 
+import re
 from typing import Optional, Sequence
 
 from pybpfc import abi
@@ -13,6 +14,9 @@ from pybpfc.compiler.check.hook_targets import example_hook
 from .choose import Chooser, chance
 from .program_vocabulary import (ARITHMETIC, COMPARISONS, CONTEXT_PARAMETER, FLIP, INT_TYPES,
                                  RANGES, Function, Struct, Var)
+
+# A test made of True, False, not, and, or alone: known when compiled.
+CONSTANT_TEST = re.compile(r"[()\s]*(?:(?:not|and|or|True|False)[()\s]*)+")
 
 
 class ExpressionWriter:
@@ -179,11 +183,18 @@ class ExpressionWriter:
             return f"({self.c.choice(('-', '~', '+'))}{self.dynamic(ty, depth - 1)})", True
         if kind == "convert":
             if chance(self.c, 20):
-                return f"{ty}({self.boolean(depth - 1)})", True
+                test = self.boolean(depth - 1)
+                # Of a constant test, a constant (whose comparisons may be decided).
+                return f"{ty}({test})", not CONSTANT_TEST.fullmatch(test)
             return f"{ty}({self.dynamic(self.c.choice(INT_TYPES), depth - 1)})", True
         if kind == "ternary":
-            return (f"({self.dynamic(ty, depth - 1)} if {self.boolean(depth - 1)} "
-                    f"else {self.expr(ty, depth - 1)})"), True
+            body, test = self.dynamic(ty, depth - 1), self.boolean(depth - 1)
+            orelse, orelse_dynamic = self._expr(ty, depth - 1)
+            if CONSTANT_TEST.fullmatch(test):
+                # The checker folds it to one arm, maybe a constant whose
+                # comparisons the type's range decides: write that arm.
+                return (body, True) if eval(test) else (orelse, orelse_dynamic)
+            return f"({body} if {test} else {orelse})", True
         if kind == "minmax":
             return (f"{self.c.choice(('min', 'max'))}({self.dynamic(ty, depth - 1)}, "
                     f"{self.expr(ty, depth - 1)})"), True
