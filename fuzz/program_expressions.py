@@ -5,14 +5,18 @@ holds what a program being written has declared; the statement writer
 builds on it."""
 from __future__ import annotations
 
+import re
 from typing import Optional, Sequence
 
 from pybpfc import abi
 from pybpfc.compiler.check.hook_targets import example_hook
 
 from .choose import Chooser, chance
-from .program_vocabulary import (ARITHMETIC, COMPARISONS, CONTEXT_PARAMETER, INT_TYPES, RANGES,
-                                 Function, Struct, Var)
+from .program_vocabulary import (ARITHMETIC, COMPARISONS, CONTEXT_PARAMETER, FLIP, INT_TYPES,
+                                 RANGES, Function, Struct, Var)
+
+# A test made of True, False, not, and, or alone: known when compiled.
+CONSTANT_TEST = re.compile(r"[()\s]*(?:(?:not|and|or|True|False)[()\s]*)+")
 
 
 class ExpressionWriter:
@@ -35,6 +39,7 @@ class ExpressionWriter:
         self.helpers: list[tuple[str, list[tuple[str, str]], str]] = []   # name, params, returns
         self.fn = Function(in_hook=True)
         self.constants: list[tuple[str, Optional[str]]] = []   # name, type (None: untyped)
+        self.constant_values: dict[str, int] = {}
 
     def fresh(self, stem: str) -> str:
         self.counter += 1
@@ -178,11 +183,18 @@ class ExpressionWriter:
             return f"({self.c.choice(('-', '~', '+'))}{self.dynamic(ty, depth - 1)})", True
         if kind == "convert":
             if chance(self.c, 20):
-                return f"{ty}({self.boolean(depth - 1)})", True
+                test = self.boolean(depth - 1)
+                # Of a constant test, a constant (whose comparisons may be decided).
+                return f"{ty}({test})", not CONSTANT_TEST.fullmatch(test)
             return f"{ty}({self.dynamic(self.c.choice(INT_TYPES), depth - 1)})", True
         if kind == "ternary":
-            return (f"({self.dynamic(ty, depth - 1)} if {self.boolean(depth - 1)} "
-                    f"else {self.expr(ty, depth - 1)})"), True
+            body, test = self.dynamic(ty, depth - 1), self.boolean(depth - 1)
+            orelse, orelse_dynamic = self._expr(ty, depth - 1)
+            if CONSTANT_TEST.fullmatch(test):
+                # The checker folds it to one arm, maybe a constant whose
+                # comparisons the type's range decides: write that arm.
+                return (body, True) if eval(test) else (orelse, orelse_dynamic)
+            return f"({body} if {test} else {orelse})", True
         if kind == "minmax":
             return (f"{self.c.choice(('min', 'max'))}({self.dynamic(ty, depth - 1)}, "
                     f"{self.expr(ty, depth - 1)})"), True
@@ -233,6 +245,23 @@ class ExpressionWriter:
         args = ", ".join(self.expr(t, depth) for _, t in params)
         return f"{name}({args})"
 
+    def comparison(self, ty: str, left: str, right: str) -> str:
+        """An operator for ``left OP right`` that the range of ``ty`` alone
+        does not decide (an unsigned ``x >= 0`` is refused)."""
+        op = self.c.choice(COMPARISONS)
+        low, high = RANGES[ty]
+        for text, flipped in ((right, False), (left, True)):
+            try:
+                value = self.constant_values.get(text, None)
+                value = int(text.strip("()"), 0) if value is None else value
+            except ValueError:
+                continue
+            edge = {"<": value <= low, ">=": value <= low, "<=": value >= high,
+                    ">": value >= high}
+            if edge.get(FLIP[op] if flipped else op, low == high):
+                return "!="
+        return op
+
     def boolean(self, depth: int) -> str:
         kinds = ["compare", "compare", "constant"]
         bools = [v.name for v in self.visible() if v.type == "bool"]
@@ -245,9 +274,13 @@ class ExpressionWriter:
         kind = self.c.choice(kinds)
         if kind == "chain":
             ty = self.c.choice(INT_TYPES)
-            operands = [self.dynamic(ty, 0)] + [self.expr(ty, 0) for _ in range(2)]
-            return (f"({operands[0]} {self.c.choice(COMPARISONS)} {operands[1]} "
-                    f"{self.c.choice(COMPARISONS)} {operands[2]})")
+            middle, middle_dynamic = self._expr(ty, 0)
+            # Two constants compared are a test the program decides; one
+            # of them len() of a fixed buffer is refused.
+            last = self.expr(ty, 0) if middle_dynamic else self.dynamic(ty, 0)
+            operands = [self.dynamic(ty, 0), middle, last]
+            return (f"({operands[0]} {self.comparison(ty, operands[0], middle)} {middle} "
+                    f"{self.comparison(ty, middle, last)} {last})")
         if kind == "startswith":
             var = self.c.choice([v for v in self.visible() if v.type == "bytearray"])
             prefix = "".join(f"\\x{self.c.integer(0, 255):02x}"
@@ -256,7 +289,7 @@ class ExpressionWriter:
         if kind == "compare":
             ty = self.c.choice(INT_TYPES)
             left, right = self.dynamic(ty, max(depth - 1, 0)), self.expr(ty, max(depth - 1, 0))
-            return f"({left} {self.c.choice(COMPARISONS)} {right})"
+            return f"({left} {self.comparison(ty, left, right)} {right})"
         if kind == "constant":
             return self.c.choice(("True", "False"))
         if kind == "variable":

@@ -197,7 +197,7 @@ class ProgramWriter(ExpressionWriter):
         counter = self.fresh("count")
         self.fn.loops_left -= 1
         lines = [f"{pad}{counter}: u32 = 0",
-                 f"{pad}while {counter} < {self.c.integer(0, self.loop_bound())}:",
+                 f"{pad}while {counter} < {self.c.integer(1, max(1, self.loop_bound()))}:",
                  f"{pad}    {counter} += 1"]
         self.imports.add("u32")
         self.fn.loop_depth += 1
@@ -384,12 +384,15 @@ class ProgramWriter(ExpressionWriter):
         for _ in range(self.c.integer(0, 2)):
             name = self.fresh("LIMIT")
             if chance(self.c, 50):
-                lines.append(f"{name}: Final = {self.c.integer(0, 100)}")
+                value = str(self.c.integer(0, 100))
+                lines.append(f"{name}: Final = {value}")
                 self.constants.append((name, None))
             else:
                 ty = self.c.choice(INT_TYPES)
-                lines.append(f"{name}: Final[{ty}] = {self.literal(ty)}")
+                value = self.literal(ty)
+                lines.append(f"{name}: Final[{ty}] = {value}")
                 self.constants.append((name, ty))
+            self.constant_values[name] = int(value.strip("()"), 0)
         for _ in range(self.c.integer(0, 2)):
             struct = Struct(self.fresh("Rec"), [(self.fresh("f"), self.c.choice(INT_TYPES))
                                                 for _ in range(self.c.integer(1, 4))])

@@ -139,9 +139,9 @@ class OptvalWindow(Resolved):
 class OptvalByte(Resolved):
     """``ctx.optval[i]``: one byte, 0 when outside the buffer (a write
     outside it does nothing).  ``within``: the index is the variable of
-    this loop over ``range(len(ctx.optval))``, so always inside; the test
-    the verifier needs is still made, and its failure (which cannot
-    happen) leaves that loop, so the verifier follows one path a round."""
+    this loop over ``range(len(ctx.optval))``, so always inside; the loop
+    tests that byte once a round (a failure, which cannot happen, leaves
+    it) and the access goes through the address it tested."""
     window: WindowType
     within: Optional[A.For] = None
     inside: bool = False      # a constant index a length test found inside
@@ -405,7 +405,14 @@ class ParseNumber(Resolved):
 @record(frozen=True, eq=False)
 class RangeLoop(Resolved):
     """``for i in range(...)``: the arguments (start, stop; or stop alone)
-    are of type ``ty`` and the step is the constant ``step``."""
+    are of type ``ty`` and the step is the constant ``step``.  ``window``:
+    its variable is always an index into this option buffer (a loop over
+    ``range(len(ctx.optval))``), whose byte at the index each round tests
+    once, as part of the loop's test."""
     ty: IntType
     step: int
+    window: Optional[WindowType] = None
+    # The stop is the buffer's length itself: the byte's test alone is the
+    # loop's test.
+    to_the_end: bool = False
 

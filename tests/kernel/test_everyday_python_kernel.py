@@ -123,3 +123,46 @@ def test_a_loop_over_the_option_buffer_reads_every_byte(cgroup: TemporaryCgroup)
             run_in_cgroup(cgroup.path, child)
         # The kernel hands the hook at least 16 bytes, zero past the value.
         assert (coll.globals["total"], coll.globals["length"]) == (0x10 + 0x08, 16)
+
+
+BRANCHING_LOOPS = """
+from pybpfc import ALLOW, REJECT, SockoptContext, cgroup_setsockopt, u32
+
+others: u32 = 0
+first_zero: u32 = 0
+
+
+@cgroup_setsockopt
+def lower(ctx: SockoptContext) -> int:
+    global others, first_zero
+    for i in range(len(ctx.optval)):
+        if ctx.optval[i] == 0xFF:
+            return REJECT
+    for i in range(len(ctx.optval)):
+        c = ctx.optval[i]
+        if 65 <= c <= 90:
+            ctx.optval[i] = c + 32
+        else:
+            others += 1
+    for i in range(len(ctx.optval)):
+        if ctx.optval[i] == 0:
+            first_zero = u32(i)
+            break
+    return ALLOW
+"""
+
+
+def test_loops_over_the_option_buffer_with_branches(cgroup: TemporaryCgroup) -> None:
+    with load(compile_source(Source("lower.py", BRANCHING_LOOPS)).elf) as coll:
+        with coll["lower"].attach(cgroup.path):
+            def child() -> tuple[bytes, int]:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                # The hook lower-cases the name before the kernel reads it.
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"RENO")
+                name = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16)
+                return name.rstrip(b"\0"), errno_of(
+                    lambda: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"r\xffno"))
+            assert run_in_cgroup(cgroup.path, child) == (b"reno", errno.EPERM)
+        # "RENO" in a 16-byte buffer: 12 zero bytes are not letters, the
+        # first of them at 4.
+        assert (coll.globals["others"], coll.globals["first_zero"]) == (12, 4)

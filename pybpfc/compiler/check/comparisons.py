@@ -11,7 +11,7 @@ from .. import semantics
 from ..contract import BufferEquals, NoneTest, OneOf, WindowLength, WindowLengthTest
 from ..types import (BOOL, DEFAULT_INT, UNTYPED_INT, ArrayType, BytesLitType, IntType, RefType,
                      is_int)
-from .expressions import byte_order_coercion, bytes_text, coerce, is_lvalue, unify_ints
+from .expressions import byte_order_coercion, bytes_text, coerce, is_lvalue, uncast, unify_ints
 from .state import Checker, error, expression
 
 
@@ -71,11 +71,84 @@ def check_compare(ck: Checker, e: A.Compare) -> None:
                 e.operands[i] = coerce(o, DEFAULT_INT, "operand")
     e.ty = BOOL
     consts = [o.const for o in e.operands]
+    for i, op in enumerate(e.ops):
+        decided_by_range(ck, e, op, e.operands[i], e.operands[i + 1])
     if all(c is not None for c in consts):
+        fixed_length(ck, e)
         e.const = all(semantics.compare(op, consts[i], consts[i + 1])
                       for i, op in enumerate(e.ops))
     else:
         e.resolved = window_length_test(e)
+
+
+def known_type(e: A.Expr) -> IntType:
+    """The type whose range ``e``'s values lie in: a widening the checker
+    added keeps the narrower type's range."""
+    assert isinstance(e.ty, IntType)
+    ty = e.ty
+    while (isinstance(e, A.Cast) and isinstance(e.value.ty, IntType)
+           and e.value.ty is not UNTYPED_INT and ty.min <= e.value.ty.min
+           and e.value.ty.max <= ty.max):
+        e = e.value
+        assert isinstance(e.ty, IntType)
+        ty = e.ty
+    return ty
+
+
+FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def range_answer(op: str, low: int, high: int, c: int) -> bool | None:
+    """Whether ``x op c`` holds for every x in low..high (True), for none
+    (False), or depends on x (None)."""
+    holds = {"<": (high < c, low >= c), "<=": (high <= c, low > c),
+             ">": (low > c, high <= c), ">=": (low >= c, high < c),
+             "==": (low == high == c, c < low or c > high),
+             "!=": (c < low or c > high, low == high == c)}[op]
+    return True if holds[0] else False if holds[1] else None
+
+
+def decided_by_range(ck: Checker, e: A.Compare, op: str, left: A.Expr, right: A.Expr) -> None:
+    """A value compared with a constant its type's range already decides
+    (an unsigned ``x >= 0``, a u8 ``x <= 255``): the compiler would drop the
+    test without a word, so it is an error."""
+    if (left.const is None) == (right.const is None):
+        return
+    value, c = (left, right.const) if right.const is not None else (right, left.const)
+    if value is right:
+        op = FLIPPED[op]
+    if not isinstance(value.ty, IntType) or value.ty.network or not isinstance(c, int):
+        return
+    ty = known_type(value)
+    low, high = ty.min, ty.max
+    answer = range_answer(op, low, high, c)
+    if answer is None:
+        return
+    name = text_of(ck, uncast(value))
+    if low == 0 and c == 0 and op in ("<", ">="):
+        note = (f"an unsigned value is never negative; to test a sign, compute in a "
+                f"signed type: i64({name}) {op} 0, or the difference a - b as i64(a) - i64(b)")
+    else:
+        note = (f"a {ty} holds {low}..{high}: compare with a bound inside that range, "
+                f"or drop the test")
+    raise error(f"`{name}` is a {ty} ({low}..{high}), so `{name} {op} {c}` is always "
+                f"{answer}", e, note=note)
+
+
+def fixed_length(ck: Checker, e: A.Compare) -> None:
+    """``len(buf) == 4`` for a bytearray or list made with a fixed length:
+    its answer is known when the program is compiled."""
+    for o in e.operands:
+        call = uncast(o)
+        if (isinstance(call, A.Call) and isinstance(call.func, A.Name)
+                and call.func.id == "len" and isinstance(call.args[0].ty, ArrayType)):
+            answer = all(semantics.compare(op, e.operands[i].const, e.operands[i + 1].const)
+                         for i, op in enumerate(e.ops))
+            name = text_of(ck, call.args[0])
+            raise error(f"`{name}` always holds {call.const} elements, so this test is "
+                        f"always {answer}", e,
+                        note="a bytearray's or list's length is fixed where it is made; "
+                             "a helper's return value says how many bytes it wrote")
 
 
 def membership(ck: Checker, e: A.Compare) -> None:
@@ -219,5 +292,14 @@ def none_test(ck: Checker, e: A.Compare) -> None:
                     "lookup", ref)
     e.ty = BOOL
     if not ref.ty.maybe_none:
-        e.const = e.ops[0] == "is not"
+        raise never_none(ck, ref, e, e.ops[0] == "is not")
     e.resolved = NoneTest(ref, is_none=e.ops[0] == "is")
+
+
+def never_none(ck: Checker, ref: A.Expr, test: A.Expr, answer: bool) -> Exception:
+    """A test of a reference that can never be None (``CgroupStorage.get()``,
+    a variable given only such references): its answer is known."""
+    name = text_of(ck, ref)
+    return error(f"`{name}` is never None, so this test is always {answer}", test,
+                 note=f"use `{name}` directly: only a lookup that may find nothing "
+                      "(HashMap.lookup, SockStorage.get) can give None")

@@ -295,7 +295,10 @@ def truth(e: A.Expr) -> A.Expr:
         cast = A.Cast(e.pos, e)
         cast.ty = BOOL
         if not e.ty.maybe_none:
-            cast.const = True
+            # The compiler would drop the test without a word.
+            raise error("this reference is never None, so its test is always True", e,
+                        note="use it directly: only a lookup that may find nothing "
+                             "(HashMap.lookup, SockStorage.get) can give None")
         return cast
     if is_int(e.ty):
         if e.ty is UNTYPED_INT:

@@ -3,7 +3,7 @@ locals and their types, globals declared with ``global``, and the values
 that make structs and arrays."""
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Iterator, Optional, Union
 
 from ... import abi
 from .. import ast as A
@@ -236,30 +236,61 @@ def check_for(ck: Checker, s: A.For) -> None:
                                         max(values[0], values[-1]))
     saved_windows = dict(ck.window_loops)
     ck.window_loops.pop(s.target.id, None)
-    window = window_of_length_loop(it)
+    window, to_the_end = window_of_length_loop(it)
     if window is not None and s.target.id not in narrowing.assigned_names(s.body):
         ck.window_loops[s.target.id] = (window, s)
+        it.resolved = RangeLoop(ty, 1, window, to_the_end)
+        if to_the_end:
+            one_branch_a_round(s)
     loop_body(ck, None, s.body)
     ck.loop_ranges = saved
     ck.window_loops = saved_windows
 
 
-def window_of_length_loop(it: A.Call) -> Optional[Type]:
+def one_branch_a_round(s: A.For) -> None:
+    """A loop over the whole option buffer goes round up to a page's
+    bytes, and the verifier follows every round, keeping a path to come
+    back to for each branch on its way: one a round fits its limit (8192),
+    two do not."""
+    branches = list(branching(s.body))
+    if len(branches) < 2:
+        return
+    raise error("a loop over the whole option buffer may go round 4096 times, and the "
+                "verifier keeps a path to come back to for every branch of every round: "
+                "it takes one `if` a round, not more", branches[1],
+                note="bound the loop with a constant, `for i in range(min(len(ctx.optval), "
+                     "1024))`, or count without branching (`n += ctx.optval[i] == 47`)")
+
+
+def branching(body: list[A.Stmt]) -> Iterator[A.Stmt]:
+    """The ifs (each elif too) and loops in ``body``, in source order."""
+    for st in body:
+        if isinstance(st, (A.If, A.While, A.For)):
+            yield st
+            yield from branching(st.body)
+            yield from branching(getattr(st, "orelse", []) or [])
+
+
+def window_of_length_loop(it: A.Call) -> tuple[Optional[Type], bool]:
     """The window of ``range(len(ctx.optval))`` (or ``range(k, len(...))``
     from a constant k >= 0, step 1; or ``min(len(ctx.optval), n)`` as the
-    stop): its variable is always an index into the window."""
+    stop): its variable is always an index into the window.  And whether
+    the stop is the window's length itself (not a min())."""
     if len(it.args) == 3 and it.args[2].const != 1:
-        return None
+        return None, False
     if len(it.args) >= 2 and not (isinstance(it.args[0].const, int) and it.args[0].const >= 0):
-        return None
+        return None, False
     stop = it.args[1] if len(it.args) >= 2 else it.args[0]
     while isinstance(stop, A.Cast):
         stop = stop.value
+    to_the_end = True
     if isinstance(stop.resolved, MinMax) and stop.resolved.smallest:
         assert isinstance(stop, A.Call)
         lengths = [a for a in map(uncast, stop.args) if isinstance(a.resolved, WindowLength)]
-        stop = lengths[0] if lengths else stop
-    return stop.resolved.window if isinstance(stop.resolved, WindowLength) else None
+        stop, to_the_end = (lengths[0] if lengths else stop), False
+    if isinstance(stop.resolved, WindowLength):
+        return stop.resolved.window, to_the_end
+    return None, False
 
 
 @statement(A.Assign)

@@ -15,7 +15,6 @@ the form the verifier tracks.
 """
 from __future__ import annotations
 
-from typing import Optional
 
 import llvmlite.ir as ir
 
@@ -161,13 +160,39 @@ def ctx_store_at(lw: Lowering, base: ir.Value, offset: int, size: int, value: ir
 @expression(OptvalByte)
 def lower_window_byte(lw: Lowering, e: A.Subscript) -> ir.Value:
     r = e.resolved
-    return window_load(lw, r.window, e.index, U8, leaving(lw, r), r.inside)
+    if r.within is not None:
+        loaded = VolatileLoad(lw.builder.block, lw.loop_cursors[id(r.within)], typ=I8)
+        lw.builder._insert(loaded)
+        return loaded
+    return window_load(lw, r.window, e.index, U8, r.inside)
 
 
-def leaving(lw: Lowering, r: OptvalByte) -> Optional[ir.Block]:
-    """Where a byte access inside a loop over the window goes when its test
-    fails (it cannot): the loop's end."""
-    return None if r.within is None else lw.loop_ends[id(r.within)]
+def window_byte_store(lw: Lowering, r: OptvalByte, index: A.Expr, value: ir.Value) -> None:
+    if r.within is not None:
+        lw.mem_store(value, lw.loop_cursors[id(r.within)])
+        return
+    window_store(lw, r.window, index, value, U8, r.inside)
+
+
+def window_cursor(lw: Lowering, w: WindowType, index: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """The address of the byte at ``index`` and whether it is inside."""
+    assert lw.ctx is not None
+    start, end = window_bounds(lw, lw.ctx, w)
+    return window_at(lw, start, end, index, 1)
+
+
+def loop_cursor(lw: Lowering, w: WindowType, index: ir.Value, leave: ir.Block) -> ir.Value:
+    """The address of the byte at ``index``, the variable of a loop over the
+    window, tested once as part of the loop's test: a failure (which cannot
+    happen) leaves the loop.  Every access of that byte in the body goes
+    through this address, which the verifier knows is inside, so the body
+    makes no test of its own, and the verifier, which follows each round
+    of the loop, keeps no path per access to come back to."""
+    ptr, ok = window_cursor(lw, w, index)
+    go_on = lw.new_block("for.inside")
+    lw.builder.cbranch(ok, go_on, leave)
+    lw.builder.position_at_end(go_on)
+    return ptr
 
 
 @expression(OptvalAccess)
@@ -247,7 +272,12 @@ def window_access(lw: Lowering, w: WindowType, index: A.Expr, size: int,
         return ptr, lw.builder.icmp_unsigned("<=", last, end)
     index_ty = index.ty
     assert isinstance(index_ty, IntType)
-    wide = lw.extend(lw.expr(index), index_ty, 64)
+    return window_at(lw, start, end, lw.extend(lw.expr(index), index_ty, 64), size)
+
+
+def window_at(lw: Lowering, start: ir.Value, end: ir.Value, wide: ir.Value,
+              size: int) -> tuple[ir.Value, ir.Value]:
+    """``window_access`` at a 64-bit index known only when the hook runs."""
     # The verifier needs the variable offset bounded: the window is at most a
     # page, so mask to a page after an opaque copy (which LLVM cannot see through).
     small = lw.builder.icmp_unsigned("<", wide, ir.Constant(I64, abi.PAGE_SIZE))
@@ -268,7 +298,7 @@ def window_align(index: A.Expr, ty: IntType) -> int:
 
 
 def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType,
-                leave: Optional[ir.Block] = None, known_inside: bool = False) -> ir.Value:
+                known_inside: bool = False) -> ir.Value:
     ptr, ok = window_access(lw, w, index, ty.size, known_inside)
 
     def load() -> ir.Value:
@@ -278,15 +308,11 @@ def window_load(lw: Lowering, w: WindowType, index: A.Expr, ty: IntType,
         return loaded
     if ok is None:
         return load()
-    if leave is not None:
-        inside(lw, ok, leave)
-        return load()
     return lw.guarded_value(ok, load, 0, "inbounds")
 
 
 def window_store(lw: Lowering, w: WindowType, index: A.Expr, value: ir.Value,
-                 ty: IntType, leave: Optional[ir.Block] = None,
-                 known_inside: bool = False) -> None:
+                 ty: IntType, known_inside: bool = False) -> None:
     ptr, ok = window_access(lw, w, index, ty.size, known_inside)
 
     def emit() -> None:
@@ -295,17 +321,4 @@ def window_store(lw: Lowering, w: WindowType, index: A.Expr, value: ir.Value,
     if ok is None:
         emit()
         return
-    if leave is not None:
-        inside(lw, ok, leave)
-        emit()
-        return
     lw.guarded(ok, emit)
-
-
-def inside(lw: Lowering, ok: ir.Value, leave: ir.Block) -> None:
-    """Go on only when ``ok``; otherwise to ``leave``.  Two paths that
-    met again after each access would double the verifier's work with
-    every round of a loop."""
-    go_on = lw.new_block("inside")
-    lw.builder.cbranch(ok, go_on, leave)
-    lw.builder.position_at_end(go_on)

@@ -115,7 +115,8 @@ class Lowering:
         self.slots: dict[int, ir.Value] = {}
         self.ctx: Optional[ir.Value] = None
         self.loops: list[tuple[ir.Block, ir.Block]] = []   # (continue target, break target)
-        self.loop_ends: dict[int, ir.Block] = {}     # each for loop's break target, by node
+        # Each loop over the option buffer's address of its round's byte, by node.
+        self.loop_cursors: dict[int, ir.Value] = {}
         self.entry_end: Optional[ir.Instruction] = None    # where stack slots are added
         # Context reads that cannot change, already made on every path to
         # where lowering is: one dict per enclosing conditional region.

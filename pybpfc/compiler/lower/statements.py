@@ -150,11 +150,22 @@ def lower_for(lw: Lowering, s: A.For) -> None:
     lw.builder.branch(cond_bb)
     lw.builder.position_at_end(cond_bb)
     cur = lw.builder.load(counter)
-    going = lw.compare("<" if step > 0 else ">", cur, stop, ty)
-    lw.builder.cbranch(going, body_bb, end_bb)
-    lw.builder.position_at_end(body_bb)
+    if loop.to_the_end:
+        # i < len(ctx.optval) is the test of the byte at i: one branch a
+        # round, which LLVM makes the loop's latch.
+        assert loop.window is not None
+        cursor, going = context.window_cursor(lw, loop.window, lw.extend(cur, ty, 64))
+        lw.loop_cursors[id(s)] = cursor
+        lw.builder.cbranch(going, body_bb, end_bb)
+        lw.builder.position_at_end(body_bb)
+    else:
+        going = lw.compare("<" if step > 0 else ">", cur, stop, ty)
+        lw.builder.cbranch(going, body_bb, end_bb)
+        lw.builder.position_at_end(body_bb)
+        if loop.window is not None:
+            lw.loop_cursors[id(s)] = context.loop_cursor(lw, loop.window,
+                                                         lw.extend(cur, ty, 64), end_bb)
     lw.mem_store(lw.to_memory(cur, ty), target)
-    lw.loop_ends[id(s)] = end_bb
     loop_body(lw, s.body, step_bb, end_bb)
     lw.builder.position_at_end(step_bb)
     cur = lw.builder.load(counter)
@@ -198,8 +209,7 @@ def store_value(lw: Lowering, target: A.Expr, value: ir.Value) -> None:
         context.ctx_store(lw, lw.expr(target.value), r.field, value)
         return
     if isinstance(r, OptvalByte):
-        context.window_store(lw, r.window, target.index, value, U8, context.leaving(lw, r),
-                             r.inside)
+        context.window_byte_store(lw, r, target.index, value)
         return
     if isinstance(r, ContextArrayElement):
         context.ctx_store_at(lw, lw.expr(r.base), r.offset, r.field.size, value)
