@@ -17,6 +17,8 @@ from .program_vocabulary import (ARITHMETIC, COMPARISONS, CONTEXT_PARAMETER, FLI
 
 # A test made of True, False, not, and, or alone: known when compiled.
 CONSTANT_TEST = re.compile(r"[()\s]*(?:(?:not|and|or|True|False)[()\s]*)+")
+# An integer type's conversion of something: u16(False).
+CONVERTED = re.compile(r"[ui](?:8|16|32|64)\((.*)\)")
 
 
 class ExpressionWriter:
@@ -251,16 +253,28 @@ class ExpressionWriter:
         op = self.c.choice(COMPARISONS)
         low, high = RANGES[ty]
         for text, flipped in ((right, False), (left, True)):
-            try:
-                value = self.constant_values.get(text, None)
-                value = int(text.strip("()"), 0) if value is None else value
-            except ValueError:
+            value = self.constant_value(text)
+            if value is None:
                 continue
             edge = {"<": value <= low, ">=": value <= low, "<=": value >= high,
                     ">": value >= high}
             if edge.get(FLIP[op] if flipped else op, low == high):
                 return "!="
         return op
+
+    def constant_value(self, text: str) -> Optional[int]:
+        """The value of an operand the checker knows: a literal, a named
+        constant, or a conversion of a constant test (``u16(False)``)."""
+        if text in self.constant_values:
+            return self.constant_values[text]
+        converted = CONVERTED.fullmatch(text)
+        inner = converted.group(1) if converted else text
+        if CONSTANT_TEST.fullmatch(inner):
+            return int(bool(eval(inner)))
+        try:
+            return int(inner.strip("()"), 0)
+        except ValueError:
+            return None
 
     def boolean(self, depth: int) -> str:
         kinds = ["compare", "compare", "constant"]
