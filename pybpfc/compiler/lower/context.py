@@ -118,12 +118,14 @@ def ctx_load_at(lw: Lowering, base: ir.Value, offset: int, size: int, ty: ir.Typ
         # It cannot change while the hook runs, even across a helper call
         # or an atomic operation, which LLVM must otherwise assume do.
         instr.set_metadata("invariant.load", lw.module.add_metadata([]))
+        lw.in_context(instr)
         value = kept_apart(lw, instr)
         lw.stable_reads[-1][key] = value
         return value
     volatile = VolatileLoad(lw.builder.block, ptr, typ=ty)
     lw.builder._insert(volatile)
     volatile.align = size
+    lw.in_context(volatile)
     return volatile
 
 
@@ -153,6 +155,7 @@ def ctx_store(lw: Lowering, base: ir.Value, f: abi.Field, value: ir.Value) -> No
 def ctx_store_at(lw: Lowering, base: ir.Value, offset: int, size: int, value: ir.Value) -> None:
     instr = VolatileStore(lw.builder.block, value, lw.offset(base, offset))
     instr.align = size
+    lw.in_context(instr)
     lw.builder._insert(instr)
 
 
