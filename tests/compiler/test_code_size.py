@@ -177,3 +177,36 @@ def test_udp_source_reads_its_source_address_once() -> None:
     counts, listing = compiled_file("examples/udp_source.py")
     assert len(re.findall(r"<source4>", listing)) == 1, listing
     assert counts["choose_source4"] <= 14, listing
+
+
+def test_two_parts_of_a_packed_member_are_read_in_one_load() -> None:
+    # device_allowlist read device_type and access as two 16-bit loads;
+    # the verifier accepts access_type at any width, so a hook reading
+    # both takes them out of one 32-bit load, and LLVM tests them with
+    # one mask, as clang does for the C twin (27 -> 25 instructions).
+    counts, listing = compiled_file("examples/device_allowlist.py")
+    assert "u16" not in listing, listing
+    assert len(re.findall(r"= \*\(u32 \*\)\(r1 \+0\)", listing)) == 1, listing
+    assert "&= 131071" in listing, listing     # type and the mknod bit at once
+    assert counts["device_allowlist"] <= 25, listing
+
+
+def test_a_part_read_alone_stays_a_narrow_load() -> None:
+    counts, listing = compiled("""
+        from pybpfc import ALLOW, REJECT, DeviceContext, cgroup_device
+
+        @cgroup_device
+        def only_type(ctx: DeviceContext) -> int:
+            if ctx.device_type == 1:
+                return REJECT
+            return ALLOW
+
+        @cgroup_device
+        def only_access(ctx: DeviceContext) -> int:
+            if ctx.access == 1:
+                return REJECT
+            return ALLOW
+        """)
+    assert "r1 = *(u16 *)(r1 +0)" in listing and "r1 = *(u16 *)(r1 +2)" in listing, listing
+    assert "65535" not in listing and "65536" not in listing, listing
+    assert counts == {"only_type": 5, "only_access": 5}, listing

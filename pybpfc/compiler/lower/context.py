@@ -40,6 +40,12 @@ PACKET_LOAD_INTRINSICS = {8: "llvm.bpf.load.byte", 16: "llvm.bpf.load.half",
 def lower_field(lw: Lowering, e: A.Attribute) -> ir.Value:
     """A field of the context, or of the socket behind ``ctx.sk``."""
     r = e.resolved
+    if isinstance(r, ContextField) and r.whole is not None:
+        whole = ctx_load(lw, lw.expr(e.value), r.whole, stable=True)
+        shift = (r.field.offset - r.whole.offset) * 8
+        if shift:
+            whole = lw.builder.lshr(whole, ir.Constant(whole.type, shift))
+        return lw.builder.trunc(whole, ir.IntType(r.field.size * 8))
     return ctx_load(lw, lw.expr(e.value), r.field, stable=r.stable)
 
 
