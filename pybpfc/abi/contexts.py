@@ -56,6 +56,10 @@ class Context(NamedTuple):
     # bytes are used (bpf_ctx_narrow_access_ok), so the compiler may let LLVM
     # narrow or reuse reads of fields the hook cannot write.
     narrow_reads: bool = False
+    # Members the verifier lets programs load at any width when it holds
+    # the context's others to their exact width (cgroup_dev_is_valid_access
+    # for access_type).
+    narrow_members: tuple[str, ...] = ()
     # Elements the verifier gives the program as typed kernel pointers
     # (tp_btf arguments), which it refuses to treat as integers:
     # (field, index, what it points to).
@@ -142,8 +146,9 @@ XDP_MD = Context("XdpContext", "xdp_md", 24, (
 
 # ---- device and TCP-event cgroup hooks (issue 14 part B)
 
-# The kernel lets programs load either 16-bit half of access_type (x86 and
-# the other little-endian machines: the type is the low half, at offset 0).
+# The kernel lets programs load access_type at any width, either 16-bit
+# half among them (x86 and the other little-endian machines: the type is
+# the low half, at offset 0); major and minor only whole.
 BPF_CGROUP_DEV_CTX = Context("DeviceContext", "bpf_cgroup_dev_ctx", 12, (
     Field("access_type", 0, "u32", 4,
           "the request: access << 16 | device_type, as the kernel packs it"),
@@ -153,7 +158,7 @@ BPF_CGROUP_DEV_CTX = Context("DeviceContext", "bpf_cgroup_dev_ctx", 12, (
           "BPF_DEVCG_ACC_WRITE and BPF_DEVCG_ACC_MKNOD", part_of="access_type"),
     Field("major", 4, "u32", 4, "the device's major number"),
     Field("minor", 8, "u32", 4, "the device's minor number"),
-))
+), narrow_members=("access_type",))
 
 
 def _u32s(first_offset: int, names: str, doc: str) -> tuple[Field, ...]:

@@ -92,9 +92,13 @@ class RefValue(Resolved):
 class ContextField(Resolved):
     """``ctx.f``, an integer field of the context.  ``stable``: the hook
     cannot write it and the verifier accepts narrower reads, so a read may
-    be reused; otherwise every read is its own, of the field's width."""
+    be reused; otherwise every read is its own, of the field's width.
+    ``whole``: for a stable part of a packed member, that member, read
+    whole and the part taken out of it, so that reads of its parts share
+    one load and LLVM may test them together."""
     field: abi.Field
     stable: bool
+    whole: Optional[abi.Field] = None
 
 
 @record(frozen=True, eq=False)

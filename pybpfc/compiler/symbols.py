@@ -143,6 +143,8 @@ class FuncSym:
     # Every call of a kernel helper (a function of pybpfc's, a map method,
     # print), in the order checked.
     kernel_calls: list[A.Call] = field(default_factory=list)
+    # Reads of a part of a packed context member (access.read_parts).
+    part_reads: list[A.Attribute] = field(default_factory=list)
 
     @property
     def name(self) -> str:

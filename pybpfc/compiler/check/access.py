@@ -13,7 +13,7 @@ from ..contract import (ArrayElement, ContextArrayElement, ContextDataLoc, Conte
                         OptvalAccess,
                         OptvalByte, OptvalWindow, PacketLoad, RefValue, SocketField,
                         SocketPointer, StructField, NamedConstant)
-from ..symbols import EnumSym, GlobalVar
+from ..symbols import EnumSym, FuncSym, GlobalVar
 from ..tracepoint_format import DATA_LOC
 from ..types import (DEFAULT_INT, NONE, U8, U16, U32, U64, UNTYPED_INT, ArrayType, BytesLitType,
                      ContextType, CtxArrayType, IntType, KernelPtrType, RefType, SockRefType, StructType, Type,
@@ -237,7 +237,8 @@ def stable_field(hook: abi.Hook, f: abi.Field) -> bool:
     """Whether the hook's reads of ``f`` may be plain loads: the hook
     cannot write it, and the verifier accepts whatever width LLVM makes
     of the load."""
-    return hook.context.narrow_reads and f.name not in hook.writable
+    narrow = hook.context.narrow_reads or f.member in hook.context.narrow_members
+    return narrow and f.name not in hook.writable and f.member not in hook.writable
 
 
 def ctx_text(e: A.Attribute) -> str:
@@ -282,6 +283,25 @@ def ctx_field(ck: Checker, e: A.Attribute, write: bool) -> None:
         e.resolved = SocketPointer(f)
     elif f.count == 1:
         e.resolved = ContextField(f, stable_field(hook, f))
+        if e.resolved.stable and f.part_of is not None:
+            ck.current().part_reads.append(e)
+
+
+def read_parts(fn: FuncSym) -> None:
+    """Once ``fn``'s body is checked: where it reads two parts of one
+    packed member (``device_type`` and ``access``), each is taken out of
+    the member read whole, so that LLVM shares the load and may test the
+    parts together, as C reading the member does.  A part read alone
+    stays a narrow load (no mask)."""
+    parts: dict[str, set[str]] = {}
+    for e in fn.part_reads:
+        f = e.resolved.field
+        parts.setdefault(f.member, set()).add(f.name)
+    for e in fn.part_reads:
+        f = e.resolved.field
+        if len(parts[f.member]) > 1:
+            ctx = e.value.ty.context  # type: ignore[union-attr]
+            e.resolved = ContextField(f, True, ctx.field(f.member))
 
 
 def field_type(f: abi.Field, through_sock: bool = False) -> Type:

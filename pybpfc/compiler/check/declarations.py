@@ -16,7 +16,7 @@ from ..symbols import (LICENSE_SECTION, LICENSE_SYMBOL, AnnotationSym, BuiltinSy
                        StructDecoratorSym, TypeSym, all_zero)
 from ..types import (BOOL, HEADER_TYPES, I32, NONE, PARSED_TYPES, U32, UNTYPED_INT, ArrayType,
                      ContextType, IntType, StructType, Type, int_type, is_int, is_scalar)
-from . import hook_targets, kstructs, maps, narrowing, statements, tracepoint_types, type_names
+from . import access, hook_targets, kstructs, maps, narrowing, statements, tracepoint_types, type_names
 from .expressions import coerce
 from .state import Checker, error
 
@@ -375,6 +375,7 @@ def function_body(ck: Checker, fn: FuncSym) -> None:
     ck.nonnull = set()
     ck.stale = {}
     ck.block(fn.node.body)
+    access.read_parts(fn)
     if not narrowing.always_returns(fn.node.body) and fn.ret is not NONE:
         what = "a verdict" if fn.hook and fn.hook.returns.kind == "verdict" else "a value"
         raise error(f"function '{fn.name}' can reach the end of its body without "

@@ -39,6 +39,12 @@ PACKET_LOAD_INTRINSICS = {8: "llvm.bpf.load.byte", 16: "llvm.bpf.load.half",
 def lower_field(lw: Lowering, e: A.Attribute) -> ir.Value:
     """A field of the context, or of the socket behind ``ctx.sk``."""
     r = e.resolved
+    if isinstance(r, ContextField) and r.whole is not None:
+        whole = ctx_load(lw, lw.expr(e.value), r.whole, stable=True)
+        shift = (r.field.offset - r.whole.offset) * 8
+        if shift:
+            whole = lw.builder.lshr(whole, ir.Constant(whole.type, shift))
+        return lw.builder.trunc(whole, ir.IntType(r.field.size * 8))
     return ctx_load(lw, lw.expr(e.value), r.field, stable=r.stable)
 
 
@@ -117,12 +123,14 @@ def ctx_load_at(lw: Lowering, base: ir.Value, offset: int, size: int, ty: ir.Typ
         # It cannot change while the hook runs, even across a helper call
         # or an atomic operation, which LLVM must otherwise assume do.
         instr.set_metadata("invariant.load", lw.module.add_metadata([]))
+        lw.in_context(instr)
         value = kept_apart(lw, instr)
         lw.stable_reads[-1][key] = value
         return value
     volatile = VolatileLoad(lw.builder.block, ptr, typ=ty)
     lw.builder._insert(volatile)
     volatile.align = size
+    lw.in_context(volatile)
     return volatile
 
 
@@ -152,6 +160,7 @@ def ctx_store(lw: Lowering, base: ir.Value, f: abi.Field, value: ir.Value) -> No
 def ctx_store_at(lw: Lowering, base: ir.Value, offset: int, size: int, value: ir.Value) -> None:
     instr = VolatileStore(lw.builder.block, value, lw.offset(base, offset))
     instr.align = size
+    lw.in_context(instr)
     lw.builder._insert(instr)
 
 

@@ -66,6 +66,7 @@ def load_value(lw: Lowering, e: A.Expr, addr: ir.Value) -> ir.Value:
         lw.builder._insert(load)
     else:
         load = lw.builder.load(addr, typ=mem_type(e.ty))
+    lw.apart_from_context(load)
     return lw.from_memory(load, e.ty)
 
 

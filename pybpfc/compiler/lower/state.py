@@ -270,6 +270,26 @@ class Lowering:
         self.builder._insert(instr)
         return instr
 
+    # -------------------------------------------------- context memory
+
+    def context_scope(self) -> ir.MDValue:
+        """The alias scope of the context and of the socket behind it:
+        kernel memory that no variable, global, map value or packet
+        address of the program reaches."""
+        domain = self.module.add_metadata(["pybpfc.memory"])
+        scope = self.module.add_metadata(["pybpfc.context", domain])
+        return self.module.add_metadata([scope])
+
+    def in_context(self, access: ir.Instruction) -> None:
+        access.set_metadata("alias.scope", self.context_scope())
+
+    def apart_from_context(self, access: ir.Instruction) -> ir.Instruction:
+        """``access`` marked as one that cannot touch context memory, so
+        that LLVM keeps a value it read across a context access (volatile
+        ones, which it must otherwise treat as writing anywhere)."""
+        access.set_metadata("noalias", self.context_scope())
+        return access
+
     def zero(self, slot: ir.Value, ty: Type) -> None:
         if is_scalar(ty):
             self.mem_store(ir.Constant(mem_type(ty), 0), slot)

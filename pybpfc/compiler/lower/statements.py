@@ -216,11 +216,12 @@ def store_value(lw: Lowering, target: A.Expr, value: ir.Value) -> None:
         return
     addr = memory.address(lw, target)
     ty = target.ty
+    apart = lw.apart_from_context
     if isinstance(addr, tuple):
         ptr, ok = addr
-        lw.guarded(ok, lambda: lw.mem_store(lw.to_memory(value, ty), ptr))
+        lw.guarded(ok, lambda: apart(lw.mem_store(lw.to_memory(value, ty), ptr)))
         return
-    lw.mem_store(lw.to_memory(value, ty), addr)
+    apart(lw.mem_store(lw.to_memory(value, ty), addr))
 
 
 def update(lw: Lowering, target: A.Expr, op: str, value: A.Expr) -> None:
@@ -240,14 +241,16 @@ def update(lw: Lowering, target: A.Expr, op: str, value: A.Expr) -> None:
         store_value(lw, target, new)
         return
     addr = memory.address(lw, target)
+    apart = lw.apart_from_context
     if isinstance(addr, tuple):
         ptr, ok = addr
-        lw.guarded(ok, lambda: lw.mem_store(
-            arith(lw, op, lw.builder.load(ptr, typ=mem_type(ty)), lw.expr(value), ty, value.ty),
-            ptr))
+        lw.guarded(ok, lambda: apart(lw.mem_store(
+            arith(lw, op, apart(lw.builder.load(ptr, typ=mem_type(ty))), lw.expr(value), ty,
+                  value.ty),
+            ptr)))
         return
-    old = lw.from_memory(lw.builder.load(addr, typ=mem_type(ty)), ty)
-    lw.mem_store(lw.to_memory(arith(lw, op, old, lw.expr(value), ty, value.ty), ty), addr)
+    old = lw.from_memory(apart(lw.builder.load(addr, typ=mem_type(ty))), ty)
+    apart(lw.mem_store(lw.to_memory(arith(lw, op, old, lw.expr(value), ty, value.ty), ty), addr))
 
 
 def initialise(lw: Lowering, target: A.Expr, value: A.Expr) -> None:
