@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .. import abi
-from .tracepoint_format import DATA_LOC, TracepointUnknown
+from .tracepoint_format import DATA_LOC, TracefsUnreadable, TracepointUnknown, format_context
 
 SYSCALL_CATEGORY = "syscalls"
 SYSCALL_ARGS = 16       # offset of the first sys_enter argument slot, and of sys_exit's ret
@@ -46,6 +46,19 @@ DATA_LOC_PREFIX = "__data_loc_"
 DYNAMIC_DATA = "__data"
 
 
+def tracepoint_context(category: str, name: str) -> abi.Context:
+    """The context of tracepoint ``category/name`` in the running kernel:
+    from its format file, or from BTF when tracefs cannot be read, with
+    tracefs's reason when BTF cannot tell either."""
+    try:
+        return format_context(category, name)
+    except TracefsUnreadable as unreadable:
+        try:
+            return btf_context(category, name)
+        except TracepointUnknown:
+            raise TracepointUnknown(str(unreadable)) from None
+
+
 def btf_context(category: str, name: str) -> abi.Context:
     """The context of tracepoint ``category/name`` from the kernel's BTF,
     or TracepointUnknown when BTF does not tell it for certain."""
@@ -53,9 +66,11 @@ def btf_context(category: str, name: str) -> abi.Context:
     header = _header(btf)
     if category == SYSCALL_CATEGORY:
         fields = header + _syscall_fields(btf, name)
+        end = max(f.offset + f.size * f.count for f in fields)
     else:
-        fields = header + _class_fields(btf, name)
-    end = max(f.offset + f.size * f.count for f in fields)
+        fields, end = _class_fields(btf, name)
+        fields = header + fields
+        end = max([end] + [f.offset + f.size for f in header])
     return abi.Context(abi.TRACEPOINT.python_name, f"trace_event_raw_{name}",
                        (end + 7) // 8 * 8, tuple(fields), narrow_reads=True)
 
@@ -79,7 +94,10 @@ def _header(btf: Any) -> tuple[abi.Field, ...]:
     entry = _struct(btf, HEADER_STRUCT)
     if entry is None:
         raise TracepointUnknown(f"the kernel's BTF has no struct {HEADER_STRUCT}")
-    return tuple(_member_field(btf, m, COMMON_PREFIX + m.name, 0) for m in entry.members)
+    fields = tuple(_member_field(btf, m, COMMON_PREFIX + m.name) for m in entry.members)
+    if any(f is None for f in fields):
+        raise TracepointUnknown(f"struct {HEADER_STRUCT} has a member of no format shape")
+    return tuple(f for f in fields if f is not None)
 
 
 def _syscall_fields(btf: Any, name: str) -> tuple[abi.Field, ...]:
@@ -120,7 +138,9 @@ def _syscall_args(btf: Any, params: list[Any]) -> tuple[abi.Field, ...]:
     return tuple(fields)
 
 
-def _class_fields(btf: Any, name: str) -> tuple[abi.Field, ...]:
+def _class_fields(btf: Any, name: str) -> tuple[tuple[abi.Field, ...], int]:
+    """The fields of an event whose class has its name, and where the last
+    member the format shows ends (also one no field is made of)."""
     from ..runtime.btf_types import Kind
     raw = _struct(btf, f"trace_event_raw_{name}")
     if raw is None or btf.find("btf_trace_" + name, Kind.TYPEDEF) is None:
@@ -130,13 +150,14 @@ def _class_fields(btf: Any, name: str) -> tuple[abi.Field, ...]:
     if not members or members[0].name != HEADER_MEMBER or members[0].bit_offset != 0:
         raise TracepointUnknown(f"struct trace_event_raw_{name} does not start with "
                                 f"{HEADER_MEMBER}")
-    fields = []
+    fields, end = [], 0
     for index, m in enumerate(members[1:], start=1):
         if m.bitfield_size or m.bit_offset % 8:
             raise TracepointUnknown(f"trace_event_raw_{name}.{m.name} is a bit field")
         offset = m.bit_offset // 8
         if m.name == DYNAMIC_DATA and index == len(members) - 1:
             continue
+        end = max(end, offset + _size(btf, m.type))
         if m.name.startswith(DATA_LOC_PREFIX):
             if _size(btf, m.type) != 4:
                 raise TracepointUnknown(f"trace_event_raw_{name}.{m.name} is not 4 bytes")
@@ -147,17 +168,17 @@ def _class_fields(btf: Any, name: str) -> tuple[abi.Field, ...]:
         if m.name.startswith("__rel_loc_") or not m.name:
             raise TracepointUnknown(f"trace_event_raw_{name} has a member the compiler "
                                     "cannot map to a format field")
-        field = _member_field(btf, m, m.name, 0)
+        field = _member_field(btf, m, m.name)
         if field is not None:
             fields.append(field)
-    return tuple(fields)
+    return tuple(fields), end
 
 
-def _member_field(btf: Any, member: Any, name: str, base: int) -> Optional[abi.Field]:
+def _member_field(btf: Any, member: Any, name: str) -> Optional[abi.Field]:
     """The field a struct member is in the format, or None where
     parse_format() would leave it out (sizes it cannot read)."""
     from ..runtime.btf_types import Kind
-    offset = base + member.bit_offset // 8
+    offset = member.bit_offset // 8
     t = _resolved(btf, member.type)
     what = _doc(btf, member.type, name)
     if t.kind == Kind.ARRAY:

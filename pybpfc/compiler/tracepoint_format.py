@@ -76,21 +76,13 @@ def readable(ctx: abi.Context) -> frozenset[str]:
     return frozenset(f.name for f in ctx.fields if f.offset >= FIRST_READABLE_OFFSET)
 
 
-def tracepoint_context(category: str, name: str) -> abi.Context:
-    """The context of tracepoint ``category/name`` in the running kernel:
-    from its format file, or from the kernel's BTF when tracefs cannot be
-    read (tracepoint_btf), with tracefs's reason when BTF cannot tell."""
+def format_context(category: str, name: str) -> abi.Context:
+    """The context of tracepoint ``category/name`` from its format file
+    (tracepoint_btf.tracepoint_context falls back to BTF)."""
     for part in (category, name):
         if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", part):
             raise TracepointUnknown(f"'{part}' is not a tracepoint's category or name")
-    from .tracepoint_btf import btf_context
-    try:
-        return parse_format(format_text(category, name), category, name)
-    except TracefsUnreadable as unreadable:
-        try:
-            return btf_context(category, name)
-        except TracepointUnknown:
-            raise TracepointUnknown(str(unreadable)) from None
+    return parse_format(format_text(category, name), category, name)
 
 
 def format_text(category: str, name: str) -> str:

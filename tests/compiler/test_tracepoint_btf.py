@@ -10,9 +10,9 @@ import pytest
 
 from pybpfc import abi
 from pybpfc.compiler import tracepoint_format
-from pybpfc.compiler.tracepoint_btf import SYSCALL_DEFINITIONS, btf_context
+from pybpfc.compiler.tracepoint_btf import SYSCALL_DEFINITIONS, btf_context, tracepoint_context
 from pybpfc.compiler.tracepoint_format import (DATA_LOC, TracefsUnreadable, TracepointUnknown,
-                                               parse_format, tracepoint_context)
+                                               parse_format)
 from pybpfc.runtime.btf_types import Kind
 from pybpfc.runtime.kernel_btf import vmlinux_btf
 from pybpfc.runtime.tracepoint_events import mounted_tracefs
