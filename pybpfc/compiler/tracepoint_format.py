@@ -11,6 +11,7 @@ described but never readable: the verifier refuses them.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -29,6 +30,11 @@ DATA_LOC = "data_loc"     # the Field kind of a __data_loc member
 class TracepointUnknown(Exception):
     """The kernel has no such tracepoint, or its format cannot be read; the
     message says which and what to do."""
+
+
+class TracefsUnreadable(TracepointUnknown):
+    """tracefs is not mounted or not readable here, so the format file
+    cannot say whether the tracepoint exists."""
 
 
 def parse_format(text: str, category: str, name: str) -> abi.Context:
@@ -70,19 +76,28 @@ def readable(ctx: abi.Context) -> frozenset[str]:
     return frozenset(f.name for f in ctx.fields if f.offset >= FIRST_READABLE_OFFSET)
 
 
-def tracepoint_context(category: str, name: str) -> abi.Context:
-    """The context of tracepoint ``category/name`` in the running kernel."""
+def format_context(category: str, name: str) -> abi.Context:
+    """The context of tracepoint ``category/name`` from its format file
+    (tracepoint_btf.tracepoint_context falls back to BTF)."""
     for part in (category, name):
         if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", part):
             raise TracepointUnknown(f"'{part}' is not a tracepoint's category or name")
+    return parse_format(format_text(category, name), category, name)
+
+
+def format_text(category: str, name: str) -> str:
+    """The text of tracepoint ``category/name``'s format file."""
     from ..runtime.errors import BpfError
     from ..runtime.tracepoint_events import event_file
     try:
-        with readable_tracefs() as root:
-            text = event_file(root, category, name, "format", "@tracepoint")
+        with contextlib.ExitStack() as stack:
+            try:
+                root = stack.enter_context(readable_tracefs())
+            except BpfError as err:     # root, but tracefs cannot be mounted
+                raise TracefsUnreadable(str(err)) from None
+            return event_file(root, category, name, "format", "@tracepoint")
     except BpfError as err:
         raise TracepointUnknown(str(err)) from None
-    return parse_format(text, category, name)
 
 
 def readable_tracefs() -> ContextManager[Path]:
@@ -91,12 +106,12 @@ def readable_tracefs() -> ContextManager[Path]:
     from ..runtime import tracepoint_events
     mounted: Optional[Path] = tracepoint_events.tracefs_mount()
     if mounted is None and os.geteuid() != 0:
-        raise TracepointUnknown("tracefs is not mounted, so the tracepoint's fields cannot be "
+        raise TracefsUnreadable("tracefs is not mounted, so the tracepoint's fields cannot be "
                                 "read: mount it (mount -t tracefs none /sys/kernel/tracing) or "
                                 "compile as root")
     if mounted is not None and not os.access(mounted / "events", os.R_OK | os.X_OK):
         # tracefs is mode 0700: mounted, but only root may read the formats
-        raise TracepointUnknown(f"tracefs at {mounted} is readable only by root, so the "
+        raise TracefsUnreadable(f"tracefs at {mounted} is readable only by root, so the "
                                 "tracepoint's fields cannot be read: compile as root")
     opener: Callable[[], ContextManager[Path]] = tracepoint_events.mounted_tracefs
     return opener()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ... import abi
 from .. import ast as A
-from ..tracepoint_format import (TracepointUnknown, btf_tracepoint_context, readable,
-                                 tracepoint_context)
+from ..tracepoint_btf import tracepoint_context
+from ..tracepoint_format import TracepointUnknown, btf_tracepoint_context, readable
 from .state import error
 
 
