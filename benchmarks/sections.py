@@ -4,6 +4,7 @@ the targets that sum them up."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 from pathlib import Path
 
 from tests.support import mounted_bpffs
@@ -168,6 +169,10 @@ def compile_latency(report: Report, built: list[harness.Built], out_dir: Path,
 # --------------------------------------------------------- load and attach
 
 
+def _bpftool_ms(seconds: Optional[float]) -> str:
+    return "\u2013" if seconds is None else f"{seconds * 1000:.1f}"
+
+
 def load_and_attach(report: Report, built: list[harness.Built], rounds: int) -> None:
     rows = []
     with mounted_bpffs(prefix="pybpfc-bench-bpffs-") as bpffs:
@@ -178,12 +183,14 @@ def load_and_attach(report: Report, built: list[harness.Built], rounds: int) -> 
             rows.append([b.twin.name] + [f"{times[c].runtime_load * 1000:.2f}"
                                          for c in harness.COMPILERS]
                         + [f"{times[c].runtime_attach * 1000:.2f}" for c in harness.COMPILERS]
-                        + [f"{times[c].bpftool * 1000:.1f}" for c in harness.COMPILERS])
+                        + [_bpftool_ms(times[c].bpftool) for c in harness.COMPILERS])
     report.say(
         "## Load and attach", "",
         "ms: the runtime loading the object in process (`pybpfc.runtime.collection.load`), "
         "the same plus attaching the program, and `bpftool prog loadall` (libbpf) loading "
-        "and pinning the same object as a whole process; clang's objects are `-mcpu=v3`.",
+        "and pinning the same object as a whole process; clang's objects are `-mcpu=v3`.  "
+        "bpftool is \u2013 where the installed one (libbpf 1.1) knows not every section of "
+        "the object (the Unix-socket sock_addr hooks).",
         "",
         *table(["program", "runtime load (clang .o)", "runtime load (pybpfc .o)",
                 "load+attach (clang .o)", "load+attach (pybpfc .o)",
