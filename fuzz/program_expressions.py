@@ -13,7 +13,7 @@ from pybpfc.compiler.check.hook_targets import example_hook
 
 from .choose import Chooser, chance
 from .program_vocabulary import (ARITHMETIC, COMPARISONS, CONTEXT_PARAMETER, FLIP, INT_TYPES,
-                                 RANGES, Function, Struct, Var)
+                                 RANGES, TASK_READS, Function, Struct, Var)
 
 # A test made of True, False, not, and, or alone: known when compiled.
 CONSTANT_TEST = re.compile(r"[()\s]*(?:(?:not|and|or|True|False)[()\s]*)+")
@@ -111,6 +111,15 @@ class ExpressionWriter:
                 calls.append(f"{helper.name}({self.c.choice((CONTEXT_PARAMETER, 'None'))})")
         return calls
 
+    def kernel_struct_reads(self, ty: str) -> list[str]:
+        """``get_current_task().tgid`` and the like: members of type ``ty``
+        of the current task, through each helper this hook may call."""
+        if not self.fn.in_hook:
+            return []
+        return [f"{helper}().{member}" for helper in ("get_current_task", "get_current_task_btf")
+                if helper in self.hook.helpers and helper not in self.avoid
+                for member, member_ty in TASK_READS if member_ty == ty]
+
     def index_expr(self) -> str:
         """A small index: a constant, or a value known when the hook runs."""
         if chance(self.c, 50):
@@ -135,6 +144,7 @@ class ExpressionWriter:
     def _leaf_dynamic(self, ty: str, indexed: bool = True) -> str:
         options = [v.name for v in self.visible() if v.type == ty]
         options += self.context_reads(ty, indexed) + self.kernel_helper_calls(ty)
+        options += self.kernel_struct_reads(ty)
         options += [f"{s}.{f}" for s, f in self.struct_fields(ty)]
         if options:
             return self.c.choice(options).replace("{index}", self.index_expr())

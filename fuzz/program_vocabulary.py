@@ -23,6 +23,10 @@ COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 AUGMENTED = ("+=", "-=", "*=", "//=", "%=", "&=", "|=", "^=")
 CONTEXT_PARAMETER = "ctx"
+# Members of the current task_struct a tracing hook reads (through
+# get_current_task() or get_current_task_btf()), with pybpfc's type for each.
+TASK_READS = (("tgid", "i32"), ("pid", "i32"), ("real_parent.tgid", "i32"),
+              ("real_parent.pid", "i32"), ("flags", "u32"), ("prio", "i32"))
 
 
 @dataclass

@@ -2,11 +2,13 @@
 stubs that type checkers read and that refuse to run outside a hook."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .lang import (SkBuff, SockAddrContext, SockContext, SockOpsContext, SysctlContext,
                        XdpContext)
+    # Without ``pybpfc stubs`` this is Any; with them, the kernel's fields.
+    from .vmlinux import task_struct
 
 
 def _helper_outside_a_hook(name: str) -> RuntimeError:
@@ -98,11 +100,11 @@ def get_smp_processor_id() -> int:
     raise _helper_outside_a_hook("get_smp_processor_id")
 
 
-def get_current_task() -> Any:
+def get_current_task() -> task_struct:
     raise _helper_outside_a_hook("get_current_task")
 
 
-def get_current_task_btf() -> Any:
+def get_current_task_btf() -> task_struct:
     raise _helper_outside_a_hook("get_current_task_btf")
 
 

@@ -20,6 +20,7 @@ attribute (typed ``Any``).
 """
 from __future__ import annotations
 
+import inspect
 import keyword
 import os
 from collections import deque
@@ -27,14 +28,17 @@ from typing import Any, Iterable, Optional
 
 from pybpfc.runtime.btf_types import INT_BOOL, Kind
 from pybpfc.stubs_text import alias_text, class_text
+from pybpfc.vmlinux import KernelStruct
 
 # The structs tracing programs most often start from.
 ROOTS = ("task_struct", "file", "inode", "dentry", "path", "linux_binprm", "mm_struct",
          "cred", "sk_buff", "sock", "sock_common", "socket", "inet_sock", "tcp_sock",
          "net_device")
-# In a program, ``task_struct(address)`` reads a kernel address as a
-# pointer to the struct (pybpfc/vmlinux.py).
-CONSTRUCTOR = "def __init__(self, address: int, /) -> None: ..."
+# The methods of pybpfc/vmlinux.py's classes, as they are there:
+# ``task_struct(address)`` reads a kernel address as a pointer to the
+# struct, ``u64(task)`` the address back.
+METHODS = tuple(f"def {name}{inspect.signature(getattr(KernelStruct, name), eval_str=True)}: ..."
+                for name in ("__init__", "__int__"))
 # Names the stub's annotations use, which no class may take.
 RESERVED = frozenset({"Any", "bool", "bytearray", "float", "int", "list",
                       "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"})
@@ -146,7 +150,7 @@ class _Stub:
         name = self.names[type_id]
         return class_text(name, f"{what} {t.name or '(anonymous)'}, {t.size} bytes",
                           self.fields(type_id, self.full[type_id], name), self.aliases,
-                          (CONSTRUCTOR,))
+                          METHODS)
 
     def opaque_text(self, type_id: int) -> str:
         t = self.btf.types[type_id]
@@ -158,7 +162,7 @@ class _Stub:
                    else "reach it from a struct written in full")
         return class_text(name, f"{t.name or '(anonymous)'}: its fields are not in these "
                           f"stubs ({how})", (), self.aliases,
-                          (CONSTRUCTOR, "def __getattr__(self, name: str) -> Any: ..."))
+                          METHODS + ("def __getattr__(self, name: str) -> Any: ...",))
 
     def text(self, release: str) -> str:
         parts = []

@@ -17,8 +17,15 @@ class KernelStruct:
     kernel_name = ""
 
     def __init__(self, address: int, /) -> None:
-        raise RuntimeError(f"struct {self.kernel_name} is read only by a hook running in the "
-                           "kernel")
+        raise self._outside_a_hook()
+
+    def __int__(self) -> int:
+        """``u64(task)``: the address the pointer holds."""
+        raise self._outside_a_hook()
+
+    def _outside_a_hook(self) -> RuntimeError:
+        return RuntimeError(f"struct {self.kernel_name} is read only by a hook running in the "
+                            "kernel")
 
 
 def __getattr__(name: str) -> Any:

@@ -119,6 +119,7 @@ def describe(btf: Btf, relo: CoreRelo) -> str:
 
 _POISONED = re.compile(rf"^(\d+): \(85\) call unknown#{kernel.CORE_RELO_POISON_HELPER}$")
 _RELO = re.compile(r"relo #(\d+)")
+_PROCESSED = re.compile(r"^processed (\d+) insns")
 
 
 def explain_failure(btf: Optional[Btf], prog: ProgramSpec, error: SyscallError
@@ -138,6 +139,11 @@ def explain_failure(btf: Optional[Btf], prog: ProgramSpec, error: SyscallError
                 return (f"program '{prog.name}': CO-RE: {group} {describe(btf, relo)} is not "
                         f"in this kernel ({kind_name(relo.kind)} relocation at instruction "
                         f"{relo.insn}); test it with {_EXISTS_TEST[group]} before using it")
+    # The kernel logs its successful relocations too: once it has walked
+    # instructions, the relocations went through and the refusal is the
+    # verifier's own.
+    if any(int(m.group(1)) > 0 for m in map(_PROCESSED.match, log) if m):
+        return None
     for line in reversed(log):
         m = _RELO.search(line)
         if m and int(m.group(1)) < len(prog.core_relocations):

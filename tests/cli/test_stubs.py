@@ -84,6 +84,7 @@ def test_a_chosen_struct_and_tracepoints(tmp_path: Path) -> None:
     assert "class bpf_prog_aux:\n    \"\"\"bpf_prog_aux: its fields are not in these stubs " \
            "(pybpfc stubs --struct bpf_prog_aux adds them)\"\"\"\n" \
            "    def __init__(self, address: int, /) -> None: ...\n" \
+           "    def __int__(self) -> int: ...\n" \
            "    def __getattr__(self, name: str) -> Any: ...\n" \
            in (tmp_path / "vmlinux.pyi").read_text()
 
@@ -137,3 +138,29 @@ def test_all_structs(tmp_path: Path) -> None:
     structs = classes(tmp_path / "vmlinux.pyi")
     assert len(structs) > 5000
     assert structs["ext4_inode_info"]["i_disksize"] == "i64"     # reached from no default struct
+
+
+def methods(node: ast.ClassDef) -> dict[str, str]:
+    """A class's methods but private ones, as ``(args) -> returns``."""
+    return {item.name: f"({ast.unparse(item.args)}) -> {ast.unparse(item.returns)}"
+            for item in node.body if isinstance(item, ast.FunctionDef)
+            and item.returns is not None
+            and (item.name.startswith("__") or not item.name.startswith("_"))}
+
+
+def test_the_stubs_classes_are_built_as_the_runtimes(tmp_path: Path) -> None:
+    """Every stub class takes what pybpfc/vmlinux.py's classes take
+    (``task_struct(address)``) and converts as they do (``u64(task)``);
+    one without fields also takes any attribute."""
+    import pybpfc.vmlinux
+    assert main(["stubs", "-o", str(tmp_path), "--only", "vmlinux", "--depth", "0"]) == 0
+    runtime, = (methods(node) for node in ast.parse(Path(pybpfc.vmlinux.__file__).read_text()).body
+                if isinstance(node, ast.ClassDef) and node.name == "KernelStruct")
+    assert runtime.keys() == {"__init__", "__int__"}
+    written = ast.parse((tmp_path / "vmlinux.pyi").read_text())
+    stub = {node.name: methods(node) for node in written.body if isinstance(node, ast.ClassDef)}
+    assert stub["task_struct"] == runtime
+    opaque = {"__getattr__": "(self, name: str) -> Any"}
+    assert {name for name, found in stub.items() if found not in (runtime, runtime | opaque)} \
+        == set()
+    assert runtime | opaque in stub.values()

@@ -75,7 +75,8 @@ def helper_param_annotation(helper: abi.Helper, kind: str) -> str:
 
 
 HELPER_RETURNS = {"parsed_i64": "ParsedInt", "parsed_u64": "ParsedUint", "None": "None",
-                  "kernel:task_struct": "Any", "btf:task_struct": "Any"}
+                  # the kernel struct's class in pybpfc.vmlinux
+                  "kernel:task_struct": "task_struct", "btf:task_struct": "task_struct"}
 FUNCTION_HELPERS = [h for h in abi.HELPERS.values() if h.call == "function"]
 
 

@@ -25,7 +25,8 @@ from tests.compiler.test_type_checkers import CHECKERS, Checker, outside_reposit
 from tests.support import REPO_ROOT, require_root
 
 PROGRAM = '''\
-from pybpfc import TracepointContext, i32, tracepoint, u64
+from pybpfc import (RawTracepointArgs, TracepointContext, get_current_task,
+                    get_current_task_btf, i32, raw_tracepoint, tracepoint, u64)
 from pybpfc.tracepoints import syscalls__sys_enter_openat, syscalls__sys_exit_openat
 from pybpfc.vmlinux import task_struct
 
@@ -56,10 +57,17 @@ def exe_name(task: task_struct) -> u64:
 
 def parent_at(address: u64) -> i32:
     return task_struct(address).real_parent.tgid
+
+
+@raw_tracepoint("sys_enter")
+def current(ctx: RawTracepointArgs) -> int:
+    task = get_current_task()
+    address: u64 = u64(task)
+    return int(task.real_parent.tgid + get_current_task_btf().pid + address)
 '''
 
 MISSPELLED = '''\
-from pybpfc import i32, tracepoint
+from pybpfc import get_current_task, i32, tracepoint
 from pybpfc.tracepoints import syscalls__sys_enter_openat
 from pybpfc.vmlinux import task_struct
 
@@ -71,6 +79,10 @@ def enter(ctx: syscalls__sys_enter_openat) -> int:
 
 def parent_of(task: task_struct) -> i32:
     return task.real_parent.tgidd
+
+
+def current_parent() -> i32:
+    return get_current_task().real_parnt.tgid
 '''
 
 
@@ -98,8 +110,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
-@pytest.mark.parametrize("program, wrong_lines", [(PROGRAM, ()), (MISSPELLED, (8, 12))],
-                         ids=["right", "misspelled"])
+@pytest.mark.parametrize("program, wrong_lines", [
+    (PROGRAM, ()), (MISSPELLED, (8, 12, 16)),
+    ((REPO_ROOT / "examples" / "exec_parents.py").read_text(), ())],
+    ids=["right", "misspelled", "exec_parents"])
 @pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.name)
 def test_checkers_know_the_kernels_fields(checker: Checker, program: str,
                                           wrong_lines: tuple[int, ...], installed: Path,
@@ -109,7 +123,7 @@ def test_checkers_know_the_kernels_fields(checker: Checker, program: str,
     errors, output = checker.errors(workdir, "prog.py", python=str(installed))
     assert errors == {("prog.py", line) for line in wrong_lines}, output
     if wrong_lines:
-        assert "file_name" in output and "tgidd" in output
+        assert "file_name" in output and "tgidd" in output and "real_parnt" in output
 
 
 @pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.name)

@@ -192,7 +192,10 @@ def lower_kernel_field(lw: Lowering, e: A.Attribute) -> ir.Value:
         return addr
     ty = _llvm_type(r.member)
     if r.trusted:
-        return lw.builder.load(addr, typ=ty)
+        # A load through a BTF pointer must stay one of its own: merged
+        # with a load of other memory on another branch, the verifier
+        # refuses it.
+        return context.kept_apart(lw, lw.builder.load(addr, typ=ty))
     slot = lw.stack_slot(e, "kernel_read")
     probe_read(lw, slot, r.member.size, addr)
     value = lw.builder.load(slot, typ=ir.IntType(r.member.size * 8))
