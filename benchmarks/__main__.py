@@ -78,6 +78,13 @@ def machine_commit() -> str:
 
 
 def main() -> int:
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return 0
+    if sys.argv[1:] not in ([], ["--instructions"]):
+        print(f"benchmark: unknown arguments {' '.join(sys.argv[1:])}; "
+              "see python -m benchmarks --help", file=sys.stderr)
+        return 2
     if os.geteuid() != 0:
         print("benchmark: needs root (loading programs, creating cgroups)", file=sys.stderr)
         return 1
