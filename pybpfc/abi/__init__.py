@@ -35,7 +35,8 @@ from .programs import (FEATURE_BPF_LSM, FEATURE_KPROBES, FEATURE_TRAMPOLINES, KE
                        TARGET_TRACEPOINT, TARGET_UPROBE, TARGET_URETPROBE, AttachBtf)
 # Tracing contexts (tracepoints, uprobes, perf events).
 from .contexts import (PERF_EVENT_DATA, PT_REGS, PT_REGS_MEMBERS, RAW_TRACEPOINT_ARGS,
-                       TRACEPOINT, TRACING_CONTEXTS)
+                       SYSCALL_TRACEPOINT_ARGS, SYSCALL_TRACEPOINT_NR, SYSCALL_TRACEPOINT_RET,
+                       TRACEPOINT, TRACEPOINT_FIRST_READABLE, TRACING_CONTEXTS)
 from .programs import TARGET_NETDEV_TC, TARGET_NETDEV_XDP  # packet programs
 from .kernel import (ATTACH_TYPES, BPF_F_CLONE, BPF_F_NO_PREALLOC,
                      BPF_SK_STORAGE_GET_F_CREATE, MAP_TYPES, PAGE_SIZE, PROG_TYPES, STACK_SIZE,

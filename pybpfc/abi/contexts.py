@@ -239,6 +239,14 @@ SOCK_POINTER_READABLE = frozenset(f.name for f in BPF_SOCK.fields)
 # tracepoint a program names.
 
 TRACEPOINT = Context("TracepointContext", "trace_event_raw", 0, (), narrow_reads=True)
+# Every record starts with struct trace_entry (8 bytes), which the verifier
+# refuses to let a program read.
+TRACEPOINT_FIRST_READABLE = 8
+# The syscall tracepoints share one layout: after the header the syscall's
+# number, then sys_enter's arguments in 8-byte slots, or sys_exit's result.
+SYSCALL_TRACEPOINT_ARGS = 16
+SYSCALL_TRACEPOINT_NR = Field("__syscall_nr", 8, "i32", 4, "int __syscall_nr")
+SYSCALL_TRACEPOINT_RET = Field("ret", SYSCALL_TRACEPOINT_ARGS, "i64", 8, "long ret")
 
 # raw_tracepoint and tp_btf programs get the tracepoint's arguments as an
 # array of u64 (at most MAX_BPF_FUNC_ARGS = 12 of them).

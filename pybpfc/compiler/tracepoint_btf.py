@@ -28,9 +28,6 @@ from .. import abi
 from .tracepoint_format import DATA_LOC, TracefsUnreadable, TracepointUnknown, format_context
 
 SYSCALL_CATEGORY = "syscalls"
-SYSCALL_ARGS = 16       # offset of the first sys_enter argument slot, and of sys_exit's ret
-SYSCALL_NR = abi.Field("__syscall_nr", 8, "i32", 4, "int __syscall_nr")
-SYSCALL_RET = abi.Field("ret", SYSCALL_ARGS, "i64", 8, "long ret")
 # Functions whose parameters are a syscall's, as SYSCALL_DEFINEn declares
 # them (the compiler often inlines them away: then BTF lacks them).
 SYSCALL_DEFINITIONS = ("__do_sys_", "__se_sys_")
@@ -107,12 +104,13 @@ def _syscall_fields(btf: Any, name: str) -> tuple[abi.Field, ...]:
         if entry is None:
             raise TracepointUnknown(f"the kernel's BTF has no __do_sys_{syscall} or "
                                     f"__se_sys_{syscall} to name the syscall's arguments")
-        return (SYSCALL_NR,) + _syscall_args(btf, btf.types[btf.types[entry].type].members)
+        params = btf.types[btf.types[entry].type].members
+        return (abi.SYSCALL_TRACEPOINT_NR,) + _syscall_args(btf, params)
     if name.startswith("sys_exit_"):
         syscall = name.removeprefix("sys_exit_")
         if _first_func(btf, SYSCALL_DEFINITIONS, syscall) is None:
             raise TracepointUnknown(f"the kernel's BTF has no syscall {syscall}")
-        return (SYSCALL_NR, SYSCALL_RET)
+        return (abi.SYSCALL_TRACEPOINT_NR, abi.SYSCALL_TRACEPOINT_RET)
     raise TracepointUnknown(f"'{name}' is neither sys_enter_NAME nor sys_exit_NAME")
 
 
@@ -133,7 +131,7 @@ def _syscall_args(btf: Any, params: list[Any]) -> tuple[abi.Field, ...]:
     for index, param in enumerate(params):
         if not param.name:
             raise TracepointUnknown("the syscall's entry in BTF has an unnamed parameter")
-        fields.append(abi.Field(param.name, SYSCALL_ARGS + 8 * index, "u64", 8,
+        fields.append(abi.Field(param.name, abi.SYSCALL_TRACEPOINT_ARGS + 8 * index, "u64", 8,
                                 _doc(btf, param.type, param.name)))
     return tuple(fields)
 

@@ -22,8 +22,7 @@ from .. import abi
 _LINE = re.compile(r"\s*field:(?P<decl>[^;]+);\s*offset:(?P<offset>\d+);\s*size:(?P<size>\d+);"
                    r"\s*signed:(?P<signed>\d);")
 _DECL = re.compile(r"(?P<type>.*?)\s*\b(?P<name>[A-Za-z_]\w*)\s*(?:\[(?P<count>\d*)\])?$")
-# The verifier refuses tracepoint context reads below this offset.
-FIRST_READABLE_OFFSET = 8
+FIRST_READABLE_OFFSET = abi.TRACEPOINT_FIRST_READABLE
 DATA_LOC = "data_loc"     # the Field kind of a __data_loc member
 
 
